@@ -1,0 +1,80 @@
+namespace Orchestration.Engine;
+
+/// <summary>Checks a task graph before anything is written: names unique, dependencies known, no cycles.</summary>
+public static class GraphValidator
+{
+    /// <summary>Throws <see cref="OrchestrationValidationException"/> naming the problem; returns normally for a valid graph.</summary>
+    /// <param name="tasks">(name, dependencies) pairs.</param>
+    public static void Validate(IReadOnlyList<(string Name, IReadOnlyList<string> DependsOn)> tasks)
+    {
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (name, _) in tasks)
+        {
+            if (string.IsNullOrWhiteSpace(name)) throw new OrchestrationValidationException("task name must not be empty", "name");
+            if (!names.Add(name)) throw new OrchestrationValidationException($"duplicate task name '{name}'", "name");
+        }
+
+        foreach (var (name, deps) in tasks)
+        {
+            foreach (var dep in deps)
+            {
+                if (!names.Contains(dep))
+                    throw new OrchestrationValidationException($"task '{name}' depends on unknown task '{dep}'", "dependencies");
+                if (dep == name)
+                    throw new OrchestrationValidationException($"dependency cycle: {name} -> {name}", "dependencies");
+            }
+        }
+
+        var cycle = FindCycle(tasks);
+        if (cycle is not null)
+            throw new OrchestrationValidationException("dependency cycle: " + string.Join(" -> ", cycle), "dependencies");
+    }
+
+    private static List<string>? FindCycle(IReadOnlyList<(string Name, IReadOnlyList<string> DependsOn)> tasks)
+    {
+        var edges = tasks.ToDictionary(t => t.Name, t => t.DependsOn, StringComparer.Ordinal);
+        // 0 = unvisited, 1 = on the current path, 2 = done. Iterative so deep graphs cannot overflow the stack.
+        var state = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (start, _) in tasks)
+        {
+            if (state.GetValueOrDefault(start) != 0) continue;
+            var path = new List<string>();
+            var stack = new Stack<(string Node, int Next)>();
+            stack.Push((start, 0));
+            state[start] = 1;
+            path.Add(start);
+            while (stack.Count > 0)
+            {
+                var (node, next) = stack.Pop();
+                var deps = edges[node];
+                if (next < deps.Count)
+                {
+                    stack.Push((node, next + 1));
+                    var dep = deps[next];
+                    var s = state.GetValueOrDefault(dep);
+                    if (s == 1)
+                    {
+                        var from = path.IndexOf(dep);
+                        var cycle = path.Skip(from).ToList();
+                        cycle.Add(dep);
+                        return cycle;
+                    }
+
+                    if (s == 0)
+                    {
+                        state[dep] = 1;
+                        path.Add(dep);
+                        stack.Push((dep, 0));
+                    }
+                }
+                else
+                {
+                    state[node] = 2;
+                    path.RemoveAt(path.Count - 1);
+                }
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,48 @@
+using Orchestration.Domain;
+using Orchestration.Storage;
+
+namespace Orchestration.Engine;
+
+/// <summary>
+/// The one service an application (or an HTTP layer) uses: create runs, add tasks, cancel, restart, read state and
+/// use run data. Every call is scoped by org; ids of another org behave as missing.
+/// </summary>
+public interface IOrchestrationClient
+{
+    /// <summary>Read access to runs, tasks, attempts, run data and events.</summary>
+    IOrchestrationQueries Queries { get; }
+
+    /// <summary>
+    /// Validates and creates one run. Throws <see cref="OrchestrationValidationException"/> for a bad graph (unknown
+    /// dependency, duplicate name, cycle) before writing anything. With an idempotency key already used in the org,
+    /// returns the first run and <see cref="CreateRunResult.Created"/> false.
+    /// </summary>
+    Task<CreateRunResult> CreateRunAsync(RunSpec spec, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates many runs in as few transactions as the store allows (bulk enqueue). Validates all before writing any.</summary>
+    Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken = default);
+
+    /// <summary>Adds a task to an existing run; see <see cref="AddTaskStatus"/> for refusals.</summary>
+    Task<AddTaskResult> AddTaskAsync(string orgId, Guid runId, TaskSpec task, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels a run; running handlers see their token fire.</summary>
+    Task<RunCommandStatus> CancelRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Restarts a failed or cancelled run; only its failed, cancelled and skipped tasks run again.</summary>
+    Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default);
+
+    /// <summary>Client update of a run (status on open runs only).</summary>
+    Task<RunCommandStatus> UpdateRunAsync(UpdateRunParams update, CancellationToken cancellationToken = default);
+
+    /// <summary>Client update of a task.</summary>
+    Task<RunCommandStatus> UpdateTaskAsync(UpdateTaskParams update, CancellationToken cancellationToken = default);
+
+    /// <summary>Writes a run-data entry; null when the run is not found.</summary>
+    Task<RunDataEntry?> PutRunDataAsync(string orgId, Guid runId, RunDataSpec entry, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes run data by key or id; returns how many entries were deleted.</summary>
+    Task<int> DeleteRunDataAsync(DeleteRunDataParams parameters, CancellationToken cancellationToken = default);
+
+    /// <summary>Changes an entry's tags; null when not found.</summary>
+    Task<RunDataEntry?> ChangeRunDataTagsAsync(ChangeRunDataTagsParams parameters, CancellationToken cancellationToken = default);
+}

@@ -1,0 +1,148 @@
+using Microsoft.Extensions.Options;
+using Orchestration.Domain;
+using Orchestration.Storage;
+
+namespace Orchestration.Engine;
+
+internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrationQueries queries, IOptions<EngineOptions> options) : IOrchestrationClient
+{
+    private const int MaxKeyLength = 255;
+    private readonly EngineOptions _options = options.Value;
+
+    public IOrchestrationQueries Queries => queries;
+
+    public async Task<CreateRunResult> CreateRunAsync(RunSpec spec, CancellationToken cancellationToken = default)
+    {
+        var results = await CreateRunsAsync([spec], cancellationToken);
+        return results[0];
+    }
+
+    public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken = default)
+    {
+        var prepared = new CreateRunParams[specs.Count];
+        for (var i = 0; i < specs.Count; i++) prepared[i] = Prepare(specs[i]);
+        return store.CreateRunsAsync(prepared, cancellationToken);
+    }
+
+    public Task<AddTaskResult> AddTaskAsync(string orgId, Guid runId, TaskSpec task, CancellationToken cancellationToken = default)
+    {
+        var name = string.IsNullOrWhiteSpace(task.Name) ? $"{task.Type}-{Guid.CreateVersion7():N}" : task.Name;
+        return store.AddTaskAsync(new AddTaskParams(orgId, runId, ToNewTask(task, name)), cancellationToken);
+    }
+
+    public Task<RunCommandStatus> CancelRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default) =>
+        store.CancelRunAsync(orgId, runId, cancellationToken);
+
+    public Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default) =>
+        store.RestartRunAsync(orgId, runId, cancellationToken);
+
+    public Task<RunCommandStatus> UpdateRunAsync(UpdateRunParams update, CancellationToken cancellationToken = default) =>
+        store.UpdateOpenRunAsync(update, cancellationToken);
+
+    public Task<RunCommandStatus> UpdateTaskAsync(UpdateTaskParams update, CancellationToken cancellationToken = default) =>
+        store.UpdateTaskByClientAsync(update, cancellationToken);
+
+    public Task<RunDataEntry?> PutRunDataAsync(string orgId, Guid runId, RunDataSpec entry, CancellationToken cancellationToken = default)
+    {
+        if (string.IsNullOrEmpty(entry.Key)) throw new OrchestrationValidationException("key is required", "key");
+        if (entry.Key.Length > MaxKeyLength) throw new OrchestrationValidationException($"key must be at most {MaxKeyLength} characters", "key");
+        var tags = entry.Tags.Where(t => !string.IsNullOrEmpty(t)).Distinct(StringComparer.Ordinal).ToArray();
+        return store.PutRunDataAsync(new PutRunDataParams
+        {
+            EntryId = Guid.CreateVersion7(),
+            OrgId = orgId,
+            RunId = runId,
+            TaskId = entry.TaskId,
+            Key = entry.Key,
+            ValueJson = entry.ValueJson,
+            Tags = tags,
+            MetadataJson = entry.MetadataJson,
+        }, cancellationToken);
+    }
+
+    public Task<int> DeleteRunDataAsync(DeleteRunDataParams parameters, CancellationToken cancellationToken = default)
+    {
+        if ((parameters.Key is null) == (parameters.EntryId is null))
+            throw new OrchestrationValidationException("give exactly one of key and id", "key");
+        return store.DeleteRunDataAsync(parameters, cancellationToken);
+    }
+
+    public Task<RunDataEntry?> ChangeRunDataTagsAsync(ChangeRunDataTagsParams parameters, CancellationToken cancellationToken = default) =>
+        store.ChangeRunDataTagsAsync(parameters, cancellationToken);
+
+    private CreateRunParams Prepare(RunSpec spec)
+    {
+        if (string.IsNullOrEmpty(spec.OrgId)) throw new OrchestrationValidationException("org id is required", "org_id");
+        if (spec.Open && spec.Tasks.Count > 0) throw new OrchestrationValidationException("an open run is created without tasks", "tasks");
+        if (spec.MaxConcurrency is < 1) throw new OrchestrationValidationException("max_concurrency must be at least 1", "max_concurrency");
+        if (spec.Timeout is { } t && t <= TimeSpan.Zero) throw new OrchestrationValidationException("timeout must be positive", "timeout");
+
+        var named = new List<(string Name, IReadOnlyList<string> DependsOn)>(spec.Tasks.Count);
+        var used = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var task in spec.Tasks)
+        {
+            if (string.IsNullOrWhiteSpace(task.Type)) throw new OrchestrationValidationException("task type is required", "type");
+            string name;
+            if (!string.IsNullOrWhiteSpace(task.Name)) name = task.Name;
+            else
+            {
+                // Unnamed tasks take their type as name, numbered when the type repeats, so graphs read naturally.
+                var n = used.GetValueOrDefault(task.Type);
+                used[task.Type] = n + 1;
+                name = n == 0 ? task.Type : $"{task.Type}-{n + 1}";
+            }
+
+            named.Add((name, task.DependsOn));
+        }
+
+        GraphValidator.Validate(named);
+
+        var tasks = new NewTask[spec.Tasks.Count];
+        for (var i = 0; i < tasks.Length; i++) tasks[i] = ToNewTask(spec.Tasks[i], named[i].Name);
+
+        return new CreateRunParams
+        {
+            RunId = Guid.CreateVersion7(),
+            OrgId = spec.OrgId,
+            Kind = spec.Open ? RunKind.Open : RunKind.Managed,
+            Family = spec.Family,
+            Name = spec.Name,
+            InputJson = spec.InputJson,
+            MetadataJson = spec.MetadataJson,
+            IdempotencyKey = string.IsNullOrEmpty(spec.IdempotencyKey) ? null : spec.IdempotencyKey,
+            MaxConcurrency = spec.MaxConcurrency,
+            Timeout = spec.Timeout,
+            Tasks = tasks,
+        };
+    }
+
+    private NewTask ToNewTask(TaskSpec task, string name)
+    {
+        if (string.IsNullOrWhiteSpace(task.Type)) throw new OrchestrationValidationException("task type is required", "type");
+        var policy = task.RetryPolicy ?? _options.DefaultRetryPolicy;
+        if (task.MaxRetries is { } retries)
+        {
+            if (retries < 0) throw new OrchestrationValidationException("max_retries must not be negative", "max_retries");
+            policy = policy with { MaxAttempts = retries + 1 };
+        }
+
+        var problem = policy.Validate();
+        if (problem is not null) throw new OrchestrationValidationException(problem, "retry_policy");
+        if (task.Timeout is { } t && t <= TimeSpan.Zero) throw new OrchestrationValidationException("timeout must be positive", "timeout");
+
+        return new NewTask
+        {
+            Id = Guid.CreateVersion7(),
+            Name = name,
+            Type = task.Type,
+            InputJson = task.InputJson,
+            MetadataJson = task.MetadataJson,
+            Priority = task.Priority,
+            Dependencies = task.DependsOn.Distinct(StringComparer.Ordinal).ToArray(),
+            ParentTaskId = task.ParentTaskId,
+            RetryPolicy = policy,
+            Timeout = task.Timeout ?? _options.DefaultTaskTimeout,
+            Enqueue = task.Enqueue,
+        };
+    }
+}

@@ -1,0 +1,68 @@
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Orchestration.Domain;
+using Orchestration.Engine;
+using Orchestration.Storage;
+
+namespace Orchestration.Execution;
+
+/// <summary>What a running handler knows about its task, and what it may do to its run.</summary>
+public sealed class TaskContext
+{
+    private readonly IOrchestrationClient _client;
+
+    internal TaskContext(TaskRun task, IOrchestrationClient client, ILogger logger, IServiceProvider services)
+    {
+        Task = task;
+        _client = client;
+        Logger = logger;
+        Services = services;
+    }
+
+    /// <summary>The task as claimed (input, attempt, lease).</summary>
+    public TaskRun Task { get; }
+    /// <summary>The run's org.</summary>
+    public string OrgId => Task.OrgId;
+    /// <summary>The run.</summary>
+    public Guid RunId => Task.RunId;
+    /// <summary>The task.</summary>
+    public Guid TaskId => Task.Id;
+    /// <summary>This attempt's number, 1 for the first.</summary>
+    public int Attempt => Task.Attempt;
+    /// <summary>A logger whose scope names the run and task.</summary>
+    public ILogger Logger { get; }
+    /// <summary>The attempt's DI scope.</summary>
+    public IServiceProvider Services { get; }
+
+    /// <summary>Adds a child task to this run (its parent is this task). Dependencies name tasks of the run.</summary>
+    public async Task<TaskRun> AddChildTaskAsync(TaskSpec task, CancellationToken cancellationToken = default)
+    {
+        var result = await _client.AddTaskAsync(OrgId, RunId, task with { ParentTaskId = TaskId }, cancellationToken);
+        return result.Status == AddTaskStatus.Added
+            ? result.Task!
+            : throw new InvalidOperationException($"could not add child task: {result.Status} {result.Detail}".TrimEnd());
+    }
+
+    /// <summary>Writes a run-data entry (a new entry; earlier ones of the key are kept, reads take the latest).</summary>
+    public async Task<RunDataEntry> PutDataAsync<T>(string key, T value, IReadOnlyList<string>? tags = null, CancellationToken cancellationToken = default)
+    {
+        var entry = await _client.PutRunDataAsync(OrgId, RunId, new RunDataSpec
+        {
+            Key = key,
+            ValueJson = JsonSerializer.Serialize(value, JsonDefaults.Options),
+            TaskId = TaskId,
+            Tags = tags ?? [],
+        }, cancellationToken);
+        return entry ?? throw new InvalidOperationException("the run no longer exists");
+    }
+
+    /// <summary>Reads the latest value of a key, or default when the key has no entry.</summary>
+    public async Task<T?> GetDataAsync<T>(string key, CancellationToken cancellationToken = default)
+    {
+        var entry = await _client.Queries.GetLatestRunDataAsync(OrgId, RunId, key, cancellationToken);
+        return entry?.ValueJson is null ? default : JsonSerializer.Deserialize<T>(entry.ValueJson, JsonDefaults.Options);
+    }
+
+    /// <summary>Fails this task for good, whatever attempts remain. Never returns.</summary>
+    public static Exception FailPermanently(string message) => throw new TaskFailedException(message, retryable: false);
+}

@@ -1,0 +1,58 @@
+namespace Orchestration.Execution;
+
+/// <summary>Settings of the in-process executor runtime.</summary>
+public sealed class WorkerOptions
+{
+    /// <summary>False: this host claims nothing (an API-only node). Default true.</summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>At most this many handlers run at once on this host (the per-host limit). Default: 8 per core, at least 16.</summary>
+    public int MaxConcurrency { get; set; } = Math.Max(16, Environment.ProcessorCount * 8);
+
+    /// <summary>Upper bound of tasks claimed in one store call. Default 100.</summary>
+    public int ClaimBatchSize { get; set; } = 100;
+
+    /// <summary>Upper bound of completions written in one store call. Default 500.</summary>
+    public int CompletionBatchSize { get; set; } = 500;
+
+    /// <summary>Lease length; a host that stops heartbeating loses its tasks this long after its last heartbeat. Default 30 s.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often leases of running tasks are extended. Default 10 s (a third of the lease).</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Safety poll when idle; wake-ups normally come from the store's signal. Default 2 s.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>On shutdown, how long in-flight handlers may finish before they are cancelled. Default 30 s.</summary>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether leases of handlers still running after the shutdown timeout are given back at once (true) or left to expire. Default true.</summary>
+    public bool ReleaseLeasesOnShutdown { get; set; } = true;
+
+    /// <summary>Identifies this host in attempts and admin lists. Default: machine name, process id and a random suffix.</summary>
+    public string ExecutorId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
+
+    /// <summary>Only these task types are claimed; null means every type with a registered handler.</summary>
+    public IReadOnlyCollection<string>? Types { get; set; }
+
+    /// <summary>Per-type limits on running tasks across every host sharing the store.</summary>
+    public Dictionary<string, int> TypeLimits { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Returns a message naming the first bad setting, or null.</summary>
+    public string? Validate()
+    {
+        if (MaxConcurrency < 1) return "Orchestration: Worker.MaxConcurrency must be at least 1.";
+        if (ClaimBatchSize < 1) return "Orchestration: Worker.ClaimBatchSize must be at least 1.";
+        if (CompletionBatchSize < 1) return "Orchestration: Worker.CompletionBatchSize must be at least 1.";
+        if (LeaseDuration <= TimeSpan.Zero) return "Orchestration: Worker.LeaseDuration must be positive.";
+        if (HeartbeatInterval <= TimeSpan.Zero || HeartbeatInterval >= LeaseDuration)
+            return $"Orchestration: Worker.HeartbeatInterval ({HeartbeatInterval}) must be positive and shorter than Worker.LeaseDuration ({LeaseDuration}); a third of it is a good value.";
+        if (PollInterval <= TimeSpan.Zero) return "Orchestration: Worker.PollInterval must be positive.";
+        if (ShutdownTimeout < TimeSpan.Zero) return "Orchestration: Worker.ShutdownTimeout must not be negative.";
+        if (string.IsNullOrWhiteSpace(ExecutorId)) return "Orchestration: Worker.ExecutorId must not be empty.";
+        foreach (var (type, limit) in TypeLimits)
+            if (limit < 1) return $"Orchestration: Worker.TypeLimits[\"{type}\"] must be at least 1.";
+        return null;
+    }
+}

@@ -1,0 +1,55 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Orchestration.Engine;
+using Orchestration.Execution;
+using Orchestration.Storage;
+using Orchestration.Storage.InMemory;
+
+namespace Orchestration.Hosting;
+
+/// <summary>Entry points for embedding Orchestration.</summary>
+public static class ServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the engine, the chosen store, the in-process worker and the maintenance loop. Options are validated when the
+    /// host starts; a missing store or a bad setting stops start-up with a message that says what to fix.
+    /// </summary>
+    public static OrchestrationBuilder AddOrchestration(this IServiceCollection services, Action<OrchestrationOptions> configure)
+    {
+        var options = new OrchestrationOptions();
+        configure(options);
+        if (options.StoreRegistration is null)
+            throw new InvalidOperationException("Orchestration: no store configured. Call o.UseInMemory(), o.UseSqlite(...) or o.UsePostgres(...) inside AddOrchestration.");
+        var problem = options.Engine.Validate() ?? options.Worker.Validate();
+        if (problem is not null) throw new InvalidOperationException(problem);
+
+        services.TryAddSingleton(TimeProvider.System);
+        options.StoreRegistration(services);
+        services.AddSingleton(options);
+        services.AddSingleton(Options.Create(options.Engine));
+        services.AddSingleton(options.Worker);
+        services.AddSingleton(options.Maintenance);
+        services.TryAddSingleton<ILeaderElector, AlwaysLeader>();
+        services.TryAddSingleton<IOrchestrationClient, OrchestrationClient>();
+        services.AddSingleton<ExecutorRuntime>();
+        services.AddHostedService(sp => sp.GetRequiredService<ExecutorRuntime>());
+        services.AddHostedService<MaintenanceService>();
+        services.AddSingleton<OrchestrationMarker>();
+        return new OrchestrationBuilder(services);
+    }
+
+    /// <summary>Uses the in-memory reference store: fast, nothing survives the process. For tests and demos.</summary>
+    public static OrchestrationOptions UseInMemory(this OrchestrationOptions options) =>
+        options.UseStore("inmemory", services =>
+        {
+            services.AddSingleton(sp => new InMemoryStore(sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton<IOrchestrationStore>(sp => sp.GetRequiredService<InMemoryStore>());
+            services.AddSingleton<IOrchestrationQueries>(sp => sp.GetRequiredService<InMemoryStore>());
+            services.AddSingleton<IIdentityStore>(sp => sp.GetRequiredService<InMemoryStore>());
+        });
+}
+
+/// <summary>Present in the container once <c>AddOrchestration</c> ran; HTTP layers check for it to fail fast with a clear message.</summary>
+public sealed class OrchestrationMarker;

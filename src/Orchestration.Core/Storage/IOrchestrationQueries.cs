@@ -1,0 +1,43 @@
+using Orchestration.Domain;
+
+namespace Orchestration.Storage;
+
+/// <summary>
+/// The read side used by the APIs. Every query is scoped by org: another org's rows are never returned, and a
+/// lookup by id of another org's row returns null exactly as a missing row does.
+/// </summary>
+public interface IOrchestrationQueries
+{
+    /// <summary>One run with its task counters, or null.</summary>
+    Task<Run?> GetRunAsync(string orgId, Guid runId, CancellationToken cancellationToken);
+
+    /// <summary>The run created with this idempotency key, or null.</summary>
+    Task<Run?> GetRunByIdempotencyKeyAsync(string orgId, string idempotencyKey, CancellationToken cancellationToken);
+
+    /// <summary>A page of runs.</summary>
+    Task<Page<Run>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken);
+
+    /// <summary>One task, or null.</summary>
+    Task<TaskRun?> GetTaskAsync(string orgId, Guid taskId, CancellationToken cancellationToken);
+
+    /// <summary>A page of tasks, oldest first.</summary>
+    Task<Page<TaskRun>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Every task of a run, oldest first; empty when the run is not found.</summary>
+    Task<IReadOnlyList<TaskRun>> GetRunTasksAsync(string orgId, Guid runId, CancellationToken cancellationToken);
+
+    /// <summary>A task's attempts, first first.</summary>
+    Task<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(string orgId, Guid taskId, CancellationToken cancellationToken);
+
+    /// <summary>The latest entry of a key, or null.</summary>
+    Task<RunDataEntry?> GetLatestRunDataAsync(string orgId, Guid runId, string key, CancellationToken cancellationToken);
+
+    /// <summary>Run data matching a filter.</summary>
+    Task<Page<RunDataEntry>> QueryRunDataAsync(RunDataQuery query, CancellationToken cancellationToken);
+
+    /// <summary>Events with a sequence greater than <paramref name="afterSequence"/>, in order; all orgs when <paramref name="orgId"/> is null.</summary>
+    Task<IReadOnlyList<EngineEvent>> ReadEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken);
+
+    /// <summary>True when the store answers a trivial query (health checks).</summary>
+    Task<bool> PingAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,120 @@
+using Orchestration.Domain;
+
+namespace Orchestration.Storage;
+
+/// <summary>
+/// The write side of a storage back end. Every operation is atomic (one transaction), records its events in that
+/// same transaction, and reports whether it applied. Batch operations fence every item separately: one lost lease
+/// never stops the others. Implementations take the current time from their own clock (the injected
+/// <see cref="TimeProvider"/>, or the database's clock where <see cref="StoreCapabilities.DatabaseClock"/>).
+/// </summary>
+public interface IOrchestrationStore
+{
+    /// <summary>What this back end can do; tests and the engine branch on these, never on the type.</summary>
+    StoreCapabilities Capabilities { get; }
+
+    /// <summary>
+    /// Creates runs with their task graphs (bulk enqueue). Each run is inserted whole or not at all; a run whose
+    /// idempotency key already exists in its org is not written and its earlier run is returned with
+    /// <see cref="CreateRunResult.Created"/> false. Tasks without unfinished dependencies start queued.
+    /// Graphs are validated by the engine before this call.
+    /// </summary>
+    Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Adds one task to an existing run (open runs; child tasks of running handlers). Its dependencies count against
+    /// tasks already in the run: completed ones are satisfied, failed or skipped ones make the new task skipped.
+    /// </summary>
+    Task<AddTaskResult> AddTaskAsync(AddTaskParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Claims up to <see cref="ClaimTasksParams.Max"/> claimable tasks (queued, or retrying whose retry time has come),
+    /// highest priority first, then oldest; honours per-run and per-type concurrency limits. Each claimed task becomes
+    /// running with a fresh lease token, attempt + 1, and a new attempt record. A task is never returned to two
+    /// concurrent callers. An empty list means nothing was claimable.
+    /// </summary>
+    Task<IReadOnlyList<TaskRun>> ClaimTasksAsync(ClaimTasksParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>Extends leases that are still held. See <see cref="HeartbeatOutcome"/> for what each item reports.</summary>
+    Task<IReadOnlyList<HeartbeatResult>> HeartbeatTasksAsync(HeartbeatTasksParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Completes tasks. Each item applies only if its task is running under that lease token; then its dependents whose
+    /// last unfinished dependency it was become queued, and a managed run whose tasks are all terminal is finalised
+    /// (completed, or failed if any task failed or was skipped), all in the same transaction. Results are in item order.
+    /// </summary>
+    Task<IReadOnlyList<TaskWriteResult>> CompleteTasksAsync(IReadOnlyList<TaskCompletion> completions, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records failed attempts. Each item applies only under its lease. A retryable failure with attempts left makes the
+    /// task retrying, claimable after the policy's delay; otherwise it fails for good, its pending dependents become
+    /// skipped (transitively), and a managed run whose tasks are all terminal ends failed.
+    /// </summary>
+    Task<IReadOnlyList<TaskWriteResult>> FailTasksAsync(IReadOnlyList<TaskFailure> failures, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Gives leases back without failing the attempt (graceful shutdown): each task still running under its token
+    /// becomes queued again at once. Returns how many applied.
+    /// </summary>
+    Task<int> ReleaseTasksAsync(IReadOnlyList<TaskLease> leases, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reaps up to <paramref name="limit"/> running tasks whose lease has expired: the attempt ends as
+    /// <see cref="AttemptOutcomes.LeaseExpired"/>, and the task retries or fails exactly as a retryable failure would.
+    /// Returns how many were reaped. Run on one node (the leader).
+    /// </summary>
+    Task<int> ReleaseExpiredLeasesAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Fails up to <paramref name="limit"/> managed runs whose deadline has passed: unfinished tasks are cancelled and the
+    /// run fails with <c>{"message":"run timed out"}</c>. Returns how many. Run on the leader.
+    /// </summary>
+    Task<int> FailTimedOutRunsAsync(int limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Cancels a run: every unfinished task becomes cancelled (running ones keep their token so their next heartbeat
+    /// reports <see cref="HeartbeatOutcome.Cancelled"/>; their completions no longer apply), and the run becomes cancelled.
+    /// </summary>
+    Task<RunCommandStatus> CancelRunAsync(string orgId, Guid runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Restarts a failed or cancelled run: its failed, cancelled and skipped tasks are reset (attempts to 0, output and
+    /// error cleared) and become queued or pending by their dependencies; completed tasks are kept. The run becomes pending.
+    /// </summary>
+    Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken);
+
+    /// <summary>Client update of a run (Foreman PATCH). Status changes are allowed on open runs only.</summary>
+    Task<RunCommandStatus> UpdateOpenRunAsync(UpdateRunParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Client update of a task (Foreman PATCH): any status may be set; timestamps follow (started on running, completed
+    /// on a terminal status); completing promotes dependents and failing skips them, as executor writes do. A running
+    /// task's lease is cleared. Returns <see cref="RunCommandStatus.NotFound"/> for another org's task.
+    /// </summary>
+    Task<RunCommandStatus> UpdateTaskByClientAsync(UpdateTaskParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>Adds a run-data entry. Null when the run does not exist in the caller's org.</summary>
+    Task<RunDataEntry?> PutRunDataAsync(PutRunDataParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>Deletes entries by key or by id; returns how many were deleted (0 when none matched).</summary>
+    Task<int> DeleteRunDataAsync(DeleteRunDataParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>Adds and removes tags of one entry; returns the updated entry, or null when it does not exist.</summary>
+    Task<RunDataEntry?> ChangeRunDataTagsAsync(ChangeRunDataTagsParams parameters, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Fires when work may have become claimable (new run, promoted dependents, released lease, retry due on another
+    /// node). Read its <see cref="WorkSignal.Version"/> before claiming and wait with it after an empty claim, so no
+    /// wake-up is lost. Spurious wake-ups are allowed.
+    /// </summary>
+    WorkSignal WorkAvailable { get; }
+
+    /// <summary>Fires when running tasks may have been cancelled, so executors heartbeat early and stop those handlers promptly.</summary>
+    WorkSignal TasksCancelled { get; }
+}
+
+/// <summary>Declared abilities of a back end.</summary>
+/// <param name="SharedAcrossProcesses">Several host processes may share the store (SQLite on one machine, Postgres anywhere).</param>
+/// <param name="DatabaseClock">Lease expiry and retry times come from the database's clock rather than the host's.</param>
+/// <param name="Durable">Data survives a process restart.</param>
+public sealed record StoreCapabilities(bool SharedAcrossProcesses, bool DatabaseClock, bool Durable);

@@ -1,0 +1,243 @@
+using Orchestration.Domain;
+
+namespace Orchestration.Storage.InMemory;
+
+// Queries, run data and identity.
+public sealed partial class InMemoryStore
+{
+    /// <inheritdoc />
+    public Task<Run?> GetRunAsync(string orgId, Guid runId, CancellationToken cancellationToken)
+    {
+        lock (_gate) return Task.FromResult(TryGetRun(orgId, runId, out var run) ? Snapshot(run) : null);
+    }
+
+    /// <inheritdoc />
+    public Task<Run?> GetRunByIdempotencyKeyAsync(string orgId, string idempotencyKey, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_idempotency.TryGetValue((orgId, idempotencyKey), out var id) ? Snapshot(_runs[id]) : null);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<Page<Run>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var matching = _runs.Values.Where(r => string.Equals(r.Run.OrgId, query.OrgId, StringComparison.Ordinal)
+                && (query.Family is null || string.Equals(r.Run.Family, query.Family, StringComparison.Ordinal))
+                && (query.Status is null || r.Run.Status == query.Status)).ToList();
+            IEnumerable<RunState> ordered = query.SortBy switch
+            {
+                RunSortField.UpdatedAt => query.Descending ? matching.OrderByDescending(r => r.Run.UpdatedAt).ThenByDescending(r => r.Run.Id) : matching.OrderBy(r => r.Run.UpdatedAt).ThenBy(r => r.Run.Id),
+                RunSortField.Status => query.Descending ? matching.OrderByDescending(r => r.Run.Status.ToWire(), StringComparer.Ordinal).ThenByDescending(r => r.Run.Id) : matching.OrderBy(r => r.Run.Status.ToWire(), StringComparer.Ordinal).ThenBy(r => r.Run.Id),
+                _ => query.Descending ? matching.OrderByDescending(r => r.Run.CreatedAt).ThenByDescending(r => r.Run.Id) : matching.OrderBy(r => r.Run.CreatedAt).ThenBy(r => r.Run.Id),
+            };
+            var page = ordered.Skip(query.Offset).Take(query.Limit).Select(Snapshot).ToList();
+            return Task.FromResult(new Page<Run>(page, matching.Count));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<TaskRun?> GetTaskAsync(string orgId, Guid taskId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            return Task.FromResult(_tasks.TryGetValue(taskId, out var ts) && string.Equals(ts.Task.OrgId, orgId, StringComparison.Ordinal) ? ts.Task : null);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<Page<TaskRun>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IEnumerable<TaskState> source = query.RunId is { } runId
+                ? (TryGetRun(query.OrgId, runId, out var run) ? run.Tasks : [])
+                : _tasks.Values.Where(t => string.Equals(t.Task.OrgId, query.OrgId, StringComparison.Ordinal));
+            var matching = source.Where(t => (query.Status is null || t.Task.Status == query.Status)
+                && (query.Type is null || string.Equals(t.Task.Type, query.Type, StringComparison.Ordinal))
+                && (query.Family is null || string.Equals(_runs[t.Task.RunId].Run.Family, query.Family, StringComparison.Ordinal)))
+                .OrderBy(t => t.Sequence).ToList();
+            var page = matching.Skip(query.Offset).Take(query.Limit).Select(t => t.Task).ToList();
+            return Task.FromResult(new Page<TaskRun>(page, matching.Count));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TaskRun>> GetRunTasksAsync(string orgId, Guid runId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<TaskRun> tasks = TryGetRun(orgId, runId, out var run) ? run.Tasks.Select(t => t.Task).ToList() : [];
+            return Task.FromResult(tasks);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(string orgId, Guid taskId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<TaskAttempt> attempts = _tasks.TryGetValue(taskId, out var ts) && string.Equals(ts.Task.OrgId, orgId, StringComparison.Ordinal)
+                ? ts.Attempts.ToList()
+                : [];
+            return Task.FromResult(attempts);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<RunDataEntry?> GetLatestRunDataAsync(string orgId, Guid runId, string key, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!TryGetRun(orgId, runId, out var run)) return Task.FromResult<RunDataEntry?>(null);
+            return Task.FromResult(run.Data.LastOrDefault(e => string.Equals(e.Key, key, StringComparison.Ordinal)));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<Page<RunDataEntry>> QueryRunDataAsync(RunDataQuery query, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!TryGetRun(query.OrgId, query.RunId, out var run)) return Task.FromResult(new Page<RunDataEntry>([], 0));
+            // Position in run.Data is insertion order: the tie-breaker and the meaning of "latest".
+            var matching = run.Data.Select((e, i) => (Entry: e, Seq: i)).Where(x =>
+                (query.Key is null || string.Equals(x.Entry.Key, query.Key, StringComparison.Ordinal))
+                && (query.KeyPrefixes.Count == 0 || query.KeyPrefixes.Any(p => x.Entry.Key.StartsWith(p, StringComparison.Ordinal)))
+                && (query.Tags.Count == 0 || (query.TagMatch == TagMatch.All
+                    ? query.Tags.All(t => x.Entry.Tags.Contains(t, StringComparer.Ordinal))
+                    : query.Tags.Any(t => x.Entry.Tags.Contains(t, StringComparer.Ordinal))))).ToList();
+            if (!query.IncludeAll)
+                matching = matching.GroupBy(x => x.Entry.Key, StringComparer.Ordinal).Select(g => g.MaxBy(x => x.Seq)).ToList();
+            var ordered = query.SortBy == RunDataSortField.Key
+                ? (query.Descending ? matching.OrderByDescending(x => x.Entry.Key, StringComparer.Ordinal).ThenByDescending(x => x.Seq) : matching.OrderBy(x => x.Entry.Key, StringComparer.Ordinal).ThenBy(x => x.Seq))
+                : (query.Descending ? matching.OrderByDescending(x => x.Seq) : matching.OrderBy(x => x.Seq));
+            var page = ordered.Skip(query.Offset).Take(query.Limit).Select(x => x.Entry).ToList();
+            return Task.FromResult(new Page<RunDataEntry>(page, matching.Count));
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<EngineEvent>> ReadEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<EngineEvent> events = _events.Where(e => e.Sequence > afterSequence && (orgId is null || string.Equals(e.OrgId, orgId, StringComparison.Ordinal)))
+                .Take(limit).ToList();
+            return Task.FromResult(events);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> PingAsync(CancellationToken cancellationToken) => Task.FromResult(true);
+
+    /// <inheritdoc />
+    public Task<RunDataEntry?> PutRunDataAsync(PutRunDataParams parameters, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!TryGetRun(parameters.OrgId, parameters.RunId, out var run)) return Task.FromResult<RunDataEntry?>(null);
+            var now = _time.GetUtcNow();
+            var entry = new RunDataEntry
+            {
+                Id = parameters.EntryId,
+                OrgId = parameters.OrgId,
+                RunId = parameters.RunId,
+                TaskId = parameters.TaskId,
+                Key = parameters.Key,
+                ValueJson = parameters.ValueJson,
+                Tags = parameters.Tags.Distinct(StringComparer.Ordinal).ToArray(),
+                MetadataJson = parameters.MetadataJson,
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+            run.Data.Add(entry);
+            return Task.FromResult<RunDataEntry?>(entry);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<int> DeleteRunDataAsync(DeleteRunDataParams parameters, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!TryGetRun(parameters.OrgId, parameters.RunId, out var run)) return Task.FromResult(0);
+            var removed = run.Data.RemoveAll(e =>
+                (parameters.Key is not null && string.Equals(e.Key, parameters.Key, StringComparison.Ordinal))
+                || (parameters.EntryId is not null && e.Id == parameters.EntryId));
+            return Task.FromResult(removed);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<RunDataEntry?> ChangeRunDataTagsAsync(ChangeRunDataTagsParams parameters, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!TryGetRun(parameters.OrgId, parameters.RunId, out var run)) return Task.FromResult<RunDataEntry?>(null);
+            var index = run.Data.FindIndex(e => e.Id == parameters.EntryId);
+            if (index < 0) return Task.FromResult<RunDataEntry?>(null);
+            var entry = run.Data[index];
+            var tags = entry.Tags.Where(t => !parameters.Remove.Contains(t, StringComparer.Ordinal))
+                .Concat(parameters.Add).Distinct(StringComparer.Ordinal).ToArray();
+            entry = entry with { Tags = tags, UpdatedAt = _time.GetUtcNow() };
+            run.Data[index] = entry;
+            return Task.FromResult<RunDataEntry?>(entry);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> CreateOrgAsync(Org org, CancellationToken cancellationToken)
+    {
+        lock (_gate) return Task.FromResult(_orgs.TryAdd(org.Id, org));
+    }
+
+    /// <inheritdoc />
+    public Task<Org?> GetOrgAsync(string orgId, CancellationToken cancellationToken)
+    {
+        lock (_gate) return Task.FromResult(_orgs.GetValueOrDefault(orgId));
+    }
+
+    /// <inheritdoc />
+    public Task<bool> CreateApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken)
+    {
+        lock (_gate) return Task.FromResult(_keys.TryAdd(key.Id, key));
+    }
+
+    /// <inheritdoc />
+    public Task<ApiKeyRecord?> FindApiKeyAsync(string keyId, CancellationToken cancellationToken)
+    {
+        lock (_gate) return Task.FromResult(_keys.GetValueOrDefault(keyId));
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync(string? orgId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            IReadOnlyList<ApiKeyRecord> keys = _keys.Values.Where(k => k.RevokedAt is null && (orgId is null || string.Equals(k.OrgId, orgId, StringComparison.Ordinal)))
+                .OrderBy(k => k.CreatedAt).ToList();
+            return Task.FromResult(keys);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<bool> RevokeApiKeyAsync(string keyId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!_keys.TryGetValue(keyId, out var key) || key.RevokedAt is not null) return Task.FromResult(false);
+            _keys[keyId] = key with { RevokedAt = _time.GetUtcNow() };
+            return Task.FromResult(true);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<int> CountApiKeysAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate) return Task.FromResult(_keys.Count);
+    }
+}

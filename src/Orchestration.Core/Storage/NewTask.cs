@@ -1,0 +1,33 @@
+using Orchestration.Domain;
+
+namespace Orchestration.Storage;
+
+/// <summary>A task to insert, fully resolved by the engine (ids, defaults and policy already filled in).</summary>
+public sealed record NewTask
+{
+    /// <summary>Id chosen by the engine (UUID v7).</summary>
+    public required Guid Id { get; init; }
+    /// <summary>Name, unique within the run.</summary>
+    public required string Name { get; init; }
+    /// <summary>Handler key.</summary>
+    public required string Type { get; init; }
+    /// <summary>Input as JSON text.</summary>
+    public string? InputJson { get; init; }
+    /// <summary>Metadata as JSON text.</summary>
+    public string? MetadataJson { get; init; }
+    /// <summary>Higher runs first.</summary>
+    public int Priority { get; init; }
+    /// <summary>Names of tasks of the same run this one waits for.</summary>
+    public IReadOnlyList<string> Dependencies { get; init; } = [];
+    /// <summary>Parent task, for child tasks.</summary>
+    public Guid? ParentTaskId { get; init; }
+    /// <summary>Retry policy (never null: the engine applies its default).</summary>
+    public required RetryPolicy RetryPolicy { get; init; }
+    /// <summary>Per-attempt timeout.</summary>
+    public TimeSpan? Timeout { get; init; }
+    /// <summary>
+    /// When true the task becomes <see cref="TaskRunStatus.Queued"/> (claimable) as soon as its dependencies are complete.
+    /// When false it stays <see cref="TaskRunStatus.Pending"/> until a client moves it (Foreman tasks).
+    /// </summary>
+    public bool Enqueue { get; init; } = true;
+}

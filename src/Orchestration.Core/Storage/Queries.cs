@@ -1,0 +1,103 @@
+using Orchestration.Domain;
+
+namespace Orchestration.Storage;
+
+/// <summary>A page of results with the total count of matching rows.</summary>
+/// <typeparam name="T">Item type.</typeparam>
+/// <param name="Items">The page.</param>
+/// <param name="Total">How many rows match, ignoring limit and offset.</param>
+public sealed record Page<T>(IReadOnlyList<T> Items, int Total);
+
+/// <summary>Filter and order for <see cref="IOrchestrationQueries.ListRunsAsync"/>.</summary>
+public sealed record RunQuery
+{
+    /// <summary>The caller's org.</summary>
+    public required string OrgId { get; init; }
+    /// <summary>Only runs of this family.</summary>
+    public string? Family { get; init; }
+    /// <summary>Only runs in this status.</summary>
+    public RunStatus? Status { get; init; }
+    /// <summary>Page size.</summary>
+    public int Limit { get; init; } = 20;
+    /// <summary>Rows to skip.</summary>
+    public int Offset { get; init; }
+    /// <summary>Order field.</summary>
+    public RunSortField SortBy { get; init; } = RunSortField.CreatedAt;
+    /// <summary>Newest first when true.</summary>
+    public bool Descending { get; init; } = true;
+}
+
+/// <summary>Fields runs can be ordered by.</summary>
+public enum RunSortField
+{
+    /// <summary>Creation time (ties broken by id).</summary>
+    CreatedAt,
+    /// <summary>Last change.</summary>
+    UpdatedAt,
+    /// <summary>Status name.</summary>
+    Status,
+}
+
+/// <summary>Filter for <see cref="IOrchestrationQueries.ListTasksAsync"/>, ordered by creation time then id, oldest first.</summary>
+public sealed record TaskQuery
+{
+    /// <summary>The caller's org.</summary>
+    public required string OrgId { get; init; }
+    /// <summary>Only tasks of this run.</summary>
+    public Guid? RunId { get; init; }
+    /// <summary>Only tasks in this status.</summary>
+    public TaskRunStatus? Status { get; init; }
+    /// <summary>Only tasks of this type.</summary>
+    public string? Type { get; init; }
+    /// <summary>Only tasks of runs of this family.</summary>
+    public string? Family { get; init; }
+    /// <summary>Page size.</summary>
+    public int Limit { get; init; } = 20;
+    /// <summary>Rows to skip.</summary>
+    public int Offset { get; init; }
+}
+
+/// <summary>How tag filters combine.</summary>
+public enum TagMatch
+{
+    /// <summary>An entry matches when it has at least one of the tags.</summary>
+    Any,
+    /// <summary>An entry matches when it has every tag.</summary>
+    All,
+}
+
+/// <summary>Filter for <see cref="IOrchestrationQueries.QueryRunDataAsync"/>.</summary>
+public sealed record RunDataQuery
+{
+    /// <summary>The caller's org.</summary>
+    public required string OrgId { get; init; }
+    /// <summary>The run.</summary>
+    public required Guid RunId { get; init; }
+    /// <summary>Exact key.</summary>
+    public string? Key { get; init; }
+    /// <summary>Entries whose key starts with any of these.</summary>
+    public IReadOnlyList<string> KeyPrefixes { get; init; } = [];
+    /// <summary>Tag filter; empty for none.</summary>
+    public IReadOnlyList<string> Tags { get; init; } = [];
+    /// <summary>How <see cref="Tags"/> combine.</summary>
+    public TagMatch TagMatch { get; init; } = TagMatch.Any;
+    /// <summary>False: only the latest entry of each key (after filtering). True: every entry.</summary>
+    public bool IncludeAll { get; init; }
+    /// <summary>Page size.</summary>
+    public int Limit { get; init; } = 100;
+    /// <summary>Rows to skip.</summary>
+    public int Offset { get; init; }
+    /// <summary>Order: <see cref="RunDataSortField.CreatedAt"/> or <see cref="RunDataSortField.Key"/>.</summary>
+    public RunDataSortField SortBy { get; init; } = RunDataSortField.CreatedAt;
+    /// <summary>Newest (or Z) first when true.</summary>
+    public bool Descending { get; init; } = true;
+}
+
+/// <summary>Fields run data can be ordered by (ties broken by entry id).</summary>
+public enum RunDataSortField
+{
+    /// <summary>Creation time.</summary>
+    CreatedAt,
+    /// <summary>Key.</summary>
+    Key,
+}

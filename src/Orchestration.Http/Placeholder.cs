@@ -1,0 +1,3 @@
+namespace Orchestration.Http;
+
+internal static class Placeholder;

@@ -1,0 +1,3 @@
+namespace Orchestration.Postgres;
+
+internal static class Placeholder;

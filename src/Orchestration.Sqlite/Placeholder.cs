@@ -1,0 +1,3 @@
+namespace Orchestration.Sqlite;
+
+internal static class Placeholder;

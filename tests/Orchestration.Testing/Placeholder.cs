@@ -1,0 +1,3 @@
+namespace Orchestration.Testing;
+
+internal static class Placeholder;
