@@ -1,0 +1,53 @@
+using Microsoft.Extensions.Time.Testing;
+
+namespace Orchestration.Storage.Tests.Conformance;
+
+/// <summary>
+/// One storage back end under test. Every conformance fixture runs once per entry of <see cref="Backends.All"/>;
+/// differences between back ends are expressed through <see cref="IOrchestrationStore.Capabilities"/>, never by name.
+/// </summary>
+public abstract class Backend
+{
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// A fresh, empty, isolated store whose clock is <paramref name="time"/> (SQL back ends included: tests move time
+    /// with the fake clock, so lease expiry and retry delays must read it).
+    /// </summary>
+    public abstract Task<StoreHandle> CreateAsync(FakeTimeProvider time);
+
+    public override string ToString() => Name;
+}
+
+public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries queries, IIdentityStore identity, Func<ValueTask>? dispose = null) : IAsyncDisposable
+{
+    public IOrchestrationStore Store { get; } = store;
+    public IOrchestrationQueries Queries { get; } = queries;
+    public IIdentityStore Identity { get; } = identity;
+
+    public ValueTask DisposeAsync() => dispose?.Invoke() ?? ValueTask.CompletedTask;
+}
+
+public static class Backends
+{
+    // Each back end adds itself here.
+    public static IEnumerable<Backend> All()
+    {
+        yield return new InMemoryBackend();
+    }
+}
+
+public sealed class InMemoryBackend : Backend
+{
+    public override string Name => "InMemory";
+
+    public override Task<StoreHandle> CreateAsync(FakeTimeProvider time)
+    {
+        var store = new Storage.InMemory.InMemoryStore(time);
+        return Task.FromResult(new StoreHandle(store, store, store, () =>
+        {
+            store.Dispose();
+            return ValueTask.CompletedTask;
+        }));
+    }
+}
