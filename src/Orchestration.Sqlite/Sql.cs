@@ -7,7 +7,7 @@ internal static class Sql
 
     public const string InsertRun =
         "INSERT INTO runs (id, org_id, kind, status, family, name, input, metadata, idempotency_key, max_concurrency, deadline_at, deadline_armed, created_at, updated_at, unfinished) " +
-        "VALUES ($id, $org, $kind, $status, $family, $name, $input, $metadata, $key, $maxc, $deadline, $armed, $created, $updated, $unfinished) RETURNING seq";
+        "VALUES ($id, $org, $kind, $status, $family, $name, $input, $metadata, $key, $maxc, $deadline, $armed, $created, $updated, $unfinished)";
 
     public const string UpdateRun =
         "UPDATE runs SET status = $status, output = $output, error = $error, metadata = $metadata, deadline_at = $deadline, deadline_armed = $armed, " +
@@ -19,7 +19,7 @@ internal static class Sql
         "INSERT INTO tasks (id, run_id, org_id, name, type, status, priority, input, metadata, dependencies, remaining_deps, parent_task_id, " +
         "retry_max_attempts, retry_initial_delay, retry_max_delay, retry_backoff, retry_jitter, timeout, enqueue, created_at, updated_at, queued_at, completed_at) " +
         "VALUES ($id, $run, $org, $name, $type, $status, $priority, $input, $metadata, $deps, $remaining, $parent, " +
-        "$rmax, $rinit, $rmaxdelay, $rback, $rjit, $timeout, $enqueue, $created, $updated, $queued, $completed) RETURNING seq";
+        "$rmax, $rinit, $rmaxdelay, $rback, $rjit, $timeout, $enqueue, $created, $updated, $queued, $completed)";
 
     public const string InsertDep = "INSERT INTO task_deps (run_id, name, dependent_seq) VALUES ($run, $name, $dep)";
 
@@ -41,14 +41,13 @@ internal static class Sql
     public const string InsertEvent =
         "INSERT INTO events (org_id, run_id, task_id, type, data, created_at) VALUES ($org, $run, $task, $type, $data, $created)";
 
-    // Duplicate names in one dependency list count once each, as the reference store's counter does.
-    public const string DecrementDependents =
-        "UPDATE tasks SET remaining_deps = remaining_deps - (SELECT count(*) FROM task_deps d WHERE d.run_id = $run AND d.name = $name AND d.dependent_seq = tasks.seq) " +
-        "WHERE status = 'pending' AND seq IN (SELECT dependent_seq FROM task_deps WHERE run_id = $run AND name = $name)";
+    public const string DependentSeqs = "SELECT dependent_seq FROM task_deps WHERE run_id = $run AND name = $name ORDER BY seq";
 
-    public const string QueueReadyDependents =
+    public const string DecrementDependent = "UPDATE tasks SET remaining_deps = remaining_deps - 1 WHERE seq = $seq AND status = 'pending'";
+
+    public const string QueueIfReady =
         "UPDATE tasks SET status = 'queued', queued_at = $now, not_before = NULL, updated_at = $now " +
-        "WHERE status = 'pending' AND remaining_deps = 0 AND enqueue = 1 AND seq IN (SELECT dependent_seq FROM task_deps WHERE run_id = $run AND name = $name)";
+        "WHERE seq = $seq AND status = 'pending' AND remaining_deps = 0 AND enqueue = 1";
 
     public const string DependentsOf =
         "SELECT t.seq, t.id, t.status, t.name FROM task_deps d JOIN tasks t ON t.seq = d.dependent_seq WHERE d.run_id = $run AND d.name = $name ORDER BY d.seq";

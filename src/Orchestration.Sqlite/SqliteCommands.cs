@@ -71,6 +71,13 @@ internal sealed partial class SqliteCommands(SqliteConnection connection, bool c
         }
     }
 
+    /// <summary>Runs an INSERT and returns the new row's rowid (cheaper than RETURNING, which buffers a result set).</summary>
+    public long Insert(string sql, params object?[] args)
+    {
+        Exec(sql, args);
+        return SQLitePCL.raw.sqlite3_last_insert_rowid(Connection.Handle);
+    }
+
     private SqliteCommand Prepare(string sql, object?[] args)
     {
         if (!cache || !_cache.TryGetValue(sql, out var cmd))

@@ -77,8 +77,16 @@ public sealed partial class SqliteStore
     // Pending dependents whose last unfinished dependency this was become queued; true when any did.
     private static bool PromoteDependents(WriteTx tx, RunRow run, TaskRow completed)
     {
-        if (tx.Db.Exec(Sql.DecrementDependents, run.Id, completed.Name) == 0) return false;
-        return tx.Db.Exec(Sql.QueueReadyDependents, tx.Now, run.Id, completed.Name) > 0;
+        var dependents = tx.Db.Query(Sql.DependentSeqs, r => r.GetInt64(0), run.Id, completed.Name);
+        var promoted = false;
+        // One decrement per listing, then the check, as the reference store does: a name listed twice counts twice.
+        foreach (var seq in dependents)
+        {
+            if (tx.Db.Exec(Sql.DecrementDependent, seq) == 0) continue;
+            promoted |= tx.Db.Exec(Sql.QueueIfReady, tx.Now, seq) > 0;
+        }
+
+        return promoted;
     }
 
     private static void SkipDependents(WriteTx tx, RunRow run, TaskRow failed)

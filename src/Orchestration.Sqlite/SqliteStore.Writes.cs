@@ -43,8 +43,8 @@ public sealed partial class SqliteStore
                     Unfinished = p.Tasks.Count,
                 };
                 run.DeadlineArmed = run.DeadlineAt is not null;
-                run.Seq = Convert.ToInt64(tx.Db.Scalar(Sql.InsertRun, run.Id, run.OrgId, RunRow.KindToDb(run.Kind), run.Status.ToWire(), run.Family, run.Name,
-                    run.InputJson, run.MetadataJson, run.IdempotencyKey, run.MaxConcurrency, run.DeadlineAt, run.DeadlineArmed, now, now, run.Unfinished), CultureInfo.InvariantCulture);
+                run.Seq = tx.Db.Insert(Sql.InsertRun, run.Id, run.OrgId, RunRow.KindToDb(run.Kind), run.Status.ToWire(), run.Family, run.Name,
+                    run.InputJson, run.MetadataJson, run.IdempotencyKey, run.MaxConcurrency, run.DeadlineAt, run.DeadlineArmed, now, now, run.Unfinished);
                 tx.Track(run);
                 AddEvent(tx, run, null, EventTypes.RunCreated, null);
 
@@ -66,9 +66,9 @@ public sealed partial class SqliteStore
     {
         var now = tx.Now;
         var rp = nt.RetryPolicy;
-        var seq = Convert.ToInt64(tx.Db.Scalar(Sql.InsertTask, nt.Id, run.Id, run.OrgId, nt.Name, nt.Type, status.ToWire(), nt.Priority, nt.InputJson, nt.MetadataJson,
+        var seq = tx.Db.Insert(Sql.InsertTask, nt.Id, run.Id, run.OrgId, nt.Name, nt.Type, status.ToWire(), nt.Priority, nt.InputJson, nt.MetadataJson,
             SqliteValues.ListToJson(nt.Dependencies), remaining, nt.ParentTaskId, rp.MaxAttempts, rp.InitialDelay, rp.MaxDelay, rp.BackoffFactor, rp.Jitter,
-            nt.Timeout, nt.Enqueue, now, now, queuedAt, completedAt), CultureInfo.InvariantCulture);
+            nt.Timeout, nt.Enqueue, now, now, queuedAt, completedAt);
         foreach (var dep in nt.Dependencies) tx.Db.Exec(Sql.InsertDep, run.Id, dep, seq);
         return seq;
     }
