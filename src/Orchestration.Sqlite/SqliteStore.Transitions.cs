@@ -9,9 +9,7 @@ public sealed partial class SqliteStore
 {
     private static TaskRow? LoadTask(WriteTx tx, Guid taskId) => tx.Db.QuerySingle(Sql.TaskById, TaskRow.Read, taskId);
 
-    private static void SaveTask(WriteTx tx, TaskRow t) =>
-        tx.Db.Exec(Sql.UpdateTask, t.Status.ToWire(), t.OutputJson, t.ErrorJson, t.MetadataJson, t.RemainingDependencies, t.Attempt,
-            t.NotBefore, t.LeaseToken, t.LeaseExpiresAt, t.ExecutorId, t.QueueJobId, t.UpdatedAt, t.QueuedAt, t.StartedAt, t.CompletedAt, t.Seq);
+    private static void SaveTask(WriteTx tx, TaskRow t) => tx.SaveTask(t);
 
     // The fence of every executor write: the task is running under exactly this lease token.
     private static TaskRow? LoadLeased(WriteTx tx, Storage.TaskLease lease)
@@ -20,11 +18,9 @@ public sealed partial class SqliteStore
         return t is not null && t.Status == TaskRunStatus.Running && t.LeaseToken == lease.LeaseToken ? t : null;
     }
 
-    private static void AddEvent(WriteTx tx, RunRow run, Guid? taskId, string type, string? dataJson) =>
-        tx.Db.Exec(Sql.InsertEvent, run.OrgId, run.Id, taskId, type, dataJson, tx.Now);
+    private static void AddEvent(WriteTx tx, RunRow run, Guid? taskId, string type, string? dataJson) => tx.AddEvent(run, taskId, type, dataJson);
 
-    private static void EndAttempt(WriteTx tx, TaskRow t, string outcome, string? error) =>
-        tx.Db.Exec(Sql.EndAttempt, tx.Now, outcome, error, t.Id);
+    private static void EndAttempt(WriteTx tx, TaskRow t, string outcome, string? error) => tx.EndAttempt(t.Id, outcome, error);
 
     private static void MakeQueued(WriteTx tx, TaskRow t)
     {
@@ -75,15 +71,18 @@ public sealed partial class SqliteStore
     }
 
     // Pending dependents whose last unfinished dependency this was become queued; true when any did.
-    private static bool PromoteDependents(WriteTx tx, RunRow run, TaskRow completed)
+    private static bool PromoteDependents(WriteTx tx, RunRow run, TaskRow completed) =>
+        PromoteDependents(tx, tx.Db, tx.Db.Query(Sql.DependentSeqs, r => r.GetInt64(0), run.Id, completed.Name));
+
+    // Dependent rows are pending, so no buffered task write can touch them: the point updates may bypass the flush.
+    private static bool PromoteDependents(WriteTx tx, SqliteCommands db, IReadOnlyList<long> dependents)
     {
-        var dependents = tx.Db.Query(Sql.DependentSeqs, r => r.GetInt64(0), run.Id, completed.Name);
         var promoted = false;
         // One decrement per listing, then the check, as the reference store does: a name listed twice counts twice.
         foreach (var seq in dependents)
         {
-            if (tx.Db.Exec(Sql.DecrementDependent, seq) == 0) continue;
-            promoted |= tx.Db.Exec(Sql.QueueIfReady, tx.Now, seq) > 0;
+            if (db.Exec(Sql.DecrementDependent, seq) == 0) continue;
+            promoted |= db.Exec(Sql.QueueIfReady, tx.Now, seq) > 0;
         }
 
         return promoted;
@@ -137,30 +136,66 @@ public sealed partial class SqliteStore
         return anyRunning;
     }
 
+    private static bool IsDone(RunRow run) => run.Kind == RunKind.Managed && run.Unfinished <= 0 && !run.Status.IsTerminal();
+
     private static void FinalizeIfDone(WriteTx tx, RunRow run)
     {
-        if (run.Kind != RunKind.Managed || run.Unfinished > 0 || run.Status.IsTerminal()) return;
+        if (!IsDone(run)) return;
         var firstFailed = tx.Db.QuerySingle(Sql.FirstFailedTask, r => new[] { r.GetString(0), r.GetString(1) }, run.Id);
         var anySkipped = Convert.ToInt64(tx.Db.Scalar(Sql.AnySkippedTask, run.Id), System.Globalization.CultureInfo.InvariantCulture) != 0;
+        Finalize(tx, run, firstFailed?[0], firstFailed?[1], anySkipped, tx.EventCount);
+    }
+
+    // Completed when nothing failed, was cancelled or skipped; failed otherwise, naming the first failed or cancelled task.
+    private static void Finalize(WriteTx tx, RunRow run, string? firstFailedName, string? firstFailedStatus, bool anySkipped, int eventPosition)
+    {
         var now = tx.Now;
         run.DeadlineArmed = false;
         run.Dirty = true;
-        if (firstFailed is null && !anySkipped)
+        if (firstFailedName is null && !anySkipped)
         {
             run.Status = RunStatus.Completed;
             run.CompletedAt = now;
             run.UpdatedAt = now;
             run.StartedAt ??= now;
-            AddEvent(tx, run, null, EventTypes.RunCompleted, null);
+            tx.InsertEvent(eventPosition, run, null, EventTypes.RunCompleted, null);
             return;
         }
 
-        var message = firstFailed is not null ? $"task '{firstFailed[0]}' {firstFailed[1]}" : "tasks were skipped";
+        var message = firstFailedName is not null ? $"task '{firstFailedName}' {firstFailedStatus}" : "tasks were skipped";
         run.Status = RunStatus.Failed;
         run.ErrorJson = JsonDefaults.ErrorJson(message);
         run.CompletedAt = now;
         run.UpdatedAt = now;
-        AddEvent(tx, run, null, EventTypes.RunFailed, null);
+        tx.InsertEvent(eventPosition, run, null, EventTypes.RunFailed, null);
+    }
+
+    /// <summary>
+    /// Finalises runs whose last task finished during a batch, with one query for all of them. Each run's event goes to the
+    /// position it would have had if finalised at once, so the event order matches the reference store. Only valid when
+    /// the batch's buffered task writes cannot change which tasks are failed, cancelled or skipped (completions).
+    /// </summary>
+    private static void FinalizeDeferred(WriteTx tx, List<(RunRow Run, int EventPosition)> done)
+    {
+        if (done.Count == 0) return;
+        var ids = System.Text.Json.JsonSerializer.Serialize(done.Select(d => d.Run.Id.ToString("D")));
+        var failures = new Dictionary<Guid, (string Name, string Status)>();
+        foreach (var (runId, name, status) in tx.RawDb.Query(BulkSql.FailureOfRuns, r => (SqliteValues.Id(r, 0), r.GetString(1), r.GetString(2)), ids))
+            failures.TryAdd(runId, (name, status));
+        for (var i = done.Count - 1; i >= 0; i--)
+        {
+            var (run, position) = done[i];
+            if (!IsDone(run)) continue;
+            if (failures.TryGetValue(run.Id, out var f))
+            {
+                if (f.Status == "skipped") Finalize(tx, run, null, null, anySkipped: true, position);
+                else Finalize(tx, run, f.Name, f.Status, anySkipped: false, position);
+            }
+            else
+            {
+                Finalize(tx, run, null, null, anySkipped: false, position);
+            }
+        }
     }
 
     private static string RunEventFor(RunStatus status) => status switch

@@ -43,9 +43,7 @@ public sealed partial class SqliteStore
                     Unfinished = p.Tasks.Count,
                 };
                 run.DeadlineArmed = run.DeadlineAt is not null;
-                run.Seq = tx.Db.Insert(Sql.InsertRun, run.Id, run.OrgId, RunRow.KindToDb(run.Kind), run.Status.ToWire(), run.Family, run.Name,
-                    run.InputJson, run.MetadataJson, run.IdempotencyKey, run.MaxConcurrency, run.DeadlineAt, run.DeadlineArmed, now, now, run.Unfinished);
-                tx.Track(run);
+                tx.AddRun(run);
                 AddEvent(tx, run, null, EventTypes.RunCreated, null);
 
                 foreach (var nt in p.Tasks)
@@ -62,16 +60,8 @@ public sealed partial class SqliteStore
             return results;
         }, cancellationToken);
 
-    private static long InsertTask(WriteTx tx, RunRow run, NewTask nt, TaskRunStatus status, int remaining, DateTimeOffset? queuedAt, DateTimeOffset? completedAt)
-    {
-        var now = tx.Now;
-        var rp = nt.RetryPolicy;
-        var seq = tx.Db.Insert(Sql.InsertTask, nt.Id, run.Id, run.OrgId, nt.Name, nt.Type, status.ToWire(), nt.Priority, nt.InputJson, nt.MetadataJson,
-            SqliteValues.ListToJson(nt.Dependencies), remaining, nt.ParentTaskId, rp.MaxAttempts, rp.InitialDelay, rp.MaxDelay, rp.BackoffFactor, rp.Jitter,
-            nt.Timeout, nt.Enqueue, now, now, queuedAt, completedAt);
-        foreach (var dep in nt.Dependencies) tx.Db.Exec(Sql.InsertDep, run.Id, dep, seq);
-        return seq;
-    }
+    private static void InsertTask(WriteTx tx, RunRow run, NewTask nt, TaskRunStatus status, int remaining, DateTimeOffset? queuedAt, DateTimeOffset? completedAt) =>
+        tx.AddTask(run, nt, status, remaining, queuedAt, completedAt);
 
     private static Run SnapshotRun(WriteTx tx, Guid runId)
     {
@@ -125,7 +115,7 @@ public sealed partial class SqliteStore
         return WriteAsync<IReadOnlyList<TaskRun>>(tx =>
         {
             var now = tx.Now;
-            if (tx.Db.Scalar(Sql.NextRetryAfter, now) is long nextRetry) tx.WakeRetryAt(SqliteValues.Time(nextRetry));
+            if (tx.RawDb.Scalar(Sql.NextRetryAfter, now) is long nextRetry) tx.WakeRetryAt(SqliteValues.Time(nextRetry));
             var picked = PickClaimable(tx, parameters);
             var claimed = new List<TaskRun>(picked.Count);
             foreach (var t in picked)
@@ -140,7 +130,7 @@ public sealed partial class SqliteStore
                 t.NotBefore = null;
                 t.UpdatedAt = now;
                 SaveTask(tx, t);
-                tx.Db.Exec(Sql.InsertAttempt, t.Id, attempt, parameters.ExecutorId, parameters.ExecutorIp, now);
+                tx.AddAttempt(t.Id, attempt, parameters.ExecutorId, parameters.ExecutorIp);
                 var run = tx.Run(t.RunId)!;
                 if (run.Status == RunStatus.Pending)
                 {
@@ -201,7 +191,9 @@ public sealed partial class SqliteStore
         var limit = p.Max;
         while (true)
         {
-            var candidates = tx.Db.Query(sql, TaskRow.Read, [.. args, limit, tx.Now]);
+            // Nothing is buffered yet during the pick, so reads may go straight to the connection.
+            var candidates = tx.RawDb.Query(sql, TaskRow.Read, [.. args, limit, tx.Now]);
+            tx.PreloadRuns(candidates.Select(c => c.RunId));
             var picked = new List<TaskRow>(Math.Min(p.Max, candidates.Count));
             Dictionary<Guid, int>? perRun = null;
             Dictionary<string, int>? perType = null;
@@ -213,7 +205,7 @@ public sealed partial class SqliteStore
                     perRun ??= [];
                     if (!perRun.TryGetValue(run.Id, out var running))
                     {
-                        running = Convert.ToInt32(tx.Db.Scalar(
+                        running = Convert.ToInt32(tx.RawDb.Scalar(
                             "SELECT count(*) FROM tasks WHERE run_id = $run AND status = 'running' AND lease_expires_at IS NOT NULL", run.Id), CultureInfo.InvariantCulture);
                     }
 
@@ -232,7 +224,7 @@ public sealed partial class SqliteStore
                     perType ??= new(StringComparer.Ordinal);
                     if (!perType.TryGetValue(t.Type, out var running))
                     {
-                        running = Convert.ToInt32(tx.Db.Scalar(
+                        running = Convert.ToInt32(tx.RawDb.Scalar(
                             "SELECT count(*) FROM tasks WHERE status = 'running' AND lease_expires_at IS NOT NULL AND type = $type", t.Type), CultureInfo.InvariantCulture);
                     }
 
@@ -288,12 +280,17 @@ public sealed partial class SqliteStore
     public Task<IReadOnlyList<TaskWriteResult>> CompleteTasksAsync(IReadOnlyList<TaskCompletion> completions, CancellationToken cancellationToken) =>
         WriteAsync<IReadOnlyList<TaskWriteResult>>(tx =>
         {
+            // The hot path: tasks, runs and dependents are read with one query each; rows are written in batches at commit.
+            var ids = System.Text.Json.JsonSerializer.Serialize(completions.Select(c => c.Lease.TaskId.ToString("D")).Distinct());
+            var tasks = tx.RawDb.Query(BulkSql.TasksByIds, TaskRow.Read, ids).ToDictionary(t => t.Id);
+            tx.PreloadRuns(tasks.Values.Select(t => t.RunId));
+            var dependents = LoadDependents(tx, tasks.Values.Where(t => t.Status == TaskRunStatus.Running));
+            var done = new List<(RunRow Run, int EventPosition)>();
             var results = new TaskWriteResult[completions.Count];
             for (var i = 0; i < results.Length; i++)
             {
                 var c = completions[i];
-                var t = LoadLeased(tx, c.Lease);
-                if (t is null)
+                if (!tasks.TryGetValue(c.Lease.TaskId, out var t) || t.Status != TaskRunStatus.Running || t.LeaseToken != c.Lease.LeaseToken)
                 {
                     results[i] = new TaskWriteResult(c.Lease.TaskId, false, null);
                     continue;
@@ -310,13 +307,29 @@ public sealed partial class SqliteStore
                 SaveTask(tx, t);
                 ChangeUnfinished(run, -1);
                 AddEvent(tx, run, t.Id, EventTypes.TaskCompleted, null);
-                tx.WakeWork |= PromoteDependents(tx, run, t);
-                FinalizeIfDone(tx, run);
+                if (dependents.TryGetValue((t.RunId, t.Name), out var list)) tx.WakeWork |= PromoteDependents(tx, tx.RawDb, list);
+                if (IsDone(run) && !done.Exists(d => d.Run == run)) done.Add((run, tx.EventCount));
                 results[i] = new TaskWriteResult(t.Id, true, TaskRunStatus.Completed);
             }
 
+            FinalizeDeferred(tx, done);
             return results;
         }, cancellationToken);
+
+    private static Dictionary<(Guid RunId, string Name), List<long>> LoadDependents(WriteTx tx, IEnumerable<TaskRow> tasks)
+    {
+        var rows = new JsonRows();
+        foreach (var t in tasks) rows.Row().Add(t.RunId).Add(t.Name);
+        var map = new Dictionary<(Guid, string), List<long>>();
+        if (rows.Count == 0) return map;
+        foreach (var (runId, name, seq) in tx.RawDb.Query(BulkSql.DependentsOf, r => (SqliteValues.Id(r, 0), r.GetString(1), r.GetInt64(2)), rows.Build()))
+        {
+            if (!map.TryGetValue((runId, name), out var list)) map[(runId, name)] = list = [];
+            list.Add(seq);
+        }
+
+        return map;
+    }
 
     /// <inheritdoc />
     public Task<IReadOnlyList<TaskWriteResult>> FailTasksAsync(IReadOnlyList<TaskFailure> failures, CancellationToken cancellationToken) =>
