@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Orchestration.Sqlite;
 
@@ -10,6 +11,7 @@ namespace Orchestration.Sqlite;
 internal sealed partial class SqliteCommands(SqliteConnection connection, bool cache) : IDisposable
 {
     private readonly Dictionary<string, SqliteCommand> _cache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, sqlite3_stmt> _native = new(StringComparer.Ordinal);
 
     public SqliteConnection Connection { get; } = connection;
 
@@ -75,8 +77,59 @@ internal sealed partial class SqliteCommands(SqliteConnection connection, bool c
     public long Insert(string sql, params object?[] args)
     {
         Exec(sql, args);
-        return SQLitePCL.raw.sqlite3_last_insert_rowid(Connection.Handle);
+        return LastInsertRowId;
     }
+
+    /// <summary>
+    /// Executes a write statement once through the native API, binding <paramref name="args"/> by position (SQLite numbers
+    /// <c>$name</c> parameters in order of first appearance, the same convention as above). The statement is compiled once
+    /// per connection. Buffered row writes use this: it skips the ADO.NET layer's per-execution work.
+    /// </summary>
+    /// <returns>Rows changed.</returns>
+    public int ExecRow(string sql, params object?[] args)
+    {
+        var db = Connection.Handle!;
+        if (!_native.TryGetValue(sql, out var stmt))
+        {
+            var prepared = raw.sqlite3_prepare_v2(db, sql, out stmt);
+            SqliteException.ThrowExceptionForRC(prepared, db);
+            _native[sql] = stmt;
+        }
+
+        try
+        {
+            for (var i = 0; i < args.Length; i++)
+            {
+                var index = i + 1;
+                var rc = args[i] switch
+                {
+                    null => raw.sqlite3_bind_null(stmt, index),
+                    string s => raw.sqlite3_bind_text(stmt, index, s),
+                    long l => raw.sqlite3_bind_int64(stmt, index, l),
+                    int n => raw.sqlite3_bind_int64(stmt, index, n),
+                    bool b => raw.sqlite3_bind_int64(stmt, index, b ? 1 : 0),
+                    double d => raw.sqlite3_bind_double(stmt, index, d),
+                    Guid g => raw.sqlite3_bind_text(stmt, index, g.ToString("D")),
+                    DateTimeOffset t => raw.sqlite3_bind_int64(stmt, index, t.UtcTicks),
+                    TimeSpan t => raw.sqlite3_bind_int64(stmt, index, t.Ticks),
+                    var other => throw new ArgumentException($"Cannot bind a {other.GetType().Name}.", nameof(args)),
+                };
+                SqliteException.ThrowExceptionForRC(rc, db);
+            }
+
+            var step = raw.sqlite3_step(stmt);
+            if (step != raw.SQLITE_DONE && step != raw.SQLITE_ROW) SqliteException.ThrowExceptionForRC(step, db);
+            return raw.sqlite3_changes(db);
+        }
+        finally
+        {
+            raw.sqlite3_reset(stmt);
+            raw.sqlite3_clear_bindings(stmt);
+        }
+    }
+
+    /// <summary>The rowid of the last row inserted on this connection.</summary>
+    public long LastInsertRowId => raw.sqlite3_last_insert_rowid(Connection.Handle);
 
     private SqliteCommand Prepare(string sql, object?[] args)
     {
@@ -111,5 +164,7 @@ internal sealed partial class SqliteCommands(SqliteConnection connection, bool c
     {
         foreach (var cmd in _cache.Values) cmd.Dispose();
         _cache.Clear();
+        foreach (var stmt in _native.Values) stmt.Dispose();
+        _native.Clear();
     }
 }

@@ -286,6 +286,7 @@ public sealed partial class SqliteStore
             tx.PreloadRuns(tasks.Values.Select(t => t.RunId));
             var dependents = LoadDependents(tx, tasks.Values.Where(t => t.Status == TaskRunStatus.Running));
             var done = new List<(RunRow Run, int EventPosition)>();
+            var doneRuns = new HashSet<RunRow>();
             var results = new TaskWriteResult[completions.Count];
             for (var i = 0; i < results.Length; i++)
             {
@@ -308,7 +309,7 @@ public sealed partial class SqliteStore
                 ChangeUnfinished(run, -1);
                 AddEvent(tx, run, t.Id, EventTypes.TaskCompleted, null);
                 if (dependents.TryGetValue((t.RunId, t.Name), out var list)) tx.WakeWork |= PromoteDependents(tx, tx.RawDb, list);
-                if (IsDone(run) && !done.Exists(d => d.Run == run)) done.Add((run, tx.EventCount));
+                if (IsDone(run) && doneRuns.Add(run)) done.Add((run, tx.EventCount));
                 results[i] = new TaskWriteResult(t.Id, true, TaskRunStatus.Completed);
             }
 

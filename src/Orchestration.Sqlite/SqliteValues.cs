@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
+using Orchestration.Domain;
 
 namespace Orchestration.Sqlite;
 
@@ -35,6 +36,30 @@ internal static class SqliteValues
 
     public static IReadOnlyList<string> JsonToList(string? json) =>
         string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize<string[]>(json) ?? [];
+
+    // The status columns are read for every row of every claim and completion; a switch avoids the general parser's allocations.
+    public static TaskRunStatus TaskStatus(string value) => value switch
+    {
+        "pending" => TaskRunStatus.Pending,
+        "queued" => TaskRunStatus.Queued,
+        "running" => TaskRunStatus.Running,
+        "completed" => TaskRunStatus.Completed,
+        "failed" => TaskRunStatus.Failed,
+        "cancelled" => TaskRunStatus.Cancelled,
+        "retrying" => TaskRunStatus.Retrying,
+        "skipped" => TaskRunStatus.Skipped,
+        _ => StatusNames.ParseTaskStatus(value),
+    };
+
+    public static RunStatus RunStatusOf(string value) => value switch
+    {
+        "pending" => RunStatus.Pending,
+        "running" => RunStatus.Running,
+        "completed" => RunStatus.Completed,
+        "failed" => RunStatus.Failed,
+        "cancelled" => RunStatus.Cancelled,
+        _ => StatusNames.ParseRunStatus(value),
+    };
 
     public static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -8,15 +8,14 @@ namespace Orchestration.Sqlite;
 /// the runs it touched, the writes it buffered, and the wake-ups to deliver only after COMMIT.
 /// </summary>
 /// <remarks>
-/// Row writes (new runs and tasks, task and run updates, attempts, events) are buffered and written in batches of one
-/// statement each. <see cref="Db"/> flushes them first, so any statement issued through it sees every earlier write of the
+/// Row writes (new runs and tasks, task and run updates, attempts, events) are buffered and written together through
+/// compiled native statements, so an operation on many rows pays the statement overhead once, not per call site. <see cref="Db"/> flushes them first, so any statement issued through it sees every earlier write of the
 /// operation; hot paths that know a statement is unaffected by the buffered writes use <see cref="RawDb"/> instead.
 /// </remarks>
 internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
 {
     private readonly Dictionary<Guid, RunRow> _runs = [];
     private readonly List<RunRow> _newRuns = [];
-    private readonly HashSet<RunRow> _newRunSet = [];
     private readonly List<(RunRow Run, NewTask Task, TaskRunStatus Status, int Remaining, DateTimeOffset? QueuedAt, DateTimeOffset? CompletedAt)> _newTasks = [];
     private readonly Dictionary<long, TaskRow> _dirtyTasks = [];
     private readonly List<(Guid Task, int Number, string Executor, string? Ip)> _newAttempts = [];
@@ -84,7 +83,6 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
     {
         _runs[run.Id] = run;
         _newRuns.Add(run);
-        _newRunSet.Add(run);
     }
 
     public void AddTask(RunRow run, NewTask task, TaskRunStatus status, int remaining, DateTimeOffset? queuedAt, DateTimeOffset? completedAt) =>
@@ -103,92 +101,56 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
     /// <summary>Writes every buffered row change except events and run updates (which no statement of an operation reads).</summary>
     public void FlushRows()
     {
-        if (_newRuns.Count > 0)
+        foreach (var r in _newRuns)
         {
-            var rows = new JsonRows();
-            foreach (var r in _newRuns)
-            {
-                rows.Row().Add(r.Id).Add(r.OrgId).Add(RunRow.KindToDb(r.Kind)).Add(r.Status.ToWire()).Add(r.Family).Add(r.Name).Add(r.InputJson).Add(r.OutputJson)
-                    .Add(r.ErrorJson).Add(r.MetadataJson).Add(r.IdempotencyKey).Add((long?)r.MaxConcurrency).Add(r.DeadlineAt).Add(r.DeadlineArmed).Add(r.CreatedAt)
-                    .Add(r.UpdatedAt).Add(r.StartedAt).Add(r.CompletedAt).Add(r.Unfinished);
-                r.Dirty = false;
-            }
-
-            RawDb.Exec(BulkSql.InsertRuns, rows.Build());
-            _newRuns.Clear();
-            _newRunSet.Clear();
+            RawDb.ExecRow(Sql.InsertRun, r.Id, r.OrgId, RunRow.KindToDb(r.Kind), r.Status.ToWire(), r.Family, r.Name, r.InputJson, r.OutputJson, r.ErrorJson,
+                r.MetadataJson, r.IdempotencyKey, r.MaxConcurrency, r.DeadlineAt, r.DeadlineArmed, r.CreatedAt, r.UpdatedAt, r.StartedAt, r.CompletedAt, r.Unfinished);
+            r.Dirty = false;
         }
 
-        if (_newTasks.Count > 0)
-        {
-            var rows = new JsonRows();
-            JsonRows? deps = null;
-            foreach (var (run, t, status, remaining, queuedAt, completedAt) in _newTasks)
-            {
-                var rp = t.RetryPolicy;
-                rows.Row().Add(t.Id).Add(run.Id).Add(run.OrgId).Add(t.Name).Add(t.Type).Add(status.ToWire()).Add(t.Priority).Add(t.InputJson).Add(t.MetadataJson)
-                    .Add(SqliteValues.ListToJson(t.Dependencies)).Add(remaining).Add(t.ParentTaskId).Add(rp.MaxAttempts).Add(rp.InitialDelay.Ticks).Add(rp.MaxDelay.Ticks)
-                    .Add(rp.BackoffFactor).Add(rp.Jitter).Add(t.Timeout?.Ticks).Add(t.Enqueue).Add(Now).Add(Now).Add(queuedAt).Add(completedAt);
-                foreach (var dep in t.Dependencies) (deps ??= new JsonRows()).Row().Add(run.Id).Add(dep).Add(t.Name);
-            }
+        _newRuns.Clear();
 
-            RawDb.Exec(BulkSql.InsertTasks, rows.Build());
-            if (deps is not null) RawDb.Exec(BulkSql.InsertDeps, deps.Build());
-            _newTasks.Clear();
+        foreach (var (run, t, status, remaining, queuedAt, completedAt) in _newTasks)
+        {
+            var rp = t.RetryPolicy;
+            RawDb.ExecRow(Sql.InsertTask, t.Id, run.Id, run.OrgId, t.Name, t.Type, status.ToWire(), t.Priority, t.InputJson, t.MetadataJson,
+                SqliteValues.ListToJson(t.Dependencies), remaining, t.ParentTaskId, rp.MaxAttempts, rp.InitialDelay, rp.MaxDelay, rp.BackoffFactor, rp.Jitter,
+                t.Timeout, t.Enqueue, Now, Now, queuedAt, completedAt);
+            if (t.Dependencies.Count == 0) continue;
+            var seq = RawDb.LastInsertRowId;
+            foreach (var dep in t.Dependencies) RawDb.ExecRow(Sql.InsertDep, run.Id, dep, seq);
         }
 
-        if (_dirtyTasks.Count > 0)
-        {
-            var rows = new JsonRows();
-            foreach (var t in _dirtyTasks.Values)
-            {
-                rows.Row().Add(t.Seq).Add(t.Status.ToWire()).Add(t.OutputJson).Add(t.ErrorJson).Add(t.MetadataJson).Add(t.RemainingDependencies).Add(t.Attempt)
-                    .Add(t.NotBefore).Add(t.LeaseToken).Add(t.LeaseExpiresAt).Add(t.ExecutorId).Add(t.QueueJobId).Add(t.UpdatedAt).Add(t.QueuedAt).Add(t.StartedAt)
-                    .Add(t.CompletedAt);
-            }
+        _newTasks.Clear();
 
-            RawDb.Exec(BulkSql.UpdateTasks, rows.Build());
-            _dirtyTasks.Clear();
+        foreach (var t in _dirtyTasks.Values)
+        {
+            RawDb.ExecRow(Sql.UpdateTask, t.Status.ToWire(), t.OutputJson, t.ErrorJson, t.MetadataJson, t.RemainingDependencies, t.Attempt,
+                t.NotBefore, t.LeaseToken, t.LeaseExpiresAt, t.ExecutorId, t.QueueJobId, t.UpdatedAt, t.QueuedAt, t.StartedAt, t.CompletedAt, t.Seq);
         }
 
-        if (_newAttempts.Count > 0)
-        {
-            var rows = new JsonRows();
-            foreach (var (task, number, executor, ip) in _newAttempts) rows.Row().Add(task).Add(number).Add(executor).Add(ip).Add(Now);
-            RawDb.Exec(BulkSql.InsertAttempts, rows.Build());
-            _newAttempts.Clear();
-        }
+        _dirtyTasks.Clear();
 
-        if (_endedAttempts.Count > 0)
-        {
-            var rows = new JsonRows();
-            foreach (var (task, outcome, error) in _endedAttempts) rows.Row().Add(task).Add(Now).Add(outcome).Add(error);
-            RawDb.Exec(BulkSql.EndAttempts, rows.Build());
-            _endedAttempts.Clear();
-        }
+        foreach (var (task, number, executor, ip) in _newAttempts) RawDb.ExecRow(Sql.InsertAttempt, task, number, executor, ip, Now);
+        _newAttempts.Clear();
+
+        foreach (var (task, outcome, error) in _endedAttempts) RawDb.ExecRow(Sql.EndAttempt, Now, outcome, error, task);
+        _endedAttempts.Clear();
     }
 
     /// <summary>Writes everything buffered; called once before COMMIT.</summary>
     public void Flush()
     {
         FlushRows();
-        var dirty = new JsonRows();
         foreach (var run in _runs.Values)
         {
             if (!run.Dirty) continue;
-            dirty.Row().Add(run.Id).Add(run.Status.ToWire()).Add(run.OutputJson).Add(run.ErrorJson).Add(run.MetadataJson).Add(run.DeadlineAt).Add(run.DeadlineArmed)
-                .Add(run.UpdatedAt).Add(run.StartedAt).Add(run.CompletedAt).Add(run.Unfinished);
+            RawDb.ExecRow(Sql.UpdateRun, run.Status.ToWire(), run.OutputJson, run.ErrorJson, run.MetadataJson, run.DeadlineAt, run.DeadlineArmed,
+                run.UpdatedAt, run.StartedAt, run.CompletedAt, run.Unfinished, run.Id);
             run.Dirty = false;
         }
 
-        if (dirty.Count > 0) RawDb.Exec(BulkSql.UpdateRuns, dirty.Build());
-
-        if (_events.Count > 0)
-        {
-            var rows = new JsonRows();
-            foreach (var (run, task, type, data) in _events) rows.Row().Add(run.OrgId).Add(run.Id).Add(task).Add(type).Add(data).Add(Now);
-            RawDb.Exec(BulkSql.InsertEvents, rows.Build());
-            _events.Clear();
-        }
+        foreach (var (run, task, type, data) in _events) RawDb.ExecRow(Sql.InsertEvent, run.OrgId, run.Id, task, type, data, Now);
+        _events.Clear();
     }
 }
