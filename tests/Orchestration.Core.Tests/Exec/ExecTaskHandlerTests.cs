@@ -230,6 +230,45 @@ public sealed class ExecTaskHandlerTests
     }
 
     [Test]
+    public async Task HandleAsync_BackgroundChildKeepsPipesOpen_ReturnsAfterDrainTimeout()
+    {
+        _exec.Options.OutputDrainTimeout = TimeSpan.FromMilliseconds(500);
+        var childPid = _exec.Marker("child.pid");
+        // The background sleep inherits stdout and keeps it open after the script exits.
+        var script = TestScripts.Script($"""
+            sleep 300 &
+            echo $! > '{childPid}'
+            echo parent done
+            """);
+        try
+        {
+            var output = await _exec.RunAsync(Input(script));
+
+            Assert.Multiple(() =>
+            {
+                Assert.That(output.ExitCode, Is.Zero);
+                Assert.That(output.Stdout, Is.EqualTo("parent done\n"));
+            });
+        }
+        finally
+        {
+            // The leftover was started by this test's script: end it by its id.
+            if (File.Exists(childPid) && int.TryParse(File.ReadAllText(childPid).Trim(), out var pid))
+            {
+                try
+                {
+                    using var leftover = Process.GetProcessById(pid);
+                    leftover.Kill();
+                }
+                catch (ArgumentException)
+                {
+                    // Already gone.
+                }
+            }
+        }
+    }
+
+    [Test]
     public async Task HandleAsync_SameBinaryTwice_DownloadsOnce()
     {
         var binary = TestScripts.Script("echo cached");

@@ -18,7 +18,6 @@ internal sealed partial class BinaryCache : IDisposable
     /// <summary>Redirect hops followed before a download fails.</summary>
     public const int MaxRedirects = 5;
 
-    private const UnixFileMode OwnerOnlyDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
     private const UnixFileMode OwnerReadWrite = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode OwnerExecutable = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
@@ -45,7 +44,7 @@ internal sealed partial class BinaryCache : IDisposable
     /// </summary>
     public async Task<string> GetAsync(Uri url, string sha256, CancellationToken cancellationToken)
     {
-        EnsureDirectory(_options.CacheDirectory);
+        PrivateDirectory.Ensure(_options.CacheDirectory);
         var path = Path.Combine(_options.CacheDirectory, sha256);
         var gate = _gates.GetOrAdd(sha256, static _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken);
@@ -218,13 +217,6 @@ internal sealed partial class BinaryCache : IDisposable
         for (var e = ex; e is not null; e = e.InnerException)
             if (e is NetworkTargetRefusedException refusal) return refusal;
         return null;
-    }
-
-    internal static void EnsureDirectory(string path)
-    {
-        if (Directory.Exists(path)) return;
-        if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
-        else Directory.CreateDirectory(path, OwnerOnlyDirectory);
     }
 
     private void TryDelete(string path)

@@ -9,13 +9,17 @@ public sealed class ExecOptions
     public const int DefaultMaxOutputBytes = 1024 * 1024;
 
     /// <summary>
-    /// Where verified binaries are kept, one file per SHA-256 (<c>&lt;dir&gt;/&lt;sha256&gt;</c>). Created owner-only.
-    /// Default: <c>orchestration-exec/cache</c> under the temp directory.
+    /// Where verified binaries are kept, one file per SHA-256 (<c>&lt;dir&gt;/&lt;sha256&gt;</c>). Created owner-only;
+    /// an existing directory must belong to this user and is tightened to owner-only. Its parent must not let other
+    /// users rename entries (the sticky temp directory is fine). Default: <c>orchestration-exec-cache</c> under the temp directory.
     /// </summary>
-    public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "orchestration-exec", "cache");
+    public string CacheDirectory { get; set; } = Path.Combine(Path.GetTempPath(), "orchestration-exec-cache");
 
-    /// <summary>Parent of the fresh working directory each attempt gets (deleted afterwards). Default: <c>orchestration-exec/work</c> under the temp directory.</summary>
-    public string WorkDirectoryRoot { get; set; } = Path.Combine(Path.GetTempPath(), "orchestration-exec", "work");
+    /// <summary>
+    /// Parent of the fresh working directory each attempt gets (deleted afterwards); same ownership rules as
+    /// <see cref="CacheDirectory"/>. Default: <c>orchestration-exec-work</c> under the temp directory.
+    /// </summary>
+    public string WorkDirectoryRoot { get; set; } = Path.Combine(Path.GetTempPath(), "orchestration-exec-work");
 
     /// <summary>A download larger than this fails the task for good. Default 256 MiB.</summary>
     public long MaxBinaryBytes { get; set; } = 256L * 1024 * 1024;

@@ -59,7 +59,7 @@ internal sealed partial class ExecTaskHandler(BinaryCache cache, ProcessRunner r
 
     private string CreateWorkDirectory(TaskContext context)
     {
-        BinaryCache.EnsureDirectory(options.WorkDirectoryRoot);
+        PrivateDirectory.Ensure(options.WorkDirectoryRoot);
         // Unique per attempt: a retry never sees what an earlier attempt left behind.
         var path = Path.Combine(options.WorkDirectoryRoot, $"{context.TaskId:N}-{context.Attempt}-{Guid.NewGuid():N}");
         if (OperatingSystem.IsWindows()) Directory.CreateDirectory(path);
