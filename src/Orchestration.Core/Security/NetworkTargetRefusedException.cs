@@ -1,7 +1,7 @@
 namespace Orchestration.Security;
 
 /// <summary>Thrown when <see cref="NetworkGuard"/> refuses an outbound target (an address, a host name or a redirect).</summary>
-public sealed class NetworkTargetRefusedException : Exception
+internal sealed class NetworkTargetRefusedException : Exception
 {
     /// <summary>Creates the exception; <paramref name="message"/> names the target and the reason.</summary>
     public NetworkTargetRefusedException(string message) : base(message) { }
