@@ -7,7 +7,7 @@ namespace Orchestration.Security;
 /// Decides whether an outbound connection may go to an address or host name. Refuses everything that reaches the
 /// host itself or its private surroundings: loopback, private and unique-local ranges, link-local (which holds the
 /// cloud metadata endpoint 169.254.169.254), carrier-grade NAT, unspecified, multicast, broadcast and reserved
-/// ranges, the same addresses embedded in IPv6 (IPv4-mapped, IPv4-compatible, NAT64, 6to4), and well-known metadata
+/// ranges, the same addresses embedded in IPv6 (IPv4-mapped, IPv4-compatible, IPv4-translated, NAT64, 6to4), and well-known metadata
 /// host names. Used at connect time so that DNS answers and redirects are checked too, not only the URL as written.
 /// </summary>
 internal static class NetworkGuard
@@ -46,6 +46,7 @@ internal static class NetworkGuard
 
     // Prefixes whose low bits carry an IPv4 address that the network may route to: the embedded address decides.
     private static readonly IPNetwork V4Compatible = IPNetwork.Parse("::/96");
+    private static readonly IPNetwork V4Translated = IPNetwork.Parse("::ffff:0:0:0/96");
     private static readonly IPNetwork Nat64 = IPNetwork.Parse("64:ff9b::/96");
     private static readonly IPNetwork SixToFour = IPNetwork.Parse("2002::/16");
 
@@ -136,7 +137,7 @@ internal static class NetworkGuard
     private static IPAddress? EmbeddedV4(IPAddress v6)
     {
         var bytes = v6.GetAddressBytes();
-        if (V4Compatible.Contains(v6) || Nat64.Contains(v6)) return new IPAddress(bytes.AsSpan(12, 4));
+        if (V4Compatible.Contains(v6) || V4Translated.Contains(v6) || Nat64.Contains(v6)) return new IPAddress(bytes.AsSpan(12, 4));
         if (SixToFour.Contains(v6)) return new IPAddress(bytes.AsSpan(2, 4));
         return null;
     }

@@ -50,6 +50,8 @@ public sealed class NetworkGuardTests
     [TestCase("::ffff:0.0.0.0", "unspecified")]
     [TestCase("::127.0.0.1", "loopback address embedded in IPv6")]
     [TestCase("::10.0.0.1", "private address embedded in IPv6")]
+    [TestCase("::ffff:0:7f00:1", "loopback address embedded in IPv6")]
+    [TestCase("::ffff:0:a9fe:a9fe", "metadata address embedded in IPv6")]
     [TestCase("64:ff9b::7f00:1", "loopback address embedded in IPv6")]
     [TestCase("64:ff9b::a9fe:a9fe", "metadata address embedded in IPv6")]
     [TestCase("2002:7f00:1::1", "loopback address embedded in IPv6")]
@@ -83,6 +85,7 @@ public sealed class NetworkGuardTests
     [TestCase("2001:4860:4860::8888")]
     [TestCase("::ffff:8.8.8.8")]
     [TestCase("64:ff9b::808:808")]
+    [TestCase("::ffff:0:808:808")]
     [TestCase("2002:808:808::1")]
     [TestCase("fbff:ffff::1")]
     public void Check_PublicAddress_ReturnsNull(string address)
