@@ -97,6 +97,49 @@ public sealed class ExecRuntimeTests
     }
 
     [Test]
+    public async Task ExecTasks_ManyConcurrent_AllCompleteAndSharedBinaryDownloadedOnce()
+    {
+        using var host = BuildHost(e => e.AllowPrivateNetworkTargets = true);
+        await host.StartAsync();
+        var client = host.Services.GetRequiredService<IOrchestrationClient>();
+        var shared = TestScripts.Script("echo shared \"$1\"");
+        var sharedUrl = _server.Serve($"/shared/{Guid.NewGuid():N}", shared);
+        var tasks = new List<TaskSpec>();
+        for (var i = 0; i < 6; i++)
+        {
+            var own = TestScripts.Script($"echo own {i}");
+            tasks.Add(TaskSpec.Create("exec", new ExecInput { BinaryUrl = _server.Serve($"/own/{Guid.NewGuid():N}", own).ToString(), BinarySha256 = TestScripts.Sha256(own) }, $"own-{i}"));
+            tasks.Add(TaskSpec.Create("exec", new ExecInput { BinaryUrl = sharedUrl.ToString(), BinarySha256 = TestScripts.Sha256(shared), Arguments = [$"{i}"] }, $"shared-{i}"));
+        }
+
+        var created = await client.CreateRunAsync(new RunSpec { Tasks = tasks });
+        var clock = Stopwatch.StartNew();
+        Run run;
+        while (!(run = (await client.Queries.GetRunAsync(Org.DefaultId, created.Run.Id, CancellationToken.None))!).Status.IsTerminal())
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(60)) Assert.Fail($"run still {run.Status} after 60 s");
+            await Task.Delay(20);
+        }
+
+        var finished = await client.Queries.GetRunTasksAsync(Org.DefaultId, run.Id, CancellationToken.None);
+        await host.StopAsync();
+
+        var stdout = finished.ToDictionary(t => t.Name, t => JsonSerializer.Deserialize<ExecOutput>(t.OutputJson!, JsonDefaults.Options)!.Stdout);
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Status, Is.EqualTo(RunStatus.Completed));
+            Assert.That(finished.Select(t => t.Status), Is.All.EqualTo(TaskRunStatus.Completed));
+            for (var i = 0; i < 6; i++)
+            {
+                Assert.That(stdout[$"own-{i}"], Is.EqualTo($"own {i}\n"));
+                Assert.That(stdout[$"shared-{i}"], Is.EqualTo($"shared {i}\n"));
+            }
+
+            Assert.That(_server.Hits(sharedUrl.AbsolutePath), Is.EqualTo(1), "concurrent tasks of one binary share one download");
+        });
+    }
+
+    [Test]
     public async Task ExecTask_NonZeroExit_TaskFailsWithExitCodeAndStderr()
     {
         using var host = BuildHost(e => e.AllowPrivateNetworkTargets = true);
