@@ -158,6 +158,32 @@ public sealed class ExecRuntimeTests
     }
 
     [Test]
+    public async Task ExecTask_EngineTaskTimeout_KillsProcessTreeAndFails()
+    {
+        using var host = BuildHost(e => e.AllowPrivateNetworkTargets = true);
+        await host.StartAsync();
+        var childPid = Path.Combine(_root, "child.pid");
+        Directory.CreateDirectory(_root);
+        var script = TestScripts.Script($"""
+            sleep 300 &
+            echo $! > '{childPid}'
+            wait
+            """);
+
+        var (run, task) = await RunToEndAsync(host, TaskSpec.Create("exec", Input(script)) with { MaxRetries = 0, Timeout = TimeSpan.FromSeconds(2) });
+        await host.StopAsync();
+
+        var pid = int.Parse(File.ReadAllText(childPid).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.Status, Is.EqualTo(RunStatus.Failed));
+            Assert.That(JsonDefaults.ErrorMessage(task.ErrorJson), Does.StartWith("timed out after"));
+            Assert.That(ProcessProbe.WaitUntilGone(pid, TimeSpan.FromSeconds(15)), Is.True, $"the script's child {pid} must be killed too");
+            Assert.That(Directory.GetFileSystemEntries(Path.Combine(_root, "work")), Is.Empty);
+        });
+    }
+
+    [Test]
     public async Task ExecTask_Sha256Mismatch_FailsOnFirstAttemptWithoutRetry()
     {
         using var host = BuildHost(e => e.AllowPrivateNetworkTargets = true);
