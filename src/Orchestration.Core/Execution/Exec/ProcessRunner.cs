@@ -19,6 +19,7 @@ internal sealed partial class ProcessRunner(ExecOptions options, TimeProvider ti
     // handle (until that child execs). It clears within milliseconds, so a few quick retries are enough.
     private const int TextFileBusy = 26;
     private const int StartAttempts = 5;
+    private static readonly TimeSpan KillWait = TimeSpan.FromSeconds(30);
 
     /// <summary>
     /// Runs <paramref name="binary"/> in <paramref name="workDirectory"/>. Returns when the process exited or was
@@ -54,8 +55,15 @@ internal sealed partial class ProcessRunner(ExecOptions options, TimeProvider ti
         foreach (var (name, value) in environment) startInfo.Environment[name] = value;
 
         using var process = await StartAsync(startInfo, cancellationToken);
-        // The child gets an empty stdin rather than a pipe that never closes.
-        process.StandardInput.Close();
+        try
+        {
+            // The child gets an empty stdin rather than a pipe that never closes.
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The child already exited and closed its end; nothing to tell it.
+        }
 
         var stdout = new OutputCapture(options.MaxOutputBytes);
         var stderr = new OutputCapture(options.MaxOutputBytes);
@@ -71,12 +79,23 @@ internal sealed partial class ProcessRunner(ExecOptions options, TimeProvider ti
         {
             await process.WaitForExitAsync(linked.Token);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (!process.HasExited)
         {
             KillTree(process);
             killed = true;
-            // SIGKILL cannot be ignored; the wait ends as soon as the kernel reaps the process.
-            await process.WaitForExitAsync(CancellationToken.None);
+            try
+            {
+                // SIGKILL cannot be ignored, so this normally ends at once; the bound only matters if the kill itself failed.
+                await process.WaitForExitAsync(CancellationToken.None).WaitAsync(KillWait, time, CancellationToken.None);
+            }
+            catch (TimeoutException)
+            {
+                LogKillNotObserved(logger, process.Id, KillWait);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Exited on its own just as the token fired: report what it did.
         }
 
         try
@@ -98,7 +117,7 @@ internal sealed partial class ProcessRunner(ExecOptions options, TimeProvider ti
         {
             Stdout = outText,
             Stderr = errText,
-            ExitCode = killed ? null : process.ExitCode,
+            ExitCode = killed || !process.HasExited ? null : process.ExitCode,
             StdoutTruncated = outTruncated,
             StderrTruncated = errTruncated,
         };
@@ -145,6 +164,9 @@ internal sealed partial class ProcessRunner(ExecOptions options, TimeProvider ti
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Process {Pid} exited but its output pipes stayed open for {Timeout} (a background child?); output after that is dropped")]
     private static partial void LogOutputNotDrained(ILogger logger, int pid, TimeSpan timeout);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Process {Pid} was killed but had not exited after {Wait}")]
+    private static partial void LogKillNotObserved(ILogger logger, int pid, TimeSpan wait);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not kill the process tree of {Pid}")]
     private static partial void LogKillFailed(ILogger logger, Exception ex, int pid);
