@@ -386,6 +386,22 @@ public sealed class ExecTaskHandlerTests
     }
 
     [Test]
+    public void HandleAsync_DownloadStalls_FailsRetryableAfterDownloadTimeout()
+    {
+        _exec.Options.DownloadTimeout = TimeSpan.FromMilliseconds(500);
+        var url = _server.Stall($"/stall/{Guid.NewGuid():N}");
+
+        var ex = Assert.ThrowsAsync<TaskFailedException>(() => _exec.RunAsync(new ExecInput { BinaryUrl = url.ToString(), BinarySha256 = new string('a', 64) }));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ex.Message, Does.Contain("timed out after"));
+            Assert.That(ex.Retryable, Is.True);
+            Assert.That(_exec.CacheFiles(), Is.Empty, "the partial download is deleted");
+        });
+    }
+
+    [Test]
     public async Task HandleAsync_RedirectedDownload_FollowsAndRuns()
     {
         var binary = TestScripts.Script("echo redirected");

@@ -74,6 +74,26 @@ internal sealed class TestBinaryServer : IAsyncDisposable
         return new Uri(BaseAddress, path);
     }
 
+    /// <summary>Sends headers and a few bytes at <paramref name="path"/>, then stalls until the client goes away.</summary>
+    public Uri Stall(string path)
+    {
+        _routes[path] = async ctx =>
+        {
+            ctx.Response.ContentLength = 1000;
+            await ctx.Response.Body.WriteAsync("#!/bin/sh\n"u8.ToArray());
+            await ctx.Response.Body.FlushAsync();
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ctx.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client gave up, which is what the test wants.
+            }
+        };
+        return new Uri(BaseAddress, path);
+    }
+
     public int Hits(string path) => _hits.TryGetValue(path, out var n) ? n : 0;
 
     public int TotalHits => _hits.Values.Sum();
