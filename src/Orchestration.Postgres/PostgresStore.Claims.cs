@@ -65,10 +65,10 @@ public sealed partial class PostgresStore
         upd AS (
             UPDATE {s}.tasks t SET lease_expires_at = {now} + @leaseTicks / 10 * interval '1 microsecond', updated_at = {now}
             FROM i WHERE t.id = i.id AND t.lease_token = i.token AND t.status = 'running'
-            RETURNING t.id, t.lease_expires_at
+            RETURNING t.id, t.lease_token, t.lease_expires_at
         )
         SELECT i.id, upd.lease_expires_at, t.status, (t.lease_token = i.token) AS token_match
-        FROM i LEFT JOIN upd ON upd.id = i.id LEFT JOIN {s}.tasks t ON t.id = i.id
+        FROM i LEFT JOIN upd ON upd.id = i.id AND upd.lease_token = i.token LEFT JOIN {s}.tasks t ON t.id = i.id
         ORDER BY i.ord
         """;
 

@@ -64,7 +64,7 @@ public sealed partial class PostgresStore
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(string orgId, Guid taskId, CancellationToken cancellationToken) =>
-        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.AttemptColumns + " FROM {s}.attempts a JOIN {s}.tasks t ON t.id = a.task_id WHERE a.task_id = @taskId AND t.org_id = @orgId ORDER BY a.number"), new { orgId, taskId }, Rows.Attempt, ct), cancellationToken);
+        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.AttemptColumns + " FROM {s}.attempts a JOIN {s}.tasks t ON t.id = a.task_id WHERE a.task_id = @taskId AND t.org_id = @orgId ORDER BY a.seq"), new { orgId, taskId }, Rows.Attempt, ct), cancellationToken);
 
     /// <inheritdoc />
     public async Task<RunDataEntry?> GetLatestRunDataAsync(string orgId, Guid runId, string key, CancellationToken cancellationToken) =>

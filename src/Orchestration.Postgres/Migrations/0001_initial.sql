@@ -77,7 +77,9 @@ CREATE TABLE {s}.task_dependencies (
     PRIMARY KEY (run_id, dep_name, task_id)
 );
 
+-- A restarted task numbers its attempts from 1 again, so (task_id, number) is not unique; seq orders them.
 CREATE TABLE {s}.attempts (
+    seq         bigserial PRIMARY KEY,
     task_id     uuid NOT NULL REFERENCES {s}.tasks (id) ON DELETE CASCADE,
     number      integer NOT NULL,
     executor_id text NOT NULL,
@@ -85,9 +87,9 @@ CREATE TABLE {s}.attempts (
     started_at  timestamptz NOT NULL,
     ended_at    timestamptz,
     outcome     text,
-    error       text,
-    PRIMARY KEY (task_id, number)
+    error       text
 );
+CREATE INDEX attempts_task ON {s}.attempts (task_id, seq);
 
 CREATE TABLE {s}.events (
     seq        bigserial PRIMARY KEY,
