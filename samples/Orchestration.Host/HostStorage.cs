@@ -16,7 +16,12 @@ internal static class HostStorage
             case "inmemory":
                 options.UseInMemory();
                 break;
-            // "sqlite" and "postgres" are added by their packages' integration.
+            case "postgres":
+                options.UsePostgres(string.IsNullOrWhiteSpace(connectionString)
+                    ? throw new InvalidOperationException("Orchestration:Storage is 'postgres' but ConnectionStrings:Orchestration is not set.")
+                    : connectionString);
+                break;
+            // "sqlite" is added by its package's integration.
             default:
                 throw new InvalidOperationException(
                     $"Orchestration:Storage is '{storage}'; use 'sqlite' (default), 'inmemory' or 'postgres'.");
