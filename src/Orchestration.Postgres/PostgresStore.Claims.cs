@@ -8,7 +8,9 @@ public sealed partial class PostgresStore
 {
     // Claims are serialised by a transaction-scoped advisory lock so that concurrency limits, counted from the rows
     // that are running, hold across hosts; SKIP LOCKED keeps the claim from waiting on rows other writers hold.
-    // Candidates are scanned in claim order and a bounded window beyond Max, so limited runs cannot hide the others.
+    // Candidates are locked in claim order: exactly Max of them when no limit can apply (locking a row writes it, so a
+    // wider window would cost every claim), a bounded window beyond Max when a limited run or type limit exists, so
+    // tasks held back by a limit do not hide the others.
     private const string ClaimSql = """
         SELECT pg_advisory_xact_lock(@lockKey);
         WITH cand AS (
@@ -19,7 +21,8 @@ public sealed partial class PostgresStore
               AND (@org::text IS NULL OR t.org_id = @org)
               AND (@family::text IS NULL OR EXISTS (SELECT 1 FROM {s}.runs fr WHERE fr.id = t.run_id AND fr.family = @family))
             ORDER BY t.priority DESC, t.seq
-            LIMIT @scan
+            LIMIT CASE WHEN @typeLimited OR EXISTS (SELECT 1 FROM {s}.runs lr WHERE lr.max_concurrency IS NOT NULL AND lr.status IN ('pending', 'running'))
+                       THEN @scan ELSE @max END
             FOR UPDATE OF t SKIP LOCKED
         ), ranked AS (
             SELECT c.id, c.run_id, c.type, c.priority, c.seq, r.max_concurrency,
@@ -98,6 +101,7 @@ public sealed partial class PostgresStore
             org = parameters.OrgId,
             family = parameters.Family,
             scan = Math.Max(parameters.Max * 4, 256),
+            typeLimited = limits.Count > 0,
             limitTypes = limits.Keys.ToArray(),
             limitValues = limits.Values.ToArray(),
             max = parameters.Max,

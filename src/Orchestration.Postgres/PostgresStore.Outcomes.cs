@@ -167,8 +167,9 @@ public sealed partial class PostgresStore
         var outputs = items.Select(c => c.OutputJson).ToArray();
         var applied = await InTransactionAsync(async (tx, ct) =>
         {
-            await tx.ExecAsync(S(LockRunsOfTasksSql), new { ids }, ct);
-            var done = await tx.ReadAsync(S(CompleteSql), new { ids, tokens, outputs }, r => (Id: r.GetGuid(0), Run: r.GetGuid(1), Name: r.GetString(2)), ct);
+            // Lock and write in one round trip: the second statement runs after the first has taken the run locks.
+            var done = await tx.ReadAsync(S(LockRunsOfTasksSql + ";\n" + CompleteSql), new { ids, tokens, outputs },
+                r => (Id: r.GetGuid(0), Run: r.GetGuid(1), Name: r.GetString(2)), ct, skipResults: 1);
             if (done.Count == 0) return new HashSet<Guid>();
             var promoted = await tx.ScalarAsync<int>(S(PromoteSql), new { runs = done.Select(d => d.Run).ToArray(), names = done.Select(d => d.Name).ToArray() }, ct);
             if (promoted > 0) tx.WorkAvailable = true;
@@ -243,8 +244,7 @@ public sealed partial class PostgresStore
     // Caller holds the run locks. Returns the new status of every item that applied.
     private async Task<Dictionary<Guid, TaskRunStatus>> FailCoreAsync(PgTx tx, List<FailItem> items, string outcome, bool expired, CancellationToken ct)
     {
-        if (!expired) await tx.ExecAsync(S(LockRunsOfTasksSql), new { ids = items.Select(i => i.Id).ToArray() }, ct);
-        var rows = await tx.ReadAsync(S(FailSql), new
+        var rows = await tx.ReadAsync(S(expired ? FailSql : LockRunsOfTasksSql + ";\n" + FailSql), new
         {
             ids = items.Select(i => i.Id).ToArray(),
             tokens = items.Select(i => i.Token).ToArray(),
@@ -255,7 +255,8 @@ public sealed partial class PostgresStore
             rand = items.Select(_ => Random.Shared.NextDouble()).ToArray(),
             expired,
             outcome,
-        }, r => (Id: r.GetGuid(0), Run: r.GetGuid(1), Name: r.GetString(2), Status: r.GetString(3), DueMs: r.IsDBNull(4) ? (double?)null : Convert.ToDouble(r.GetValue(4), System.Globalization.CultureInfo.InvariantCulture)), ct);
+        }, r => (Id: r.GetGuid(0), Run: r.GetGuid(1), Name: r.GetString(2), Status: r.GetString(3), DueMs: r.IsDBNull(4) ? (double?)null : Convert.ToDouble(r.GetValue(4), System.Globalization.CultureInfo.InvariantCulture)), ct,
+            skipResults: expired ? 0 : 1);
         var result = new Dictionary<Guid, TaskRunStatus>(rows.Count);
         foreach (var row in rows)
         {

@@ -34,8 +34,18 @@ public sealed partial class PostgresStore : IOrchestrationStore, IOrchestrationQ
 
     /// <summary>Creates a store that opens its own data source from <paramref name="connectionString"/> and disposes it.</summary>
     public PostgresStore(string connectionString, PostgresStoreOptions options, TimeProvider timeProvider, ILogger<PostgresStore>? logger = null)
-        : this(NpgsqlDataSource.Create(connectionString), ownsDataSource: true, options, timeProvider, logger)
+        : this(NpgsqlDataSource.Create(WithAutoPrepare(connectionString)), ownsDataSource: true, options, timeProvider, logger)
     {
+    }
+
+    // The store's statements are few and planned on every call otherwise; their plans cost as much as running them.
+    // A connection string that sets Max Auto Prepare itself keeps its value.
+    internal static string WithAutoPrepare(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!connectionString.Contains("Auto Prepare", StringComparison.OrdinalIgnoreCase) && !connectionString.Contains("AutoPrepare", StringComparison.OrdinalIgnoreCase))
+            builder.MaxAutoPrepare = 64;
+        return builder.ConnectionString;
     }
 
     private PostgresStore(NpgsqlDataSource dataSource, bool ownsDataSource, PostgresStoreOptions options, TimeProvider timeProvider, ILogger? logger)

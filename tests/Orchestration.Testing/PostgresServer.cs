@@ -73,7 +73,7 @@ public sealed class PostgresServer : IAsyncDisposable
         var cs = await CreateDatabaseAsync();
         lock (Gate)
         {
-            _testDatabase ??= NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(cs) { MaxPoolSize = 50 }.ConnectionString);
+            _testDatabase ??= NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(cs) { MaxPoolSize = 50, MaxAutoPrepare = 64 }.ConnectionString);
             return _testDatabase;
         }
     }

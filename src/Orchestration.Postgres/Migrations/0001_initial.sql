@@ -22,6 +22,7 @@ CREATE TABLE {s}.runs (
 CREATE UNIQUE INDEX runs_idempotency ON {s}.runs (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 CREATE INDEX runs_org_created ON {s}.runs (org_id, created_at DESC, id DESC);
 CREATE INDEX runs_deadline ON {s}.runs (deadline_at) WHERE deadline_at IS NOT NULL AND status IN ('pending', 'running');
+CREATE INDEX runs_limited ON {s}.runs (id) WHERE max_concurrency IS NOT NULL AND status IN ('pending', 'running');
 CREATE INDEX runs_finished ON {s}.runs (completed_at) WHERE status IN ('completed', 'failed', 'cancelled');
 
 CREATE TABLE {s}.tasks (

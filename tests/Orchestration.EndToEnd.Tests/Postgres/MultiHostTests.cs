@@ -14,10 +14,14 @@ public sealed class MultiHostTests
         var server = await PostgresServer.Shared;
         await using var db = await MultiHostDatabase.CreateAsync(await ConnectionStringAsync(server));
         await using var fleet = new HostFleet(db.ConnectionString, db.Schema, LeaseMs);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         await Task.WhenAll(fleet.StartAsync("host-a"), fleet.StartAsync("host-b"), fleet.StartAsync("host-c"));
+        var started = clock.Elapsed;
 
         await db.EnqueueAsync(runs: 20, tasksPerRun: 100, delayMs: 2);
+        var enqueued = clock.Elapsed;
         var finished = await db.WaitForAllTerminalAsync(2000, Bound);
+        await TestContext.Out.WriteLineAsync($"hosts ready {started}, enqueued {enqueued}, all done {clock.Elapsed}");
 
         Assert.That(finished, Is.True, $"not finished in {Bound}: {await db.StatusSummaryAsync()}\n{fleet.Output}");
         await db.AssertExactlyOnceAsync(2000);
