@@ -2,7 +2,7 @@ using Orchestration.Hosting;
 
 namespace Orchestration.Host;
 
-/// <summary>Chooses the store from <c>Orchestration:Storage</c> and <c>ConnectionStrings:Orchestration</c>.</summary>
+/// <summary>Chooses the store from <c>Orchestration:Storage</c> and <c>ConnectionStrings:Orchestration</c>, and binds worker settings.</summary>
 internal static class HostStorage
 {
     public const string DefaultSqlite = "Data Source=orchestration.db";
@@ -13,6 +13,9 @@ internal static class HostStorage
         var connectionString = configuration.GetConnectionString("Orchestration");
         switch (storage.ToLowerInvariant())
         {
+            case "sqlite":
+                options.UseSqlite(string.IsNullOrWhiteSpace(connectionString) ? DefaultSqlite : connectionString);
+                break;
             case "inmemory":
                 options.UseInMemory();
                 break;
@@ -21,12 +24,13 @@ internal static class HostStorage
                     ? throw new InvalidOperationException("Orchestration:Storage is 'postgres' but ConnectionStrings:Orchestration is not set.")
                     : connectionString);
                 break;
-            // "sqlite" is added by its package's integration.
             default:
                 throw new InvalidOperationException(
                     $"Orchestration:Storage is '{storage}'; use 'sqlite' (default), 'inmemory' or 'postgres'.");
         }
 
-        _ = connectionString;
+        // Worker and maintenance settings, e.g. Orchestration:Worker:LeaseDuration=00:00:30.
+        configuration.GetSection("Orchestration:Worker").Bind(options.Worker);
+        configuration.GetSection("Orchestration:Maintenance").Bind(options.Maintenance);
     }
 }
