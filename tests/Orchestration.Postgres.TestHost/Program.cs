@@ -10,7 +10,13 @@ using Orchestration.Hosting;
 // the same attempt visible (it is recorded in e2e_duplicates), then sleeps for the input's delay.
 var builder = Host.CreateApplicationBuilder(args);
 builder.Logging.SetMinimumLevel(LogLevel.Warning);
-var connectionString = builder.Configuration.GetConnectionString("Orchestration") ?? throw new InvalidOperationException("ConnectionStrings:Orchestration is required");
+var executorId = builder.Configuration["ExecutorId"] ?? "testhost-" + Environment.ProcessId;
+// The application name lets a test see when every session of a killed host is gone.
+var connectionString = new NpgsqlConnectionStringBuilder(
+    builder.Configuration.GetConnectionString("Orchestration") ?? throw new InvalidOperationException("ConnectionStrings:Orchestration is required"))
+{
+    ApplicationName = executorId,
+}.ConnectionString;
 var schema = builder.Configuration["Schema"] ?? "orchestration";
 var lease = TimeSpan.FromMilliseconds(int.Parse(builder.Configuration["LeaseMs"] ?? "2000", System.Globalization.CultureInfo.InvariantCulture));
 var quoted = "\"" + schema + "\"";
@@ -19,7 +25,7 @@ var log = NpgsqlDataSource.Create(connectionString);
 builder.Services.AddOrchestration(o =>
     {
         o.UsePostgres(connectionString, p => p.Schema = schema);
-        o.Worker.ExecutorId = builder.Configuration["ExecutorId"] ?? o.Worker.ExecutorId;
+        o.Worker.ExecutorId = executorId;
         o.Worker.LeaseDuration = lease;
         o.Worker.HeartbeatInterval = lease / 4;
         o.Worker.PollInterval = TimeSpan.FromMilliseconds(500);

@@ -65,8 +65,22 @@ internal sealed class MultiHostDatabase : IAsyncDisposable
         return list;
     }
 
+    /// <summary>
+    /// The attempts <paramref name="executor"/> left open, once the server has ended all its sessions (a commit sent
+    /// just before the kill may still land until then).
+    /// </summary>
     public async Task<List<Guid>> OpenAttemptsAsync(string executor)
     {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (true)
+        {
+            await using var sessions = DataSource.CreateCommand("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1");
+            sessions.Parameters.Add(new NpgsqlParameter { Value = executor });
+            if ((long)(await sessions.ExecuteScalarAsync())! == 0) break;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"sessions of {executor} outlived its process");
+            await Task.Delay(50);
+        }
+
         await using var cmd = DataSource.CreateCommand($"SELECT task_id FROM \"{Schema}\".attempts WHERE executor_id = $1 AND ended_at IS NULL");
         cmd.Parameters.Add(new NpgsqlParameter { Value = executor });
         await using var reader = await cmd.ExecuteReaderAsync();

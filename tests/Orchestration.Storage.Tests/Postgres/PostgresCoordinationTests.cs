@@ -24,7 +24,7 @@ public sealed class PostgresCoordinationTests
         var firstLeads = await first.TryLeadAsync(CancellationToken.None);
         var secondLeads = await second.TryLeadAsync(CancellationToken.None);
         await using (var kill = schema.DataSource.CreateCommand(
-            "SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid()"))
+            "SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
             await kill.ExecuteNonQueryAsync();
         var firstAfterLoss = await first.TryLeadAsync(CancellationToken.None);
         var secondTakesOver = await second.TryLeadAsync(CancellationToken.None);
