@@ -132,7 +132,7 @@ public sealed class RunDataApiTests(ApiBackend backend) : ApiFixture(backend)
         Assert.That(await Ids("tags=validated&tagMode=any"), Is.EqualTo(new[] { order, c2 }));
         // The latest entry per key is taken among the entries that match the filter.
         Assert.That(await Ids("tags=validated,v1.0&tagMode=all"), Is.EqualTo(new[] { order, c1 }));
-        Assert.That(await Ids("keyStartsWith=customer-&tags=v1.0"), Is.EqualTo(new[] { prefs }));
+        Assert.That(await Ids("keyStartsWith=customer-&tags=v1.0"), Is.EqualTo(new[] { prefs, c1 }));
         Assert.That(await Ids("keyStartsWith=customer-,ord&sortBy=key&sortOrder=asc"), Is.EqualTo(new[] { c2, prefs, order }));
         Assert.That(await Ids("limit=1&offset=1"), Is.EqualTo(new[] { prefs }));
     }
