@@ -8,7 +8,7 @@ namespace Orchestration.Http.RateLimiting;
 /// </summary>
 internal sealed class ClockedFixedWindowLimiter : RateLimiter
 {
-    private readonly FixedWindowRateLimiter _inner;
+    private FixedWindowRateLimiter _inner;
     private readonly TimeProvider _time;
     private readonly TimeSpan _window;
     private readonly int _limit;
@@ -20,17 +20,33 @@ internal sealed class ClockedFixedWindowLimiter : RateLimiter
         _limit = limit;
         _window = window;
         _time = time;
-        _inner = new FixedWindowRateLimiter(new FixedWindowRateLimiterOptions
-        {
-            PermitLimit = limit,
-            Window = window,
-            QueueLimit = 0,
-            AutoReplenishment = false,
-        });
+        _inner = NewWindow();
         _windowEnd = time.GetUtcNow() + window;
     }
 
-    public override TimeSpan? IdleDuration => _inner.IdleDuration;
+    private FixedWindowRateLimiter NewWindow() => new(new FixedWindowRateLimiterOptions
+    {
+        PermitLimit = _limit,
+        Window = _window,
+        QueueLimit = 0,
+        AutoReplenishment = false,
+    });
+
+    /// <summary>
+    /// Idle once its window has passed: a new request would start from a fresh window anyway, so the partitioned limiter
+    /// may drop it (keeps per-IP partitions from piling up).
+    /// </summary>
+    public override TimeSpan? IdleDuration
+    {
+        get
+        {
+            lock (_gate)
+            {
+                var now = _time.GetUtcNow();
+                return now >= _windowEnd ? now - _windowEnd : null;
+            }
+        }
+    }
 
     public override RateLimiterStatistics? GetStatistics() => _inner.GetStatistics();
 
@@ -41,7 +57,10 @@ internal sealed class ClockedFixedWindowLimiter : RateLimiter
             var now = _time.GetUtcNow();
             if (now >= _windowEnd)
             {
-                _inner.TryReplenish();
+                // TryReplenish checks elapsed Stopwatch time itself, which a fake clock cannot move; a fresh limiter per
+                // window keeps the TimeProvider the only clock.
+                _inner.Dispose();
+                _inner = NewWindow();
                 _windowEnd = now + _window;
             }
 
