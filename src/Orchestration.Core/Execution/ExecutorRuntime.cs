@@ -75,7 +75,9 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         LogStarted(_logger, _options.ExecutorId, string.Join(", ", types), _options.MaxConcurrency);
         var writerLoop = Task.Run(_writer.RunAsync, CancellationToken.None);
         using var heartbeatStop = new CancellationTokenSource();
-        var heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(heartbeatStop.Token), CancellationToken.None);
+        // Read before the first claim: a cancellation that lands before the loop is scheduled must still wake it.
+        var cancelVersion = _store.TasksCancelled.Version;
+        var heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(cancelVersion, heartbeatStop.Token), CancellationToken.None);
         try
         {
             await ClaimLoopAsync(types, stoppingToken);
@@ -195,14 +197,15 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
     }
 
-    private async Task HeartbeatLoopAsync(CancellationToken stop)
+    private async Task HeartbeatLoopAsync(long version, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
-            var version = _store.TasksCancelled.Version;
             try
             {
                 await _store.TasksCancelled.WaitAsync(version, _options.HeartbeatInterval, _time, stop);
+                // Re-read before heartbeating, so a cancellation during the heartbeat triggers another one.
+                version = _store.TasksCancelled.Version;
                 await HeartbeatOnceAsync(stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)
