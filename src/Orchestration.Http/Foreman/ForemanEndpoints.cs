@@ -5,8 +5,9 @@ internal static class ForemanEndpoints
 {
     public static void Map(RouteGroupBuilder group)
     {
-        RunEndpoints.Map(group.MapGroup("/runs").WithTags("Foreman runs"));
-        TaskEndpoints.Map(group.MapGroup("/tasks").WithTags("Foreman tasks"));
-        RunDataEndpoints.Map(group.MapGroup("/runs/{runId:guid}/data").WithTags("Foreman run data"));
+        // Full paths per endpoint (no nested groups): a group plus an empty pattern would document "/runs/".
+        RunEndpoints.Map(group.MapGroup("").WithTags("Foreman runs"));
+        TaskEndpoints.Map(group.MapGroup("").WithTags("Foreman tasks"));
+        RunDataEndpoints.Map(group.MapGroup("").WithTags("Foreman run data"));
     }
 }

@@ -11,16 +11,16 @@ internal static class RunDataEndpoints
 {
     public static void Map(RouteGroupBuilder data)
     {
-        data.MapPost("", CreateAsync).RequirePermission(Permissions.RunDataWrite).WithName("ForemanCreateRunData")
+        data.MapPost("/runs/{runId:guid}/data", CreateAsync).RequirePermission(Permissions.RunDataWrite).WithName("ForemanCreateRunData")
             .Accepts<CreateRunDataRequest>("application/json").Produces<RunDataResponse>(StatusCodes.Status201Created)
             .Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status404NotFound);
-        data.MapGet("/{key}", GetLatestAsync).RequirePermission(Permissions.RunDataRead).WithName("ForemanGetRunData")
+        data.MapGet("/runs/{runId:guid}/data/{key}", GetLatestAsync).RequirePermission(Permissions.RunDataRead).WithName("ForemanGetRunData")
             .Produces<RunDataResponse>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
-        data.MapGet("", ListAsync).RequirePermission(Permissions.RunDataRead).WithName("ForemanListRunData")
+        data.MapGet("/runs/{runId:guid}/data", ListAsync).RequirePermission(Permissions.RunDataRead).WithName("ForemanListRunData")
             .Produces<ListResponse<RunDataResponse>>().Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status404NotFound);
-        data.MapPatch("/{id:guid}/tags", ChangeTagsAsync).RequirePermission(Permissions.RunDataWrite).WithName("ForemanChangeRunDataTags")
+        data.MapPatch("/runs/{runId:guid}/data/{id:guid}/tags", ChangeTagsAsync).RequirePermission(Permissions.RunDataWrite).WithName("ForemanChangeRunDataTags")
             .Accepts<ChangeTagsRequest>("application/json").Produces<RunDataResponse>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
-        data.MapDelete("", DeleteAsync).RequirePermission(Permissions.RunDataWrite).WithName("ForemanDeleteRunData")
+        data.MapDelete("/runs/{runId:guid}/data", DeleteAsync).RequirePermission(Permissions.RunDataWrite).WithName("ForemanDeleteRunData")
             .Produces<DeleteRunDataResponse>().Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status404NotFound);
     }
 

@@ -12,14 +12,14 @@ internal static class RunEndpoints
 {
     public static void Map(RouteGroupBuilder runs)
     {
-        runs.MapPost("", CreateAsync).RequirePermission(Permissions.RunsCreate).WithName("ForemanCreateRun")
+        runs.MapPost("/runs", CreateAsync).RequirePermission(Permissions.RunsCreate).WithName("ForemanCreateRun")
             .Accepts<CreateRunRequest>("application/json").Produces<RunResponse>(StatusCodes.Status201Created).Produces<ErrorBody>(StatusCodes.Status400BadRequest);
-        runs.MapGet("/{id:guid}", GetAsync).RequirePermission(Permissions.RunsRead).WithName("ForemanGetRun")
+        runs.MapGet("/runs/{id:guid}", GetAsync).RequirePermission(Permissions.RunsRead).WithName("ForemanGetRun")
             .Produces<RunResponse>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
-        runs.MapPatch("/{id:guid}", UpdateAsync).RequirePermission(Permissions.RunsUpdate).WithName("ForemanUpdateRun")
+        runs.MapPatch("/runs/{id:guid}", UpdateAsync).RequirePermission(Permissions.RunsUpdate).WithName("ForemanUpdateRun")
             .Accepts<UpdateRunRequest>("application/json").Produces<RunResponse>()
             .Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status404NotFound).Produces<ErrorBody>(StatusCodes.Status409Conflict);
-        runs.MapGet("", ListAsync).RequirePermission(Permissions.RunsRead).WithName("ForemanListRuns")
+        runs.MapGet("/runs", ListAsync).RequirePermission(Permissions.RunsRead).WithName("ForemanListRuns")
             .Produces<ListResponse<RunResponse>>().Produces<ErrorBody>(StatusCodes.Status400BadRequest);
     }
 

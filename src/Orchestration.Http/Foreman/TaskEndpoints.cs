@@ -18,15 +18,15 @@ internal static class TaskEndpoints
 
     public static void Map(RouteGroupBuilder tasks)
     {
-        tasks.MapPost("", CreateAsync).RequirePermission(Permissions.TasksCreate).WithName("ForemanCreateTask")
+        tasks.MapPost("/tasks", CreateAsync).RequirePermission(Permissions.TasksCreate).WithName("ForemanCreateTask")
             .Accepts<CreateTaskRequest>("application/json").Produces<TaskResponse>(StatusCodes.Status201Created)
             .Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status404NotFound);
-        tasks.MapGet("/{id:guid}", GetAsync).RequirePermission(Permissions.TasksRead).WithName("ForemanGetTask")
+        tasks.MapGet("/tasks/{id:guid}", GetAsync).RequirePermission(Permissions.TasksRead).WithName("ForemanGetTask")
             .Produces<TaskResponse>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
-        tasks.MapPatch("/{id:guid}", UpdateAsync).RequirePermission(Permissions.TasksUpdate).WithName("ForemanUpdateTask")
+        tasks.MapPatch("/tasks/{id:guid}", UpdateAsync).RequirePermission(Permissions.TasksUpdate).WithName("ForemanUpdateTask")
             .Accepts<UpdateTaskRequest>("application/json").Produces<TaskResponse>()
             .Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status404NotFound);
-        tasks.MapGet("", ListAsync).RequirePermission(Permissions.TasksRead).WithName("ForemanListTasks")
+        tasks.MapGet("/tasks", ListAsync).RequirePermission(Permissions.TasksRead).WithName("ForemanListTasks")
             .Produces<ListResponse<TaskResponse>>().Produces<ErrorBody>(StatusCodes.Status400BadRequest);
     }
 
