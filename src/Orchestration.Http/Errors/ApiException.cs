@@ -29,12 +29,12 @@ public sealed class ApiException : Exception
     public IReadOnlyList<FieldError>? Details { get; }
 
     /// <summary>400 with one field error.</summary>
-    public static ApiException Validation(string field, string message) =>
-        new(StatusCodes.Status400BadRequest, "Validation failed", [new FieldError(field, message)]);
+    public static ApiException Validation(string field, string message) => Validation([new FieldError(field, message)]);
 
     /// <summary>400 with several field errors.</summary>
     public static ApiException Validation(IReadOnlyList<FieldError> errors) =>
-        new(StatusCodes.Status400BadRequest, "Validation failed", errors);
+        // The summary repeats the details so clients that print only "error" still say what to fix.
+        new(StatusCodes.Status400BadRequest, "Validation failed: " + string.Join("; ", errors.Select(e => $"{e.Field} {e.Message}")), errors);
 
     /// <summary>404.</summary>
     public static ApiException NotFound(string what) => new(StatusCodes.Status404NotFound, what + " not found");
