@@ -14,6 +14,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
+    private readonly ApiBackend _backend;
+    private readonly string _databaseName = Guid.NewGuid().ToString("N");
 
     public ApiFactory(ApiBackend backend, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
     {
@@ -23,7 +25,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
             ["Orchestration:RateLimits:PerKey:Limit"] = "100000",
             ["Orchestration:RateLimits:PerIp:Limit"] = "100000",
         };
-        foreach (var (k, v) in backend.Settings(Guid.NewGuid().ToString("N"))) _settings[k] = v;
+        _backend = backend;
+        foreach (var (k, v) in backend.Settings(_databaseName)) _settings[k] = v;
         if (settings is not null)
             foreach (var (k, v) in settings) _settings[k] = v;
         _services = services;
@@ -43,6 +46,18 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
             services.AddSingleton<TimeProvider>(Time);
             _services?.Invoke(services);
         });
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing) _backend.Cleanup?.Invoke(_databaseName);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        _backend.Cleanup?.Invoke(_databaseName);
     }
 
     /// <summary>A client without credentials.</summary>
