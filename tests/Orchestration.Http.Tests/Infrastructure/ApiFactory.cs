@@ -15,10 +15,12 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
     private readonly ApiBackend _backend;
+    private readonly string _environment;
     private readonly string _databaseName = Guid.NewGuid().ToString("N");
 
-    public ApiFactory(ApiBackend backend, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    public ApiFactory(ApiBackend backend, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, string environment = "Testing")
     {
+        _environment = environment;
         _settings = new Dictionary<string, string?>
         {
             ["Orchestration:Auth:BootstrapApiKey"] = BootstrapKey,
@@ -39,7 +41,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(_environment);
         builder.ConfigureLogging(l => l.AddProvider(Logs));
         builder.ConfigureTestServices(services =>
         {
