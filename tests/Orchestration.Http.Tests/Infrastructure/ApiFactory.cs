@@ -16,10 +16,13 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     private readonly Action<IServiceCollection>? _services;
     private readonly ApiBackend _backend;
     private readonly string _environment;
-    private readonly string _databaseName = Guid.NewGuid().ToString("N");
+    private readonly string _databaseName;
+    private readonly bool _ownsDatabase;
 
-    public ApiFactory(ApiBackend backend, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, string environment = "Testing")
+    public ApiFactory(ApiBackend backend, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, string environment = "Testing", string? databaseName = null)
     {
+        _ownsDatabase = databaseName is null;
+        _databaseName = databaseName ?? Guid.NewGuid().ToString("N");
         _environment = environment;
         _settings = new Dictionary<string, string?>
         {
@@ -53,13 +56,13 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing) _backend.Cleanup?.Invoke(_databaseName);
+        if (disposing && _ownsDatabase) _backend.Cleanup?.Invoke(_databaseName);
     }
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
-        _backend.Cleanup?.Invoke(_databaseName);
+        if (_ownsDatabase) _backend.Cleanup?.Invoke(_databaseName);
     }
 
     /// <summary>A client without credentials.</summary>

@@ -16,8 +16,7 @@ public static class ApiBackends
 {
     public static IEnumerable<ApiBackend> All()
     {
-        // Switches to Sqlite once the sample host's HostStorage selects "sqlite" (owned by the storage work on main).
-        yield return InMemory;
+        yield return Sqlite;
     }
 
     /// <summary>The in-memory reference store.</summary>
@@ -46,5 +45,5 @@ public static class ApiBackends
             }
         });
 
-    private static string DatabasePath(string name) => Path.Combine(Path.GetTempPath(), $"orchestration-http-{name}.db");
+    public static string DatabasePath(string name) => Path.Combine(Path.GetTempPath(), $"orchestration-http-{name}.db");
 }
