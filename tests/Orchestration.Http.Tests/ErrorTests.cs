@@ -75,10 +75,11 @@ public sealed class ErrorTests(ApiBackend backend) : ApiFixture(backend)
     [TestCase("/api/v2/runs")]
     public async Task Get_UnknownApiPath_Returns404WithError(string path)
     {
-        var (status, json, _) = await Admin.GetJsonAsync(path);
+        var (status, json, response) = await Admin.GetJsonAsync(path);
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.NotFound));
         Assert.That(json.Str("error"), Is.EqualTo("Not found"));
+        Assert.That(response.Headers.Contains("X-RateLimit-Remaining"), Is.True, "unknown paths count against the limit");
     }
 
     [TestCase("PUT", "/api/v1/runs")]
