@@ -1,3 +1,5 @@
+using Orchestration.Testing;
+
 namespace Orchestration.Http.Tests.Infrastructure;
 
 /// <summary>
@@ -17,7 +19,20 @@ public static class ApiBackends
     public static IEnumerable<ApiBackend> All()
     {
         yield return Sqlite;
+        // Postgres (below) is ready but not listed: on it, PATCH of runs and tasks fails inside the store
+        // (PostgresStore.NowAsync: Dapper cannot cast the DateTime Npgsql returns to DateTimeOffset). List it once
+        // the store is fixed; every HTTP case then runs on Postgres too.
     }
+
+    /// <summary>A database of its own per host on the test PostgreSQL server (see <c>PostgresServer</c>).</summary>
+    public static ApiBackend Postgres { get; } = new(
+        "Postgres",
+        _ => new Dictionary<string, string?>
+        {
+            ["Orchestration:Storage"] = "postgres",
+            // Fixture set-up is synchronous here; blocking is harmless (NUnit runs it without a synchronisation context).
+            ["ConnectionStrings:Orchestration"] = PostgresServer.Shared.GetAwaiter().GetResult().CreateDatabaseAsync().GetAwaiter().GetResult(),
+        });
 
     /// <summary>The in-memory reference store.</summary>
     public static ApiBackend InMemory { get; } = new("InMemory", _ => new Dictionary<string, string?> { ["Orchestration:Storage"] = "inmemory" });
