@@ -4,8 +4,11 @@ namespace Orchestration.Benchmarks.Competitors;
 /// A competitor's enqueue-then-drain measurement. <see cref="Completed"/> can be below <see cref="Enqueued"/> when the
 /// time budget ran out; the rates then cover what completed, and the report says so.
 /// </summary>
-internal sealed record CompetitorDrain(int Enqueued, TimeSpan Enqueue, long Completed, TimeSpan Drain, bool WithinBudget)
+internal sealed record CompetitorDrain(int Enqueued, TimeSpan Enqueue, long Completed, TimeSpan Drain, bool WithinBudget, TimeSpan EnqueueCpu, TimeSpan DrainCpu)
 {
+    public double EnqueueCpuMicros => EnqueueCpu.TotalMicroseconds / Enqueued;
+    public double DrainCpuMicros => DrainCpu.TotalMicroseconds / Math.Max(1, Completed);
+
     public double EnqueueRate => Enqueued / Enqueue.TotalSeconds;
     public double DrainRate => Completed / Drain.TotalSeconds;
     public double EndToEndRate => WithinBudget ? Enqueued / (Enqueue + Drain).TotalSeconds : double.NaN;

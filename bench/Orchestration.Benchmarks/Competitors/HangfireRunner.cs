@@ -43,9 +43,12 @@ internal static class HangfireRunner
         var done = CompetitorProbe.Reset(count);
 
         // Hangfire has no bulk enqueue: one Create per job is its client API.
+        var cpu0 = Reporting.CpuTime.Now;
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < count; i++) client.Create(job, new EnqueuedState());
         var enqueue = clock.Elapsed;
+        var enqueueCpu = Reporting.CpuTime.Now - cpu0;
+        var drainCpu0 = Reporting.CpuTime.Now;
 
         var start = Stopwatch.GetTimestamp();
         using var server = new BackgroundJobServer(new BackgroundJobServerOptions { WorkerCount = workers }, storage);
@@ -62,9 +65,10 @@ internal static class HangfireRunner
         }
 
         var drain = Stopwatch.GetElapsedTime(start);
+        var drainCpu = Reporting.CpuTime.Now - drainCpu0;
         var completed = within ? count : CompetitorProbe.Count;
         server.SendStop();
-        return new CompetitorDrain(count, enqueue, completed, drain, within);
+        return new CompetitorDrain(count, enqueue, completed, drain, within, enqueueCpu, drainCpu);
     }
 
     public static async Task<List<double>> LatencyAsync(JobStorage storage, int warmup, int samples, int workers, TimeSpan budget, CancellationToken cancellationToken)

@@ -57,9 +57,12 @@ internal static class QuartzRunner
 
             var done = CompetitorProbe.Reset(count);
             // ScheduleJobs is Quartz's bulk API; the scheduler is in standby, so nothing runs while it stores.
+            var cpu0 = Reporting.CpuTime.Now;
             var clock = Stopwatch.StartNew();
             await scheduler.ScheduleJobs(jobs, new ScheduleJobOptions(), cancellationToken);
             var enqueue = clock.Elapsed;
+        var enqueueCpu = Reporting.CpuTime.Now - cpu0;
+        var drainCpu0 = Reporting.CpuTime.Now;
 
             var start = Stopwatch.GetTimestamp();
             await scheduler.Start(cancellationToken);
@@ -74,7 +77,8 @@ internal static class QuartzRunner
             }
 
             var drain = Stopwatch.GetElapsedTime(start);
-            return new CompetitorDrain(count, enqueue, within ? count : CompetitorProbe.Count, drain, within);
+        var drainCpu = Reporting.CpuTime.Now - drainCpu0;
+            return new CompetitorDrain(count, enqueue, within ? count : CompetitorProbe.Count, drain, within, enqueueCpu, drainCpu);
         }
         finally
         {

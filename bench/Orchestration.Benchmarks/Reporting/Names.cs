@@ -15,6 +15,8 @@ public static class Metrics
     public const string Drain = "drain";
     public const string EndToEnd = "e2e";
     public const string Runs = "runs";
+    public const string EnqueueCpu = "enqueue CPU";
+    public const string DrainCpu = "drain CPU";
     public const string P50 = "p50";
     public const string P95 = "p95";
     public const string P99 = "p99";
@@ -38,6 +40,7 @@ public static class Units
     public const string RowsPerSecond = "rows/s";
     public const string RunsPerSecond = "runs/s";
     public const string Milliseconds = "ms";
+    public const string MicrosecondsPerTask = "CPU µs/task";
     public const string CommitsPerTask = "commits/task";
     public const string CommitsPerSecond = "commits/s";
     public const string Megabytes = "MB";

@@ -87,6 +87,12 @@ internal sealed class CompetitorScenario : IScenario
         var budgetNote = r.WithinBudget ? setup : $"{setup}; time budget {context.Settings.CompetitorBudget.TotalSeconds:F0} s ran out: {r.Completed} of {r.Enqueued} completed";
         context.Add(new Figure(Name, system, store, Metrics.Enqueue, r.EnqueueRate, Units.TasksPerSecond, r.Enqueued, enqueueNote));
         context.Add(new Figure(Name, system, store, Metrics.Drain, r.DrainRate, Units.TasksPerSecond, r.Completed, budgetNote));
+        if (store == StoreKinds.InMemory)
+        {
+            context.Add(new Figure(Name, system, store, Metrics.EnqueueCpu, r.EnqueueCpuMicros, Units.MicrosecondsPerTask, r.Enqueued, "CPU time of this process ÷ N"));
+            context.Add(new Figure(Name, system, store, Metrics.DrainCpu, r.DrainCpuMicros, Units.MicrosecondsPerTask, r.Completed, "CPU time of this process ÷ N"));
+        }
+
         if (r.WithinBudget)
             context.Add(new Figure(Name, system, store, Metrics.EndToEnd, r.EndToEndRate, Units.TasksPerSecond, r.Enqueued, "N / (enqueue + drain)"));
     }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Orchestration.Benchmarks.Engine;
+using Orchestration.Benchmarks.Reporting;
 using Orchestration.Engine;
 
 namespace Orchestration.Benchmarks.Scenarios;
@@ -15,6 +16,8 @@ internal static class OurDrain
         int Runs,
         TimeSpan Enqueue,
         TimeSpan Drain,
+        TimeSpan EnqueueCpu,
+        TimeSpan DrainCpu,
         long ClaimCalls,
         long Claimed,
         long CompleteCalls,
@@ -28,6 +31,10 @@ internal static class OurDrain
         public double EndToEndRate => Tasks / (Enqueue + Drain).TotalSeconds;
         public double AverageClaim => ClaimCalls == 0 ? 0 : (double)Claimed / ClaimCalls;
         public double AverageComplete => CompleteCalls == 0 ? 0 : (double)Completed / CompleteCalls;
+        public string EnqueueGc { get; init; } = "";
+        public string DrainGc { get; init; } = "";
+        public double EnqueueCpuMicros => EnqueueCpu.TotalMicroseconds / Tasks;
+        public double DrainCpuMicros => DrainCpu.TotalMicroseconds / Tasks;
         public string BatchNote => $"claim calls {ClaimCalls} (avg {AverageClaim:F1}), complete calls {CompleteCalls} (avg {AverageComplete:F1})";
     }
 
@@ -40,11 +47,16 @@ internal static class OurDrain
         var tasks = Workloads.TaskCount(specs);
         await using var store = await FreshStore.CreateAsync(kind, label, context, cancellationToken);
 
-        TimeSpan enqueue;
+        TimeSpan enqueue, enqueueCpu;
+        string enqueueGc;
         await using (var writer = EngineHost.BuildClientOnly(store.Configure))
         {
             await writer.StartAsync(cancellationToken);
+            var cpu0 = CpuTime.Now;
+            var gc0 = GcSnapshot.Now;
             enqueue = await Workloads.EnqueueAsync(writer.Client, specs, cancellationToken);
+            enqueueCpu = CpuTime.Now - cpu0;
+            enqueueGc = GcSnapshot.Now.Since(gc0, tasks);
             await writer.StopAsync();
         }
 
@@ -57,9 +69,13 @@ internal static class OurDrain
 
         await using var host = EngineHost.Build(store.Configure, b => b.AddTaskHandler(Workloads.NoopType, (_, _) => EngineHost.NoOutput));
         var done = host.Store.WhenCompleted(tasks);
+        var drainCpu0 = CpuTime.Now;
+        var drainGc0 = GcSnapshot.Now;
         var start = Stopwatch.GetTimestamp();
         await host.StartAsync(cancellationToken);
         var end = await WaitAsync(done, host.Store, tasks, DrainTimeout(tasks), cancellationToken);
+        var drainCpu = CpuTime.Now - drainCpu0;
+        var drainGc = GcSnapshot.Now.Since(drainGc0, tasks);
         var drain = Stopwatch.GetElapsedTime(start, end);
 
         long? commits = null;
@@ -77,8 +93,8 @@ internal static class OurDrain
         }
 
         var s = host.Store;
-        var result = new Result(tasks, specs.Length, enqueue, drain, s.ClaimCalls, s.Claimed, s.CompleteCalls, s.Completed,
-            commits is null ? null : (double)commits / tasks, commits, idle);
+        var result = new Result(tasks, specs.Length, enqueue, drain, enqueueCpu, drainCpu, s.ClaimCalls, s.Claimed, s.CompleteCalls, s.Completed,
+            commits is null ? null : (double)commits / tasks, commits, idle) { EnqueueGc = enqueueGc, DrainGc = drainGc };
         await host.StopAsync();
         return result;
     }

@@ -27,6 +27,8 @@ internal sealed class ThroughputScenario : IScenario
         var r = await OurDrain.MeasureAsync(context, store, "throughput", Workloads.SingleTask(n), measureIdle: store == StoreKinds.Postgres, cancellationToken);
         context.Add(new Figure(ScenarioName, Systems.Ours, store, Metrics.Enqueue, r.EnqueueRate, Units.TasksPerSecond, n, $"bulk CreateRunsAsync, {Workloads.EnqueueChunk:N0} runs per call"));
         context.Add(new Figure(ScenarioName, Systems.Ours, store, Metrics.Drain, r.DrainRate, Units.TasksPerSecond, n, r.BatchNote));
+        context.Add(new Figure(ScenarioName, Systems.Ours, store, Metrics.EnqueueCpu, r.EnqueueCpuMicros, Units.MicrosecondsPerTask, n, "CPU time of this process ÷ N; " + r.EnqueueGc));
+        context.Add(new Figure(ScenarioName, Systems.Ours, store, Metrics.DrainCpu, r.DrainCpuMicros, Units.MicrosecondsPerTask, n, "CPU time of this process ÷ N" + (store == StoreKinds.InMemory ? "" : " (database server CPU not included)") + "; " + r.DrainGc));
         context.Add(new Figure(ScenarioName, Systems.Ours, store, Metrics.EndToEnd, r.EndToEndRate, Units.TasksPerSecond, n, "N / (enqueue + drain)"));
         if (r.CommitsPerTask is { } cpt)
             context.Add(new Figure(ScenarioName, Systems.Ours, store, Metrics.CommitsPerTask, cpt, Units.CommitsPerTask, n, $"pg_stat_database.xact_commit during the drain: {r.Commits}"));

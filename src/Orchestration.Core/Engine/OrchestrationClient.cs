@@ -26,7 +26,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
 
     public Task<AddTaskResult> AddTaskAsync(string orgId, Guid runId, TaskSpec task, CancellationToken cancellationToken = default)
     {
-        var name = string.IsNullOrWhiteSpace(task.Name) ? $"{task.Type}-{Guid.CreateVersion7():N}" : task.Name;
+        var name = string.IsNullOrWhiteSpace(task.Name) ? $"{task.Type}-{GuidGenerator.NewVersion7():N}" : task.Name;
         return store.AddTaskAsync(new AddTaskParams(orgId, runId, ToNewTask(task, name)), cancellationToken);
     }
 
@@ -49,7 +49,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         var tags = entry.Tags.Where(t => !string.IsNullOrEmpty(t)).Distinct(StringComparer.Ordinal).ToArray();
         return store.PutRunDataAsync(new PutRunDataParams
         {
-            EntryId = Guid.CreateVersion7(),
+            EntryId = GuidGenerator.NewVersion7(),
             OrgId = orgId,
             RunId = runId,
             TaskId = entry.TaskId,
@@ -102,7 +102,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
 
         return new CreateRunParams
         {
-            RunId = Guid.CreateVersion7(),
+            RunId = GuidGenerator.NewVersion7(),
             OrgId = spec.OrgId,
             Kind = spec.Open ? RunKind.Open : RunKind.Managed,
             Family = spec.Family,
@@ -132,7 +132,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
 
         return new NewTask
         {
-            Id = Guid.CreateVersion7(),
+            Id = GuidGenerator.NewVersion7(),
             Name = name,
             Type = task.Type,
             InputJson = task.InputJson,

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -26,7 +27,14 @@ internal sealed partial class ExecutorRuntime : BackgroundService
     private readonly Dictionary<string, HandlerRegistration> _handlers;
     private readonly ConcurrentDictionary<Guid, InFlight> _inFlight = new();
     private readonly CompletionWriter _writer;
-    private readonly SemaphoreSlim _slots;
+    private readonly Channel<(TaskRun Task, InFlight Entry)> _buffer = Channel.CreateUnbounded<(TaskRun, InFlight)>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Dictionary<string, ILogger> _taskLoggers = new(StringComparer.Ordinal);
+    private readonly WorkSignal _room = new();
+    private readonly int _claimThreshold;
+    private readonly int _maxUnfinished;
+    private int _buffered;
+    private long _unfinished;
+    private int _claimWaiting;
 
     public ExecutorRuntime(
         IOrchestrationStore store,
@@ -52,14 +60,16 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
 
         _writer = new CompletionWriter(store, options, time, _logger);
-        _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+        _claimThreshold = Math.Max(1, options.ClaimBatchSize / 4);
+        // Claimed tasks not yet durably finished: the running handlers, a full buffer and a full completion batch.
+        _maxUnfinished = options.MaxConcurrency + options.ClaimBatchSize + options.CompletionBatchSize;
     }
 
     /// <summary>Task types this runtime claims.</summary>
     public IReadOnlyCollection<string> ClaimedTypes =>
         _options.Types is { } only ? only.Where(_handlers.ContainsKey).ToArray() : _handlers.Keys.ToArray();
 
-    /// <summary>Number of handlers running now.</summary>
+    /// <summary>Number of claimed tasks not yet finished (buffered, running, or with their result being written).</summary>
     public int InFlightCount => _inFlight.Count;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -73,9 +83,12 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
 
         LogStarted(_logger, _options.ExecutorId, string.Join(", ", types), _options.MaxConcurrency);
+        foreach (var type in types) _taskLoggers[type] = _loggerFactory.CreateLogger("Orchestration.Task." + type);
         var writerLoop = Task.Run(_writer.RunAsync, CancellationToken.None);
         using var heartbeatStop = new CancellationTokenSource();
         var heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(heartbeatStop.Token), CancellationToken.None);
+        var workers = new Task[_options.MaxConcurrency];
+        for (var i = 0; i < workers.Length; i++) workers[i] = Task.Run(WorkerLoopAsync, CancellationToken.None);
         try
         {
             await ClaimLoopAsync(types, stoppingToken);
@@ -85,7 +98,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             // Shutdown.
         }
 
-        await DrainAsync();
+        await DrainAsync(workers);
         await heartbeatStop.CancelAsync();
         _writer.Close();
         await writerLoop;
@@ -93,14 +106,24 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         LogStopped(_logger, _options.ExecutorId);
     }
 
+    // Claims into a local prefetch buffer that the worker loops run from. A claim is made when the buffer has fallen to
+    // a quarter of ClaimBatchSize and at least that many tasks fit, so under load each store call brings a large batch
+    // (few round trips, few commits) while an idle host still claims the moment work is signalled. Tasks whose results
+    // are not yet durable count against the cap, so a slow store slows claiming instead of growing memory.
     private async Task ClaimLoopAsync(IReadOnlyCollection<string> types, CancellationToken stoppingToken)
     {
         var backoff = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
-            await _slots.WaitAsync(stoppingToken);
-            var acquired = 1;
-            while (acquired < _options.ClaimBatchSize && _slots.Wait(0, CancellationToken.None)) acquired++;
+            var room = ClaimRoom();
+            if (room < _claimThreshold)
+            {
+                var roomVersion = _room.Version;
+                Interlocked.Exchange(ref _claimWaiting, 1);
+                if (ClaimRoom() < _claimThreshold) await _room.WaitAsync(roomVersion, _options.PollInterval, _time, stoppingToken);
+                Interlocked.Exchange(ref _claimWaiting, 0);
+                continue;
+            }
 
             var version = _store.WorkAvailable.Version;
             IReadOnlyList<TaskRun> claimed;
@@ -110,7 +133,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 {
                     ExecutorId = _options.ExecutorId,
                     Types = types,
-                    Max = acquired,
+                    Max = room,
                     LeaseDuration = _options.LeaseDuration,
                     TypeLimits = _options.TypeLimits.Count > 0 ? _options.TypeLimits : null,
                 }, stoppingToken);
@@ -118,52 +141,85 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                _slots.Release(acquired);
                 backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 10_000));
                 LogClaimFailed(_logger, ex, backoff);
                 await Task.Delay(backoff, _time, stoppingToken);
                 continue;
             }
 
-            if (claimed.Count < acquired) _slots.Release(acquired - claimed.Count);
-            foreach (var task in claimed) Start(task);
+            foreach (var task in claimed)
+            {
+                var entry = new InFlight(new TaskLease(task.Id, task.LeaseToken!.Value));
+                _inFlight[task.Id] = entry;
+                Interlocked.Increment(ref _unfinished);
+                Interlocked.Increment(ref _buffered);
+                _buffer.Writer.TryWrite((task, entry));
+            }
+
             if (claimed.Count == 0) await _store.WorkAvailable.WaitAsync(version, _options.PollInterval, _time, stoppingToken);
         }
     }
 
-    private void Start(TaskRun task)
+    // How many tasks the next claim may take: the buffer's free space, capped by the unfinished-task limit.
+    private int ClaimRoom() =>
+        Math.Min(_options.ClaimBatchSize - Volatile.Read(ref _buffered), _maxUnfinished - (int)Interlocked.Read(ref _unfinished));
+
+    private void WakeClaimLoopIfRoom()
     {
-        var entry = new InFlight(new TaskLease(task.Id, task.LeaseToken!.Value));
-        _inFlight[task.Id] = entry;
-        entry.Execution = Task.Run(() => ExecuteOneAsync(task, entry));
+        if (Volatile.Read(ref _claimWaiting) == 1 && ClaimRoom() >= _claimThreshold && Interlocked.Exchange(ref _claimWaiting, 0) == 1)
+            _room.Notify();
     }
 
+    // One of MaxConcurrency loops: runs buffered tasks one after another, so at most MaxConcurrency handlers run at once.
+    private async Task WorkerLoopAsync()
+    {
+        var reader = _buffer.Reader;
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (reader.TryRead(out var item))
+            {
+                Interlocked.Decrement(ref _buffered);
+                WakeClaimLoopIfRoom();
+                if (item.Entry.Stop.IsCancellationRequested)
+                {
+                    // Cancelled (or its lease lost) while it waited in the buffer: the store expects nothing from it.
+                    LogAbandoned(_logger, item.Task.Id, item.Entry.StopReason ?? "stopped");
+                    Finish(item.Task.Id, item.Entry);
+                    continue;
+                }
+
+                item.Entry.Started = true;
+                await ExecuteOneAsync(item.Task, item.Entry);
+            }
+        }
+    }
+
+    // Runs the handler and hands its result to the group-committing writer. The worker moves on to its next task while
+    // the write is pending; the lease stays held (and heartbeated) until the write is durable.
     private async Task ExecuteOneAsync(TaskRun task, InFlight entry)
     {
+        Task<TaskWriteResult>? write = null;
         try
         {
             var registration = _handlers[task.Type];
             using var timeout = task.Timeout is { } t ? new CancellationTokenSource(t, _time) : null;
-            using var linked = timeout is null
-                ? CancellationTokenSource.CreateLinkedTokenSource(entry.Stop.Token)
-                : CancellationTokenSource.CreateLinkedTokenSource(entry.Stop.Token, timeout.Token);
+            using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(entry.Stop.Token, timeout.Token);
+            var token = linked?.Token ?? entry.Stop.Token;
 
-            Task<TaskWriteResult> write;
             await using (var scope = _scopes.CreateAsyncScope())
             {
-                var logger = _loggerFactory.CreateLogger("Orchestration.Task." + task.Type);
-                using var logScope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = task.RunId, ["TaskId"] = task.Id, ["Attempt"] = task.Attempt });
+                var logger = _taskLoggers[task.Type];
+                using var logScope = logger.BeginScope(new TaskLogScope(task.RunId, task.Id, task.Attempt));
                 var context = new TaskContext(task, _client, logger, scope.ServiceProvider);
                 try
                 {
-                    var output = await registration.Invoke(scope.ServiceProvider, context, linked.Token);
+                    var output = await registration.Invoke(scope.ServiceProvider, context, token);
                     write = _writer.CompleteAsync(new TaskCompletion(entry.Lease, output));
                 }
                 catch (OperationCanceledException) when (entry.Stop.IsCancellationRequested)
                 {
                     // Lease lost, run cancelled or shutdown: the store no longer expects a result from this attempt.
                     LogAbandoned(_logger, task.Id, entry.StopReason ?? "stopped");
-                    return;
                 }
                 catch (OperationCanceledException) when (timeout?.IsCancellationRequested == true)
                 {
@@ -179,20 +235,33 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                     write = _writer.FailAsync(new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"{ex.GetType().Name}: {ex.Message}")));
                 }
             }
-
-            var result = await write;
-            if (!result.Applied) LogLeaseLost(_logger, task.Id, task.Attempt);
         }
         catch (Exception ex)
         {
             LogRuntimeError(_logger, ex, task.Id);
         }
-        finally
+
+        if (write is null)
         {
-            _inFlight.TryRemove(task.Id, out _);
-            entry.Stop.Dispose();
-            _slots.Release();
+            Finish(task.Id, entry);
+            return;
         }
+
+        entry.Write = write;
+        _ = write.ContinueWith(static (w, state) =>
+        {
+            var (runtime, t, e) = ((ExecutorRuntime, TaskRun, InFlight))state!;
+            if (w.IsCompletedSuccessfully && !w.Result.Applied) LogLeaseLost(runtime._logger, t.Id, t.Attempt);
+            runtime.Finish(t.Id, e);
+        }, (this, task, entry), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void Finish(Guid taskId, InFlight entry)
+    {
+        _inFlight.TryRemove(taskId, out _);
+        entry.Stop.Dispose();
+        Interlocked.Decrement(ref _unfinished);
+        WakeClaimLoopIfRoom();
     }
 
     private async Task HeartbeatLoopAsync(CancellationToken stop)
@@ -228,44 +297,81 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
     }
 
-    private async Task DrainAsync()
+    private async Task DrainAsync(Task[] workers)
     {
-        var running = _inFlight.Values.Select(e => e.Execution).Where(t => t is not null).Cast<Task>().ToList();
-        if (running.Count == 0) return;
-        LogDraining(_logger, running.Count, _options.ShutdownTimeout);
+        // Tasks still in the buffer never started: give them back at once so another host can run them.
+        _buffer.Writer.TryComplete();
+        var unstarted = new List<InFlight>();
+        while (_buffer.Reader.TryRead(out var item))
+        {
+            Interlocked.Decrement(ref _buffered);
+            item.Entry.RequestStop("shutdown");
+            unstarted.Add(item.Entry);
+            Finish(item.Task.Id, item.Entry);
+        }
+
+        if (unstarted.Count > 0) await ReleaseAsync(unstarted);
+
+        var running = _inFlight.Values.Count(e => e.Started && e.Write is null);
+        if (running > 0) LogDraining(_logger, running, _options.ShutdownTimeout);
         try
         {
-            await Task.WhenAll(running).WaitAsync(_options.ShutdownTimeout, _time);
-            return;
+            await Task.WhenAll(workers).WaitAsync(_options.ShutdownTimeout, _time);
         }
         catch (TimeoutException)
         {
-            // Fall through: cancel what is left.
+            var left = _inFlight.Values.Where(e => e.Write is null).ToList();
+            foreach (var e in left) e.RequestStop("shutdown");
+            if (_options.ReleaseLeasesOnShutdown && left.Count > 0) await ReleaseAsync(left);
+            await Task.WhenAll(workers);
         }
 
-        var left = _inFlight.Values.ToList();
-        foreach (var e in left) e.RequestStop("shutdown");
-        if (_options.ReleaseLeasesOnShutdown && left.Count > 0)
+        // Results handed to the writer are written before it closes; wait for them so no lease is left dangling.
+        await Task.WhenAll(_inFlight.Values.Select(e => e.Write).Where(w => w is not null).Cast<Task>());
+    }
+
+    private async Task ReleaseAsync(List<InFlight> entries)
+    {
+        try
         {
-            try
-            {
-                await _store.ReleaseTasksAsync(left.Select(e => e.Lease).ToList(), CancellationToken.None);
-            }
-            catch (Exception ex)
-            {
-                // The leases will expire and the reaper will requeue the tasks; nothing is lost.
-                LogReleaseFailed(_logger, ex, left.Count);
-            }
+            await _store.ReleaseTasksAsync(entries.Select(e => e.Lease).ToList(), CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The leases will expire and the reaper will requeue the tasks; nothing is lost.
+            LogReleaseFailed(_logger, ex, entries.Count);
+        }
+    }
+
+    // Log scope of one attempt; a small fixed list rather than a dictionary per task.
+    private sealed class TaskLogScope(Guid runId, Guid taskId, int attempt) : IReadOnlyList<KeyValuePair<string, object>>
+    {
+        public int Count => 3;
+
+        public KeyValuePair<string, object> this[int index] => index switch
+        {
+            0 => new("RunId", runId),
+            1 => new("TaskId", taskId),
+            2 => new("Attempt", attempt),
+            _ => throw new ArgumentOutOfRangeException(nameof(index)),
+        };
+
+        public IEnumerator<KeyValuePair<string, object>> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++) yield return this[i];
         }
 
-        await Task.WhenAll(left.Select(e => e.Execution).Where(t => t is not null).Cast<Task>());
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => $"RunId:{runId} TaskId:{taskId} Attempt:{attempt}";
     }
 
     private sealed class InFlight(TaskLease lease)
     {
         public TaskLease Lease { get; } = lease;
         public CancellationTokenSource Stop { get; } = new();
-        public Task? Execution { get; set; }
+        public bool Started { get; set; }
+        public Task<TaskWriteResult>? Write { get; set; }
         public string? StopReason { get; private set; }
 
         public void RequestStop(string reason)
