@@ -2,7 +2,7 @@ using Orchestration.Hosting;
 
 namespace Orchestration.Host;
 
-/// <summary>Chooses the store from <c>Orchestration:Storage</c> and <c>ConnectionStrings:Orchestration</c>.</summary>
+/// <summary>Chooses the store from <c>Orchestration:Storage</c> and <c>ConnectionStrings:Orchestration</c>, and binds worker settings.</summary>
 internal static class HostStorage
 {
     public const string DefaultSqlite = "Data Source=orchestration.db";
@@ -16,12 +16,14 @@ internal static class HostStorage
             case "inmemory":
                 options.UseInMemory();
                 break;
-            // "sqlite" and "postgres" are added by their packages' integration.
             default:
                 throw new InvalidOperationException(
                     $"Orchestration:Storage is '{storage}'; use 'sqlite' (default), 'inmemory' or 'postgres'.");
         }
 
         _ = connectionString;
+        // Worker and maintenance settings, e.g. Orchestration:Worker:LeaseDuration=00:00:30.
+        configuration.GetSection("Orchestration:Worker").Bind(options.Worker);
+        configuration.GetSection("Orchestration:Maintenance").Bind(options.Maintenance);
     }
 }

@@ -37,6 +37,12 @@ public interface IOrchestrationClient
     /// <summary>Client update of a task.</summary>
     Task<RunCommandStatus> UpdateTaskAsync(UpdateTaskParams update, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Waits until the run reaches a terminal status and returns it; null when the run does not exist in the org.
+    /// Checks on every store wake-up and at least every <paramref name="pollInterval"/> (default 100 ms).
+    /// </summary>
+    Task<Run?> WaitForRunAsync(string orgId, Guid runId, TimeSpan? pollInterval = null, CancellationToken cancellationToken = default);
+
     /// <summary>Writes a run-data entry; null when the run is not found.</summary>
     Task<RunDataEntry?> PutRunDataAsync(string orgId, Guid runId, RunDataSpec entry, CancellationToken cancellationToken = default);
 

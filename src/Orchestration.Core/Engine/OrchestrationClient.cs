@@ -4,8 +4,9 @@ using Orchestration.Storage;
 
 namespace Orchestration.Engine;
 
-internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrationQueries queries, IOptions<EngineOptions> options) : IOrchestrationClient
+internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrationQueries queries, IOptions<EngineOptions> options, TimeProvider? timeProvider = null) : IOrchestrationClient
 {
+    private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private const int MaxKeyLength = 255;
     private readonly EngineOptions _options = options.Value;
 
@@ -41,6 +42,18 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
 
     public Task<RunCommandStatus> UpdateTaskAsync(UpdateTaskParams update, CancellationToken cancellationToken = default) =>
         store.UpdateTaskByClientAsync(update, cancellationToken);
+
+    public async Task<Run?> WaitForRunAsync(string orgId, Guid runId, TimeSpan? pollInterval = null, CancellationToken cancellationToken = default)
+    {
+        var interval = pollInterval ?? TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            var version = store.WorkAvailable.Version;
+            var run = await queries.GetRunAsync(orgId, runId, cancellationToken);
+            if (run is null || run.Status.IsTerminal()) return run;
+            await store.WorkAvailable.WaitAsync(version, interval, _time, cancellationToken);
+        }
+    }
 
     public Task<RunDataEntry?> PutRunDataAsync(string orgId, Guid runId, RunDataSpec entry, CancellationToken cancellationToken = default)
     {

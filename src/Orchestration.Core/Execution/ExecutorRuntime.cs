@@ -33,6 +33,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
     private readonly int _claimThreshold;
     private readonly int _maxUnfinished;
     private int _buffered;
+    private int _running;
     private long _unfinished;
     private int _claimWaiting;
 
@@ -60,7 +61,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
 
         _writer = new CompletionWriter(store, options, time, _logger);
-        _claimThreshold = Math.Max(1, options.ClaimBatchSize / 4);
+        _claimThreshold = Math.Max(1, Math.Min(options.ClaimBatchSize, options.MaxConcurrency) / 4);
         // Claimed tasks not yet durably finished: the running handlers, a full buffer and a full completion batch.
         _maxUnfinished = options.MaxConcurrency + options.ClaimBatchSize + options.CompletionBatchSize;
     }
@@ -86,7 +87,9 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         foreach (var type in types) _taskLoggers[type] = _loggerFactory.CreateLogger("Orchestration.Task." + type);
         var writerLoop = Task.Run(_writer.RunAsync, CancellationToken.None);
         using var heartbeatStop = new CancellationTokenSource();
-        var heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(heartbeatStop.Token), CancellationToken.None);
+        // Read before the first claim: a cancellation that lands before the loop is scheduled must still wake it.
+        var cancelVersion = _store.TasksCancelled.Version;
+        var heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(cancelVersion, heartbeatStop.Token), CancellationToken.None);
         var workers = new Task[_options.MaxConcurrency];
         for (var i = 0; i < workers.Length; i++) workers[i] = Task.Run(WorkerLoopAsync, CancellationToken.None);
         try
@@ -106,21 +109,22 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         LogStopped(_logger, _options.ExecutorId);
     }
 
-    // Claims into a local prefetch buffer that the worker loops run from. A claim is made when the buffer has fallen to
-    // a quarter of ClaimBatchSize and at least that many tasks fit, so under load each store call brings a large batch
-    // (few round trips, few commits) while an idle host still claims the moment work is signalled. Tasks whose results
-    // are not yet durable count against the cap, so a slow store slows claiming instead of growing memory.
+    // Claims for free handler slots into a local buffer that the worker loops run from. Handlers that have returned free
+    // their slot at once (their result is group-committed in the background), so while one claim is in flight the
+    // slots of finished handlers add up and the next claim takes them all: batches grow with load and store latency,
+    // while an idle host still claims the moment work is signalled. Tasks whose results are not yet durable count
+    // against a cap, so a slow store slows claiming instead of growing memory.
     private async Task ClaimLoopAsync(IReadOnlyCollection<string> types, CancellationToken stoppingToken)
     {
         var backoff = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
             var room = ClaimRoom();
-            if (room < _claimThreshold)
+            if (!ShouldClaim(room))
             {
                 var roomVersion = _room.Version;
                 Interlocked.Exchange(ref _claimWaiting, 1);
-                if (ClaimRoom() < _claimThreshold) await _room.WaitAsync(roomVersion, _options.PollInterval, _time, stoppingToken);
+                if (!ShouldClaim(ClaimRoom())) await _room.WaitAsync(roomVersion, _options.PollInterval, _time, stoppingToken);
                 Interlocked.Exchange(ref _claimWaiting, 0);
                 continue;
             }
@@ -160,13 +164,19 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
     }
 
-    // How many tasks the next claim may take: the buffer's free space, capped by the unfinished-task limit.
+    // How many tasks the next claim may take: free handler slots not already covered by buffered tasks, capped by the
+    // batch size and by the unfinished-task limit.
     private int ClaimRoom() =>
-        Math.Min(_options.ClaimBatchSize - Volatile.Read(ref _buffered), _maxUnfinished - (int)Interlocked.Read(ref _unfinished));
+        Math.Min(
+            Math.Min(_options.ClaimBatchSize, _options.MaxConcurrency - Volatile.Read(ref _running) - Volatile.Read(ref _buffered)),
+            _maxUnfinished - (int)Interlocked.Read(ref _unfinished));
+
+    // Claim when a worthwhile batch fits, or when any slot is free and nothing is buffered for it (slow handlers).
+    private bool ShouldClaim(int room) => room >= _claimThreshold || (room >= 1 && Volatile.Read(ref _buffered) == 0);
 
     private void WakeClaimLoopIfRoom()
     {
-        if (Volatile.Read(ref _claimWaiting) == 1 && ClaimRoom() >= _claimThreshold && Interlocked.Exchange(ref _claimWaiting, 0) == 1)
+        if (Volatile.Read(ref _claimWaiting) == 1 && ShouldClaim(ClaimRoom()) && Interlocked.Exchange(ref _claimWaiting, 0) == 1)
             _room.Notify();
     }
 
@@ -178,18 +188,21 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         {
             while (reader.TryRead(out var item))
             {
+                Interlocked.Increment(ref _running);
                 Interlocked.Decrement(ref _buffered);
-                WakeClaimLoopIfRoom();
                 if (item.Entry.Stop.IsCancellationRequested)
                 {
                     // Cancelled (or its lease lost) while it waited in the buffer: the store expects nothing from it.
                     LogAbandoned(_logger, item.Task.Id, item.Entry.StopReason ?? "stopped");
+                    Interlocked.Decrement(ref _running);
                     Finish(item.Task.Id, item.Entry);
                     continue;
                 }
 
                 item.Entry.Started = true;
                 await ExecuteOneAsync(item.Task, item.Entry);
+                Interlocked.Decrement(ref _running);
+                WakeClaimLoopIfRoom();
             }
         }
     }
@@ -264,14 +277,15 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         WakeClaimLoopIfRoom();
     }
 
-    private async Task HeartbeatLoopAsync(CancellationToken stop)
+    private async Task HeartbeatLoopAsync(long version, CancellationToken stop)
     {
         while (!stop.IsCancellationRequested)
         {
-            var version = _store.TasksCancelled.Version;
             try
             {
                 await _store.TasksCancelled.WaitAsync(version, _options.HeartbeatInterval, _time, stop);
+                // Re-read before heartbeating, so a cancellation during the heartbeat triggers another one.
+                version = _store.TasksCancelled.Version;
                 await HeartbeatOnceAsync(stop);
             }
             catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -1,0 +1,125 @@
+using System.Text.Json;
+using Orchestration.Benchmarks;
+using Orchestration.Benchmarks.Engine;
+using Orchestration.Benchmarks.Micro;
+using Orchestration.Benchmarks.Reporting;
+
+namespace Orchestration.Core.Tests.Benchmarks;
+
+/// <summary>
+/// Runs each benchmark scenario with a tiny N through <see cref="Harness.RunAsync"/>, so the harness keeps working as
+/// the engine changes. The figures are not checked against targets here, only that each is a real positive number
+/// and that a store this build lacks is reported as a gap with its reason, never as a number.
+/// </summary>
+[NonParallelizable]
+public sealed class HarnessSmokeTests
+{
+    private string _json = "";
+
+    [SetUp]
+    public void SetUp() => _json = Path.Combine(Path.GetTempPath(), $"bench-smoke-{Guid.NewGuid():N}.json");
+
+    [TearDown]
+    public void TearDown() => File.Delete(_json);
+
+    private BenchSettings Tiny(string scenario, params string[] stores) => new BenchSettings().WithCount(200) with
+    {
+        Scenarios = [scenario],
+        Stores = stores,
+        LatencySamples = 20,
+        SkipWarmup = true,
+        JsonPath = _json,
+        CompetitorBudget = TimeSpan.FromSeconds(60),
+    };
+
+    private async Task<BenchReport> RunAsync(BenchSettings settings)
+    {
+        var report = await Harness.RunAsync(settings, TextWriter.Null, TextWriter.Null, CancellationToken.None);
+        using var json = JsonDocument.Parse(await File.ReadAllTextAsync(_json));
+        Assert.That(json.RootElement.GetProperty("figures").GetArrayLength(), Is.EqualTo(report.Figures.Count));
+        Assert.That(report.Figures, Has.All.Matches<Figure>(f => double.IsFinite(f.Value) && f.Value > 0 && f.Count > 0));
+        return report;
+    }
+
+    [TestCase("throughput", "enqueue", "drain", "e2e")]
+    [TestCase("dag", "enqueue", "drain", "runs")]
+    [TestCase("latency", "p50", "p95", "p99")]
+    public async Task RunAsync_InMemoryTinyScenario_ReportsPositiveFigures(string scenario, params string[] metrics)
+    {
+        var report = await RunAsync(Tiny(scenario, StoreKinds.InMemory));
+
+        Assert.That(report.Gaps, Is.Empty);
+        foreach (var metric in metrics)
+            Assert.That(report.Find(scenario, Systems.Ours, StoreKinds.InMemory, metric), Is.GreaterThan(0), metric);
+    }
+
+    [Test]
+    public async Task RunAsync_HangfireScenarioInMemory_ReportsBothCompetitorsAndRatios()
+    {
+        var report = await RunAsync(Tiny("hangfire", StoreKinds.InMemory));
+
+        Assert.That(report.Gaps, Is.Empty);
+        foreach (var system in new[] { Systems.Hangfire, Systems.Quartz })
+        {
+            Assert.That(report.Find("hangfire", system, StoreKinds.InMemory, Metrics.Drain), Is.GreaterThan(0), system);
+            Assert.That(report.Find("hangfire", system, StoreKinds.InMemory, Metrics.P50), Is.GreaterThan(0), system);
+        }
+
+        Assert.That(report.Ratios.Select(r => r.Pair).Distinct(), Is.EquivalentTo(new[] { "InMemory ↔ Hangfire.InMemory", "InMemory ↔ Quartz RAMJobStore" }));
+    }
+
+    [Test]
+    public async Task RunAsync_LimitScenarioSqlite_ReportsRawSqliteLimit()
+    {
+        var report = await RunAsync(Tiny("limit", StoreKinds.Sqlite));
+
+        Assert.That(report.Find("limit", Systems.RawSqlite, StoreKinds.Sqlite, Metrics.ClaimComplete), Is.GreaterThan(0));
+        Assert.That(report.Find("limit", Systems.RawSqlite, StoreKinds.Sqlite, Metrics.Copy), Is.GreaterThan(0));
+    }
+
+    [TestCase("scale", StoreKinds.Postgres)]
+    [TestCase("memory", StoreKinds.Sqlite)]
+    [TestCase("throughput", StoreKinds.Sqlite)]
+    public async Task RunAsync_StoreNotInThisBuild_ReportsGapWithReason(string scenario, string store)
+    {
+        var report = await RunAsync(Tiny(scenario, store));
+
+        Assert.That(report.Figures.Where(f => f.System == Systems.Ours), Is.Empty);
+        Assert.That(report.Gaps.Select(g => g.Reason), Has.Some.Contains($"{store} store not available in this build"));
+    }
+
+    [Test]
+    public async Task MicroBenchmarks_InMemoryClaimAndComplete_CompletesAFullBatch()
+    {
+        using var bench = new InMemoryClaimBenchmarks { Batch = 100 };
+        bench.Fill();
+
+        Assert.That(await bench.ClaimAndCompleteOnceAsync(), Is.EqualTo(100));
+    }
+
+    [Test]
+    public void MicroBenchmarks_JsonContracts_RoundTrip()
+    {
+        var bench = new JsonContractBenchmarks();
+        bench.Setup();
+
+        var input = bench.DeserializeInput();
+
+        Assert.That(input?.Width, Is.EqualTo(640));
+        Assert.That(input?.Tags, Is.EqualTo(new[] { "thumb", "web" }));
+        Assert.That(bench.SerializeInput(), Does.Contain("\"url\":"));
+        Assert.That(bench.ErrorBody(), Is.EqualTo("handler failed: boom"));
+    }
+
+    [Test]
+    public void Parse_CountAndStore_SetsEveryScenarioSize()
+    {
+        var settings = Harness.Parse(["latency", "--store", "inmemory,sqlite", "--count", "400"]);
+
+        Assert.That(settings.Scenarios, Is.EqualTo(new[] { "latency" }));
+        Assert.That(settings.Stores, Is.EqualTo(new[] { StoreKinds.InMemory, StoreKinds.Sqlite }));
+        Assert.That(settings.ThroughputTasks, Is.EqualTo(400));
+        Assert.That(settings.DagRuns * settings.DagWidth, Is.EqualTo(400));
+        Assert.That(settings.LatencySamples, Is.EqualTo(400));
+    }
+}

@@ -1,0 +1,63 @@
+using Orchestration.Domain;
+using Orchestration.Storage;
+using Orchestration.Storage.InMemory;
+
+namespace Orchestration.Core.Tests.Runtime;
+
+/// <summary>
+/// Wraps the in-memory store and fires <see cref="Changed"/> after every write, so tests wait for a condition by
+/// re-checking it on each change instead of sleeping or polling on a timer.
+/// </summary>
+internal sealed class ObservedStore(InMemoryStore inner) : IOrchestrationStore
+{
+    public InMemoryStore Inner { get; } = inner;
+    public WorkSignal Changed { get; } = new();
+    public StoreCapabilities Capabilities => Inner.Capabilities;
+    public WorkSignal WorkAvailable => Inner.WorkAvailable;
+    public WorkSignal TasksCancelled => Inner.TasksCancelled;
+
+    public async Task WaitUntilAsync(Func<Task<bool>> condition, string what)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (true)
+        {
+            var version = Changed.Version;
+            if (await condition()) return;
+            try
+            {
+                await Changed.WaitAsync(version, TimeSpan.FromSeconds(20), TimeProvider.System, deadline.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"timed out waiting for {what}");
+            }
+        }
+    }
+
+    public Task WaitForRunAsync(Guid runId, RunStatus status) =>
+        WaitUntilAsync(async () => (await Inner.GetRunAsync(Org.DefaultId, runId, CancellationToken.None))?.Status == status, $"run {runId} to be {status}");
+
+    private async Task<T> Observe<T>(Task<T> operation)
+    {
+        var result = await operation;
+        Changed.Notify();
+        return result;
+    }
+
+    public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken) => Observe(Inner.CreateRunsAsync(runs, cancellationToken));
+    public Task<AddTaskResult> AddTaskAsync(AddTaskParams parameters, CancellationToken cancellationToken) => Observe(Inner.AddTaskAsync(parameters, cancellationToken));
+    public Task<IReadOnlyList<TaskRun>> ClaimTasksAsync(ClaimTasksParams parameters, CancellationToken cancellationToken) => Observe(Inner.ClaimTasksAsync(parameters, cancellationToken));
+    public Task<IReadOnlyList<HeartbeatResult>> HeartbeatTasksAsync(HeartbeatTasksParams parameters, CancellationToken cancellationToken) => Observe(Inner.HeartbeatTasksAsync(parameters, cancellationToken));
+    public Task<IReadOnlyList<TaskWriteResult>> CompleteTasksAsync(IReadOnlyList<TaskCompletion> completions, CancellationToken cancellationToken) => Observe(Inner.CompleteTasksAsync(completions, cancellationToken));
+    public Task<IReadOnlyList<TaskWriteResult>> FailTasksAsync(IReadOnlyList<TaskFailure> failures, CancellationToken cancellationToken) => Observe(Inner.FailTasksAsync(failures, cancellationToken));
+    public Task<int> ReleaseTasksAsync(IReadOnlyList<TaskLease> leases, CancellationToken cancellationToken) => Observe(Inner.ReleaseTasksAsync(leases, cancellationToken));
+    public Task<int> ReleaseExpiredLeasesAsync(int limit, CancellationToken cancellationToken) => Observe(Inner.ReleaseExpiredLeasesAsync(limit, cancellationToken));
+    public Task<int> FailTimedOutRunsAsync(int limit, CancellationToken cancellationToken) => Observe(Inner.FailTimedOutRunsAsync(limit, cancellationToken));
+    public Task<RunCommandStatus> CancelRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) => Observe(Inner.CancelRunAsync(orgId, runId, cancellationToken));
+    public Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) => Observe(Inner.RestartRunAsync(orgId, runId, cancellationToken));
+    public Task<RunCommandStatus> UpdateOpenRunAsync(UpdateRunParams parameters, CancellationToken cancellationToken) => Observe(Inner.UpdateOpenRunAsync(parameters, cancellationToken));
+    public Task<RunCommandStatus> UpdateTaskByClientAsync(UpdateTaskParams parameters, CancellationToken cancellationToken) => Observe(Inner.UpdateTaskByClientAsync(parameters, cancellationToken));
+    public Task<RunDataEntry?> PutRunDataAsync(PutRunDataParams parameters, CancellationToken cancellationToken) => Observe(Inner.PutRunDataAsync(parameters, cancellationToken));
+    public Task<int> DeleteRunDataAsync(DeleteRunDataParams parameters, CancellationToken cancellationToken) => Observe(Inner.DeleteRunDataAsync(parameters, cancellationToken));
+    public Task<RunDataEntry?> ChangeRunDataTagsAsync(ChangeRunDataTagsParams parameters, CancellationToken cancellationToken) => Observe(Inner.ChangeRunDataTagsAsync(parameters, cancellationToken));
+}
