@@ -13,6 +13,9 @@ internal static class HostStorage
         var connectionString = configuration.GetConnectionString("Orchestration");
         switch (storage.ToLowerInvariant())
         {
+            case "sqlite":
+                options.UseSqlite(string.IsNullOrWhiteSpace(connectionString) ? DefaultSqlite : connectionString);
+                break;
             case "inmemory":
                 options.UseInMemory();
                 break;
@@ -21,7 +24,6 @@ internal static class HostStorage
                     $"Orchestration:Storage is '{storage}'; use 'sqlite' (default), 'inmemory' or 'postgres'.");
         }
 
-        _ = connectionString;
         // Worker and maintenance settings, e.g. Orchestration:Worker:LeaseDuration=00:00:30.
         configuration.GetSection("Orchestration:Worker").Bind(options.Worker);
         configuration.GetSection("Orchestration:Maintenance").Bind(options.Maintenance);

@@ -8,12 +8,11 @@ namespace Orchestration.Benchmarks.Engine;
 /// </summary>
 internal static class StoreRegistrations
 {
-    public static bool SqliteAvailable => false;
+    public static bool SqliteAvailable => true;
 
     public static bool PostgresAvailable => false;
 
-    public static void UseSqlite(OrchestrationOptions options, string connectionString) =>
-        throw new StoreUnavailableException("sqlite store not available in this build");
+    public static void UseSqlite(OrchestrationOptions options, string connectionString) => options.UseSqlite(connectionString);
 
     public static void UsePostgres(OrchestrationOptions options, string connectionString) =>
         throw new StoreUnavailableException("postgres store not available in this build");

@@ -45,7 +45,20 @@ internal sealed class ChildHost : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var a in new[] { "exec", dll, "worker", mode, "--store", store, "--connection", connectionString, "--workers", workers.ToString(CultureInfo.InvariantCulture), "--expect", expect.ToString(CultureInfo.InvariantCulture) })
+        start.ArgumentList.Add("exec");
+        // Hosted by another app (the test runner), this assembly's own deps/runtimeconfig may not describe where its
+        // dependencies live; the current process's do, so the child starts with the same ones.
+        if (System.Reflection.Assembly.GetEntryAssembly() != typeof(ChildHost).Assembly
+            && (AppContext.GetData("APP_CONTEXT_DEPS_FILES") as string)?.Split(';')[0] is { Length: > 0 } deps
+            && File.Exists(deps) && File.Exists(Path.ChangeExtension(deps, null).Replace(".deps", "", StringComparison.Ordinal) + ".runtimeconfig.json"))
+        {
+            start.ArgumentList.Add("--depsfile");
+            start.ArgumentList.Add(deps);
+            start.ArgumentList.Add("--runtimeconfig");
+            start.ArgumentList.Add(Path.ChangeExtension(deps, null).Replace(".deps", "", StringComparison.Ordinal) + ".runtimeconfig.json");
+        }
+
+        foreach (var a in new[] { dll, "worker", mode, "--store", store, "--connection", connectionString, "--workers", workers.ToString(CultureInfo.InvariantCulture), "--expect", expect.ToString(CultureInfo.InvariantCulture) })
             start.ArgumentList.Add(a);
 
         var process = new Process { StartInfo = start, EnableRaisingEvents = true };

@@ -4,20 +4,31 @@ using Orchestration.Storage;
 
 namespace Orchestration.Engine;
 
-internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrationQueries queries, IOptions<EngineOptions> options, TimeProvider? timeProvider = null) : IOrchestrationClient
+/// <summary>
+/// The engine client over a store. Hosts get it from DI (<c>IOrchestrationClient</c>); a process that only enqueues
+/// work into a store shared with hosts (another SQLite process, a Postgres-backed web tier) can construct one directly.
+/// </summary>
+/// <param name="store">The store to write to.</param>
+/// <param name="queries">The same store's read side.</param>
+/// <param name="options">Engine defaults (retry policy, task timeout).</param>
+/// <param name="timeProvider">Clock for <see cref="WaitForRunAsync"/>'s poll; the system clock when null.</param>
+public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrationQueries queries, IOptions<EngineOptions> options, TimeProvider? timeProvider = null) : IOrchestrationClient
 {
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private const int MaxKeyLength = 255;
     private readonly EngineOptions _options = options.Value;
 
+    /// <inheritdoc />
     public IOrchestrationQueries Queries => queries;
 
+    /// <inheritdoc />
     public async Task<CreateRunResult> CreateRunAsync(RunSpec spec, CancellationToken cancellationToken = default)
     {
         var results = await CreateRunsAsync([spec], cancellationToken);
         return results[0];
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken = default)
     {
         var prepared = new CreateRunParams[specs.Count];
@@ -25,24 +36,30 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         return store.CreateRunsAsync(prepared, cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<AddTaskResult> AddTaskAsync(string orgId, Guid runId, TaskSpec task, CancellationToken cancellationToken = default)
     {
         var name = string.IsNullOrWhiteSpace(task.Name) ? $"{task.Type}-{GuidGenerator.NewVersion7():N}" : task.Name;
         return store.AddTaskAsync(new AddTaskParams(orgId, runId, ToNewTask(task, name)), cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<RunCommandStatus> CancelRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default) =>
         store.CancelRunAsync(orgId, runId, cancellationToken);
 
+    /// <inheritdoc />
     public Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default) =>
         store.RestartRunAsync(orgId, runId, cancellationToken);
 
+    /// <inheritdoc />
     public Task<RunCommandStatus> UpdateRunAsync(UpdateRunParams update, CancellationToken cancellationToken = default) =>
         store.UpdateOpenRunAsync(update, cancellationToken);
 
+    /// <inheritdoc />
     public Task<RunCommandStatus> UpdateTaskAsync(UpdateTaskParams update, CancellationToken cancellationToken = default) =>
         store.UpdateTaskByClientAsync(update, cancellationToken);
 
+    /// <inheritdoc />
     public async Task<Run?> WaitForRunAsync(string orgId, Guid runId, TimeSpan? pollInterval = null, CancellationToken cancellationToken = default)
     {
         var interval = pollInterval ?? TimeSpan.FromMilliseconds(100);
@@ -55,6 +72,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         }
     }
 
+    /// <inheritdoc />
     public Task<RunDataEntry?> PutRunDataAsync(string orgId, Guid runId, RunDataSpec entry, CancellationToken cancellationToken = default)
     {
         if (string.IsNullOrEmpty(entry.Key)) throw new OrchestrationValidationException("key is required", "key");
@@ -73,6 +91,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         }, cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<int> DeleteRunDataAsync(DeleteRunDataParams parameters, CancellationToken cancellationToken = default)
     {
         if ((parameters.Key is null) == (parameters.EntryId is null))
@@ -80,6 +99,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         return store.DeleteRunDataAsync(parameters, cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<RunDataEntry?> ChangeRunDataTagsAsync(ChangeRunDataTagsParams parameters, CancellationToken cancellationToken = default) =>
         store.ChangeRunDataTagsAsync(parameters, cancellationToken);
 

@@ -25,7 +25,9 @@ internal sealed partial class ExecutorRuntime : BackgroundService
     private readonly ILogger<ExecutorRuntime> _logger;
     private readonly ILoggerFactory _loggerFactory;
     private readonly Dictionary<string, HandlerRegistration> _handlers;
-    private readonly ConcurrentDictionary<Guid, InFlight> _inFlight = new();
+    // Keyed by the whole lease, not the task id: after a lease is lost this runtime may claim the same task again
+    // while the old attempt is still unwinding, and both must stay visible so the old one is told to stop.
+    private readonly ConcurrentDictionary<TaskLease, InFlight> _inFlight = new();
     private readonly CompletionWriter _writer;
     private readonly Channel<(TaskRun Task, InFlight Entry)> _buffer = Channel.CreateUnbounded<(TaskRun, InFlight)>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly Dictionary<string, ILogger> _taskLoggers = new(StringComparer.Ordinal);
@@ -154,7 +156,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             foreach (var task in claimed)
             {
                 var entry = new InFlight(new TaskLease(task.Id, task.LeaseToken!.Value));
-                _inFlight[task.Id] = entry;
+                _inFlight[entry.Lease] = entry;
                 Interlocked.Increment(ref _unfinished);
                 Interlocked.Increment(ref _buffered);
                 _buffer.Writer.TryWrite((task, entry));
@@ -271,7 +273,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
 
     private void Finish(Guid taskId, InFlight entry)
     {
-        _inFlight.TryRemove(taskId, out _);
+        _inFlight.TryRemove(entry.Lease, out _);
         entry.Stop.Dispose();
         Interlocked.Decrement(ref _unfinished);
         WakeClaimLoopIfRoom();

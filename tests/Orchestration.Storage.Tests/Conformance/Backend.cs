@@ -34,6 +34,7 @@ public static class Backends
     public static IEnumerable<Backend> All()
     {
         yield return new InMemoryBackend();
+        yield return new SqliteBackend();
     }
 }
 

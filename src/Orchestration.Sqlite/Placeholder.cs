@@ -1,3 +1,0 @@
-namespace Orchestration.Sqlite;
-
-internal static class Placeholder;

@@ -1,0 +1,243 @@
+using Microsoft.Data.Sqlite;
+using Orchestration.Domain;
+using static Orchestration.Sqlite.SqliteValues;
+
+namespace Orchestration.Sqlite;
+
+// Mutable images of rows, loaded and written back inside one write transaction (the single writer makes this safe).
+internal sealed class RunRow
+{
+    public const string Columns =
+        "seq, id, org_id, kind, status, family, name, input, output, error, metadata, idempotency_key, max_concurrency, " +
+        "deadline_at, deadline_armed, created_at, updated_at, started_at, completed_at, unfinished";
+
+    public long Seq { get; set; }
+    public Guid Id { get; set; }
+    public string OrgId { get; set; } = "";
+    public RunKind Kind { get; set; }
+    public RunStatus Status { get; set; }
+    public string Family { get; set; } = "";
+    public string? Name { get; set; }
+    public string? InputJson { get; set; }
+    public string? OutputJson { get; set; }
+    public string? ErrorJson { get; set; }
+    public string? MetadataJson { get; set; }
+    public string? IdempotencyKey { get; set; }
+    public int? MaxConcurrency { get; set; }
+    public DateTimeOffset? DeadlineAt { get; set; }
+    public bool DeadlineArmed { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+    public int Unfinished { get; set; }
+    public bool Dirty { get; set; }
+
+    public static RunRow Read(SqliteDataReader r) => new()
+    {
+        Seq = r.GetInt64(0),
+        Id = Id(r, 1),
+        OrgId = r.GetString(2),
+        Kind = KindFromDb(r.GetString(3)),
+        Status = RunStatusOf(r.GetString(4)),
+        Family = r.GetString(5),
+        Name = StringOrNull(r, 6),
+        InputJson = StringOrNull(r, 7),
+        OutputJson = StringOrNull(r, 8),
+        ErrorJson = StringOrNull(r, 9),
+        MetadataJson = StringOrNull(r, 10),
+        IdempotencyKey = StringOrNull(r, 11),
+        MaxConcurrency = IntOrNull(r, 12),
+        DeadlineAt = TimeOrNull(r, 13),
+        DeadlineArmed = r.GetInt64(14) != 0,
+        CreatedAt = Time(r.GetInt64(15)),
+        UpdatedAt = Time(r.GetInt64(16)),
+        StartedAt = TimeOrNull(r, 17),
+        CompletedAt = TimeOrNull(r, 18),
+        Unfinished = r.GetInt32(19),
+    };
+
+    public static string KindToDb(RunKind kind) => kind == RunKind.Open ? "open" : "managed";
+
+    public static RunKind KindFromDb(string kind) => kind == "open" ? RunKind.Open : RunKind.Managed;
+
+    public Run ToRun(int total, int completed, int failed) => new()
+    {
+        Id = Id,
+        OrgId = OrgId,
+        Kind = Kind,
+        Status = Status,
+        Family = Family,
+        Name = Name,
+        InputJson = InputJson,
+        OutputJson = OutputJson,
+        ErrorJson = ErrorJson,
+        MetadataJson = MetadataJson,
+        IdempotencyKey = IdempotencyKey,
+        MaxConcurrency = MaxConcurrency,
+        DeadlineAt = DeadlineAt,
+        CreatedAt = CreatedAt,
+        UpdatedAt = UpdatedAt,
+        StartedAt = StartedAt,
+        CompletedAt = CompletedAt,
+        TotalTasks = total,
+        CompletedTasks = completed,
+        FailedTasks = failed,
+    };
+}
+
+internal sealed class TaskRow
+{
+    public const string Columns =
+        "seq, id, run_id, org_id, name, type, status, priority, input, output, error, metadata, dependencies, remaining_deps, " +
+        "parent_task_id, retry_max_attempts, retry_initial_delay, retry_max_delay, retry_backoff, retry_jitter, timeout, attempt, " +
+        "not_before, lease_token, lease_expires_at, executor_id, queue_job_id, enqueue, created_at, updated_at, queued_at, started_at, completed_at";
+
+    public long Seq { get; set; }
+    public Guid Id { get; set; }
+    public Guid RunId { get; set; }
+    public string OrgId { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Type { get; set; } = "";
+    public TaskRunStatus Status { get; set; }
+    public int Priority { get; set; }
+    public string? InputJson { get; set; }
+    public string? OutputJson { get; set; }
+    public string? ErrorJson { get; set; }
+    public string? MetadataJson { get; set; }
+    public IReadOnlyList<string> Dependencies { get; set; } = [];
+    public int RemainingDependencies { get; set; }
+    public Guid? ParentTaskId { get; set; }
+    public RetryPolicy RetryPolicy { get; set; } = RetryPolicy.Default;
+    public TimeSpan? Timeout { get; set; }
+    public int Attempt { get; set; }
+    public DateTimeOffset? NotBefore { get; set; }
+    public Guid? LeaseToken { get; set; }
+    public DateTimeOffset? LeaseExpiresAt { get; set; }
+    public string? ExecutorId { get; set; }
+    public string? QueueJobId { get; set; }
+    public bool Enqueue { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+    public DateTimeOffset? QueuedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? CompletedAt { get; set; }
+
+    // Mirrors the reference store's "running set": claimed tasks hold a lease expiry, tasks a client marked running do not.
+    public bool HoldsLease => Status == TaskRunStatus.Running && LeaseExpiresAt is not null;
+
+    public static TaskRow Read(SqliteDataReader r) => new()
+    {
+        Seq = r.GetInt64(0),
+        Id = Id(r, 1),
+        RunId = Id(r, 2),
+        OrgId = r.GetString(3),
+        Name = r.GetString(4),
+        Type = r.GetString(5),
+        Status = TaskStatus(r.GetString(6)),
+        Priority = r.GetInt32(7),
+        InputJson = StringOrNull(r, 8),
+        OutputJson = StringOrNull(r, 9),
+        ErrorJson = StringOrNull(r, 10),
+        MetadataJson = StringOrNull(r, 11),
+        Dependencies = JsonToList(StringOrNull(r, 12)),
+        RemainingDependencies = r.GetInt32(13),
+        ParentTaskId = IdOrNull(r, 14),
+        RetryPolicy = new RetryPolicy(r.GetInt32(15), TimeSpan.FromTicks(r.GetInt64(16)), TimeSpan.FromTicks(r.GetInt64(17)), r.GetDouble(18), r.GetDouble(19)),
+        Timeout = r.IsDBNull(20) ? null : TimeSpan.FromTicks(r.GetInt64(20)),
+        Attempt = r.GetInt32(21),
+        NotBefore = TimeOrNull(r, 22),
+        LeaseToken = IdOrNull(r, 23),
+        LeaseExpiresAt = TimeOrNull(r, 24),
+        ExecutorId = StringOrNull(r, 25),
+        QueueJobId = StringOrNull(r, 26),
+        Enqueue = r.GetInt64(27) != 0,
+        CreatedAt = Time(r.GetInt64(28)),
+        UpdatedAt = Time(r.GetInt64(29)),
+        QueuedAt = TimeOrNull(r, 30),
+        StartedAt = TimeOrNull(r, 31),
+        CompletedAt = TimeOrNull(r, 32),
+    };
+
+    public TaskRun ToTaskRun() => new()
+    {
+        Id = Id,
+        OrgId = OrgId,
+        RunId = RunId,
+        Name = Name,
+        Type = Type,
+        Status = Status,
+        Priority = Priority,
+        InputJson = InputJson,
+        OutputJson = OutputJson,
+        ErrorJson = ErrorJson,
+        MetadataJson = MetadataJson,
+        Dependencies = Dependencies,
+        ParentTaskId = ParentTaskId,
+        RetryPolicy = RetryPolicy,
+        Timeout = Timeout,
+        Attempt = Attempt,
+        NotBefore = NotBefore,
+        LeaseToken = LeaseToken,
+        LeaseExpiresAt = LeaseExpiresAt,
+        ExecutorId = ExecutorId,
+        QueueJobId = QueueJobId,
+        CreatedAt = CreatedAt,
+        UpdatedAt = UpdatedAt,
+        QueuedAt = QueuedAt,
+        StartedAt = StartedAt,
+        CompletedAt = CompletedAt,
+    };
+}
+
+internal static class AttemptRows
+{
+    public const string Columns = "task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error";
+
+    public static TaskAttempt Read(SqliteDataReader r) => new()
+    {
+        TaskId = Id(r, 0),
+        Number = r.GetInt32(1),
+        ExecutorId = r.GetString(2),
+        ExecutorIp = StringOrNull(r, 3),
+        StartedAt = Time(r.GetInt64(4)),
+        EndedAt = TimeOrNull(r, 5),
+        Outcome = StringOrNull(r, 6),
+        Error = StringOrNull(r, 7),
+    };
+}
+
+internal static class RunDataRows
+{
+    public const string Columns = "seq, id, org_id, run_id, task_id, key, value, tags, metadata, created_at, updated_at";
+
+    public static (long Seq, RunDataEntry Entry) Read(SqliteDataReader r) => (r.GetInt64(0), new RunDataEntry
+    {
+        Id = Id(r, 1),
+        OrgId = r.GetString(2),
+        RunId = Id(r, 3),
+        TaskId = IdOrNull(r, 4),
+        Key = r.GetString(5),
+        ValueJson = StringOrNull(r, 6),
+        Tags = JsonToList(r.GetString(7)).ToArray(),
+        MetadataJson = StringOrNull(r, 8),
+        CreatedAt = Time(r.GetInt64(9)),
+        UpdatedAt = Time(r.GetInt64(10)),
+    });
+}
+
+internal static class EventRows
+{
+    public const string Columns = "seq, org_id, run_id, task_id, type, data, created_at";
+
+    public static EngineEvent Read(SqliteDataReader r) => new()
+    {
+        Sequence = r.GetInt64(0),
+        OrgId = r.GetString(1),
+        RunId = Id(r, 2),
+        TaskId = IdOrNull(r, 3),
+        Type = r.GetString(4),
+        DataJson = StringOrNull(r, 5),
+        CreatedAt = Time(r.GetInt64(6)),
+    };
+}

@@ -1,0 +1,211 @@
+using System.Globalization;
+using System.Text;
+using Orchestration.Domain;
+using Orchestration.Storage;
+
+namespace Orchestration.Sqlite;
+
+// The query side. Each method reads one snapshot on a pooled connection.
+public sealed partial class SqliteStore
+{
+    private static (int Total, int Completed, int Failed) CountTasks(SqliteCommands db, Guid runId) =>
+        db.QuerySingle(
+            "SELECT count(*), coalesce(sum(status = 'completed'), 0), coalesce(sum(status = 'failed'), 0) FROM tasks WHERE run_id = $run",
+            r => new Tuple<int, int, int>(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2)), runId) is { } c
+            ? (c.Item1, c.Item2, c.Item3)
+            : (0, 0, 0);
+
+    // Counters of many runs with one grouped query.
+    private static List<Run> WithCounters(SqliteCommands db, List<RunRow> rows)
+    {
+        if (rows.Count == 0) return [];
+        var sql = new StringBuilder("SELECT run_id, count(*), sum(status = 'completed'), sum(status = 'failed') FROM tasks WHERE run_id IN (");
+        var args = new object?[rows.Count];
+        for (var i = 0; i < rows.Count; i++)
+        {
+            sql.Append(i == 0 ? "$r" : ", $r").Append(i.ToString(CultureInfo.InvariantCulture));
+            args[i] = rows[i].Id;
+        }
+
+        sql.Append(") GROUP BY run_id");
+        var counts = db.Query(sql.ToString(), r => (Id: SqliteValues.Id(r, 0), Total: r.GetInt32(1), Completed: r.GetInt32(2), Failed: r.GetInt32(3)), args)
+            .ToDictionary(x => x.Id);
+        return rows.Select(row => counts.TryGetValue(row.Id, out var c) ? row.ToRun(c.Total, c.Completed, c.Failed) : row.ToRun(0, 0, 0)).ToList();
+    }
+
+    /// <inheritdoc />
+    public Task<Run?> GetRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
+        ReadAsync(db =>
+        {
+            var row = db.QuerySingle($"SELECT {RunRow.Columns} FROM runs WHERE id = $id AND org_id = $org", RunRow.Read, runId, orgId);
+            if (row is null) return null;
+            var (total, completed, failed) = CountTasks(db, runId);
+            return (Run?)row.ToRun(total, completed, failed);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Run?> GetRunByIdempotencyKeyAsync(string orgId, string idempotencyKey, CancellationToken cancellationToken) =>
+        ReadAsync(db =>
+        {
+            var row = db.QuerySingle($"SELECT {RunRow.Columns} FROM runs WHERE org_id = $org AND idempotency_key = $key", RunRow.Read, orgId, idempotencyKey);
+            if (row is null) return null;
+            var (total, completed, failed) = CountTasks(db, row.Id);
+            return (Run?)row.ToRun(total, completed, failed);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Page<Run>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken) =>
+        ReadAsync(db =>
+        {
+            var where = new StringBuilder(" WHERE org_id = $org");
+            var args = new List<object?> { query.OrgId };
+            if (query.Family is not null)
+            {
+                where.Append(" AND family = $family");
+                args.Add(query.Family);
+            }
+
+            if (query.Status is { } status)
+            {
+                where.Append(" AND status = $status");
+                args.Add(status.ToWire());
+            }
+
+            var direction = query.Descending ? "DESC" : "ASC";
+            var field = query.SortBy switch
+            {
+                RunSortField.UpdatedAt => "updated_at",
+                RunSortField.Status => "status",
+                _ => "created_at",
+            };
+            var total = Convert.ToInt32(db.Scalar("SELECT count(*) FROM runs" + where, [.. args]), CultureInfo.InvariantCulture);
+            var rows = db.Query($"SELECT {RunRow.Columns} FROM runs{where} ORDER BY {field} {direction}, id {direction} LIMIT $limit OFFSET $offset",
+                RunRow.Read, [.. args, Math.Max(0, query.Limit), Math.Max(0, query.Offset)]);
+            return new Page<Run>(WithCounters(db, rows), total);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<TaskRun?> GetTaskAsync(string orgId, Guid taskId, CancellationToken cancellationToken) =>
+        ReadAsync(db => db.QuerySingle($"SELECT {TaskRow.Columns} FROM tasks WHERE id = $id AND org_id = $org", TaskRow.Read, taskId, orgId)?.ToTaskRun(), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Page<TaskRun>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken) =>
+        ReadAsync(db =>
+        {
+            var where = new StringBuilder(" WHERE t.org_id = $org");
+            var args = new List<object?> { query.OrgId };
+            if (query.RunId is { } runId)
+            {
+                where.Append(" AND t.run_id = $run");
+                args.Add(runId);
+            }
+
+            if (query.Status is { } status)
+            {
+                where.Append(" AND t.status = $status");
+                args.Add(status.ToWire());
+            }
+
+            if (query.Type is not null)
+            {
+                where.Append(" AND t.type = $type");
+                args.Add(query.Type);
+            }
+
+            var join = "";
+            if (query.Family is not null)
+            {
+                join = " JOIN runs r ON r.id = t.run_id";
+                where.Append(" AND r.family = $family");
+                args.Add(query.Family);
+            }
+
+            var total = Convert.ToInt32(db.Scalar($"SELECT count(*) FROM tasks t{join}{where}", [.. args]), CultureInfo.InvariantCulture);
+            var rows = db.Query($"SELECT {PrefixedTaskColumns} FROM tasks t{join}{where} ORDER BY t.seq LIMIT $limit OFFSET $offset",
+                TaskRow.Read, [.. args, Math.Max(0, query.Limit), Math.Max(0, query.Offset)]);
+            return new Page<TaskRun>(rows.Select(t => t.ToTaskRun()).ToList(), total);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TaskRun>> GetRunTasksAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<TaskRun>>(db =>
+            db.Query($"SELECT {TaskRow.Columns} FROM tasks WHERE run_id = $run AND org_id = $org ORDER BY seq", TaskRow.Read, runId, orgId)
+                .Select(t => t.ToTaskRun()).ToList(), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(string orgId, Guid taskId, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<TaskAttempt>>(db =>
+            db.Query($"SELECT {AttemptRows.Columns} FROM task_attempts a WHERE a.task_id = $task " +
+                     "AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.task_id AND t.org_id = $org) ORDER BY a.seq", AttemptRows.Read, taskId, orgId),
+            cancellationToken);
+
+    /// <inheritdoc />
+    public Task<RunDataEntry?> GetLatestRunDataAsync(string orgId, Guid runId, string key, CancellationToken cancellationToken) =>
+        ReadAsync(db =>
+        {
+            var rows = db.Query($"SELECT {RunDataRows.Columns} FROM run_data WHERE run_id = $run AND key = $key AND org_id = $org ORDER BY seq DESC LIMIT 1",
+                RunDataRows.Read, runId, key, orgId);
+            return rows.Count == 0 ? null : (RunDataEntry?)rows[0].Entry;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Page<RunDataEntry>> QueryRunDataAsync(RunDataQuery query, CancellationToken cancellationToken) =>
+        ReadAsync(db =>
+        {
+            // Key filters narrow the rows in SQL (substr keeps prefixes ordinal, unlike LIKE); tag matching, "latest per key",
+            // ordering and paging follow the reference store exactly in memory.
+            var sql = new StringBuilder($"SELECT {RunDataRows.Columns} FROM run_data WHERE run_id = $run AND org_id = $org");
+            var args = new List<object?> { query.RunId, query.OrgId };
+            if (query.Key is not null)
+            {
+                sql.Append(" AND key = $key");
+                args.Add(query.Key);
+            }
+
+            if (query.KeyPrefixes.Count > 0)
+            {
+                sql.Append(" AND (");
+                for (var i = 0; i < query.KeyPrefixes.Count; i++)
+                {
+                    var name = "$p" + i.ToString(CultureInfo.InvariantCulture);
+                    sql.Append(i == 0 ? "" : " OR ").Append("substr(key, 1, length(").Append(name).Append(")) = ").Append(name);
+                    args.Add(query.KeyPrefixes[i]);
+                }
+
+                sql.Append(')');
+            }
+
+            sql.Append(" ORDER BY seq");
+            var matching = db.Query(sql.ToString(), RunDataRows.Read, [.. args]).Where(x =>
+                query.Tags.Count == 0 || (query.TagMatch == TagMatch.All
+                    ? query.Tags.All(t => x.Entry.Tags.Contains(t, StringComparer.Ordinal))
+                    : query.Tags.Any(t => x.Entry.Tags.Contains(t, StringComparer.Ordinal)))).ToList();
+            if (!query.IncludeAll)
+                matching = matching.GroupBy(x => x.Entry.Key, StringComparer.Ordinal).Select(g => g.MaxBy(x => x.Seq)).ToList();
+            var ordered = query.SortBy == RunDataSortField.Key
+                ? (query.Descending ? matching.OrderByDescending(x => x.Entry.Key, StringComparer.Ordinal).ThenByDescending(x => x.Seq) : matching.OrderBy(x => x.Entry.Key, StringComparer.Ordinal).ThenBy(x => x.Seq))
+                : (query.Descending ? matching.OrderByDescending(x => x.Seq) : matching.OrderBy(x => x.Seq));
+            var page = ordered.Skip(query.Offset).Take(query.Limit).Select(x => x.Entry).ToList();
+            return new Page<RunDataEntry>(page, matching.Count);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<EngineEvent>> ReadEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) =>
+        ReadAsync<IReadOnlyList<EngineEvent>>(db => orgId is null
+            ? db.Query($"SELECT {EventRows.Columns} FROM events WHERE seq > $after ORDER BY seq LIMIT $limit", EventRows.Read, afterSequence, Math.Max(0, limit))
+            : db.Query($"SELECT {EventRows.Columns} FROM events WHERE seq > $after AND org_id = $org ORDER BY seq LIMIT $limit", EventRows.Read, afterSequence, orgId, Math.Max(0, limit)),
+            cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await ReadAsync(db => Convert.ToInt64(db.Scalar("SELECT 1"), CultureInfo.InvariantCulture) == 1, cancellationToken);
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or InvalidOperationException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,3 +1,0 @@
-namespace Orchestration.Testing;
-
-internal static class Placeholder;
