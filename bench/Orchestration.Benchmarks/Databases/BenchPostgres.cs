@@ -109,12 +109,25 @@ internal sealed class BenchDatabase(string name, string connectionString, BenchP
     }
 }
 
-/// <summary>Stands in until the shared launcher lands: says clearly how to give the harness a server.</summary>
-internal static class ThrowawayPostgres
+/// <summary>A server started from the initdb/pg_ctl on PATH exactly as the tests start theirs; stopped on dispose.</summary>
+internal sealed class ThrowawayPostgres(Orchestration.Testing.PostgresServer server) : IAsyncDisposableConnection
 {
-    public static Task<IAsyncDisposableConnection> StartAsync(CancellationToken cancellationToken) =>
-        throw new StoreUnavailableException(
-            $"no Postgres server: pass --connection \"Host=...;Username=...\" or set {BenchPostgres.EnvironmentVariable} (the throwaway-server launcher tests/Orchestration.Testing/PostgresServer.cs is not in this build yet)");
+    public string ConnectionString => server.AdminConnectionString;
+
+    public static async Task<IAsyncDisposableConnection> StartAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            return new ThrowawayPostgres(await Orchestration.Testing.PostgresServer.StartOwnedAsync().WaitAsync(cancellationToken));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new StoreUnavailableException(
+                $"no Postgres server: starting a throwaway one failed ({ex.Message}); pass --connection \"Host=...;Username=...\" or set {BenchPostgres.EnvironmentVariable}", ex);
+        }
+    }
+
+    public ValueTask DisposeAsync() => server.DisposeAsync();
 }
 
 internal interface IAsyncDisposableConnection : IAsyncDisposable

@@ -10,12 +10,11 @@ internal static class StoreRegistrations
 {
     public static bool SqliteAvailable => true;
 
-    public static bool PostgresAvailable => false;
+    public static bool PostgresAvailable => true;
 
     public static void UseSqlite(OrchestrationOptions options, string connectionString) => options.UseSqlite(connectionString);
 
-    public static void UsePostgres(OrchestrationOptions options, string connectionString) =>
-        throw new StoreUnavailableException("postgres store not available in this build");
+    public static void UsePostgres(OrchestrationOptions options, string connectionString) => options.UsePostgres(connectionString);
 
     /// <summary>Throws when <paramref name="kind"/> cannot be used, before any database work is spent on it.</summary>
     public static void EnsureAvailable(string kind)
