@@ -18,6 +18,8 @@ internal sealed class ScaleScenario : IScenario
     public async Task RunAsync(BenchContext context, CancellationToken cancellationToken)
     {
         const string store = StoreKinds.Postgres;
+        // Only Postgres is shared across machines; a run without it has nothing to scale out.
+        if (!context.Settings.Stores.Contains(store)) return;
         foreach (var hosts in context.Settings.ScaleHosts)
         {
             var ok = await ScenarioSteps.TryAsync(context, Name, Systems.Ours, store, () => MeasureAsync(context, store, hosts, cancellationToken));
