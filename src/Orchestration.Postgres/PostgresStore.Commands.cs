@@ -145,14 +145,7 @@ public sealed partial class PostgresStore
                     StartedAt = status == RunStatus.Running ? r.StartedAt ?? now : r.StartedAt,
                     CompletedAt = status.IsTerminal() ? now : null,
                 };
-                eventType = status switch
-                {
-                    RunStatus.Running => EventTypes.RunStarted,
-                    RunStatus.Completed => EventTypes.RunCompleted,
-                    RunStatus.Failed => EventTypes.RunFailed,
-                    RunStatus.Cancelled => EventTypes.RunCancelled,
-                    _ => EventTypes.RunCreated,
-                };
+                eventType = EventTypes.ForRunStatus(status);
             }
 
             await tx.ExecAsync(S(UpdateRunSql), new
@@ -219,7 +212,7 @@ public sealed partial class PostgresStore
             }
 
             if (newStatus is TaskRunStatus.Queued or TaskRunStatus.Retrying) tx.WorkAvailable = true;
-            await AddEventAsync(tx, run.OrgId, run.Id, task.Id, TaskEventFor(newStatus), $$"""{"status":"{{newStatus.ToWire()}}"}""", ct);
+            await AddEventAsync(tx, run.OrgId, run.Id, task.Id, EventTypes.ForTaskStatus(newStatus), $$"""{"status":"{{newStatus.ToWire()}}"}""", ct);
             if (newStatus == TaskRunStatus.Completed && await PromoteDependentsAsync(tx, run.Id, task.Name, ct)) tx.WorkAvailable = true;
             if (newStatus == TaskRunStatus.Failed) await SkipDependentsAsync(tx, [run.Id], [task.Name], ct);
             if (run.Kind == RunKind.Managed && run.Status == RunStatus.Pending && newStatus == TaskRunStatus.Running)
@@ -247,14 +240,4 @@ public sealed partial class PostgresStore
             ? _time.GetUtcNow()
             : new DateTimeOffset(DateTime.SpecifyKind(await tx.ScalarAsync<DateTime>("SELECT now()", null, ct), DateTimeKind.Utc));
 
-    private static string TaskEventFor(TaskRunStatus status) => status switch
-    {
-        TaskRunStatus.Running => EventTypes.TaskStarted,
-        TaskRunStatus.Completed => EventTypes.TaskCompleted,
-        TaskRunStatus.Failed => EventTypes.TaskFailed,
-        TaskRunStatus.Cancelled => EventTypes.TaskCancelled,
-        TaskRunStatus.Retrying => EventTypes.TaskRetrying,
-        TaskRunStatus.Skipped => EventTypes.TaskSkipped,
-        _ => EventTypes.TaskUpdated,
-    };
 }

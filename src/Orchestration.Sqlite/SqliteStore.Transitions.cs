@@ -198,23 +198,5 @@ public sealed partial class SqliteStore
         }
     }
 
-    private static string RunEventFor(RunStatus status) => status switch
-    {
-        RunStatus.Running => EventTypes.RunStarted,
-        RunStatus.Completed => EventTypes.RunCompleted,
-        RunStatus.Failed => EventTypes.RunFailed,
-        RunStatus.Cancelled => EventTypes.RunCancelled,
-        _ => EventTypes.RunCreated,
-    };
 
-    private static string TaskEventFor(TaskRunStatus status) => status switch
-    {
-        TaskRunStatus.Running => EventTypes.TaskStarted,
-        TaskRunStatus.Completed => EventTypes.TaskCompleted,
-        TaskRunStatus.Failed => EventTypes.TaskFailed,
-        TaskRunStatus.Cancelled => EventTypes.TaskCancelled,
-        TaskRunStatus.Retrying => EventTypes.TaskRetrying,
-        TaskRunStatus.Skipped => EventTypes.TaskSkipped,
-        _ => EventTypes.TaskUpdated,
-    };
 }

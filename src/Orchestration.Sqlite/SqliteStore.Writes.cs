@@ -507,7 +507,7 @@ public sealed partial class SqliteStore
                 run.Status = status;
                 run.StartedAt = status == RunStatus.Running ? run.StartedAt ?? now : run.StartedAt;
                 run.CompletedAt = status.IsTerminal() ? now : null;
-                AddEvent(tx, run, null, RunEventFor(status), null);
+                AddEvent(tx, run, null, EventTypes.ForRunStatus(status), null);
             }
 
             return RunCommandStatus.Applied;
@@ -551,7 +551,7 @@ public sealed partial class SqliteStore
             if (!previous.IsTerminal() && status.IsTerminal()) ChangeUnfinished(run, -1);
             if (status is TaskRunStatus.Queued or TaskRunStatus.Retrying) tx.WakeWork = true;
 
-            AddEvent(tx, run, t.Id, TaskEventFor(status), $$"""{"status":"{{status.ToWire()}}"}""");
+            AddEvent(tx, run, t.Id, EventTypes.ForTaskStatus(status), $$"""{"status":"{{status.ToWire()}}"}""");
             if (status == TaskRunStatus.Completed) tx.WakeWork |= PromoteDependents(tx, run, t);
             if (status == TaskRunStatus.Failed) SkipDependents(tx, run, t);
             if (run.Kind == RunKind.Managed && run.Status == RunStatus.Pending && status == TaskRunStatus.Running)

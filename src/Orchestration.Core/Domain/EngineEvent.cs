@@ -38,4 +38,26 @@ public static class EventTypes
     public const string TaskSkipped = "task.skipped";
     public const string TaskUpdated = "task.updated";
 #pragma warning restore CS1591
+
+    /// <summary>The event a client's change of a run to <paramref name="status"/> records.</summary>
+    public static string ForRunStatus(RunStatus status) => status switch
+    {
+        RunStatus.Running => RunStarted,
+        RunStatus.Completed => RunCompleted,
+        RunStatus.Failed => RunFailed,
+        RunStatus.Cancelled => RunCancelled,
+        _ => RunCreated,
+    };
+
+    /// <summary>The event a client's change of a task to <paramref name="status"/> records.</summary>
+    public static string ForTaskStatus(TaskRunStatus status) => status switch
+    {
+        TaskRunStatus.Running => TaskStarted,
+        TaskRunStatus.Completed => TaskCompleted,
+        TaskRunStatus.Failed => TaskFailed,
+        TaskRunStatus.Cancelled => TaskCancelled,
+        TaskRunStatus.Retrying => TaskRetrying,
+        TaskRunStatus.Skipped => TaskSkipped,
+        _ => TaskUpdated,
+    };
 }

@@ -233,25 +233,7 @@ public sealed partial class InMemoryStore
         _events.Add(new EngineEvent { Sequence = ++_eventSequence, OrgId = run.OrgId, RunId = run.Id, TaskId = taskId, Type = type, DataJson = dataJson, CreatedAt = now });
     }
 
-    private static string RunEventFor(RunStatus status) => status switch
-    {
-        RunStatus.Running => EventTypes.RunStarted,
-        RunStatus.Completed => EventTypes.RunCompleted,
-        RunStatus.Failed => EventTypes.RunFailed,
-        RunStatus.Cancelled => EventTypes.RunCancelled,
-        _ => EventTypes.RunCreated,
-    };
 
-    private static string TaskEventFor(TaskRunStatus status) => status switch
-    {
-        TaskRunStatus.Running => EventTypes.TaskStarted,
-        TaskRunStatus.Completed => EventTypes.TaskCompleted,
-        TaskRunStatus.Failed => EventTypes.TaskFailed,
-        TaskRunStatus.Cancelled => EventTypes.TaskCancelled,
-        TaskRunStatus.Retrying => EventTypes.TaskRetrying,
-        TaskRunStatus.Skipped => EventTypes.TaskSkipped,
-        _ => EventTypes.TaskUpdated,
-    };
 
     private static Run Snapshot(RunState run)
     {

@@ -453,7 +453,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     StartedAt = status == RunStatus.Running ? r.StartedAt ?? now : r.StartedAt,
                     CompletedAt = status.IsTerminal() ? now : null,
                 };
-                AddEvent(r, null, RunEventFor(status), null, now);
+                AddEvent(r, null, EventTypes.ForRunStatus(status), null, now);
             }
 
             run.Run = r;
@@ -509,7 +509,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     wake = true;
                 }
 
-                AddEvent(run.Run, ts.Task.Id, TaskEventFor(status), $$"""{"status":"{{status.ToWire()}}"}""", now);
+                AddEvent(run.Run, ts.Task.Id, EventTypes.ForTaskStatus(status), $$"""{"status":"{{status.ToWire()}}"}""", now);
                 if (status == TaskRunStatus.Completed) wake |= PromoteDependents(run, ts, now);
                 if (status == TaskRunStatus.Failed) SkipDependents(run, ts, now);
                 if (run.Run.Kind == RunKind.Managed && run.Run.Status == RunStatus.Pending && status == TaskRunStatus.Running)
