@@ -1,15 +1,18 @@
 using Orchestration.Hosting;
 using Orchestration.Host;
+using Orchestration.Http;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddOrchestration(o => HostStorage.Configure(o, builder.Configuration))
     .AddDemoHandlers();
+builder.Services.AddOrchestrationHttp(builder.Configuration);
+builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
-app.MapGet("/api/v1/health", HostHealth.CheckAsync);
-app.MapGet("/health", HostHealth.CheckAsync);
+app.MapOpenApi();
+app.MapOrchestrationApi();
 
 app.Run();
 

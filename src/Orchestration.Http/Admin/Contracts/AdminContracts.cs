@@ -1,0 +1,64 @@
+using System.Text.Json.Serialization;
+
+namespace Orchestration.Http.Admin.Contracts;
+
+/// <summary><c>POST /api/v1/admin/orgs</c> body.</summary>
+public sealed record CreateOrgRequest
+{
+    /// <summary>Display name (required).</summary>
+    [JsonPropertyName("name")] public string? Name { get; init; }
+}
+
+/// <summary>An org.</summary>
+public sealed record OrgResponse(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("createdAt")] DateTime CreatedAt);
+
+/// <summary>A per-key rate limit.</summary>
+public sealed record RateLimitContract
+{
+    /// <summary>Requests per window (at least 1).</summary>
+    [JsonPropertyName("limit")] public int Limit { get; init; }
+    /// <summary>Window length in seconds (at least 1).</summary>
+    [JsonPropertyName("windowSeconds")] public int WindowSeconds { get; init; }
+}
+
+/// <summary><c>POST /api/v1/admin/api-keys</c> body.</summary>
+public sealed record CreateApiKeyRequest
+{
+    /// <summary>The org the key acts for (required, must exist).</summary>
+    [JsonPropertyName("orgId")] public string? OrgId { get; init; }
+    /// <summary>Display name (required).</summary>
+    [JsonPropertyName("name")] public string? Name { get; init; }
+    /// <summary>Permissions (required, at least one known name).</summary>
+    [JsonPropertyName("permissions")] public IReadOnlyList<string>? Permissions { get; init; }
+    /// <summary>Optional expiry; must be in the future.</summary>
+    [JsonPropertyName("expiresAt")] public DateTimeOffset? ExpiresAt { get; init; }
+    /// <summary>Optional per-key rate limit overriding the configured default.</summary>
+    [JsonPropertyName("rateLimit")] public RateLimitContract? RateLimit { get; init; }
+}
+
+/// <summary>An API key without its secret.</summary>
+public sealed record ApiKeyResponse(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("orgId")] string OrgId,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("permissions")] IReadOnlyList<string> Permissions,
+    [property: JsonPropertyName("createdAt")] DateTime CreatedAt,
+    [property: JsonPropertyName("expiresAt")] DateTime? ExpiresAt,
+    [property: JsonPropertyName("rateLimit")] RateLimitContract? RateLimit);
+
+/// <summary>A just-created API key: the only response that carries the full key.</summary>
+public sealed record CreatedApiKeyResponse(
+    [property: JsonPropertyName("id")] string Id,
+    [property: JsonPropertyName("key")] string Key,
+    [property: JsonPropertyName("orgId")] string OrgId,
+    [property: JsonPropertyName("name")] string Name,
+    [property: JsonPropertyName("permissions")] IReadOnlyList<string> Permissions,
+    [property: JsonPropertyName("createdAt")] DateTime CreatedAt,
+    [property: JsonPropertyName("expiresAt")] DateTime? ExpiresAt,
+    [property: JsonPropertyName("rateLimit")] RateLimitContract? RateLimit);
+
+/// <summary>A list of keys.</summary>
+public sealed record ApiKeyListResponse([property: JsonPropertyName("items")] IReadOnlyList<ApiKeyResponse> Items);

@@ -1,0 +1,69 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Orchestration.Http.Errors;
+
+/// <summary>
+/// Outermost guard for API paths: caps the body size, turns anything that escaped the endpoint into a JSON error
+/// without a stack trace, and gives bodiless errors produced by routing (404 unknown path, 405 wrong method) the
+/// platform's error body. Installed by a startup filter so hosts need no extra <c>app.Use...</c> call.
+/// </summary>
+internal sealed class ApiErrorMiddleware(RequestDelegate next, IOptions<OrchestrationHttpOptions> options, ILogger<ApiErrorMiddleware> logger)
+{
+    private readonly long _maxBody = options.Value.Http.MaxRequestBodyBytes;
+
+    public async Task InvokeAsync(HttpContext context)
+    {
+        if (!IsApiPath(context.Request.Path))
+        {
+            await next(context);
+            return;
+        }
+
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = _maxBody;
+        if (context.Request.ContentLength > _maxBody)
+        {
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, $"Request body exceeds {_maxBody} bytes");
+            return;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        catch (BadHttpRequestException e) when (!context.Response.HasStarted)
+        {
+            await ErrorWriter.WriteAsync(context, e.StatusCode, ErrorWriter.MessageFor(e.StatusCode));
+            return;
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            logger.LogError(e, "Unhandled error on {Method} {Path}", context.Request.Method, context.Request.Path);
+            context.Response.Clear();
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status500InternalServerError, ErrorWriter.MessageFor(500));
+            return;
+        }
+
+        var response = context.Response;
+        if (response.StatusCode >= 400 && !response.HasStarted && response.ContentLength is null && string.IsNullOrEmpty(response.ContentType))
+            await ErrorWriter.WriteAsync(context, response.StatusCode, ErrorWriter.MessageFor(response.StatusCode));
+    }
+
+    private static bool IsApiPath(PathString path) =>
+        path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase) || path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase);
+}
+
+internal sealed class ApiErrorStartupFilter : IStartupFilter
+{
+    public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+    {
+        app.UseMiddleware<ApiErrorMiddleware>();
+        next(app);
+    };
+}

@@ -1,0 +1,67 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Orchestration.Http.Foreman.Contracts;
+
+/// <summary><c>POST /api/v1/runs</c> body.</summary>
+public sealed record CreateRunRequest
+{
+    /// <summary>Any JSON (required).</summary>
+    [JsonPropertyName("inputData")] public JsonElement? InputData { get; init; }
+    /// <summary>Optional metadata.</summary>
+    [JsonPropertyName("metadata")] public JsonElement? Metadata { get; init; }
+}
+
+/// <summary><c>PATCH /api/v1/runs/{id}</c> body; absent fields are left unchanged.</summary>
+public sealed record UpdateRunRequest
+{
+    /// <summary><c>pending</c>, <c>running</c>, <c>completed</c>, <c>failed</c> or <c>cancelled</c>.</summary>
+    [JsonPropertyName("status")] public string? Status { get; init; }
+    /// <summary>Output.</summary>
+    [JsonPropertyName("outputData")] public JsonElement? OutputData { get; init; }
+    /// <summary>Error details.</summary>
+    [JsonPropertyName("errorData")] public JsonElement? ErrorData { get; init; }
+    /// <summary>Replaces the metadata.</summary>
+    [JsonPropertyName("metadata")] public JsonElement? Metadata { get; init; }
+}
+
+/// <summary>A run as Foreman shows it.</summary>
+public sealed record RunResponse
+{
+    /// <summary>Id.</summary>
+    [JsonPropertyName("id")] public required Guid Id { get; init; }
+    /// <summary>Owning org.</summary>
+    [JsonPropertyName("orgId")] public required string OrgId { get; init; }
+    /// <summary>Status.</summary>
+    [JsonPropertyName("status")] public required string Status { get; init; }
+    /// <summary>Input.</summary>
+    [JsonPropertyName("inputData")] public JsonElement? InputData { get; init; }
+    /// <summary>Output.</summary>
+    [JsonPropertyName("outputData")] public JsonElement? OutputData { get; init; }
+    /// <summary>Error details.</summary>
+    [JsonPropertyName("errorData")] public JsonElement? ErrorData { get; init; }
+    /// <summary>Metadata.</summary>
+    [JsonPropertyName("metadata")] public JsonElement? Metadata { get; init; }
+    /// <summary>Number of tasks.</summary>
+    [JsonPropertyName("totalTasks")] public int TotalTasks { get; init; }
+    /// <summary>Number of completed tasks.</summary>
+    [JsonPropertyName("completedTasks")] public int CompletedTasks { get; init; }
+    /// <summary>Number of failed tasks.</summary>
+    [JsonPropertyName("failedTasks")] public int FailedTasks { get; init; }
+    /// <summary>Creation time.</summary>
+    [JsonPropertyName("createdAt")] public DateTime CreatedAt { get; init; }
+    /// <summary>Last change.</summary>
+    [JsonPropertyName("updatedAt")] public DateTime UpdatedAt { get; init; }
+    /// <summary>When the run became running.</summary>
+    [JsonPropertyName("startedAt")] public DateTime? StartedAt { get; init; }
+    /// <summary>When the run finished.</summary>
+    [JsonPropertyName("completedAt")] public DateTime? CompletedAt { get; init; }
+}
+
+/// <summary>A page of items: <c>{items, total, limit, offset}</c>.</summary>
+/// <typeparam name="T">Item type.</typeparam>
+public sealed record ListResponse<T>(
+    [property: JsonPropertyName("items")] IReadOnlyList<T> Items,
+    [property: JsonPropertyName("total")] int Total,
+    [property: JsonPropertyName("limit")] int Limit,
+    [property: JsonPropertyName("offset")] int Offset);

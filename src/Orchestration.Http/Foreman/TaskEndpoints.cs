@@ -1,0 +1,128 @@
+using Orchestration.Domain;
+using Orchestration.Engine;
+using Orchestration.Http.Auth;
+using Orchestration.Http.Errors;
+using Orchestration.Http.Foreman.Contracts;
+using Orchestration.Storage;
+
+namespace Orchestration.Http.Foreman;
+
+/// <summary>
+/// <c>/api/v1/tasks</c>. Tasks created here stay pending until a client moves them with PATCH (seed 001's workflow) or
+/// an executor claims them after a client queues them.
+/// </summary>
+internal static class TaskEndpoints
+{
+    private const int DefaultMaxRetries = 3;
+    private const int MaxMaxRetries = 10;
+
+    public static void Map(RouteGroupBuilder tasks)
+    {
+        tasks.MapPost("/tasks", CreateAsync).RequirePermission(Permissions.TasksCreate).WithName("ForemanCreateTask")
+            .Accepts<CreateTaskRequest>("application/json").Produces<TaskResponse>(StatusCodes.Status201Created)
+            .Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status404NotFound);
+        tasks.MapGet("/tasks/{id:guid}", GetAsync).RequirePermission(Permissions.TasksRead).WithName("ForemanGetTask")
+            .Produces<TaskResponse>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
+        tasks.MapPatch("/tasks/{id:guid}", UpdateAsync).RequirePermission(Permissions.TasksUpdate).WithName("ForemanUpdateTask")
+            .Accepts<UpdateTaskRequest>("application/json").Produces<TaskResponse>()
+            .Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status404NotFound);
+        tasks.MapGet("/tasks", ListAsync).RequirePermission(Permissions.TasksRead).WithName("ForemanListTasks")
+            .Produces<ListResponse<TaskResponse>>().Produces<ErrorBody>(StatusCodes.Status400BadRequest);
+    }
+
+    private static async Task<IResult> CreateAsync(HttpContext context, IOrchestrationClient client)
+    {
+        var request = await JsonBody.ReadAsync<CreateTaskRequest>(context, ForemanJson.Options);
+        var errors = new List<FieldError>();
+        if (request.RunId is null) errors.Add(new FieldError("runId", "is required"));
+        if (string.IsNullOrWhiteSpace(request.Type)) errors.Add(new FieldError("type", "is required"));
+        if (request.MaxRetries is < 0 or > MaxMaxRetries) errors.Add(new FieldError("maxRetries", $"must be between 0 and {MaxMaxRetries}"));
+        if (errors.Count > 0) throw ApiException.Validation(errors);
+
+        var result = await client.AddTaskAsync(context.GetCaller().OrgId, request.RunId!.Value, new TaskSpec
+        {
+            Type = request.Type!,
+            InputJson = ForemanJson.Text(request.InputData),
+            MetadataJson = ForemanJson.Text(request.Metadata),
+            ParentTaskId = request.ParentTaskId,
+            MaxRetries = request.MaxRetries ?? DefaultMaxRetries,
+            Enqueue = false,
+        }, context.RequestAborted);
+        return result.Status switch
+        {
+            AddTaskStatus.Added => ForemanJson.Ok(ForemanJson.ToContract(result.Task!), StatusCodes.Status201Created),
+            AddTaskStatus.RunNotFound => throw ApiException.NotFound("Run"),
+            AddTaskStatus.ParentNotFound => throw ApiException.Validation("parentTaskId", "is not a task of this run"),
+            AddTaskStatus.RunFinished => throw ApiException.Conflict("The run is finished and takes no more tasks"),
+            _ => throw ApiException.Conflict("The task could not be added: " + result.Status),
+        };
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext context, IOrchestrationClient client, Guid id)
+    {
+        var task = await client.Queries.GetTaskAsync(context.GetCaller().OrgId, id, context.RequestAborted) ?? throw ApiException.NotFound("Task");
+        return ForemanJson.Ok(ForemanJson.ToContract(task));
+    }
+
+    private static async Task<IResult> UpdateAsync(HttpContext context, IOrchestrationClient client, Guid id)
+    {
+        var request = await JsonBody.ReadAsync<UpdateTaskRequest>(context, ForemanJson.Options);
+        TaskRunStatus? status = null;
+        if (request.Status is not null)
+        {
+            if (!StatusNames.TryParseTaskStatus(request.Status, out var parsed))
+                throw ApiException.Validation("status", "must be one of pending, queued, running, completed, failed, cancelled, retrying");
+            status = parsed;
+        }
+
+        var orgId = context.GetCaller().OrgId;
+        var outcome = await client.UpdateTaskAsync(new UpdateTaskParams
+        {
+            OrgId = orgId,
+            TaskId = id,
+            Status = status,
+            OutputJson = ForemanJson.Text(request.OutputData),
+            ErrorJson = ForemanJson.Text(request.ErrorData),
+            MetadataJson = ForemanJson.Text(request.Metadata),
+            QueueJobId = request.QueueJobId,
+        }, context.RequestAborted);
+        switch (outcome)
+        {
+            case RunCommandStatus.NotFound: throw ApiException.NotFound("Task");
+            case RunCommandStatus.InvalidState: throw ApiException.Conflict("The task cannot change to that status now");
+        }
+
+        var task = await client.Queries.GetTaskAsync(orgId, id, context.RequestAborted) ?? throw ApiException.NotFound("Task");
+        return ForemanJson.Ok(ForemanJson.ToContract(task));
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client, string? runId, string? status, string? limit, string? offset)
+    {
+        Guid? run = null;
+        if (!string.IsNullOrEmpty(runId))
+        {
+            if (!Guid.TryParse(runId, out var parsed)) throw ApiException.Validation("runId", "must be a UUID");
+            run = parsed;
+        }
+
+        TaskRunStatus? filter = null;
+        if (!string.IsNullOrEmpty(status))
+        {
+            if (!StatusNames.TryParseTaskStatus(status, out var parsed)) throw ApiException.Validation("status", "unknown task status");
+            filter = parsed;
+        }
+
+        var query = new TaskQuery
+        {
+            OrgId = context.GetCaller().OrgId,
+            RunId = run,
+            // Without a run filter, list only Foreman's own tasks, as the run list does.
+            Family = run is null ? ForemanJson.Family : null,
+            Status = filter,
+            Limit = QueryParsing.Limit(limit, 20),
+            Offset = QueryParsing.Offset(offset),
+        };
+        var page = await client.Queries.ListTasksAsync(query, context.RequestAborted);
+        return ForemanJson.Ok(new ListResponse<TaskResponse>(page.Items.Select(ForemanJson.ToContract).ToList(), page.Total, query.Limit, query.Offset));
+    }
+}

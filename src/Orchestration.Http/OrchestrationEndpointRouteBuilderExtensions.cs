@@ -1,0 +1,77 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orchestration.Hosting;
+using Microsoft.AspNetCore.Http.Metadata;
+using Orchestration.Http.Admin;
+using Orchestration.Http.Errors;
+using Orchestration.Http.Foreman;
+using Orchestration.Http.Health;
+using Orchestration.Http.Platform;
+
+namespace Orchestration.Http;
+
+/// <summary>Mounts the REST API families.</summary>
+public static class OrchestrationEndpointRouteBuilderExtensions
+{
+    /// <summary>
+    /// Mounts every API family, the admin API and the health endpoints. Returns the group holding all of them, so the
+    /// host can decorate every endpoint at once (tags, CORS, host filters). Throws at start-up when
+    /// <c>AddOrchestration</c> or <c>AddOrchestrationHttp</c> was not called.
+    /// </summary>
+    public static RouteGroupBuilder MapOrchestrationApi(this IEndpointRouteBuilder endpoints)
+    {
+        EnsureRegistered(endpoints);
+        var root = endpoints.MapGroup("");
+        HealthEndpoints.Map(root);
+        root.MapOrchestrationAdminApi();
+        root.MapForemanApi();
+        return root;
+    }
+
+    /// <summary>Mounts <c>GET /health</c> and <c>GET /api/v1/health</c> alone (no auth, no rate limit).</summary>
+    public static RouteGroupBuilder MapOrchestrationHealth(this IEndpointRouteBuilder endpoints)
+    {
+        EnsureRegistered(endpoints);
+        var root = endpoints.MapGroup("");
+        HealthEndpoints.Map(root);
+        return root;
+    }
+
+    /// <summary>Mounts the admin API (<c>/api/v1/admin/orgs</c>, <c>/api/v1/admin/api-keys</c>) alone; it needs the <c>admin</c> permission.</summary>
+    public static RouteGroupBuilder MapOrchestrationAdminApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapOrchestrationGroup("/api/v1/admin");
+        AdminEndpoints.Map(group);
+        return group;
+    }
+
+    /// <summary>Mounts the Foreman family (runs, tasks, run data; camelCase JSON) alone.</summary>
+    public static RouteGroupBuilder MapForemanApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapOrchestrationGroup("/api/v1");
+        ForemanEndpoints.Map(group);
+        return group;
+    }
+
+    /// <summary>
+    /// A route group under <paramref name="prefix"/> whose endpoints get the platform's auth, rate limit, permission
+    /// check and error mapping. API families mount their endpoints in one of these and declare a permission on each
+    /// endpoint with <c>RequirePermission</c>; endpoints without one are refused.
+    /// </summary>
+    public static RouteGroupBuilder MapOrchestrationGroup(this IEndpointRouteBuilder endpoints, string prefix)
+    {
+        EnsureRegistered(endpoints);
+        var group = endpoints.MapGroup(prefix);
+        group.AddEndpointFilter(endpoints.ServiceProvider.GetRequiredService<ApiPlatformFilter>());
+        foreach (var status in new[] { StatusCodes.Status401Unauthorized, StatusCodes.Status403Forbidden, StatusCodes.Status429TooManyRequests })
+            group.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(ErrorBody), ["application/json"]));
+        return group;
+    }
+
+    private static void EnsureRegistered(IEndpointRouteBuilder endpoints)
+    {
+        if (endpoints.ServiceProvider.GetService<OrchestrationMarker>() is null)
+            throw new InvalidOperationException("Orchestration HTTP: the engine is not registered. Call builder.Services.AddOrchestration(o => ...) before MapOrchestrationApi().");
+        if (endpoints.ServiceProvider.GetService<OrchestrationHttpMarker>() is null)
+            throw new InvalidOperationException("Orchestration HTTP: the HTTP platform is not registered. Call builder.Services.AddOrchestrationHttp(builder.Configuration) before MapOrchestrationApi().");
+    }
+}

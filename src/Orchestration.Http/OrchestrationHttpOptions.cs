@@ -1,0 +1,95 @@
+namespace Orchestration.Http;
+
+/// <summary>
+/// Settings of the HTTP platform, bound from the <c>Orchestration</c> configuration section
+/// (<c>Orchestration:Auth</c>, <c>Orchestration:RateLimits</c>, <c>Orchestration:Http</c>).
+/// </summary>
+public sealed class OrchestrationHttpOptions
+{
+    /// <summary>Authentication settings.</summary>
+    public AuthOptions Auth { get; set; } = new();
+
+    /// <summary>Rate limits per API key and per client IP.</summary>
+    public RateLimitOptions RateLimits { get; set; } = new();
+
+    /// <summary>Request limits.</summary>
+    public HttpLimitOptions Http { get; set; } = new();
+
+    /// <summary>Returns a message naming the first bad setting, or null.</summary>
+    public string? Validate()
+    {
+        if (Auth.BootstrapApiKey is { Length: > 0 and < AuthOptions.MinBootstrapKeyLength })
+            return $"Orchestration:Auth:BootstrapApiKey must be at least {AuthOptions.MinBootstrapKeyLength} characters.";
+        if (RateLimits.PerKey.Limit < 1 || RateLimits.PerKey.WindowSeconds < 1)
+            return "Orchestration:RateLimits:PerKey:Limit and WindowSeconds must be at least 1.";
+        if (RateLimits.PerIp.Limit < 1 || RateLimits.PerIp.WindowSeconds < 1)
+            return "Orchestration:RateLimits:PerIp:Limit and WindowSeconds must be at least 1.";
+        if (Http.MaxRequestBodyBytes < 1) return "Orchestration:Http:MaxRequestBodyBytes must be at least 1.";
+        return null;
+    }
+}
+
+/// <summary>Authentication settings (<c>Orchestration:Auth</c>).</summary>
+public sealed class AuthOptions
+{
+    /// <summary>Shortest accepted bootstrap key.</summary>
+    public const int MinBootstrapKeyLength = 32;
+
+    /// <summary>
+    /// False turns authentication off (local development only): every request acts for the <c>default</c> org with every
+    /// permission, including <c>admin</c>. Default true.
+    /// </summary>
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>
+    /// An admin key (any string of at least 32 characters) stored hashed at start-up for the <c>default</c> org with
+    /// the permissions <c>admin</c> and <c>*</c>. When null and no key exists yet, a key is generated at first start
+    /// and logged once.
+    /// </summary>
+    public string? BootstrapApiKey { get; set; }
+
+    /// <summary>
+    /// False stops the generation of a first admin key when no key exists and none is configured. Default true.
+    /// </summary>
+    public bool GenerateBootstrapKey { get; set; } = true;
+
+    /// <summary>
+    /// The authentication scheme (registered by the host, e.g. with <c>AddJwtBearer()</c>) that validates bearer tokens
+    /// shaped like JWTs. Null (the default) accepts API keys only. The token's <c>org_id</c> claim names the org and
+    /// its <c>permissions</c> claims (one per value, or space-separated) grant permissions.
+    /// </summary>
+    public string? JwtScheme { get; set; }
+
+    /// <summary>The JWT claim naming the caller's org. Default <c>org_id</c>.</summary>
+    public string OrgClaim { get; set; } = "org_id";
+
+    /// <summary>The JWT claim(s) carrying permissions. Default <c>permissions</c>.</summary>
+    public string PermissionsClaim { get; set; } = "permissions";
+}
+
+/// <summary>Rate limits (<c>Orchestration:RateLimits</c>).</summary>
+public sealed class RateLimitOptions
+{
+    /// <summary>Per API key (Foreman's default: 100 requests per 15 minutes). A key's own <c>rateLimit</c> overrides it.</summary>
+    public RateLimitWindow PerKey { get; set; } = new() { Limit = 100, WindowSeconds = 900 };
+
+    /// <summary>Per client IP for requests without a valid credential (FlowCtl's default: 100 per minute).</summary>
+    public RateLimitWindow PerIp { get; set; } = new() { Limit = 100, WindowSeconds = 60 };
+}
+
+/// <summary>A fixed window: at most <see cref="Limit"/> requests per <see cref="WindowSeconds"/>.</summary>
+public sealed class RateLimitWindow
+{
+    /// <summary>Requests allowed per window.</summary>
+    public int Limit { get; set; }
+
+    /// <summary>Window length in seconds.</summary>
+    public int WindowSeconds { get; set; }
+}
+
+/// <summary>Request limits (<c>Orchestration:Http</c>).</summary>
+public sealed class HttpLimitOptions
+{
+    /// <summary>Largest accepted request body; larger ones get 413. Default 10 MB.</summary>
+    public long MaxRequestBodyBytes { get; set; } = 10 * 1024 * 1024;
+}

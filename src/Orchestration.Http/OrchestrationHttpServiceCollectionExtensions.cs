@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using Orchestration.Http.Auth;
+using Orchestration.Http.Errors;
+using Orchestration.Http.Platform;
+using Orchestration.Http.RateLimiting;
+
+namespace Orchestration.Http;
+
+/// <summary>Registers the HTTP platform.</summary>
+public static class OrchestrationHttpServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds auth, rate limiting, error handling and bootstrap of the first admin key. Settings are read from the
+    /// <c>Orchestration</c> section of <paramref name="configuration"/> (when given), then <paramref name="configure"/>
+    /// runs; they are validated when the host starts. Call after <c>AddOrchestration</c>; mount the endpoints with
+    /// <c>app.MapOrchestrationApi()</c>.
+    /// </summary>
+    public static IServiceCollection AddOrchestrationHttp(this IServiceCollection services, IConfiguration? configuration = null, Action<OrchestrationHttpOptions>? configure = null)
+    {
+        var options = services.AddOptions<OrchestrationHttpOptions>();
+        if (configuration is not null) options.Bind(configuration.GetSection("Orchestration"));
+        if (configure is not null) options.Configure(configure);
+        options.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrchestrationHttpOptions>, HttpOptionsValidator>());
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<CallerAuthenticator>();
+        services.TryAddSingleton<ApiRateLimiter>();
+        services.TryAddSingleton<ApiPlatformFilter>();
+        services.TryAddSingleton<OrchestrationHttpMarker>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiErrorStartupFilter>());
+        services.AddHostedService<ApiKeyBootstrapper>();
+        return services;
+    }
+
+    private sealed class HttpOptionsValidator : IValidateOptions<OrchestrationHttpOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, OrchestrationHttpOptions options) =>
+            options.Validate() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
+    }
+}
+
+/// <summary>Present once <c>AddOrchestrationHttp</c> ran; the Map methods check for it.</summary>
+internal sealed class OrchestrationHttpMarker;

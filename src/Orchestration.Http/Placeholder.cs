@@ -1,3 +1,0 @@
-namespace Orchestration.Http;
-
-internal static class Placeholder;

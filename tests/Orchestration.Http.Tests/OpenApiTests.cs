@@ -1,0 +1,44 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Orchestration.Http.Tests.Infrastructure;
+
+namespace Orchestration.Http.Tests;
+
+public sealed partial class OpenApiTests(ApiBackend backend) : ApiFixture(backend)
+{
+    [Test]
+    public async Task OpenApiDocument_EveryMountedEndpoint_IsDocumented()
+    {
+        using var anonymous = Factory.Anonymous();
+        var (status, doc, _) = await anonymous.GetJsonAsync("/openapi/v1.json");
+        var paths = doc!["paths"]!.AsObject();
+        var documented = paths.SelectMany(p => p.Value!.AsObject().Select(op => $"{op.Key.ToUpperInvariant()} {p.Key}")).ToHashSet();
+
+        var mounted = Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText is { } raw && (raw.StartsWith("/api/", StringComparison.Ordinal) || raw == "/health"))
+            .SelectMany(e => e.Metadata.GetMetadata<HttpMethodMetadata>()!.HttpMethods.Select(m => $"{m} {Constraint().Replace(e.RoutePattern.RawText!, "}")}"))
+            .ToList();
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(mounted, Is.Not.Empty);
+        Assert.That(mounted.Where(m => !documented.Contains(m)), Is.Empty);
+    }
+
+    [Test]
+    public async Task OpenApiDocument_CreateRun_DescribesBodyAndResponses()
+    {
+        using var anonymous = Factory.Anonymous();
+        var (_, doc, _) = await anonymous.GetJsonAsync("/openapi/v1.json");
+        var post = doc!["paths"]!["/api/v1/runs"]!["post"]!;
+
+        Assert.That(post["requestBody"]!["content"]!["application/json"], Is.Not.Null);
+        Assert.That(post["responses"]!.AsObject().Select(r => r.Key), Is.SupersetOf(new[] { "201", "400", "401", "403", "429" }));
+        Assert.That(((JsonObject)doc["components"]!["schemas"]!).ContainsKey("RunResponse"), Is.True);
+    }
+
+    [GeneratedRegex(":[a-z]+}")]
+    private static partial Regex Constraint();
+}
