@@ -32,6 +32,7 @@ public static class OrchestrationHttpServiceCollectionExtensions
         services.TryAddSingleton<ApiRateLimiter>();
         services.TryAddSingleton<ApiPlatformFilter>();
         services.TryAddSingleton<OrchestrationHttpMarker>();
+        services.TryAddSingleton<Jobs.ExecutorTracker>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiErrorStartupFilter>());
         services.AddHostedService<ApiKeyBootstrapper>();
         return services;
