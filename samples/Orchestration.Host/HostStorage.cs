@@ -19,6 +19,11 @@ internal static class HostStorage
             case "inmemory":
                 options.UseInMemory();
                 break;
+            case "postgres":
+                options.UsePostgres(string.IsNullOrWhiteSpace(connectionString)
+                    ? throw new InvalidOperationException("Orchestration:Storage is 'postgres' but ConnectionStrings:Orchestration is not set.")
+                    : connectionString);
+                break;
             default:
                 throw new InvalidOperationException(
                     $"Orchestration:Storage is '{storage}'; use 'sqlite' (default), 'inmemory' or 'postgres'.");

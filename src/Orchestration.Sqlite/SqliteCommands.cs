@@ -73,13 +73,6 @@ internal sealed partial class SqliteCommands(SqliteConnection connection, bool c
         }
     }
 
-    /// <summary>Runs an INSERT and returns the new row's rowid (cheaper than RETURNING, which buffers a result set).</summary>
-    public long Insert(string sql, params object?[] args)
-    {
-        Exec(sql, args);
-        return LastInsertRowId;
-    }
-
     /// <summary>
     /// Executes a write statement once through the native API, binding <paramref name="args"/> by position (SQLite numbers
     /// <c>$name</c> parameters in order of first appearance, the same convention as above). The statement is compiled once

@@ -252,24 +252,26 @@ public sealed partial class SqliteStore
         WriteAsync<IReadOnlyList<HeartbeatResult>>(tx =>
         {
             var results = new HeartbeatResult[parameters.Leases.Count];
+            var ids = System.Text.Json.JsonSerializer.Serialize(parameters.Leases.Select(l => l.TaskId.ToString("D")).Distinct());
+            var rows = tx.RawDb.Query("SELECT id, seq, status, lease_token FROM tasks WHERE id IN (SELECT value FROM json_each($ids))",
+                    r => (Id: SqliteValues.Id(r, 0), Seq: r.GetInt64(1), Status: r.GetString(2), Token: SqliteValues.IdOrNull(r, 3)), ids)
+                .ToDictionary(x => x.Id);
+            var expires = tx.Now + parameters.LeaseDuration;
             for (var i = 0; i < results.Length; i++)
             {
                 var lease = parameters.Leases[i];
-                var row = tx.Db.QuerySingle("SELECT seq, status, lease_token FROM tasks WHERE id = $id",
-                    r => new Tuple<long, string, string?>(r.GetInt64(0), r.GetString(1), SqliteValues.StringOrNull(r, 2)), lease.TaskId);
-                if (row is null || !string.Equals(row.Item3, lease.LeaseToken.ToString("D"), StringComparison.Ordinal))
+                if (!rows.TryGetValue(lease.TaskId, out var row) || row.Token != lease.LeaseToken)
                 {
                     results[i] = new HeartbeatResult(lease.TaskId, HeartbeatOutcome.Lost, null);
                 }
-                else if (row.Item2 == "running")
+                else if (row.Status == "running")
                 {
-                    var expires = tx.Now + parameters.LeaseDuration;
-                    tx.Db.Exec("UPDATE tasks SET lease_expires_at = $expires, updated_at = $now WHERE seq = $seq", expires, tx.Now, row.Item1);
+                    tx.RawDb.ExecRow("UPDATE tasks SET lease_expires_at = $expires, updated_at = $now WHERE seq = $seq", expires, tx.Now, row.Seq);
                     results[i] = new HeartbeatResult(lease.TaskId, HeartbeatOutcome.Extended, expires);
                 }
                 else
                 {
-                    results[i] = new HeartbeatResult(lease.TaskId, row.Item2 == "cancelled" ? HeartbeatOutcome.Cancelled : HeartbeatOutcome.Lost, null);
+                    results[i] = new HeartbeatResult(lease.TaskId, row.Status == "cancelled" ? HeartbeatOutcome.Cancelled : HeartbeatOutcome.Lost, null);
                 }
             }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Microsoft.Data.Sqlite;
 using Orchestration.Domain;
@@ -60,6 +59,4 @@ internal static class SqliteValues
         "cancelled" => RunStatus.Cancelled,
         _ => StatusNames.ParseRunStatus(value),
     };
-
-    public static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

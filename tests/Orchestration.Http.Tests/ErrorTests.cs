@@ -1,5 +1,7 @@
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.DependencyInjection;
+using Orchestration.Storage;
 using Orchestration.Http.Tests.Infrastructure;
 
 namespace Orchestration.Http.Tests;
@@ -73,10 +75,11 @@ public sealed class ErrorTests(ApiBackend backend) : ApiFixture(backend)
     [TestCase("/api/v2/runs")]
     public async Task Get_UnknownApiPath_Returns404WithError(string path)
     {
-        var (status, json, _) = await Admin.GetJsonAsync(path);
+        var (status, json, response) = await Admin.GetJsonAsync(path);
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.NotFound));
         Assert.That(json.Str("error"), Is.EqualTo("Not found"));
+        Assert.That(response.Headers.Contains("X-RateLimit-Remaining"), Is.True, "unknown paths count against the limit");
     }
 
     [TestCase("PUT", "/api/v1/runs")]
@@ -98,5 +101,19 @@ public sealed class ErrorTests(ApiBackend backend) : ApiFixture(backend)
 
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.UnsupportedMediaType));
         Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("\"error\""));
+    }
+
+    [Test]
+    public async Task Get_ServerFailure_Returns500WithoutStackTrace()
+    {
+        await using var factory = new ApiFactory(Backend, environment: "Development",
+            services: s => s.Decorate<IOrchestrationQueries>(q => FaultingProxy<IOrchestrationQueries>.Wrap(q, nameof(IOrchestrationQueries.GetRunAsync))));
+        using var client = factory.WithKey(ApiFactory.BootstrapKey);
+        var (status, body, response) = await client.GetJsonAsync($"/api/v1/runs/{Guid.NewGuid()}");
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.InternalServerError));
+        Assert.That(body.Str("error"), Is.EqualTo("Internal server error"));
+        Assert.That(text, Does.Not.Contain("secret internal detail").And.Not.Contain("   at "));
     }
 }

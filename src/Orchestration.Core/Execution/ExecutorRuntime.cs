@@ -24,7 +24,9 @@ internal sealed partial class ExecutorRuntime : BackgroundService
     private readonly ILogger<ExecutorRuntime> _logger;
     private readonly ILoggerFactory _loggerFactory;
     private readonly Dictionary<string, HandlerRegistration> _handlers;
-    private readonly ConcurrentDictionary<Guid, InFlight> _inFlight = new();
+    // Keyed by the whole lease, not the task id: after a lease is lost this runtime may claim the same task again
+    // while the old attempt is still unwinding, and both must stay visible so the old one is told to stop.
+    private readonly ConcurrentDictionary<TaskLease, InFlight> _inFlight = new();
     private readonly CompletionWriter _writer;
     private readonly SemaphoreSlim _slots;
 
@@ -136,7 +138,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
     private void Start(TaskRun task)
     {
         var entry = new InFlight(new TaskLease(task.Id, task.LeaseToken!.Value));
-        _inFlight[task.Id] = entry;
+        _inFlight[entry.Lease] = entry;
         entry.Execution = Task.Run(() => ExecuteOneAsync(task, entry));
     }
 
@@ -191,7 +193,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
         finally
         {
-            _inFlight.TryRemove(task.Id, out _);
+            _inFlight.TryRemove(entry.Lease, out _);
             entry.Stop.Dispose();
             _slots.Release();
         }

@@ -23,7 +23,7 @@ internal sealed class CallerAuthenticator(IIdentityStore identity, IOptions<Orch
         if (!_auth.Enabled) return new AuthResult(new Caller(Org.DefaultId, Everything, "auth-disabled"), null);
 
         var header = context.Request.Headers.Authorization.ToString();
-        if (string.IsNullOrEmpty(header)) return new AuthResult(null, "Missing API key: send Authorization: Bearer <key>");
+        if (string.IsNullOrEmpty(header)) return new AuthResult(null, "Missing API key: send the header Authorization: Bearer YOUR_API_KEY");
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return new AuthResult(null, "Authorization header must use the Bearer scheme");
         var token = header["Bearer ".Length..].Trim();
 

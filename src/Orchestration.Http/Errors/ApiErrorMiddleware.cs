@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orchestration.Http.Auth;
+using Orchestration.Http.RateLimiting;
 
 namespace Orchestration.Http.Errors;
 
@@ -10,7 +12,8 @@ namespace Orchestration.Http.Errors;
 /// without a stack trace, and gives bodiless errors produced by routing (404 unknown path, 405 wrong method) the
 /// platform's error body. Installed by a startup filter so hosts need no extra <c>app.Use...</c> call.
 /// </summary>
-internal sealed class ApiErrorMiddleware(RequestDelegate next, IOptions<OrchestrationHttpOptions> options, ILogger<ApiErrorMiddleware> logger)
+internal sealed class ApiErrorMiddleware(RequestDelegate next, IOptions<OrchestrationHttpOptions> options, CallerAuthenticator authenticator,
+    ApiRateLimiter limiter, ILogger<ApiErrorMiddleware> logger)
 {
     private readonly long _maxBody = options.Value.Http.MaxRequestBodyBytes;
 
@@ -52,7 +55,23 @@ internal sealed class ApiErrorMiddleware(RequestDelegate next, IOptions<Orchestr
 
         var response = context.Response;
         if (response.StatusCode >= 400 && !response.HasStarted && response.ContentLength is null && string.IsNullOrEmpty(response.ContentType))
+        {
+            // Routing answered (unknown path, wrong method or media type) without reaching the platform filter; these
+            // requests count against the caller's limit too, so probing paths is no way around it.
+            if (!context.Request.Path.StartsWithSegments("/health", StringComparison.OrdinalIgnoreCase)
+                && !response.Headers.ContainsKey(WindowLease.LimitName))
+            {
+                var auth = await authenticator.AuthenticateAsync(context, context.RequestAborted);
+                if (!limiter.TryAcquire(limiter.TargetFor(auth.Caller, context), context, out var retryAfter))
+                {
+                    response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    await ErrorWriter.WriteAsync(context, StatusCodes.Status429TooManyRequests, ErrorWriter.MessageFor(429));
+                    return;
+                }
+            }
+
             await ErrorWriter.WriteAsync(context, response.StatusCode, ErrorWriter.MessageFor(response.StatusCode));
+        }
     }
 
     private static bool IsApiPath(PathString path) =>

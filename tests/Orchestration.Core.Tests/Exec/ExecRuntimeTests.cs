@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -60,19 +59,17 @@ public sealed class ExecRuntimeTests
     {
         var client = host.Services.GetRequiredService<IOrchestrationClient>();
         var created = await client.CreateRunAsync(new RunSpec { Tasks = [task] });
-        var clock = Stopwatch.StartNew();
-        while (true)
-        {
-            var run = await client.Queries.GetRunAsync(Org.DefaultId, created.Run.Id, CancellationToken.None);
-            if (run!.Status.IsTerminal())
-            {
-                var tasks = await client.Queries.GetRunTasksAsync(Org.DefaultId, run.Id, CancellationToken.None);
-                return (run, tasks.Single());
-            }
+        var run = await WaitWithDeadlineAsync(client, created.Run.Id);
+        var tasks = await client.Queries.GetRunTasksAsync(Org.DefaultId, run.Id, CancellationToken.None);
+        return (run, tasks.Single());
+    }
 
-            if (clock.Elapsed > TimeSpan.FromSeconds(60)) Assert.Fail($"run still {run.Status} after 60 s");
-            await Task.Delay(20);
-        }
+    private static async Task<Run> WaitWithDeadlineAsync(IOrchestrationClient client, Guid runId)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        var run = await client.WaitForRunAsync(Org.DefaultId, runId, cancellationToken: deadline.Token);
+        Assert.That(run, Is.Not.Null);
+        return run!;
     }
 
     [Test]
@@ -113,13 +110,7 @@ public sealed class ExecRuntimeTests
         }
 
         var created = await client.CreateRunAsync(new RunSpec { Tasks = tasks });
-        var clock = Stopwatch.StartNew();
-        Run run;
-        while (!(run = (await client.Queries.GetRunAsync(Org.DefaultId, created.Run.Id, CancellationToken.None))!).Status.IsTerminal())
-        {
-            if (clock.Elapsed > TimeSpan.FromSeconds(60)) Assert.Fail($"run still {run.Status} after 60 s");
-            await Task.Delay(20);
-        }
+        var run = await WaitWithDeadlineAsync(client, created.Run.Id);
 
         var finished = await client.Queries.GetRunTasksAsync(Org.DefaultId, run.Id, CancellationToken.None);
         await host.StopAsync();

@@ -14,16 +14,24 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
 
     private readonly Dictionary<string, string?> _settings;
     private readonly Action<IServiceCollection>? _services;
+    private readonly ApiBackend _backend;
+    private readonly string _environment;
+    private readonly string _databaseName;
+    private readonly bool _ownsDatabase;
 
-    public ApiFactory(ApiBackend backend, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null)
+    public ApiFactory(ApiBackend backend, IReadOnlyDictionary<string, string?>? settings = null, Action<IServiceCollection>? services = null, string environment = "Testing", string? databaseName = null)
     {
+        _ownsDatabase = databaseName is null;
+        _databaseName = databaseName ?? Guid.NewGuid().ToString("N");
+        _environment = environment;
         _settings = new Dictionary<string, string?>
         {
             ["Orchestration:Auth:BootstrapApiKey"] = BootstrapKey,
             ["Orchestration:RateLimits:PerKey:Limit"] = "100000",
             ["Orchestration:RateLimits:PerIp:Limit"] = "100000",
         };
-        foreach (var (k, v) in backend.Settings(Guid.NewGuid().ToString("N"))) _settings[k] = v;
+        _backend = backend;
+        foreach (var (k, v) in backend.Settings(_databaseName)) _settings[k] = v;
         if (settings is not null)
             foreach (var (k, v) in settings) _settings[k] = v;
         _services = services;
@@ -36,13 +44,25 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         foreach (var (k, v) in _settings) builder.UseSetting(k, v);
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(_environment);
         builder.ConfigureLogging(l => l.AddProvider(Logs));
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<TimeProvider>(Time);
             _services?.Invoke(services);
         });
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        base.Dispose(disposing);
+        if (disposing && _ownsDatabase) _backend.Cleanup?.Invoke(_databaseName);
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_ownsDatabase) _backend.Cleanup?.Invoke(_databaseName);
     }
 
     /// <summary>A client without credentials.</summary>

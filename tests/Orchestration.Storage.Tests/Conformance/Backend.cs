@@ -35,6 +35,7 @@ public static class Backends
     {
         yield return new InMemoryBackend();
         yield return new SqliteBackend();
+        yield return new PostgresBackend();
     }
 }
 

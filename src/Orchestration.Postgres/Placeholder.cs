@@ -1,3 +1,0 @@
-namespace Orchestration.Postgres;
-
-internal static class Placeholder;

@@ -1,0 +1,142 @@
+using Orchestration.Domain;
+using Orchestration.Storage;
+
+namespace Orchestration.Postgres;
+
+// Claiming, heartbeats and giving leases back.
+public sealed partial class PostgresStore
+{
+    // Claims are serialised by a transaction-scoped advisory lock so that concurrency limits, counted from the rows
+    // that are running, hold across hosts; SKIP LOCKED keeps the claim from waiting on rows other writers hold.
+    // Candidates are locked in claim order: exactly Max of them when no limit can apply (locking a row writes it, so a
+    // wider window would cost every claim), a bounded window beyond Max when a limited run or type limit exists, so
+    // tasks held back by a limit do not hide the others.
+    private const string ClaimSql = """
+        SELECT pg_advisory_xact_lock(@lockKey);
+        WITH cand AS (
+            SELECT t.id, t.run_id, t.type, t.priority, t.seq
+            FROM {s}.tasks t
+            WHERE (t.status = 'queued' OR (t.status = 'retrying' AND (t.not_before IS NULL OR t.not_before <= {now})))
+              AND (cardinality(@types::text[]) = 0 OR t.type = ANY(@types))
+              AND (@org::text IS NULL OR t.org_id = @org)
+              AND (@family::text IS NULL OR EXISTS (SELECT 1 FROM {s}.runs fr WHERE fr.id = t.run_id AND fr.family = @family))
+            ORDER BY t.priority DESC, t.seq
+            LIMIT CASE WHEN @typeLimited OR EXISTS (SELECT 1 FROM {s}.runs lr WHERE lr.max_concurrency IS NOT NULL AND lr.status IN ('pending', 'running'))
+                       THEN @scan ELSE @max END
+            FOR UPDATE OF t SKIP LOCKED
+        ), ranked AS (
+            SELECT c.id, c.run_id, c.type, c.priority, c.seq, r.max_concurrency,
+                   row_number() OVER (PARTITION BY c.run_id ORDER BY c.priority DESC, c.seq) AS run_rank,
+                   row_number() OVER (PARTITION BY c.type ORDER BY c.priority DESC, c.seq) AS type_rank
+            FROM cand c JOIN {s}.runs r ON r.id = c.run_id
+        ), pick AS (
+            SELECT k.id FROM ranked k
+            LEFT JOIN unnest(@limitTypes::text[], @limitValues::int[]) AS l(type, lim) ON l.type = k.type
+            WHERE (k.max_concurrency IS NULL
+                   OR k.run_rank + (SELECT count(*) FROM {s}.tasks x WHERE x.run_id = k.run_id AND x.status = 'running') <= k.max_concurrency)
+              AND (l.lim IS NULL
+                   OR k.type_rank + (SELECT count(*) FROM {s}.tasks y WHERE y.type = k.type AND y.status = 'running') <= l.lim)
+            ORDER BY k.priority DESC, k.seq
+            LIMIT @max
+        ), claimed AS (
+            UPDATE {s}.tasks t
+            SET status = 'running', attempt = t.attempt + 1, lease_token = gen_random_uuid(),
+                lease_expires_at = {now} + @leaseTicks / 10 * interval '1 microsecond', executor_id = @executor,
+                started_at = {now}, not_before = NULL, updated_at = {now}
+            FROM pick WHERE t.id = pick.id
+            RETURNING t.*
+        ), started_runs AS (
+            UPDATE {s}.runs r SET status = 'running', started_at = coalesce(r.started_at, {now}), updated_at = {now}
+            WHERE r.id IN (SELECT run_id FROM claimed) AND r.status = 'pending'
+            RETURNING r.id, r.org_id, r.seq
+        ), att AS (
+            INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at)
+            SELECT id, attempt, @executor, @ip, {now} FROM claimed
+        ), ev AS (
+            INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at)
+            SELECT org_id, run_id, task_id, type, data_json, {now} FROM (
+                SELECT 0 AS k, seq AS s, org_id, id AS run_id, NULL::uuid AS task_id, 'run.started' AS type, NULL::text AS data_json FROM started_runs
+                UNION ALL
+                SELECT 1, seq, org_id, run_id, id, 'task.started', '{"attempt":' || attempt || '}' FROM claimed) e
+            ORDER BY k, s
+        )
+        SELECT {task} FROM claimed t ORDER BY t.priority DESC, t.seq
+        """;
+
+    private const string HeartbeatSql = """
+        WITH i AS (SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[]) WITH ORDINALITY AS i(id, token, ord)),
+        upd AS (
+            UPDATE {s}.tasks t SET lease_expires_at = {now} + @leaseTicks / 10 * interval '1 microsecond', updated_at = {now}
+            FROM i WHERE t.id = i.id AND t.lease_token = i.token AND t.status = 'running'
+            RETURNING t.id, t.lease_token, t.lease_expires_at
+        )
+        SELECT i.id, upd.lease_expires_at, t.status, (t.lease_token = i.token) AS token_match
+        FROM i LEFT JOIN upd ON upd.id = i.id AND upd.lease_token = i.token LEFT JOIN {s}.tasks t ON t.id = i.id
+        ORDER BY i.ord
+        """;
+
+    private const string ReleaseSql = """
+        WITH i AS (SELECT DISTINCT * FROM unnest(@ids::uuid[], @tokens::uuid[]) AS i(id, token)),
+        upd AS (
+            UPDATE {s}.tasks t SET status = 'queued', lease_token = NULL, lease_expires_at = NULL, queued_at = {now}, not_before = NULL, updated_at = {now}
+            FROM i WHERE t.id = i.id AND t.status = 'running' AND t.lease_token = i.token
+            RETURNING t.id, t.attempt
+        ), att AS (
+            UPDATE {s}.attempts a SET ended_at = {now}, outcome = 'released'
+            FROM upd WHERE a.task_id = upd.id AND a.number = upd.attempt AND a.ended_at IS NULL
+        )
+        SELECT count(*)::int FROM upd
+        """;
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TaskRun>> ClaimTasksAsync(ClaimTasksParams parameters, CancellationToken cancellationToken)
+    {
+        if (parameters.Max <= 0) return [];
+        var limits = parameters.TypeLimits ?? new Dictionary<string, int>();
+        var sql = S(ClaimSql.Replace("{task}", Rows.TaskColumns, StringComparison.Ordinal));
+        return await InTransactionAsync((tx, ct) => tx.ReadAsync(sql, new
+        {
+            lockKey = _claimLockKey,
+            types = parameters.Types.ToArray(),
+            org = parameters.OrgId,
+            family = parameters.Family,
+            scan = Math.Max(parameters.Max * 4, 256),
+            typeLimited = limits.Count > 0,
+            limitTypes = limits.Keys.ToArray(),
+            limitValues = limits.Values.ToArray(),
+            max = parameters.Max,
+            leaseTicks = parameters.LeaseDuration.Ticks,
+            executor = parameters.ExecutorId,
+            ip = parameters.ExecutorIp,
+        }, Rows.Task, ct, skipResults: 1), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<HeartbeatResult>> HeartbeatTasksAsync(HeartbeatTasksParams parameters, CancellationToken cancellationToken)
+    {
+        if (parameters.Leases.Count == 0) return [];
+        var ids = parameters.Leases.Select(l => l.TaskId).ToArray();
+        var tokens = parameters.Leases.Select(l => l.LeaseToken).ToArray();
+        return await InTransactionAsync((tx, ct) => tx.ReadAsync(S(HeartbeatSql), new { ids, tokens, leaseTicks = parameters.LeaseDuration.Ticks }, r =>
+        {
+            var id = r.GetGuid(0);
+            if (!r.IsDBNull(1)) return new HeartbeatResult(id, HeartbeatOutcome.Extended, r.GetFieldValue<DateTimeOffset>(1));
+            var cancelled = !r.IsDBNull(2) && r.GetString(2) == "cancelled" && !r.IsDBNull(3) && r.GetBoolean(3);
+            return new HeartbeatResult(id, cancelled ? HeartbeatOutcome.Cancelled : HeartbeatOutcome.Lost, null);
+        }, ct), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<int> ReleaseTasksAsync(IReadOnlyList<TaskLease> leases, CancellationToken cancellationToken)
+    {
+        if (leases.Count == 0) return 0;
+        var ids = leases.Select(l => l.TaskId).ToArray();
+        var tokens = leases.Select(l => l.LeaseToken).ToArray();
+        return await InTransactionAsync(async (tx, ct) =>
+        {
+            var released = await tx.ScalarAsync<int>(S(ReleaseSql), new { ids, tokens }, ct);
+            if (released > 0) tx.WorkAvailable = true;
+            return released;
+        }, cancellationToken);
+    }
+}

@@ -1,0 +1,191 @@
+using Orchestration.Domain;
+using Orchestration.Storage;
+
+namespace Orchestration.Postgres;
+
+// Queries for the APIs, run data and identity. Every query is scoped by org. Ordinal ordering of text uses COLLATE "C"
+// so results do not depend on the database's locale.
+public sealed partial class PostgresStore
+{
+    private string RunSelect => "SELECT " + Rows.RunColumns + ", " + Rows.RunCounters + " FROM {s}.runs r ";
+
+    /// <inheritdoc />
+    public async Task<Run?> GetRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
+        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(RunSelect + "WHERE r.id = @runId AND r.org_id = @orgId"), new { orgId, runId }, Rows.Run, ct), cancellationToken)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public async Task<Run?> GetRunByIdempotencyKeyAsync(string orgId, string idempotencyKey, CancellationToken cancellationToken) =>
+        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(RunSelect + "WHERE r.org_id = @orgId AND r.idempotency_key = @idempotencyKey"), new { orgId, idempotencyKey }, Rows.Run, ct), cancellationToken)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public Task<Page<Run>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
+    {
+        var dir = query.Descending ? "DESC" : "ASC";
+        var order = query.SortBy switch
+        {
+            RunSortField.UpdatedAt => $"r.updated_at {dir}, r.id {dir}",
+            RunSortField.Status => $"r.status COLLATE \"C\" {dir}, r.id {dir}",
+            _ => $"r.created_at {dir}, r.id {dir}",
+        };
+        const string where = "WHERE r.org_id = @org AND (@family::text IS NULL OR r.family = @family) AND (@status::text IS NULL OR r.status = @status) ";
+        var args = new { org = query.OrgId, family = query.Family, status = query.Status?.ToWire(), limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset) };
+        return OnConnectionAsync(async (tx, ct) =>
+        {
+            var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.runs r " + where), args, ct);
+            var items = await tx.ReadAsync(S(RunSelect + where + "ORDER BY " + order + " LIMIT @limit OFFSET @offset"), args, Rows.Run, ct);
+            return new Page<Run>(items, total);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<TaskRun?> GetTaskAsync(string orgId, Guid taskId, CancellationToken cancellationToken) =>
+        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @taskId AND t.org_id = @orgId"), new { orgId, taskId }, Rows.Task, ct), cancellationToken)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public Task<Page<TaskRun>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
+    {
+        const string where = """
+            WHERE t.org_id = @org AND (@run::uuid IS NULL OR t.run_id = @run) AND (@status::text IS NULL OR t.status = @status)
+              AND (@type::text IS NULL OR t.type = @type)
+              AND (@family::text IS NULL OR EXISTS (SELECT 1 FROM {s}.runs r WHERE r.id = t.run_id AND r.family = @family))
+            """;
+        var args = new { org = query.OrgId, run = query.RunId, status = query.Status?.ToWire(), type = query.Type, family = query.Family, limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset) };
+        return OnConnectionAsync(async (tx, ct) =>
+        {
+            var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.tasks t " + where), args, ct);
+            var items = await tx.ReadAsync(S("SELECT " + Rows.TaskColumns + " FROM {s}.tasks t " + where + " ORDER BY t.seq LIMIT @limit OFFSET @offset"), args, Rows.Task, ct);
+            return new Page<TaskRun>(items, total);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TaskRun>> GetRunTasksAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
+        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.TaskColumns + " FROM {s}.tasks t WHERE t.run_id = @runId AND t.org_id = @orgId ORDER BY t.seq"), new { orgId, runId }, Rows.Task, ct), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(string orgId, Guid taskId, CancellationToken cancellationToken) =>
+        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.AttemptColumns + " FROM {s}.attempts a JOIN {s}.tasks t ON t.id = a.task_id WHERE a.task_id = @taskId AND t.org_id = @orgId ORDER BY a.seq"), new { orgId, taskId }, Rows.Attempt, ct), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<RunDataEntry?> GetLatestRunDataAsync(string orgId, Guid runId, string key, CancellationToken cancellationToken) =>
+        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.RunDataColumns + " FROM {s}.run_data d WHERE d.run_id = @runId AND d.org_id = @orgId AND d.key = @key ORDER BY d.seq DESC LIMIT 1"), new { orgId, runId, key }, Rows.RunData, ct), cancellationToken)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public Task<Page<RunDataEntry>> QueryRunDataAsync(RunDataQuery query, CancellationToken cancellationToken)
+    {
+        const string matching = """
+            WITH m AS (
+                SELECT d.* FROM {s}.run_data d
+                WHERE d.run_id = @run AND d.org_id = @org AND (@key::text IS NULL OR d.key = @key)
+                  AND (cardinality(@prefixes::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest(@prefixes::text[]) p WHERE starts_with(d.key, p)))
+                  AND (cardinality(@tags::text[]) = 0 OR (@all AND d.tags @> @tags::text[]) OR (NOT @all AND d.tags && @tags::text[]))
+            ), l AS (
+                SELECT * FROM m WHERE @includeAll OR m.seq = (SELECT max(m2.seq) FROM m m2 WHERE m2.key = m.key)
+            )
+            """;
+        var dir = query.Descending ? "DESC" : "ASC";
+        var order = query.SortBy == RunDataSortField.Key ? $"d.key COLLATE \"C\" {dir}, d.seq {dir}" : $"d.seq {dir}";
+        var args = new
+        {
+            run = query.RunId, org = query.OrgId, key = query.Key, prefixes = query.KeyPrefixes.ToArray(), tags = query.Tags.ToArray(),
+            all = query.TagMatch == TagMatch.All, includeAll = query.IncludeAll, limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset),
+        };
+        return OnConnectionAsync(async (tx, ct) =>
+        {
+            var total = await tx.ScalarAsync<int>(S(matching + "SELECT count(*)::int FROM l"), args, ct);
+            var items = await tx.ReadAsync(S(matching + "SELECT " + Rows.RunDataColumns + " FROM l d ORDER BY " + order + " LIMIT @limit OFFSET @offset"), args, Rows.RunData, ct);
+            return new Page<RunDataEntry>(items, total);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<EngineEvent>> ReadEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) =>
+        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.EventColumns + " FROM {s}.events e WHERE e.seq > @afterSequence AND (@orgId::text IS NULL OR e.org_id = @orgId) ORDER BY e.seq LIMIT @limit"),
+            new { afterSequence, limit = Math.Max(0, limit), orgId }, Rows.Event, ct), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<bool> PingAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var conn = await _dataSource.OpenConnectionAsync(cancellationToken);
+            await using var cmd = conn.CreateCommand();
+            cmd.CommandText = "SELECT 1";
+            return Equals(await cmd.ExecuteScalarAsync(cancellationToken), 1);
+        }
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or System.Net.Sockets.SocketException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<RunDataEntry?> PutRunDataAsync(PutRunDataParams parameters, CancellationToken cancellationToken) =>
+        (await InTransactionAsync((tx, ct) => tx.ReadAsync(S("""
+            INSERT INTO {s}.run_data AS d (id, org_id, run_id, task_id, key, value_json, tags, metadata_json, created_at, updated_at)
+            SELECT @id, @org, @run, @task, @key, @value, @tags, @meta, {now}, {now}
+            WHERE EXISTS (SELECT 1 FROM {s}.runs WHERE id = @run AND org_id = @org)
+            RETURNING
+            """ + " " + Rows.RunDataColumns), new
+        {
+            id = parameters.EntryId, org = parameters.OrgId, run = parameters.RunId, task = parameters.TaskId, key = parameters.Key, value = parameters.ValueJson,
+            tags = parameters.Tags.Distinct(StringComparer.Ordinal).ToArray(), meta = parameters.MetadataJson,
+        }, Rows.RunData, ct), cancellationToken)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public Task<int> DeleteRunDataAsync(DeleteRunDataParams parameters, CancellationToken cancellationToken) =>
+        InTransactionAsync((tx, ct) => tx.ExecAsync(S("""
+            DELETE FROM {s}.run_data WHERE run_id = @run AND org_id = @org AND ((@key::text IS NOT NULL AND key = @key) OR (@id::uuid IS NOT NULL AND id = @id))
+            """), new { run = parameters.RunId, org = parameters.OrgId, key = parameters.Key, id = parameters.EntryId }, ct), cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<RunDataEntry?> ChangeRunDataTagsAsync(ChangeRunDataTagsParams parameters, CancellationToken cancellationToken) =>
+        await InTransactionAsync(async (tx, ct) =>
+        {
+            var rows = await tx.ReadAsync(S("SELECT " + Rows.RunDataColumns + " FROM {s}.run_data d WHERE d.id = @id AND d.run_id = @run AND d.org_id = @org FOR UPDATE"),
+                new { id = parameters.EntryId, run = parameters.RunId, org = parameters.OrgId }, Rows.RunData, ct);
+            if (rows.Count == 0) return null;
+            var tags = rows[0].Tags.Where(t => !parameters.Remove.Contains(t, StringComparer.Ordinal)).Concat(parameters.Add).Distinct(StringComparer.Ordinal).ToArray();
+            var updated = await tx.ReadAsync(S("UPDATE {s}.run_data d SET tags = @tags, updated_at = {now} WHERE d.id = @id RETURNING " + Rows.RunDataColumns),
+                new { id = parameters.EntryId, tags }, Rows.RunData, ct);
+            return updated[0];
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> CreateOrgAsync(Org org, CancellationToken cancellationToken) =>
+        OnConnectionAsync(async (tx, ct) => await tx.ExecAsync(S("INSERT INTO {s}.orgs (id, name, created_at) VALUES (@Id, @Name, @CreatedAt) ON CONFLICT (id) DO NOTHING"),
+            new { org.Id, org.Name, org.CreatedAt }, ct) == 1, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<Org?> GetOrgAsync(string orgId, CancellationToken cancellationToken) =>
+        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT id, name, created_at FROM {s}.orgs WHERE id = @orgId"), new { orgId },
+            r => new Org(r.GetString(0), r.GetString(1), r.GetFieldValue<DateTimeOffset>(2)), ct), cancellationToken)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public Task<bool> CreateApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken) =>
+        OnConnectionAsync(async (tx, ct) => await tx.ExecAsync(S("""
+            INSERT INTO {s}.api_keys (id, org_id, name, secret_hash, permissions, created_at, expires_at, revoked_at, rate_limit, rate_limit_window_seconds)
+            VALUES (@Id, @OrgId, @Name, @SecretHash, @Permissions, @CreatedAt, @ExpiresAt, @RevokedAt, @RateLimit, @RateLimitWindowSeconds)
+            ON CONFLICT (id) DO NOTHING
+            """), new
+        {
+            key.Id, key.OrgId, key.Name, key.SecretHash, Permissions = key.Permissions.ToArray(), key.CreatedAt, key.ExpiresAt, key.RevokedAt, key.RateLimit, key.RateLimitWindowSeconds,
+        }, ct) == 1, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<ApiKeyRecord?> FindApiKeyAsync(string keyId, CancellationToken cancellationToken) =>
+        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.ApiKeyColumns + " FROM {s}.api_keys k WHERE k.id = @keyId"), new { keyId }, Rows.ApiKey, ct), cancellationToken)).FirstOrDefault();
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync(string? orgId, CancellationToken cancellationToken) =>
+        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.ApiKeyColumns + " FROM {s}.api_keys k WHERE k.revoked_at IS NULL AND (@orgId::text IS NULL OR k.org_id = @orgId) ORDER BY k.created_at, k.seq"),
+            new { orgId }, Rows.ApiKey, ct), cancellationToken);
+
+    /// <inheritdoc />
+    public Task<bool> RevokeApiKeyAsync(string keyId, CancellationToken cancellationToken) =>
+        OnConnectionAsync(async (tx, ct) => await tx.ExecAsync(S("UPDATE {s}.api_keys SET revoked_at = {now} WHERE id = @keyId AND revoked_at IS NULL"), new { keyId }, ct) == 1, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<int> CountApiKeysAsync(CancellationToken cancellationToken) =>
+        OnConnectionAsync((tx, ct) => tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.api_keys"), null, ct), cancellationToken);
+}
