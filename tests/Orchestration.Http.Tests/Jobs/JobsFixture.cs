@@ -11,12 +11,8 @@ public static class JobsBackends
 {
     public static IEnumerable<ApiBackend> All()
     {
-        yield return new ApiBackend("InMemory", _ => new Dictionary<string, string?> { ["Orchestration:Storage"] = "inmemory" });
-        yield return new ApiBackend("Sqlite", id => new Dictionary<string, string?>
-        {
-            ["Orchestration:Storage"] = "sqlite",
-            ["ConnectionStrings:Orchestration"] = $"Data Source={Path.Combine(Path.GetTempPath(), $"orchestration-jobs-{id}.db")}",
-        });
+        yield return ApiBackends.InMemory;
+        yield return ApiBackends.Sqlite;
     }
 }
 
