@@ -57,6 +57,10 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         ["PUT /api/v1/jobs/{id}/heartbeat"] = new($"/api/v1/jobs/{a.RunningJobId}/heartbeat", new { executor_id = "owner-worker" }, Expect.NotFound),
         ["PUT /api/v1/jobs/{id}/complete"] = new($"/api/v1/jobs/{a.RunningJobId}/complete", new { executor_id = "owner-worker", exit_code = 0 }, Expect.NotFound),
         ["PUT /api/v1/jobs/{id}/fail"] = new($"/api/v1/jobs/{a.RunningJobId}/fail", new { executor_id = "owner-worker", exit_code = 1 }, Expect.NotFound),
+        ["POST /api/v1/tasks/claim"] = new("/api/v1/tasks/claim", new { executor_id = "intruder", types = new[] { "exec", "process-order" }, max = 100 }, Expect.OwnRowsOnly),
+        ["PUT /api/v1/tasks/{id}/heartbeat"] = new($"/api/v1/tasks/{a.TaskId}/heartbeat", new { lease_token = Guid.NewGuid() }, Expect.NotFound),
+        ["PUT /api/v1/tasks/{id}/complete"] = new($"/api/v1/tasks/{a.TaskId}/complete", new { lease_token = Guid.NewGuid() }, Expect.NotFound),
+        ["PUT /api/v1/tasks/{id}/fail"] = new($"/api/v1/tasks/{a.TaskId}/fail", new { lease_token = Guid.NewGuid(), retryable = false }, Expect.NotFound),
         ["GET /api/v1/admin/stats"] = new("/api/v1/admin/stats", null, Expect.Forbidden),
         ["GET /api/v1/admin/executors"] = new("/api/v1/admin/executors", null, Expect.Forbidden),
     };

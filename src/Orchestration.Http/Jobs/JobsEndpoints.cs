@@ -11,6 +11,7 @@ internal static class JobsEndpoints
         group.AddEndpointFilter<JobsErrorFilter>();
         JobEndpoints.Map(group.MapGroup("").WithTags("Jobs"));
         JobExecutorEndpoints.Map(group.MapGroup("").WithTags("Jobs executors"));
+        TaskProtocolEndpoints.Map(group.MapGroup("").WithTags("Executor protocol"));
         group.MapGet("/admin/stats", JobAdminEndpoints.StatsAsync).RequirePermission(Permissions.Admin).WithName("JobsAdminStats").WithTags("Jobs admin")
             .Produces<JobStatsResponse>();
         group.MapGet("/admin/executors", JobAdminEndpoints.ExecutorsAsync).RequirePermission(Permissions.Admin).WithName("JobsAdminExecutors").WithTags("Jobs admin")
