@@ -125,6 +125,67 @@ public sealed class RemoteExecutorTests
     }
 
     [Test]
+    public async Task Executor_OutputOver1MB_StoredCutTo1MB()
+    {
+        var (url, sha) = _binaries.Script("big.sh", "head -c 2000000 /dev/zero | tr '\\0' x");
+        var job = await WaitFinishedAsync(await SubmitAsync(url, sha));
+
+        Assert.That(job["status"]!.GetValue<string>(), Is.EqualTo("completed"), job.ToJsonString());
+        Assert.That(job["stdout"]!.GetValue<string>(), Has.Length.EqualTo(1024 * 1024));
+    }
+
+    [Test]
+    public async Task Executor_KilledMidJob_AnotherExecutorFinishesIt_LateCompleteRefused()
+    {
+        // A separate org, so the fixture's executor cannot take the job: claims only return the caller's org's jobs.
+        var org = await PostAsync("/api/v1/admin/orgs", new { name = "handoff" });
+        var key = await PostAsync("/api/v1/admin/api-keys", new { orgId = org["id"]!.GetValue<string>(), name = "executors", permissions = new[] { "jobs:*" } });
+        using var orgClient = new HttpClient { BaseAddress = _host.BaseAddress };
+        orgClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key["key"]!.GetValue<string>());
+        var (url, sha) = _binaries.Script("slow.sh", "sleep 4\necho finished");
+        using var submitted = await orgClient.PostAsJsonAsync("/api/v1/jobs", new { type = "slow", binary_url = url, binary_sha256 = sha, priority = "background" });
+        var id = (await submitted.Content.ReadFromJsonAsync<JsonNode>())!["id"]!.GetValue<string>();
+
+        var victim = ExecutorProcess.Start(_host.BaseAddress, key["key"]!.GetValue<string>(), "victim", Directory.CreateDirectory(Path.Combine(_dir.Path, "victim")).FullName);
+        var deadline = DateTime.UtcNow + JobDeadline;
+        while ((await orgClient.GetFromJsonAsync<JsonNode>($"/api/v1/jobs/{id}"))!["status"]!.GetValue<string>() != "running")
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail("victim never claimed:\n" + victim.Output);
+            await Task.Delay(PollInterval);
+        }
+
+        victim.Dispose();
+        using var rescuer = ExecutorProcess.Start(_host.BaseAddress, key["key"]!.GetValue<string>(), "rescuer", Directory.CreateDirectory(Path.Combine(_dir.Path, "rescuer")).FullName);
+        JsonNode job;
+        deadline = DateTime.UtcNow + JobDeadline;
+        while (true)
+        {
+            job = (await orgClient.GetFromJsonAsync<JsonNode>($"/api/v1/jobs/{id}"))!;
+            if (job["status"]!.GetValue<string>() is "completed" or "failed") break;
+            if (DateTime.UtcNow > deadline) Assert.Fail($"job not finished: {job.ToJsonString()}\n{rescuer.Output}");
+            await Task.Delay(PollInterval);
+        }
+
+        using var late = await orgClient.PutAsJsonAsync($"/api/v1/jobs/{id}/complete", new { executor_id = "victim", stdout = "late", exit_code = 0 });
+        var attempts = job["attempts"]!.AsArray();
+
+        Assert.That(job["status"]!.GetValue<string>(), Is.EqualTo("completed"), job.ToJsonString());
+        Assert.That(job["executor_id"]!.GetValue<string>(), Is.EqualTo("rescuer"));
+        Assert.That(job["stdout"]!.GetValue<string>(), Is.EqualTo("finished\n"));
+        Assert.That(attempts.Select(a => (a!["executor_id"]!.GetValue<string>(), a["status"]!.GetValue<string>())),
+            Is.EqualTo(new[] { ("victim", "lease_expired"), ("rescuer", "completed") }));
+        Assert.That(late.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+
+    private async Task<JsonNode> PostAsync(string path, object body)
+    {
+        using var response = await _client.PostAsJsonAsync(path, body);
+        var json = await response.Content.ReadFromJsonAsync<JsonNode>();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), json?.ToJsonString());
+        return json!;
+    }
+
+    [Test]
     public async Task Executor_CtrlC_StopsCleanly()
     {
         var dir = Directory.CreateDirectory(Path.Combine(_dir.Path, "executor-2")).FullName;
