@@ -61,6 +61,8 @@ public static class OrchestrationEndpointRouteBuilderExtensions
     public static RouteGroupBuilder MapJobsApi(this IEndpointRouteBuilder endpoints)
     {
         var group = endpoints.MapOrchestrationGroup("/api/v1");
+        // Created now rather than at the first scrape, so measurements from start-up on are counted.
+        endpoints.ServiceProvider.GetRequiredService<Http.Metrics.PrometheusExporter>();
         JobsEndpoints.Map(group);
         return group;
     }

@@ -61,6 +61,7 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         ["PUT /api/v1/tasks/{id}/heartbeat"] = new($"/api/v1/tasks/{a.TaskId}/heartbeat", new { lease_token = Guid.NewGuid() }, Expect.NotFound),
         ["PUT /api/v1/tasks/{id}/complete"] = new($"/api/v1/tasks/{a.TaskId}/complete", new { lease_token = Guid.NewGuid() }, Expect.NotFound),
         ["PUT /api/v1/tasks/{id}/fail"] = new($"/api/v1/tasks/{a.TaskId}/fail", new { lease_token = Guid.NewGuid(), retryable = false }, Expect.NotFound),
+        ["GET /api/v1/metrics"] = new("/api/v1/metrics", null, Expect.Forbidden),
         ["GET /api/v1/admin/stats"] = new("/api/v1/admin/stats", null, Expect.Forbidden),
         ["GET /api/v1/admin/executors"] = new("/api/v1/admin/executors", null, Expect.Forbidden),
     };

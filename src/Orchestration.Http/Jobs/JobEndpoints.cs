@@ -44,6 +44,7 @@ internal static class JobEndpoints
         var request = await JsonBody.ReadAsync<SubmitJobRequest>(context, JobsJson.Options);
         var spec = ToSpec(context.GetCaller().OrgId, request);
         var created = await client.CreateRunAsync(spec, context.RequestAborted);
+        Orchestration.Diagnostics.OrchestrationMetrics.JobsSubmitted.Add(1);
         return JobsJson.Ok(new SubmitJobResponse(created.Run.Id, request.Type!, "pending", created.Run.CreatedAt.UtcDateTime), StatusCodes.Status201Created);
     }
 
@@ -76,6 +77,7 @@ internal static class JobEndpoints
         {
             var created = await client.CreateRunsAsync(specs.Select(s => s.Spec).ToList(), context.RequestAborted);
             for (var j = 0; j < specs.Count; j++) answers[specs[j].Index] = new BulkSubmitItem(created[j].Run.Id, "pending");
+            Orchestration.Diagnostics.OrchestrationMetrics.JobsSubmitted.Add(specs.Count);
         }
 
         return JobsJson.Ok(answers.Select(a => a!).ToList(), specs.Count > 0 ? StatusCodes.Status201Created : StatusCodes.Status400BadRequest);

@@ -49,6 +49,7 @@ internal static class JobExecutorEndpoints
             LeaseDuration = options.Value.Executors.HeartbeatTimeout,
         }, context.RequestAborted);
         if (claimed.Count == 0) return Results.NoContent();
+        Orchestration.Diagnostics.OrchestrationMetrics.JobsClaimed.Add(1);
 
         var attempts = await client.Queries.GetAttemptsAsync(orgId, claimed[0].Id, context.RequestAborted);
         return JobsJson.Ok(JobsJson.ToDetail(claimed[0], attempts));
@@ -101,6 +102,8 @@ internal static class JobExecutorEndpoints
             ? await store.CompleteTasksAsync([new TaskCompletion(lease, output)], context.RequestAborted)
             : await store.FailTasksAsync([new TaskFailure(lease, JsonDefaults.ErrorJson(request.ErrorMessage ?? "job failed"), Retryable: false, output)], context.RequestAborted);
         if (!results[0].Applied) throw JobsException.State(jobId, status, "Invalid state transition: the executor no longer holds the job");
+        (complete ? Orchestration.Diagnostics.OrchestrationMetrics.JobsCompleted : Orchestration.Diagnostics.OrchestrationMetrics.JobsFailed).Add(1);
+        if (task.StartedAt is { } started) Orchestration.Diagnostics.OrchestrationMetrics.JobDuration.Record(Math.Max(0, (DateTimeOffset.UtcNow - started).TotalSeconds));
 
         if (task.ExecutorId is { } holder)
         {

@@ -12,6 +12,7 @@ internal static class JobsEndpoints
         JobEndpoints.Map(group.MapGroup("").WithTags("Jobs"));
         JobExecutorEndpoints.Map(group.MapGroup("").WithTags("Jobs executors"));
         TaskProtocolEndpoints.Map(group.MapGroup("").WithTags("Executor protocol"));
+        MetricsEndpoint.Map(group);
         group.MapGet("/admin/stats", JobAdminEndpoints.StatsAsync).RequirePermission(Permissions.Admin).WithName("JobsAdminStats").WithTags("Jobs admin")
             .Produces<JobStatsResponse>();
         group.MapGet("/admin/executors", JobAdminEndpoints.ExecutorsAsync).RequirePermission(Permissions.Admin).WithName("JobsAdminExecutors").WithTags("Jobs admin")

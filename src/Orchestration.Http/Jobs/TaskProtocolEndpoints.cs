@@ -57,6 +57,7 @@ internal static class TaskProtocolEndpoints
             LeaseDuration = lease,
         }, context.RequestAborted);
         if (claimed.Count == 0) return Results.NoContent();
+        Orchestration.Diagnostics.OrchestrationMetrics.TasksClaimed.Add(claimed.Count);
         return JobsJson.Ok(new ClaimTasksResponse(claimed.Select(t => new ClaimedTask(
             t.Id, t.RunId, t.Type, t.Name, Element(t.InputJson), t.Attempt, t.LeaseToken!.Value, t.LeaseExpiresAt?.UtcDateTime)).ToList()));
     }
@@ -84,6 +85,7 @@ internal static class TaskProtocolEndpoints
         var token = request.LeaseToken ?? throw JobsException.Field("lease_token", "is required");
         var result = (await store.CompleteTasksAsync([new TaskCompletion(new TaskLease(id, token), Text(request.Output))], context.RequestAborted))[0];
         if (!result.Applied) throw LeaseLost(id);
+        Orchestration.Diagnostics.OrchestrationMetrics.TasksCompleted.Add(1);
         if (task.ExecutorId is { } executor) tracker.Completed(task.OrgId, executor);
         return JobsJson.Ok(new TaskWriteResponse(id, result.Status?.ToWire() ?? "completed"));
     }
@@ -96,6 +98,7 @@ internal static class TaskProtocolEndpoints
         var failure = new TaskFailure(new TaskLease(id, token), JsonDefaults.ErrorJson(request.Error ?? "task failed"), request.Retryable ?? true, Text(request.Output));
         var result = (await store.FailTasksAsync([failure], context.RequestAborted))[0];
         if (!result.Applied) throw LeaseLost(id);
+        Orchestration.Diagnostics.OrchestrationMetrics.TasksFailed.Add(1);
         if (task.ExecutorId is { } executor) tracker.Touch(task.OrgId, executor);
         return JobsJson.Ok(new TaskWriteResponse(id, result.Status?.ToWire() ?? "failed"));
     }
