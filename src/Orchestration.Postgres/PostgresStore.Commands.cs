@@ -241,8 +241,11 @@ public sealed partial class PostgresStore
     private Task AddEventAsync(PgTx tx, string org, Guid run, Guid? task, string type, string? data, CancellationToken ct) =>
         tx.ExecAsync(S(EventSql), new { org, run, task, type, data }, ct);
 
+    // Npgsql reads timestamptz as a UTC DateTime, not a DateTimeOffset.
     private async Task<DateTimeOffset> NowAsync(PgTx tx, CancellationToken ct) =>
-        _options.UseHostClock ? _time.GetUtcNow() : await tx.ScalarAsync<DateTimeOffset>("SELECT now()", null, ct);
+        _options.UseHostClock
+            ? _time.GetUtcNow()
+            : new DateTimeOffset(DateTime.SpecifyKind(await tx.ScalarAsync<DateTime>("SELECT now()", null, ct), DateTimeKind.Utc));
 
     private static string TaskEventFor(TaskRunStatus status) => status switch
     {

@@ -49,6 +49,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.ConfigureTestServices(services =>
         {
             services.AddSingleton<TimeProvider>(Time);
+            _backend.Services?.Invoke(services);
             _services?.Invoke(services);
         });
     }

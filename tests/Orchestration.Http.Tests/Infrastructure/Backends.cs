@@ -1,3 +1,7 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orchestration.Postgres;
+using Orchestration.Testing;
+
 namespace Orchestration.Http.Tests.Infrastructure;
 
 /// <summary>
@@ -7,7 +11,8 @@ namespace Orchestration.Http.Tests.Infrastructure;
 /// <param name="Name">Shown in test names.</param>
 /// <param name="Settings">Host settings selecting the store; the argument is a unique name for this host's database.</param>
 /// <param name="Cleanup">Removes what the settings created, after the host stopped.</param>
-public sealed record ApiBackend(string Name, Func<string, IReadOnlyDictionary<string, string?>> Settings, Action<string>? Cleanup = null)
+/// <param name="Services">Test-only adjustments of the store's services.</param>
+public sealed record ApiBackend(string Name, Func<string, IReadOnlyDictionary<string, string?>> Settings, Action<string>? Cleanup = null, Action<IServiceCollection>? Services = null)
 {
     public override string ToString() => Name;
 }
@@ -17,7 +22,24 @@ public static class ApiBackends
     public static IEnumerable<ApiBackend> All()
     {
         yield return Sqlite;
+        yield return Postgres;
     }
+
+    /// <summary>A database of its own per host on the test PostgreSQL server (see <c>PostgresServer</c>).</summary>
+    public static ApiBackend Postgres { get; } = new(
+        "Postgres",
+        _ => new Dictionary<string, string?>
+        {
+            ["Orchestration:Storage"] = "postgres",
+            // Fixture set-up is synchronous here; blocking is harmless (NUnit runs it without a synchronisation context).
+            ["ConnectionStrings:Orchestration"] = PostgresServer.Shared.GetAwaiter().GetResult().CreateDatabaseAsync().GetAwaiter().GetResult(),
+        },
+        Services: services =>
+        {
+            // The hosts run on a fake clock (rate-limit windows, durations); the store must read the same clock.
+            foreach (var d in services.Where(d => d.ServiceType == typeof(PostgresStoreOptions)))
+                ((PostgresStoreOptions)d.ImplementationInstance!).UseHostClock = true;
+        });
 
     /// <summary>The in-memory reference store.</summary>
     public static ApiBackend InMemory { get; } = new("InMemory", _ => new Dictionary<string, string?> { ["Orchestration:Storage"] = "inmemory" });

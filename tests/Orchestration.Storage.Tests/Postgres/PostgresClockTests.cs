@@ -27,6 +27,24 @@ public sealed class PostgresClockTests
     }
 
     [Test]
+    public async Task ClientUpdates_DatabaseClock_TimestampsFromDatabase()
+    {
+        await using var schema = await PgSchema.CreateAsync();
+        var skewed = await schema.StoreAsync(new FakeTimeProvider(DateTimeOffset.UtcNow + TimeSpan.FromMinutes(10)));
+        var client = PgSchema.Client(skewed);
+        var run = (await client.CreateRunAsync(new RunSpec { Open = true, Family = "foreman" })).Run;
+        var task = (await client.AddTaskAsync(Org.DefaultId, run.Id, new TaskSpec { Name = "t", Type = "email", Enqueue = false })).Task!;
+
+        var runUpdate = await client.UpdateRunAsync(new UpdateRunParams { OrgId = Org.DefaultId, RunId = run.Id, Status = RunStatus.Running });
+        var taskUpdate = await client.UpdateTaskAsync(new UpdateTaskParams { OrgId = Org.DefaultId, TaskId = task.Id, Status = TaskRunStatus.Completed });
+
+        Assert.That(runUpdate, Is.EqualTo(RunCommandStatus.Applied));
+        Assert.That(taskUpdate, Is.EqualTo(RunCommandStatus.Applied));
+        var stored = await skewed.GetTaskAsync(Org.DefaultId, task.Id, CancellationToken.None);
+        Assert.That(stored!.CompletedAt, Is.LessThan(DateTimeOffset.UtcNow + TimeSpan.FromMinutes(2)), "the host's clock was used");
+    }
+
+    [Test]
     public async Task ClaimTasks_DatabaseClock_LeaseExpiryFromDatabaseNotHost()
     {
         await using var schema = await PgSchema.CreateAsync();
