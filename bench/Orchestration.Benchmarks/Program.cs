@@ -1,2 +1,1 @@
-Console.WriteLine("Benchmarks: not yet implemented; see issue 4.");
-return 1;
+return await Orchestration.Benchmarks.Harness.MainAsync(args);

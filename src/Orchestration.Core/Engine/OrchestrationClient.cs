@@ -40,7 +40,7 @@ public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestratio
     /// <inheritdoc />
     public Task<AddTaskResult> AddTaskAsync(string orgId, Guid runId, TaskSpec task, CancellationToken cancellationToken = default)
     {
-        var name = string.IsNullOrWhiteSpace(task.Name) ? $"{task.Type}-{Guid.CreateVersion7():N}" : task.Name;
+        var name = string.IsNullOrWhiteSpace(task.Name) ? $"{task.Type}-{GuidGenerator.NewVersion7():N}" : task.Name;
         return store.AddTaskAsync(new AddTaskParams(orgId, runId, ToNewTask(task, name)), cancellationToken);
     }
 
@@ -81,7 +81,7 @@ public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestratio
         var tags = entry.Tags.Where(t => !string.IsNullOrEmpty(t)).Distinct(StringComparer.Ordinal).ToArray();
         return store.PutRunDataAsync(new PutRunDataParams
         {
-            EntryId = Guid.CreateVersion7(),
+            EntryId = GuidGenerator.NewVersion7(),
             OrgId = orgId,
             RunId = runId,
             TaskId = entry.TaskId,
@@ -136,7 +136,7 @@ public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestratio
 
         return new CreateRunParams
         {
-            RunId = Guid.CreateVersion7(),
+            RunId = GuidGenerator.NewVersion7(),
             OrgId = spec.OrgId,
             Kind = spec.Open ? RunKind.Open : RunKind.Managed,
             Family = spec.Family,
@@ -166,7 +166,7 @@ public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestratio
 
         return new NewTask
         {
-            Id = Guid.CreateVersion7(),
+            Id = GuidGenerator.NewVersion7(),
             Name = name,
             Type = task.Type,
             InputJson = task.InputJson,

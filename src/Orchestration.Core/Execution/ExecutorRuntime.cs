@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -28,7 +29,15 @@ internal sealed partial class ExecutorRuntime : BackgroundService
     // while the old attempt is still unwinding, and both must stay visible so the old one is told to stop.
     private readonly ConcurrentDictionary<TaskLease, InFlight> _inFlight = new();
     private readonly CompletionWriter _writer;
-    private readonly SemaphoreSlim _slots;
+    private readonly Channel<(TaskRun Task, InFlight Entry)> _buffer = Channel.CreateUnbounded<(TaskRun, InFlight)>(new UnboundedChannelOptions { SingleWriter = true });
+    private readonly Dictionary<string, ILogger> _taskLoggers = new(StringComparer.Ordinal);
+    private readonly WorkSignal _room = new();
+    private readonly int _claimThreshold;
+    private readonly int _maxUnfinished;
+    private int _buffered;
+    private int _running;
+    private long _unfinished;
+    private int _claimWaiting;
 
     public ExecutorRuntime(
         IOrchestrationStore store,
@@ -54,14 +63,16 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
 
         _writer = new CompletionWriter(store, options, time, _logger);
-        _slots = new SemaphoreSlim(options.MaxConcurrency, options.MaxConcurrency);
+        _claimThreshold = Math.Max(1, Math.Min(options.ClaimBatchSize, options.MaxConcurrency) / 4);
+        // Claimed tasks not yet durably finished: the running handlers, a full buffer and a full completion batch.
+        _maxUnfinished = options.MaxConcurrency + options.ClaimBatchSize + options.CompletionBatchSize;
     }
 
     /// <summary>Task types this runtime claims.</summary>
     public IReadOnlyCollection<string> ClaimedTypes =>
         _options.Types is { } only ? only.Where(_handlers.ContainsKey).ToArray() : _handlers.Keys.ToArray();
 
-    /// <summary>Number of handlers running now.</summary>
+    /// <summary>Number of claimed tasks not yet finished (buffered, running, or with their result being written).</summary>
     public int InFlightCount => _inFlight.Count;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -75,11 +86,14 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
 
         LogStarted(_logger, _options.ExecutorId, string.Join(", ", types), _options.MaxConcurrency);
+        foreach (var type in types) _taskLoggers[type] = _loggerFactory.CreateLogger("Orchestration.Task." + type);
         var writerLoop = Task.Run(_writer.RunAsync, CancellationToken.None);
         using var heartbeatStop = new CancellationTokenSource();
         // Read before the first claim: a cancellation that lands before the loop is scheduled must still wake it.
         var cancelVersion = _store.TasksCancelled.Version;
         var heartbeatLoop = Task.Run(() => HeartbeatLoopAsync(cancelVersion, heartbeatStop.Token), CancellationToken.None);
+        var workers = new Task[_options.MaxConcurrency];
+        for (var i = 0; i < workers.Length; i++) workers[i] = Task.Run(WorkerLoopAsync, CancellationToken.None);
         try
         {
             await ClaimLoopAsync(types, stoppingToken);
@@ -89,7 +103,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             // Shutdown.
         }
 
-        await DrainAsync();
+        await DrainAsync(workers);
         await heartbeatStop.CancelAsync();
         _writer.Close();
         await writerLoop;
@@ -97,14 +111,25 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         LogStopped(_logger, _options.ExecutorId);
     }
 
+    // Claims for free handler slots into a local buffer that the worker loops run from. Handlers that have returned free
+    // their slot at once (their result is group-committed in the background), so while one claim is in flight the
+    // slots of finished handlers add up and the next claim takes them all: batches grow with load and store latency,
+    // while an idle host still claims the moment work is signalled. Tasks whose results are not yet durable count
+    // against a cap, so a slow store slows claiming instead of growing memory.
     private async Task ClaimLoopAsync(IReadOnlyCollection<string> types, CancellationToken stoppingToken)
     {
         var backoff = TimeSpan.Zero;
         while (!stoppingToken.IsCancellationRequested)
         {
-            await _slots.WaitAsync(stoppingToken);
-            var acquired = 1;
-            while (acquired < _options.ClaimBatchSize && _slots.Wait(0, CancellationToken.None)) acquired++;
+            var room = ClaimRoom();
+            if (!ShouldClaim(room))
+            {
+                var roomVersion = _room.Version;
+                Interlocked.Exchange(ref _claimWaiting, 1);
+                if (!ShouldClaim(ClaimRoom())) await _room.WaitAsync(roomVersion, _options.PollInterval, _time, stoppingToken);
+                Interlocked.Exchange(ref _claimWaiting, 0);
+                continue;
+            }
 
             var version = _store.WorkAvailable.Version;
             IReadOnlyList<TaskRun> claimed;
@@ -114,7 +139,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 {
                     ExecutorId = _options.ExecutorId,
                     Types = types,
-                    Max = acquired,
+                    Max = room,
                     LeaseDuration = _options.LeaseDuration,
                     TypeLimits = _options.TypeLimits.Count > 0 ? _options.TypeLimits : null,
                 }, stoppingToken);
@@ -122,52 +147,94 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                _slots.Release(acquired);
                 backoff = backoff == TimeSpan.Zero ? TimeSpan.FromMilliseconds(100) : TimeSpan.FromMilliseconds(Math.Min(backoff.TotalMilliseconds * 2, 10_000));
                 LogClaimFailed(_logger, ex, backoff);
                 await Task.Delay(backoff, _time, stoppingToken);
                 continue;
             }
 
-            if (claimed.Count < acquired) _slots.Release(acquired - claimed.Count);
-            foreach (var task in claimed) Start(task);
+            foreach (var task in claimed)
+            {
+                var entry = new InFlight(new TaskLease(task.Id, task.LeaseToken!.Value));
+                _inFlight[entry.Lease] = entry;
+                Interlocked.Increment(ref _unfinished);
+                Interlocked.Increment(ref _buffered);
+                _buffer.Writer.TryWrite((task, entry));
+            }
+
             if (claimed.Count == 0) await _store.WorkAvailable.WaitAsync(version, _options.PollInterval, _time, stoppingToken);
         }
     }
 
-    private void Start(TaskRun task)
+    // How many tasks the next claim may take: free handler slots not already covered by buffered tasks, capped by the
+    // batch size and by the unfinished-task limit.
+    private int ClaimRoom() =>
+        Math.Min(
+            Math.Min(_options.ClaimBatchSize, _options.MaxConcurrency - Volatile.Read(ref _running) - Volatile.Read(ref _buffered)),
+            _maxUnfinished - (int)Interlocked.Read(ref _unfinished));
+
+    // Claim when a worthwhile batch fits, or when any slot is free and nothing is buffered for it (slow handlers).
+    private bool ShouldClaim(int room) => room >= _claimThreshold || (room >= 1 && Volatile.Read(ref _buffered) == 0);
+
+    private void WakeClaimLoopIfRoom()
     {
-        var entry = new InFlight(new TaskLease(task.Id, task.LeaseToken!.Value));
-        _inFlight[entry.Lease] = entry;
-        entry.Execution = Task.Run(() => ExecuteOneAsync(task, entry));
+        if (Volatile.Read(ref _claimWaiting) == 1 && ShouldClaim(ClaimRoom()) && Interlocked.Exchange(ref _claimWaiting, 0) == 1)
+            _room.Notify();
     }
 
+    // One of MaxConcurrency loops: runs buffered tasks one after another, so at most MaxConcurrency handlers run at once.
+    private async Task WorkerLoopAsync()
+    {
+        var reader = _buffer.Reader;
+        while (await reader.WaitToReadAsync(CancellationToken.None))
+        {
+            while (reader.TryRead(out var item))
+            {
+                Interlocked.Increment(ref _running);
+                Interlocked.Decrement(ref _buffered);
+                if (item.Entry.Stop.IsCancellationRequested)
+                {
+                    // Cancelled (or its lease lost) while it waited in the buffer: the store expects nothing from it.
+                    LogAbandoned(_logger, item.Task.Id, item.Entry.StopReason ?? "stopped");
+                    Interlocked.Decrement(ref _running);
+                    Finish(item.Task.Id, item.Entry);
+                    continue;
+                }
+
+                item.Entry.Started = true;
+                await ExecuteOneAsync(item.Task, item.Entry);
+                Interlocked.Decrement(ref _running);
+                WakeClaimLoopIfRoom();
+            }
+        }
+    }
+
+    // Runs the handler and hands its result to the group-committing writer. The worker moves on to its next task while
+    // the write is pending; the lease stays held (and heartbeated) until the write is durable.
     private async Task ExecuteOneAsync(TaskRun task, InFlight entry)
     {
+        Task<TaskWriteResult>? write = null;
         try
         {
             var registration = _handlers[task.Type];
             using var timeout = task.Timeout is { } t ? new CancellationTokenSource(t, _time) : null;
-            using var linked = timeout is null
-                ? CancellationTokenSource.CreateLinkedTokenSource(entry.Stop.Token)
-                : CancellationTokenSource.CreateLinkedTokenSource(entry.Stop.Token, timeout.Token);
+            using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(entry.Stop.Token, timeout.Token);
+            var token = linked?.Token ?? entry.Stop.Token;
 
-            Task<TaskWriteResult> write;
             await using (var scope = _scopes.CreateAsyncScope())
             {
-                var logger = _loggerFactory.CreateLogger("Orchestration.Task." + task.Type);
-                using var logScope = logger.BeginScope(new Dictionary<string, object> { ["RunId"] = task.RunId, ["TaskId"] = task.Id, ["Attempt"] = task.Attempt });
+                var logger = _taskLoggers[task.Type];
+                using var logScope = logger.BeginScope(new TaskLogScope(task.RunId, task.Id, task.Attempt));
                 var context = new TaskContext(task, _client, logger, scope.ServiceProvider);
                 try
                 {
-                    var output = await registration.Invoke(scope.ServiceProvider, context, linked.Token);
+                    var output = await registration.Invoke(scope.ServiceProvider, context, token);
                     write = _writer.CompleteAsync(new TaskCompletion(entry.Lease, output));
                 }
                 catch (OperationCanceledException) when (entry.Stop.IsCancellationRequested)
                 {
                     // Lease lost, run cancelled or shutdown: the store no longer expects a result from this attempt.
                     LogAbandoned(_logger, task.Id, entry.StopReason ?? "stopped");
-                    return;
                 }
                 catch (OperationCanceledException) when (timeout?.IsCancellationRequested == true)
                 {
@@ -183,20 +250,33 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                     write = _writer.FailAsync(new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"{ex.GetType().Name}: {ex.Message}")));
                 }
             }
-
-            var result = await write;
-            if (!result.Applied) LogLeaseLost(_logger, task.Id, task.Attempt);
         }
         catch (Exception ex)
         {
             LogRuntimeError(_logger, ex, task.Id);
         }
-        finally
+
+        if (write is null)
         {
-            _inFlight.TryRemove(entry.Lease, out _);
-            entry.Stop.Dispose();
-            _slots.Release();
+            Finish(task.Id, entry);
+            return;
         }
+
+        entry.Write = write;
+        _ = write.ContinueWith(static (w, state) =>
+        {
+            var (runtime, t, e) = ((ExecutorRuntime, TaskRun, InFlight))state!;
+            if (w.IsCompletedSuccessfully && !w.Result.Applied) LogLeaseLost(runtime._logger, t.Id, t.Attempt);
+            runtime.Finish(t.Id, e);
+        }, (this, task, entry), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    private void Finish(Guid taskId, InFlight entry)
+    {
+        _inFlight.TryRemove(entry.Lease, out _);
+        entry.Stop.Dispose();
+        Interlocked.Decrement(ref _unfinished);
+        WakeClaimLoopIfRoom();
     }
 
     private async Task HeartbeatLoopAsync(long version, CancellationToken stop)
@@ -233,44 +313,81 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
     }
 
-    private async Task DrainAsync()
+    private async Task DrainAsync(Task[] workers)
     {
-        var running = _inFlight.Values.Select(e => e.Execution).Where(t => t is not null).Cast<Task>().ToList();
-        if (running.Count == 0) return;
-        LogDraining(_logger, running.Count, _options.ShutdownTimeout);
+        // Tasks still in the buffer never started: give them back at once so another host can run them.
+        _buffer.Writer.TryComplete();
+        var unstarted = new List<InFlight>();
+        while (_buffer.Reader.TryRead(out var item))
+        {
+            Interlocked.Decrement(ref _buffered);
+            item.Entry.RequestStop("shutdown");
+            unstarted.Add(item.Entry);
+            Finish(item.Task.Id, item.Entry);
+        }
+
+        if (unstarted.Count > 0) await ReleaseAsync(unstarted);
+
+        var running = _inFlight.Values.Count(e => e.Started && e.Write is null);
+        if (running > 0) LogDraining(_logger, running, _options.ShutdownTimeout);
         try
         {
-            await Task.WhenAll(running).WaitAsync(_options.ShutdownTimeout, _time);
-            return;
+            await Task.WhenAll(workers).WaitAsync(_options.ShutdownTimeout, _time);
         }
         catch (TimeoutException)
         {
-            // Fall through: cancel what is left.
+            var left = _inFlight.Values.Where(e => e.Write is null).ToList();
+            foreach (var e in left) e.RequestStop("shutdown");
+            if (_options.ReleaseLeasesOnShutdown && left.Count > 0) await ReleaseAsync(left);
+            await Task.WhenAll(workers);
         }
 
-        var left = _inFlight.Values.ToList();
-        foreach (var e in left) e.RequestStop("shutdown");
-        if (_options.ReleaseLeasesOnShutdown && left.Count > 0)
+        // Results handed to the writer are written before it closes; wait for them so no lease is left dangling.
+        await Task.WhenAll(_inFlight.Values.Select(e => e.Write).Where(w => w is not null).Cast<Task>());
+    }
+
+    private async Task ReleaseAsync(List<InFlight> entries)
+    {
+        try
         {
-            try
-            {
-                await _store.ReleaseTasksAsync(left.Select(e => e.Lease).ToList(), CancellationToken.None);
-            }
-            catch (Exception ex)
-            {
-                // The leases will expire and the reaper will requeue the tasks; nothing is lost.
-                LogReleaseFailed(_logger, ex, left.Count);
-            }
+            await _store.ReleaseTasksAsync(entries.Select(e => e.Lease).ToList(), CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            // The leases will expire and the reaper will requeue the tasks; nothing is lost.
+            LogReleaseFailed(_logger, ex, entries.Count);
+        }
+    }
+
+    // Log scope of one attempt; a small fixed list rather than a dictionary per task.
+    private sealed class TaskLogScope(Guid runId, Guid taskId, int attempt) : IReadOnlyList<KeyValuePair<string, object>>
+    {
+        public int Count => 3;
+
+        public KeyValuePair<string, object> this[int index] => index switch
+        {
+            0 => new("RunId", runId),
+            1 => new("TaskId", taskId),
+            2 => new("Attempt", attempt),
+            _ => throw new ArgumentOutOfRangeException(nameof(index)),
+        };
+
+        public IEnumerator<KeyValuePair<string, object>> GetEnumerator()
+        {
+            for (var i = 0; i < Count; i++) yield return this[i];
         }
 
-        await Task.WhenAll(left.Select(e => e.Execution).Where(t => t is not null).Cast<Task>());
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public override string ToString() => $"RunId:{runId} TaskId:{taskId} Attempt:{attempt}";
     }
 
     private sealed class InFlight(TaskLease lease)
     {
         public TaskLease Lease { get; } = lease;
         public CancellationTokenSource Stop { get; } = new();
-        public Task? Execution { get; set; }
+        public bool Started { get; set; }
+        public Task<TaskWriteResult>? Write { get; set; }
         public string? StopReason { get; private set; }
 
         public void RequestStop(string reason)

@@ -182,7 +182,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 {
                     Status = TaskRunStatus.Running,
                     Attempt = attempt,
-                    LeaseToken = Guid.NewGuid(),
+                    LeaseToken = GuidGenerator.NewRandom(),
                     LeaseExpiresAt = now + parameters.LeaseDuration,
                     ExecutorId = parameters.ExecutorId,
                     StartedAt = now,
