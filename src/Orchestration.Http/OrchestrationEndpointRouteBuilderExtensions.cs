@@ -5,6 +5,7 @@ using Orchestration.Http.Admin;
 using Orchestration.Http.Errors;
 using Orchestration.Http.Foreman;
 using Orchestration.Http.Health;
+using Orchestration.Http.Jobs;
 using Orchestration.Http.Platform;
 
 namespace Orchestration.Http;
@@ -24,6 +25,7 @@ public static class OrchestrationEndpointRouteBuilderExtensions
         HealthEndpoints.Map(root);
         root.MapOrchestrationAdminApi();
         root.MapForemanApi();
+        root.MapJobsApi();
         return root;
     }
 
@@ -49,6 +51,19 @@ public static class OrchestrationEndpointRouteBuilderExtensions
     {
         var group = endpoints.MapOrchestrationGroup("/api/v1");
         ForemanEndpoints.Map(group);
+        return group;
+    }
+
+    /// <summary>
+    /// Mounts the binary job queue family of seed 003 alone (snake_case JSON): <c>/api/v1/jobs</c>, its executor calls,
+    /// <c>/api/v1/admin/stats</c> and <c>/api/v1/admin/executors</c>.
+    /// </summary>
+    public static RouteGroupBuilder MapJobsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapOrchestrationGroup("/api/v1");
+        // Created now rather than at the first scrape, so measurements from start-up on are counted.
+        endpoints.ServiceProvider.GetRequiredService<Http.Metrics.PrometheusExporter>();
+        JobsEndpoints.Map(group);
         return group;
     }
 

@@ -15,6 +15,9 @@ public sealed class OrchestrationHttpOptions
     /// <summary>Request limits.</summary>
     public HttpLimitOptions Http { get; set; } = new();
 
+    /// <summary>Remote executor settings (<c>Orchestration:Executors</c>).</summary>
+    public ExecutorsOptions Executors { get; set; } = new();
+
     /// <summary>Returns a message naming the first bad setting, or null.</summary>
     public string? Validate()
     {
@@ -25,6 +28,7 @@ public sealed class OrchestrationHttpOptions
         if (RateLimits.PerIp.Limit < 1 || RateLimits.PerIp.WindowSeconds < 1)
             return "Orchestration:RateLimits:PerIp:Limit and WindowSeconds must be at least 1.";
         if (Http.MaxRequestBodyBytes < 1) return "Orchestration:Http:MaxRequestBodyBytes must be at least 1.";
+        if (Executors.HeartbeatTimeoutSeconds < 1) return "Orchestration:Executors:HeartbeatTimeoutSeconds must be at least 1.";
         return null;
     }
 }
@@ -92,4 +96,18 @@ public sealed class HttpLimitOptions
 {
     /// <summary>Largest accepted request body; larger ones get 413. Default 10 MB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 10 * 1024 * 1024;
+}
+
+/// <summary>Remote executor settings (<c>Orchestration:Executors</c>).</summary>
+public sealed class ExecutorsOptions
+{
+    /// <summary>
+    /// A job or task claimed over HTTP whose executor has not heartbeated for this many seconds loses its lease: the
+    /// leader's reaper sends it back to pending (or to failed when its attempts are used up). It is also how long an
+    /// executor stays in the admin list after its last call. Default 15, as seed 003's executor uses.
+    /// </summary>
+    public int HeartbeatTimeoutSeconds { get; set; } = 15;
+
+    /// <summary><see cref="HeartbeatTimeoutSeconds"/> as a span.</summary>
+    public TimeSpan HeartbeatTimeout => TimeSpan.FromSeconds(HeartbeatTimeoutSeconds);
 }

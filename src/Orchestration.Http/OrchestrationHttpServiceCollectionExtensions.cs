@@ -32,6 +32,8 @@ public static class OrchestrationHttpServiceCollectionExtensions
         services.TryAddSingleton<ApiRateLimiter>();
         services.TryAddSingleton<ApiPlatformFilter>();
         services.TryAddSingleton<OrchestrationHttpMarker>();
+        services.TryAddSingleton<Jobs.ExecutorTracker>();
+        services.TryAddSingleton<Metrics.PrometheusExporter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiErrorStartupFilter>());
         services.AddHostedService<ApiKeyBootstrapper>();
         return services;

@@ -47,9 +47,17 @@ public sealed partial class PostgresStore
         const string where = """
             WHERE t.org_id = @org AND (@run::uuid IS NULL OR t.run_id = @run) AND (@status::text IS NULL OR t.status = @status)
               AND (@type::text IS NULL OR t.type = @type)
+              AND (@statuses::text[] IS NULL OR t.status = ANY(@statuses::text[]))
+              AND (@name::text IS NULL OR t.name = @name)
+              AND (@priority::int IS NULL OR t.priority = @priority)
               AND (@family::text IS NULL OR EXISTS (SELECT 1 FROM {s}.runs r WHERE r.id = t.run_id AND r.family = @family))
             """;
-        var args = new { org = query.OrgId, run = query.RunId, status = query.Status?.ToWire(), type = query.Type, family = query.Family, limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset) };
+        var args = new
+        {
+            org = query.OrgId, run = query.RunId, status = query.Status?.ToWire(), type = query.Type,
+            statuses = query.Statuses?.Select(s => s.ToWire()).ToArray(), name = query.Name, priority = query.Priority,
+            family = query.Family, limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset),
+        };
         return OnConnectionAsync(async (tx, ct) =>
         {
             var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.tasks t " + where), args, ct);

@@ -112,6 +112,26 @@ public sealed partial class SqliteStore
                 args.Add(query.Type);
             }
 
+            if (query.Statuses is not null)
+            {
+                // Wire names are fixed identifiers, never caller text, so they can be inlined.
+                where.Append(query.Statuses.Count == 0
+                    ? " AND 0"
+                    : " AND t.status IN (" + string.Join(",", query.Statuses.Select(s => "'" + s.ToWire() + "'")) + ")");
+            }
+
+            if (query.Name is not null)
+            {
+                where.Append(" AND t.name = $name");
+                args.Add(query.Name);
+            }
+
+            if (query.Priority is { } priority)
+            {
+                where.Append(" AND t.priority = $priority");
+                args.Add(priority);
+            }
+
             var join = "";
             if (query.Family is not null)
             {

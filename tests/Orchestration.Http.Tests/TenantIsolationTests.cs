@@ -47,9 +47,26 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         ["GET /api/v1/runs/{runId}/data/{key}"] = new($"/api/v1/runs/{a.RunId}/data/{a.DataKey}", null, Expect.NotFound),
         ["PATCH /api/v1/runs/{runId}/data/{id}/tags"] = new($"/api/v1/runs/{a.RunId}/data/{a.DataId}/tags", new { remove = new[] { "secret" } }, Expect.NotFound),
         ["DELETE /api/v1/runs/{runId}/data"] = new($"/api/v1/runs/{a.RunId}/data?key={a.DataKey}", null, Expect.NotFound),
+        ["POST /api/v1/jobs"] = new("/api/v1/jobs", new { type = "t", binary_url = "https://example.com/b", binary_sha256 = new string('a', 64), priority = "background" }, Expect.OwnRowsOnly),
+        ["GET /api/v1/jobs"] = new("/api/v1/jobs?limit=1000", null, Expect.OwnRowsOnly),
+        ["GET /api/v1/jobs/{id}"] = new($"/api/v1/jobs/{a.PendingJobId}", null, Expect.NotFound),
+        ["DELETE /api/v1/jobs/{id}"] = new($"/api/v1/jobs/{a.PendingJobId}", null, Expect.NotFound),
+        ["POST /api/v1/jobs/bulk"] = new("/api/v1/jobs/bulk", new[] { new { type = "t", binary_url = "https://example.com/b", binary_sha256 = new string('a', 64), priority = "background" } }, Expect.OwnRowsOnly),
+        ["POST /api/v1/jobs/bulk/cancel"] = new("/api/v1/jobs/bulk/cancel", new { job_ids = new[] { a.PendingJobId } }, Expect.OwnRowsOnly),
+        ["POST /api/v1/jobs/claim"] = new("/api/v1/jobs/claim", new { executor_id = "intruder" }, Expect.OwnRowsOnly),
+        ["PUT /api/v1/jobs/{id}/heartbeat"] = new($"/api/v1/jobs/{a.RunningJobId}/heartbeat", new { executor_id = "owner-worker" }, Expect.NotFound),
+        ["PUT /api/v1/jobs/{id}/complete"] = new($"/api/v1/jobs/{a.RunningJobId}/complete", new { executor_id = "owner-worker", exit_code = 0 }, Expect.NotFound),
+        ["PUT /api/v1/jobs/{id}/fail"] = new($"/api/v1/jobs/{a.RunningJobId}/fail", new { executor_id = "owner-worker", exit_code = 1 }, Expect.NotFound),
+        ["POST /api/v1/tasks/claim"] = new("/api/v1/tasks/claim", new { executor_id = "intruder", types = new[] { "exec", "process-order" }, max = 100 }, Expect.OwnRowsOnly),
+        ["PUT /api/v1/tasks/{id}/heartbeat"] = new($"/api/v1/tasks/{a.TaskId}/heartbeat", new { lease_token = Guid.NewGuid() }, Expect.NotFound),
+        ["PUT /api/v1/tasks/{id}/complete"] = new($"/api/v1/tasks/{a.TaskId}/complete", new { lease_token = Guid.NewGuid() }, Expect.NotFound),
+        ["PUT /api/v1/tasks/{id}/fail"] = new($"/api/v1/tasks/{a.TaskId}/fail", new { lease_token = Guid.NewGuid(), retryable = false }, Expect.NotFound),
+        ["GET /api/v1/metrics"] = new("/api/v1/metrics", null, Expect.Forbidden),
+        ["GET /api/v1/admin/stats"] = new("/api/v1/admin/stats", null, Expect.Forbidden),
+        ["GET /api/v1/admin/executors"] = new("/api/v1/admin/executors", null, Expect.Forbidden),
     };
 
-    private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId);
+    private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId, string PendingJobId, string RunningJobId);
 
     [Test]
     public async Task EveryApiRoute_CalledWithAnotherOrgsIds_RevealsAndChangesNothing()
@@ -58,7 +75,12 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         var run = await CreateRunAsync(owner.Client, new { secret = "a" });
         var task = await CreateTaskAsync(owner.Client, run);
         var (_, entry, _) = await owner.Client.PostJsonAsync($"/api/v1/runs/{run}/data", new { key = "secret-key", value = 1, tags = new[] { "secret" }, taskId = task });
-        var a = new Owned(owner.OrgId, owner.KeyId, run, task, "secret-key", entry.Str("id"));
+        var job = new { type = "secret-job", binary_url = "https://example.com/b", binary_sha256 = new string('a', 64), priority = "foreground" };
+        var (_, runningJob, _) = await owner.Client.PostJsonAsync("/api/v1/jobs", job);
+        var (_, claimed, _) = await owner.Client.PostJsonAsync("/api/v1/jobs/claim", new { executor_id = "owner-worker" });
+        Assert.That(claimed.Str("id"), Is.EqualTo(runningJob.Str("id")));
+        var (_, pendingJob, _) = await owner.Client.PostJsonAsync("/api/v1/jobs", job with { priority = "background" });
+        var a = new Owned(owner.OrgId, owner.KeyId, run, task, "secret-key", entry.Str("id"), pendingJob.Str("id"), runningJob.Str("id"));
         var intruder = await NewTenantAsync("*");
         var probes = Probes(a);
 
@@ -82,7 +104,7 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
                     break;
                 case Expect.OwnRowsOnly:
                     Assert.That((int)status, Is.InRange(200, 299), route);
-                    Assert.That(text, Does.Not.Contain(a.OrgId).And.Not.Contain(a.RunId).And.Not.Contain(a.TaskId), route);
+                    Assert.That(text, Does.Not.Contain(a.OrgId).And.Not.Contain(a.RunId).And.Not.Contain(a.TaskId).And.Not.Contain(a.RunningJobId).And.Not.Contain("secret-job"), route);
                     break;
                 case Expect.Public:
                     Assert.That(status, Is.EqualTo(HttpStatusCode.OK), route);
@@ -102,6 +124,11 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         Assert.That(dataAfter!["items"]!.AsArray().Select(e => e.Str("id")), Is.EqualTo(new[] { a.DataId }));
         Assert.That(dataAfter["items"]![0]!["tags"]!.AsArray().Select(t => t!.GetValue<string>()), Is.EqualTo(new[] { "secret" }));
         Assert.That(ownerKeyStatus, Is.EqualTo(HttpStatusCode.OK), "the owner's key was not revoked by the intruder");
+        var (_, pendingAfter, _) = await owner.Client.GetJsonAsync($"/api/v1/jobs/{a.PendingJobId}");
+        var (_, runningAfter, _) = await owner.Client.GetJsonAsync($"/api/v1/jobs/{a.RunningJobId}");
+        Assert.That(pendingAfter.Str("status"), Is.EqualTo("pending"));
+        Assert.That(runningAfter.Str("status"), Is.EqualTo("running"));
+        Assert.That(runningAfter.Str("executor_id"), Is.EqualTo("owner-worker"));
     }
 
     [Test]

@@ -33,6 +33,7 @@ public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestratio
     {
         var prepared = new CreateRunParams[specs.Count];
         for (var i = 0; i < specs.Count; i++) prepared[i] = Prepare(specs[i]);
+        Diagnostics.OrchestrationMetrics.TasksSubmitted.Add(prepared.Sum(p => (long)p.Tasks.Count));
         return store.CreateRunsAsync(prepared, cancellationToken);
     }
 

@@ -49,7 +49,11 @@ internal sealed partial class MaintenanceService(
         do
         {
             reaped = await store.ReleaseExpiredLeasesAsync(options.BatchSize, cancellationToken);
-            if (reaped > 0) LogReaped(logger, reaped);
+            if (reaped > 0)
+            {
+                LogReaped(logger, reaped);
+                Diagnostics.OrchestrationMetrics.LeaseExpirations.Add(reaped);
+            }
         }
         while (reaped == options.BatchSize);
 

@@ -47,8 +47,14 @@ public sealed record TaskQuery
     public Guid? RunId { get; init; }
     /// <summary>Only tasks in this status.</summary>
     public TaskRunStatus? Status { get; init; }
+    /// <summary>Only tasks in any of these statuses (combined with <see cref="Status"/> when both are set); null for no filter.</summary>
+    public IReadOnlyCollection<TaskRunStatus>? Statuses { get; init; }
     /// <summary>Only tasks of this type.</summary>
     public string? Type { get; init; }
+    /// <summary>Only tasks of this name (the jobs family keeps a job's type here).</summary>
+    public string? Name { get; init; }
+    /// <summary>Only tasks of this priority.</summary>
+    public int? Priority { get; init; }
     /// <summary>Only tasks of runs of this family.</summary>
     public string? Family { get; init; }
     /// <summary>Page size.</summary>

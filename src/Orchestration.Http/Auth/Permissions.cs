@@ -22,6 +22,16 @@ public static class Permissions
     public const string RunDataRead = "rundata:read";
     /// <summary>Write run data.</summary>
     public const string RunDataWrite = "rundata:write";
+    /// <summary>Submit binary jobs (seed 003).</summary>
+    public const string JobsSubmit = "jobs:submit";
+    /// <summary>Read binary jobs.</summary>
+    public const string JobsRead = "jobs:read";
+    /// <summary>Cancel pending binary jobs.</summary>
+    public const string JobsCancel = "jobs:cancel";
+    /// <summary>Executor calls: claim, heartbeat, complete and fail jobs, and the generic task protocol.</summary>
+    public const string JobsExecute = "jobs:execute";
+    /// <summary>Every jobs permission.</summary>
+    public const string JobsAll = "jobs:*";
     /// <summary>Every run permission.</summary>
     public const string RunsAll = "runs:*";
     /// <summary>Every task permission.</summary>
@@ -37,6 +47,7 @@ public static class Permissions
     public static IReadOnlySet<string> Known { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         RunsCreate, RunsRead, RunsUpdate, TasksCreate, TasksRead, TasksUpdate, RunDataRead, RunDataWrite,
+        JobsSubmit, JobsRead, JobsCancel, JobsExecute, JobsAll,
         RunsAll, TasksAll, RunDataAll, All, Admin,
     };
 

@@ -53,6 +53,30 @@ public sealed class ScopingConformanceTests(Backend backend) : ConformanceTest(b
     }
 
     [Test]
+    public async Task ListTasks_StatusSetNameAndPriorityFilters_MatchExactly()
+    {
+        var run = await CreateRunAsync(
+            new TaskSpec { Name = "a", Type = "x", Priority = 20 },
+            new TaskSpec { Name = "b", Type = "x", Priority = 10 },
+            new TaskSpec { Name = "c", Type = "x", Priority = 10 });
+        var claimed = await ClaimOneAsync("a");
+        var ct = CancellationToken.None;
+
+        var waiting = await Queries.ListTasksAsync(new TaskQuery { OrgId = Org, Statuses = [TaskRunStatus.Queued, TaskRunStatus.Retrying] }, ct);
+        var none = await Queries.ListTasksAsync(new TaskQuery { OrgId = Org, Statuses = [] }, ct);
+        var byName = await Queries.ListTasksAsync(new TaskQuery { OrgId = Org, Name = "b" }, ct);
+        var byPriority = await Queries.ListTasksAsync(new TaskQuery { OrgId = Org, Priority = 10, Statuses = [TaskRunStatus.Queued], Limit = 0 }, ct);
+        var running = await Queries.ListTasksAsync(new TaskQuery { OrgId = Org, RunId = run.Id, Statuses = [TaskRunStatus.Running], Priority = 20 }, ct);
+
+        Assert.That(waiting.Items.Select(t => t.Name), Is.EqualTo(new[] { "b", "c" }));
+        Assert.That(none.Total, Is.Zero);
+        Assert.That(byName.Items.Select(t => t.Name), Is.EqualTo(new[] { "b" }));
+        Assert.That(byPriority.Total, Is.EqualTo(2));
+        Assert.That(byPriority.Items, Is.Empty);
+        Assert.That(running.Items.Select(t => t.Id), Is.EqualTo(new[] { claimed.Id }));
+    }
+
+    [Test]
     public async Task ListTasks_FiltersAndPagesOldestFirst()
     {
         var run = await CreateRunAsync(new TaskSpec { Name = "a", Type = "x" }, new TaskSpec { Name = "b", Type = "y" }, new TaskSpec { Name = "c", Type = "x" });

@@ -57,6 +57,9 @@ public sealed partial class InMemoryStore
                 ? (TryGetRun(query.OrgId, runId, out var run) ? run.Tasks : [])
                 : _tasks.Values.Where(t => string.Equals(t.Task.OrgId, query.OrgId, StringComparison.Ordinal));
             var matching = source.Where(t => (query.Status is null || t.Task.Status == query.Status)
+                && (query.Statuses is null || query.Statuses.Contains(t.Task.Status))
+                && (query.Name is null || string.Equals(t.Task.Name, query.Name, StringComparison.Ordinal))
+                && (query.Priority is null || t.Task.Priority == query.Priority)
                 && (query.Type is null || string.Equals(t.Task.Type, query.Type, StringComparison.Ordinal))
                 && (query.Family is null || string.Equals(_runs[t.Task.RunId].Run.Family, query.Family, StringComparison.Ordinal)))
                 .OrderBy(t => t.Sequence).ToList();

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Options;
+using Orchestration.Domain;
+using Orchestration.Engine;
+using Orchestration.Http.Auth;
+using Orchestration.Http.Jobs.Contracts;
+using Orchestration.Storage;
+
+namespace Orchestration.Http.Jobs;
+
+/// <summary>Seed 003's admin views, scoped to the caller's org.</summary>
+internal static class JobAdminEndpoints
+{
+    private const int MaxRunningScanned = 10_000;
+
+    public static async Task<IResult> StatsAsync(HttpContext context, IOrchestrationClient client, ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
+    {
+        var orgId = context.GetCaller().OrgId;
+        var byStatus = new Dictionary<string, int>();
+        foreach (var status in JobsJson.StatusNames) byStatus[status] = await CountAsync(client, orgId, JobsJson.TaskStatusesOf(status), null, context.RequestAborted);
+
+        var byPriority = new Dictionary<string, int>();
+        foreach (var (name, value) in JobsJson.Priorities)
+            byPriority[name] = await CountAsync(client, orgId, JobsJson.TaskStatusesOf("pending"), value, context.RequestAborted);
+
+        var executors = await ListAsync(client, tracker, orgId, options.Value.Executors.HeartbeatTimeout, context.RequestAborted);
+        return JobsJson.Ok(new JobStatsResponse(byStatus, byPriority, executors.Count));
+    }
+
+    public static async Task<IResult> ExecutorsAsync(HttpContext context, IOrchestrationClient client, ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options) =>
+        JobsJson.Ok(await ListAsync(client, tracker, context.GetCaller().OrgId, options.Value.Executors.HeartbeatTimeout, context.RequestAborted));
+
+    /// <summary>
+    /// Active = holding a running task of the org, or seen within the heartbeat timeout. What an executor holds comes
+    /// from the store (the truth after reaping); last call and counters from this process's <see cref="ExecutorTracker"/>.
+    /// </summary>
+    private static async Task<IReadOnlyList<ExecutorRow>> ListAsync(IOrchestrationClient client, ExecutorTracker tracker, string orgId, TimeSpan window, CancellationToken cancellationToken)
+    {
+        var running = await client.Queries.ListTasksAsync(new TaskQuery
+        {
+            OrgId = orgId,
+            Status = TaskRunStatus.Running,
+            Limit = MaxRunningScanned,
+        }, cancellationToken);
+        var holding = running.Items.Where(t => t.ExecutorId is not null).GroupBy(t => t.ExecutorId!, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+
+        var ids = new SortedSet<string>(holding.Keys, StringComparer.Ordinal);
+        foreach (var (id, _) in tracker.Active(orgId, window)) ids.Add(id);
+
+        return ids.Select(id =>
+        {
+            holding.TryGetValue(id, out var task);
+            var entry = tracker.Get(orgId, id);
+            var current = task is null ? (Guid?)null : task.RunId;
+            var jobType = task is null ? null : task.Type == JobsJson.TaskType ? task.Name : task.Type;
+            return new ExecutorRow(id, current, jobType, entry?.LastSeen.UtcDateTime, entry?.Completed ?? 0, entry?.Types, entry?.Capacity);
+        }).ToList();
+    }
+
+    private static async Task<int> CountAsync(IOrchestrationClient client, string orgId, IReadOnlyCollection<TaskRunStatus> statuses, int? priority, CancellationToken cancellationToken)
+    {
+        var page = await client.Queries.ListTasksAsync(new TaskQuery
+        {
+            OrgId = orgId,
+            Family = JobsJson.Family,
+            Type = JobsJson.TaskType,
+            Statuses = statuses,
+            Priority = priority,
+            Limit = 0,
+        }, cancellationToken);
+        return page.Total;
+    }
+}

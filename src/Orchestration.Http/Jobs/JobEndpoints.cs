@@ -1,0 +1,233 @@
+using System.Globalization;
+using Orchestration.Domain;
+using Orchestration.Engine;
+using Orchestration.Execution.Exec;
+using Orchestration.Http.Auth;
+using Orchestration.Http.Errors;
+using Orchestration.Http.Jobs.Contracts;
+using Orchestration.Storage;
+
+namespace Orchestration.Http.Jobs;
+
+/// <summary><c>/api/v1/jobs</c>: submit, list, read and cancel. A job is a run of family <c>jobs</c> with one <c>exec</c> task.</summary>
+internal static class JobEndpoints
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+    public const int MaxBulk = 1000;
+
+    /// <summary>
+    /// Lease losses retry at once on another executor, at most this many attempts in all; an executor's own fail is
+    /// final (seed 003 has no retries).
+    /// </summary>
+    private static readonly RetryPolicy JobRetryPolicy = new(5, TimeSpan.Zero, TimeSpan.Zero, 1, 0);
+
+    public static void Map(RouteGroupBuilder jobs)
+    {
+        jobs.MapPost("/jobs", SubmitAsync).RequirePermission(Permissions.JobsSubmit).WithName("JobsSubmit")
+            .Accepts<SubmitJobRequest>("application/json").Produces<SubmitJobResponse>(StatusCodes.Status201Created).Produces<JobsErrorBody>(StatusCodes.Status400BadRequest);
+        jobs.MapGet("/jobs", ListAsync).RequirePermission(Permissions.JobsRead).WithName("JobsList")
+            .Produces<IReadOnlyList<JobSummary>>().Produces<JobsErrorBody>(StatusCodes.Status400BadRequest);
+        jobs.MapGet("/jobs/{id}", GetAsync).RequirePermission(Permissions.JobsRead).WithName("JobsGet")
+            .Produces<JobDetail>().Produces<JobsErrorBody>(StatusCodes.Status404NotFound);
+        jobs.MapDelete("/jobs/{id}", CancelAsync).RequirePermission(Permissions.JobsCancel).WithName("JobsCancel")
+            .Produces<JobAckResponse>().Produces<JobsErrorBody>(StatusCodes.Status400BadRequest).Produces<JobsErrorBody>(StatusCodes.Status404NotFound);
+        jobs.MapPost("/jobs/bulk", BulkSubmitAsync).RequirePermission(Permissions.JobsSubmit).WithName("JobsBulkSubmit")
+            .Accepts<List<SubmitJobRequest>>("application/json").Produces<IReadOnlyList<BulkSubmitItem>>(StatusCodes.Status201Created)
+            .Produces<IReadOnlyList<BulkSubmitItem>>(StatusCodes.Status400BadRequest);
+        jobs.MapPost("/jobs/bulk/cancel", BulkCancelAsync).RequirePermission(Permissions.JobsCancel).WithName("JobsBulkCancel")
+            .Accepts<BulkCancelRequest>("application/json").Produces<BulkCancelResponse>().Produces<JobsErrorBody>(StatusCodes.Status400BadRequest);
+    }
+
+    private static async Task<IResult> SubmitAsync(HttpContext context, IOrchestrationClient client)
+    {
+        var request = await JsonBody.ReadAsync<SubmitJobRequest>(context, JobsJson.Options);
+        var spec = ToSpec(context.GetCaller().OrgId, request);
+        var created = await client.CreateRunAsync(spec, context.RequestAborted);
+        Orchestration.Diagnostics.OrchestrationMetrics.JobsSubmitted.Add(1);
+        return JobsJson.Ok(new SubmitJobResponse(created.Run.Id, request.Type!, "pending", created.Run.CreatedAt.UtcDateTime), StatusCodes.Status201Created);
+    }
+
+    private static async Task<IResult> BulkSubmitAsync(HttpContext context, IOrchestrationClient client)
+    {
+        var requests = await JsonBody.ReadAsync<List<SubmitJobRequest?>>(context, JobsJson.Options);
+        if (requests.Count == 0) throw JobsException.Field("jobs", "must list at least one job");
+        if (requests.Count > MaxBulk) throw JobsException.Field("jobs", $"must list at most {MaxBulk} jobs");
+
+        // Each item is validated alone: a bad item is answered in its place and the valid ones are still created.
+        var orgId = context.GetCaller().OrgId;
+        var answers = new BulkSubmitItem?[requests.Count];
+        var specs = new List<(int Index, RunSpec Spec)>();
+        for (var i = 0; i < requests.Count; i++)
+        {
+            try
+            {
+                specs.Add((i, ToSpec(orgId, requests[i] ?? throw JobsException.Field("job", "must be an object"))));
+            }
+            catch (JobsException e)
+            {
+                answers[i] = new BulkSubmitItem(null, "rejected", e.Message, new Dictionary<string, string>(e.Context ?? new Dictionary<string, string>())
+                {
+                    ["index"] = i.ToString(CultureInfo.InvariantCulture),
+                });
+            }
+        }
+
+        if (specs.Count > 0)
+        {
+            var created = await client.CreateRunsAsync(specs.Select(s => s.Spec).ToList(), context.RequestAborted);
+            for (var j = 0; j < specs.Count; j++) answers[specs[j].Index] = new BulkSubmitItem(created[j].Run.Id, "pending");
+            Orchestration.Diagnostics.OrchestrationMetrics.JobsSubmitted.Add(specs.Count);
+        }
+
+        return JobsJson.Ok(answers.Select(a => a!).ToList(), specs.Count > 0 ? StatusCodes.Status201Created : StatusCodes.Status400BadRequest);
+    }
+
+    private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client, string? status, string? type, string? priority, string? limit, string? offset)
+    {
+        IReadOnlyCollection<TaskRunStatus>? statuses = null;
+        if (!string.IsNullOrEmpty(status))
+        {
+            if (!JobsJson.StatusNames.Contains(status)) throw JobsException.Field("status", "must be one of pending, running, completed, failed, cancelled");
+            statuses = JobsJson.TaskStatusesOf(status);
+        }
+
+        int? priorityValue = null;
+        if (!string.IsNullOrEmpty(priority))
+        {
+            if (!JobsJson.TryParsePriority(priority, out var p)) throw JobsException.Field("priority", "must be one of foreground, background, best_effort");
+            priorityValue = p;
+        }
+
+        var query = new TaskQuery
+        {
+            OrgId = context.GetCaller().OrgId,
+            Family = JobsJson.Family,
+            Type = JobsJson.TaskType,
+            Statuses = statuses,
+            Name = string.IsNullOrEmpty(type) ? null : type,
+            Priority = priorityValue,
+            Limit = ParseInt("limit", limit, DefaultLimit, 1, MaxLimit),
+            Offset = ParseInt("offset", offset, 0, 0, int.MaxValue),
+        };
+        var page = await client.Queries.ListTasksAsync(query, context.RequestAborted);
+        return JobsJson.Ok(page.Items.Select(JobsJson.ToSummary).ToList());
+    }
+
+    private static async Task<IResult> GetAsync(HttpContext context, IOrchestrationClient client, string id)
+    {
+        var orgId = context.GetCaller().OrgId;
+        var task = await JobLookup.GetAsync(client, orgId, JobLookup.ParseId(id), context.RequestAborted);
+        var attempts = await client.Queries.GetAttemptsAsync(orgId, task.Id, context.RequestAborted);
+        return JobsJson.Ok(JobsJson.ToDetail(task, attempts));
+    }
+
+    private static async Task<IResult> CancelAsync(HttpContext context, IOrchestrationClient client, string id)
+    {
+        var jobId = JobLookup.ParseId(id);
+        var error = await CancelOneAsync(client, context.GetCaller().OrgId, jobId, context.RequestAborted);
+        if (error is not null) throw error;
+        return JobsJson.Ok(new JobAckResponse(jobId, "cancelled"));
+    }
+
+    private static async Task<IResult> BulkCancelAsync(HttpContext context, IOrchestrationClient client)
+    {
+        var request = await JsonBody.ReadAsync<BulkCancelRequest>(context, JobsJson.Options);
+        if (request.JobIds is null) throw JobsException.Field("job_ids", "is required");
+        if (request.JobIds.Count > MaxBulk) throw JobsException.Field("job_ids", $"must list at most {MaxBulk} ids");
+
+        var orgId = context.GetCaller().OrgId;
+        var cancelled = 0;
+        var errors = new List<BulkCancelError>();
+        foreach (var raw in request.JobIds)
+        {
+            JobsException? error;
+            if (!Guid.TryParse(raw, out var jobId)) error = new JobsException(StatusCodes.Status404NotFound, "Job not found");
+            else error = await CancelOneAsync(client, orgId, jobId, context.RequestAborted);
+            if (error is null) cancelled++;
+            else errors.Add(new BulkCancelError(raw ?? "", error.Message));
+        }
+
+        return JobsJson.Ok(new BulkCancelResponse(cancelled, errors.Count, errors));
+    }
+
+    /// <summary>
+    /// Cancels a job only while it waits. A claim landing between the check and the cancel still loses: the run is
+    /// cancelled and the executor's next heartbeat or completion is refused, as for any cancelled run.
+    /// </summary>
+    private static async Task<JobsException?> CancelOneAsync(IOrchestrationClient client, string orgId, Guid jobId, CancellationToken cancellationToken)
+    {
+        var task = await JobLookup.FindAsync(client, orgId, jobId, cancellationToken);
+        if (task is null) return JobsException.NotFound(jobId);
+        var status = JobsJson.StatusOf(task.Status);
+        if (status != "pending") return JobsException.State(jobId, status, $"Job is not pending (status {status})");
+        return await client.CancelRunAsync(orgId, jobId, cancellationToken) switch
+        {
+            RunCommandStatus.Applied => null,
+            RunCommandStatus.NotFound => JobsException.NotFound(jobId),
+            _ => JobsException.State(jobId, status, "Job is not pending"),
+        };
+    }
+
+    private static RunSpec ToSpec(string orgId, SubmitJobRequest request)
+    {
+        if (string.IsNullOrEmpty(request.Type)) throw JobsException.Field("type", "is required");
+        if (request.Type.Any(char.IsWhiteSpace)) throw JobsException.Field("type", "must not contain spaces");
+        if (request.Type.Length > 255) throw JobsException.Field("type", "must be at most 255 characters");
+        if (string.IsNullOrEmpty(request.BinaryUrl)) throw JobsException.Field("binary_url", "is required");
+        if (!Uri.TryCreate(request.BinaryUrl, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
+            throw JobsException.Field("binary_url", "must be an absolute http or https URL");
+        if (string.IsNullOrEmpty(request.BinarySha256)) throw JobsException.Field("binary_sha256", "is required");
+        if (request.BinarySha256.Length != 64 || !request.BinarySha256.All(char.IsAsciiHexDigit))
+            throw JobsException.Field("binary_sha256", "must be 64 hexadecimal digits");
+        if (string.IsNullOrEmpty(request.Priority)) throw JobsException.Field("priority", "is required");
+        if (!JobsJson.TryParsePriority(request.Priority, out var priority))
+            throw JobsException.Field("priority", "must be one of foreground, background, best_effort");
+        var arguments = request.Arguments ?? [];
+        for (var i = 0; i < arguments.Count; i++)
+        {
+            if (arguments[i] is null) throw JobsException.Field($"arguments[{i}]", "must be a string");
+            if (arguments[i].Contains('\0')) throw JobsException.Field($"arguments[{i}]", "must not contain NUL");
+        }
+
+        foreach (var (name, value) in request.EnvVariables ?? new Dictionary<string, string>())
+        {
+            if (string.IsNullOrEmpty(name) || name.Contains('=') || name.Contains('\0')) throw JobsException.Field("env_variables", $"name '{name}' is not a valid variable name");
+            if (value is null || value.Contains('\0')) throw JobsException.Field($"env_variables.{name}", "must be a string without NUL");
+        }
+
+        var input = new ExecInput
+        {
+            BinaryUrl = request.BinaryUrl,
+            BinarySha256 = request.BinarySha256.ToLowerInvariant(),
+            Arguments = arguments,
+            EnvVariables = request.EnvVariables ?? new Dictionary<string, string>(),
+        };
+        return new RunSpec
+        {
+            OrgId = orgId,
+            Family = JobsJson.Family,
+            Name = request.Type,
+            Tasks =
+            [
+                new TaskSpec
+                {
+                    Type = JobsJson.TaskType,
+                    Name = request.Type,
+                    InputJson = System.Text.Json.JsonSerializer.Serialize(input, JobsJson.Options),
+                    Priority = priority,
+                    RetryPolicy = JobRetryPolicy,
+                },
+            ],
+        };
+    }
+
+    private static int ParseInt(string field, string? value, int defaultValue, int min, int max)
+    {
+        if (string.IsNullOrEmpty(value)) return defaultValue;
+        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < min)
+            throw JobsException.Field(field, min == 0 ? "must be a non-negative integer" : "must be a positive integer");
+        // Larger pages are clamped to the documented maximum rather than refused.
+        return Math.Min(n, max);
+    }
+}

@@ -1,0 +1,21 @@
+using Orchestration.Http.Auth;
+using Orchestration.Http.Jobs.Contracts;
+
+namespace Orchestration.Http.Jobs;
+
+/// <summary>The binary job queue family (seed 003): jobs, executor calls and its admin views, snake_case JSON.</summary>
+internal static class JobsEndpoints
+{
+    public static void Map(RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter<JobsErrorFilter>();
+        JobEndpoints.Map(group.MapGroup("").WithTags("Jobs"));
+        JobExecutorEndpoints.Map(group.MapGroup("").WithTags("Jobs executors"));
+        TaskProtocolEndpoints.Map(group.MapGroup("").WithTags("Executor protocol"));
+        MetricsEndpoint.Map(group);
+        group.MapGet("/admin/stats", JobAdminEndpoints.StatsAsync).RequirePermission(Permissions.Admin).WithName("JobsAdminStats").WithTags("Jobs admin")
+            .Produces<JobStatsResponse>();
+        group.MapGet("/admin/executors", JobAdminEndpoints.ExecutorsAsync).RequirePermission(Permissions.Admin).WithName("JobsAdminExecutors").WithTags("Jobs admin")
+            .Produces<IReadOnlyList<ExecutorRow>>();
+    }
+}

@@ -1,0 +1,45 @@
+using System.Globalization;
+using Microsoft.Extensions.Options;
+using Orchestration.Domain;
+using Orchestration.Engine;
+using Orchestration.Http.Auth;
+using Orchestration.Http.Metrics;
+using Orchestration.Storage;
+
+namespace Orchestration.Http.Jobs;
+
+/// <summary>
+/// <c>GET /api/v1/metrics</c>: Prometheus text. Counters and the duration histogram are process-wide, so the endpoint
+/// needs <c>admin</c>; the queue-depth and executor gauges are read from the store at scrape time for the caller's org.
+/// </summary>
+internal static class MetricsEndpoint
+{
+    public static void Map(RouteGroupBuilder group) =>
+        group.MapGet("/metrics", ScrapeAsync).RequirePermission(Permissions.Admin).WithName("Metrics").WithTags("Metrics")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain");
+
+    private static async Task<IResult> ScrapeAsync(HttpContext context, PrometheusExporter exporter, IOrchestrationClient client, ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
+    {
+        var orgId = context.GetCaller().OrgId;
+        var depth = new List<(string, double)>();
+        foreach (var (name, value) in JobsJson.Priorities)
+        {
+            var page = await client.Queries.ListTasksAsync(new TaskQuery
+            {
+                OrgId = orgId, Family = JobsJson.Family, Type = JobsJson.TaskType, Statuses = JobsJson.TaskStatusesOf("pending"), Priority = value, Limit = 0,
+            }, context.RequestAborted);
+            depth.Add(($"{{priority=\"{name}\"}}", page.Total));
+        }
+
+        var running = await client.Queries.ListTasksAsync(new TaskQuery { OrgId = orgId, Status = TaskRunStatus.Running, Limit = 10_000 }, context.RequestAborted);
+        var active = new HashSet<string>(running.Items.Select(t => t.ExecutorId).OfType<string>(), StringComparer.Ordinal);
+        foreach (var (id, _) in tracker.Active(orgId, options.Value.Executors.HeartbeatTimeout)) active.Add(id);
+
+        var text = exporter.Render(
+        [
+            ("orchestration_jobs_queue_depth", "Pending binary jobs by priority", depth),
+            ("orchestration_active_executors", "Executors holding work or seen within the heartbeat timeout", [("", active.Count)]),
+        ]);
+        return Results.Text(text, "text/plain; version=0.0.4; charset=utf-8");
+    }
+}

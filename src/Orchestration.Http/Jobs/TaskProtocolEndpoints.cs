@@ -1,0 +1,129 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Orchestration.Domain;
+using Orchestration.Engine;
+using Orchestration.Http.Auth;
+using Orchestration.Http.Errors;
+using Orchestration.Http.Jobs.Contracts;
+using Orchestration.Storage;
+
+namespace Orchestration.Http.Jobs;
+
+/// <summary>
+/// The generic executor protocol: remote workers in any language claim tasks of the types they serve, and every later
+/// call presents the lease token of the claim, so a worker that lost its lease (reaped, cancelled, re-claimed) can
+/// never write. A task of another org answers 404; a lost lease answers 409.
+/// </summary>
+internal static class TaskProtocolEndpoints
+{
+    public const int MaxClaim = 100;
+    public const int MaxLeaseSeconds = 3600;
+
+    public static void Map(RouteGroupBuilder group)
+    {
+        group.MapPost("/tasks/claim", ClaimAsync).RequirePermission(Permissions.JobsExecute).WithName("TasksClaim")
+            .Accepts<ClaimTasksRequest>("application/json").Produces<ClaimTasksResponse>().Produces(StatusCodes.Status204NoContent)
+            .Produces<JobsErrorBody>(StatusCodes.Status400BadRequest);
+        group.MapPut("/tasks/{id:guid}/heartbeat", HeartbeatAsync).RequirePermission(Permissions.JobsExecute).WithName("TasksHeartbeat")
+            .Accepts<TaskHeartbeatRequest>("application/json").Produces<TaskHeartbeatResponse>()
+            .Produces<JobsErrorBody>(StatusCodes.Status404NotFound).Produces<JobsErrorBody>(StatusCodes.Status409Conflict);
+        group.MapPut("/tasks/{id:guid}/complete", CompleteAsync).RequirePermission(Permissions.JobsExecute).WithName("TasksComplete")
+            .Accepts<TaskCompleteRequest>("application/json").Produces<TaskWriteResponse>()
+            .Produces<JobsErrorBody>(StatusCodes.Status404NotFound).Produces<JobsErrorBody>(StatusCodes.Status409Conflict);
+        group.MapPut("/tasks/{id:guid}/fail", FailAsync).RequirePermission(Permissions.JobsExecute).WithName("TasksFail")
+            .Accepts<TaskFailRequest>("application/json").Produces<TaskWriteResponse>()
+            .Produces<JobsErrorBody>(StatusCodes.Status404NotFound).Produces<JobsErrorBody>(StatusCodes.Status409Conflict);
+    }
+
+    private static async Task<IResult> ClaimAsync(HttpContext context, IOrchestrationStore store, ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
+    {
+        var request = await JsonBody.ReadAsync<ClaimTasksRequest>(context, JobsJson.Options);
+        if (string.IsNullOrWhiteSpace(request.ExecutorId)) throw JobsException.Field("executor_id", "is required");
+        if (request.Types is not { Count: > 0 } types || types.Any(string.IsNullOrWhiteSpace))
+            throw JobsException.Field("types", "must list at least one task type");
+        var max = request.Max ?? 1;
+        if (max is < 1 or > MaxClaim) throw JobsException.Field("max", $"must be between 1 and {MaxClaim}");
+        var lease = Lease(request.LeaseSeconds, options.Value);
+        var orgId = context.GetCaller().OrgId;
+        tracker.Touch(orgId, request.ExecutorId, types, max);
+
+        var claimed = await store.ClaimTasksAsync(new ClaimTasksParams
+        {
+            ExecutorId = request.ExecutorId,
+            ExecutorIp = request.ExecutorIp ?? context.Connection.RemoteIpAddress?.ToString(),
+            Types = types,
+            OrgId = orgId,
+            Max = max,
+            LeaseDuration = lease,
+        }, context.RequestAborted);
+        if (claimed.Count == 0) return Results.NoContent();
+        Orchestration.Diagnostics.OrchestrationMetrics.TasksClaimed.Add(claimed.Count);
+        return JobsJson.Ok(new ClaimTasksResponse(claimed.Select(t => new ClaimedTask(
+            t.Id, t.RunId, t.Type, t.Name, Element(t.InputJson), t.Attempt, t.LeaseToken!.Value, t.LeaseExpiresAt?.UtcDateTime)).ToList()));
+    }
+
+    private static async Task<IResult> HeartbeatAsync(HttpContext context, Guid id, IOrchestrationClient client, IOrchestrationStore store,
+        ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
+    {
+        var request = await JsonBody.ReadAsync<TaskHeartbeatRequest>(context, JobsJson.Options);
+        var task = await HeldTaskAsync(context, client, id);
+        var token = request.LeaseToken ?? throw JobsException.Field("lease_token", "is required");
+        var result = (await store.HeartbeatTasksAsync(new HeartbeatTasksParams([new TaskLease(id, token)], Lease(request.LeaseSeconds, options.Value)), context.RequestAborted))[0];
+        if (task.ExecutorId is { } executor) tracker.Touch(task.OrgId, executor);
+        return result.Outcome switch
+        {
+            HeartbeatOutcome.Extended => JobsJson.Ok(new TaskHeartbeatResponse(false, result.LeaseExpiresAt?.UtcDateTime)),
+            HeartbeatOutcome.Cancelled => JobsJson.Ok(new TaskHeartbeatResponse(true, null)),
+            _ => throw LeaseLost(id),
+        };
+    }
+
+    private static async Task<IResult> CompleteAsync(HttpContext context, Guid id, IOrchestrationClient client, IOrchestrationStore store, ExecutorTracker tracker)
+    {
+        var request = await JsonBody.ReadAsync<TaskCompleteRequest>(context, JobsJson.Options);
+        var task = await HeldTaskAsync(context, client, id);
+        var token = request.LeaseToken ?? throw JobsException.Field("lease_token", "is required");
+        var result = (await store.CompleteTasksAsync([new TaskCompletion(new TaskLease(id, token), Text(request.Output))], context.RequestAborted))[0];
+        if (!result.Applied) throw LeaseLost(id);
+        Orchestration.Diagnostics.OrchestrationMetrics.TasksCompleted.Add(1);
+        if (task.ExecutorId is { } executor) tracker.Completed(task.OrgId, executor);
+        return JobsJson.Ok(new TaskWriteResponse(id, result.Status?.ToWire() ?? "completed"));
+    }
+
+    private static async Task<IResult> FailAsync(HttpContext context, Guid id, IOrchestrationClient client, IOrchestrationStore store, ExecutorTracker tracker)
+    {
+        var request = await JsonBody.ReadAsync<TaskFailRequest>(context, JobsJson.Options);
+        var task = await HeldTaskAsync(context, client, id);
+        var token = request.LeaseToken ?? throw JobsException.Field("lease_token", "is required");
+        var failure = new TaskFailure(new TaskLease(id, token), JsonDefaults.ErrorJson(request.Error ?? "task failed"), request.Retryable ?? true, Text(request.Output));
+        var result = (await store.FailTasksAsync([failure], context.RequestAborted))[0];
+        if (!result.Applied) throw LeaseLost(id);
+        Orchestration.Diagnostics.OrchestrationMetrics.TasksFailed.Add(1);
+        if (task.ExecutorId is { } executor) tracker.Touch(task.OrgId, executor);
+        return JobsJson.Ok(new TaskWriteResponse(id, result.Status?.ToWire() ?? "failed"));
+    }
+
+    private static async Task<TaskRun> HeldTaskAsync(HttpContext context, IOrchestrationClient client, Guid id) =>
+        await client.Queries.GetTaskAsync(context.GetCaller().OrgId, id, context.RequestAborted)
+        ?? throw new JobsException(StatusCodes.Status404NotFound, "Task not found", new Dictionary<string, string> { ["task_id"] = id.ToString() });
+
+    private static JobsException LeaseLost(Guid id) =>
+        new(StatusCodes.Status409Conflict, "Lease lost: the task is no longer running under this lease token", new Dictionary<string, string> { ["task_id"] = id.ToString() });
+
+    private static TimeSpan Lease(int? seconds, OrchestrationHttpOptions options)
+    {
+        if (seconds is null) return options.Executors.HeartbeatTimeout;
+        if (seconds is < 1 or > MaxLeaseSeconds) throw JobsException.Field("lease_seconds", $"must be between 1 and {MaxLeaseSeconds}");
+        return TimeSpan.FromSeconds(seconds.Value);
+    }
+
+    private static JsonElement? Element(string? json)
+    {
+        if (json is null) return null;
+        using var doc = JsonDocument.Parse(json);
+        return doc.RootElement.Clone();
+    }
+
+    private static string? Text(JsonElement? element) =>
+        element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } e ? e.GetRawText() : null;
+}
