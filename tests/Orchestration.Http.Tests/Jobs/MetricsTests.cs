@@ -1,3 +1,4 @@
+using Orchestration.Testing;
 using System.Diagnostics;
 using System.Net;
 using Orchestration.Http.Tests.Infrastructure;
@@ -37,24 +38,13 @@ public sealed class MetricsTests(ApiBackend backend) : JobsFixture(backend)
         Assert.That(status, Is.EqualTo(HttpStatusCode.Forbidden));
     }
 
-    /// <summary>Runs <c>promtool check metrics</c> on the text; a missing promtool fails the test (CI installs it in .ci/run).</summary>
+    /// <summary>Runs <c>promtool check metrics</c> on the text; promtool is provisioned by <see cref="Promtool"/>, and a failure to provide it fails the test.</summary>
     private static async Task<(int Exit, string Output)> PromtoolCheckAsync(string text)
     {
-        var psi = new ProcessStartInfo("promtool") { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var psi = new ProcessStartInfo(await Promtool.EnsureAsync()) { RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add("check");
         psi.ArgumentList.Add("metrics");
-        Process process;
-        try
-        {
-            process = Process.Start(psi)!;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            Assert.Fail("promtool is not installed (Debian package 'prometheus'); .ci/run installs it");
-            throw;
-        }
-
-        using (process)
+        using (var process = Process.Start(psi)!)
         {
             await process.StandardInput.WriteAsync(text);
             process.StandardInput.Close();
