@@ -153,7 +153,7 @@ public sealed partial class PostgresStore
             var rows = await tx.ReadAsync(S("SELECT " + Rows.RunDataColumns + " FROM {s}.run_data d WHERE d.id = @id AND d.run_id = @run AND d.org_id = @org FOR UPDATE"),
                 new { id = parameters.EntryId, run = parameters.RunId, org = parameters.OrgId }, Rows.RunData, ct);
             if (rows.Count == 0) return null;
-            var tags = rows[0].Tags.Where(t => !parameters.Remove.Contains(t, StringComparer.Ordinal)).Concat(parameters.Add).Distinct(StringComparer.Ordinal).ToArray();
+            var tags = parameters.Apply(rows[0].Tags);
             var updated = await tx.ReadAsync(S("UPDATE {s}.run_data d SET tags = @tags, updated_at = {now} WHERE d.id = @id RETURNING " + Rows.RunDataColumns),
                 new { id = parameters.EntryId, tags }, Rows.RunData, ct);
             return updated[0];

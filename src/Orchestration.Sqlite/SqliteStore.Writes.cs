@@ -572,19 +572,7 @@ public sealed partial class SqliteStore
         WriteAsync(tx =>
         {
             if (tx.Run(parameters.OrgId, parameters.RunId) is null) return null;
-            var entry = new RunDataEntry
-            {
-                Id = parameters.EntryId,
-                OrgId = parameters.OrgId,
-                RunId = parameters.RunId,
-                TaskId = parameters.TaskId,
-                Key = parameters.Key,
-                ValueJson = parameters.ValueJson,
-                Tags = parameters.Tags.Distinct(StringComparer.Ordinal).ToArray(),
-                MetadataJson = parameters.MetadataJson,
-                CreatedAt = tx.Now,
-                UpdatedAt = tx.Now,
-            };
+            var entry = parameters.ToEntry(tx.Now);
             tx.Db.Exec(
                 "INSERT INTO run_data (id, org_id, run_id, task_id, key, value, tags, metadata, created_at, updated_at) " +
                 "VALUES ($id, $org, $run, $task, $key, $value, $tags, $metadata, $created, $updated)",
@@ -608,8 +596,7 @@ public sealed partial class SqliteStore
             var found = tx.Db.Query($"SELECT {RunDataRows.Columns} FROM run_data WHERE run_id = $run AND id = $id", RunDataRows.Read, parameters.RunId, parameters.EntryId);
             if (found.Count == 0) return null;
             var entry = found[0].Entry;
-            var tags = entry.Tags.Where(t => !parameters.Remove.Contains(t, StringComparer.Ordinal))
-                .Concat(parameters.Add).Distinct(StringComparer.Ordinal).ToArray();
+            var tags = parameters.Apply(entry.Tags);
             entry = entry with { Tags = tags, UpdatedAt = tx.Now };
             tx.Db.Exec("UPDATE run_data SET tags = $tags, updated_at = $now WHERE seq = $seq", SqliteValues.ListToJsonAlways(tags), tx.Now, found[0].Seq);
             return (RunDataEntry?)entry;

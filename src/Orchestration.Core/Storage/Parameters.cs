@@ -195,6 +195,21 @@ public sealed record PutRunDataParams
     public IReadOnlyList<string> Tags { get; init; } = [];
     /// <summary>Metadata as JSON text.</summary>
     public string? MetadataJson { get; init; }
+
+    /// <summary>The entry every back end stores for these parameters at <paramref name="now"/> (tags made distinct).</summary>
+    public RunDataEntry ToEntry(DateTimeOffset now) => new()
+    {
+        Id = EntryId,
+        OrgId = OrgId,
+        RunId = RunId,
+        TaskId = TaskId,
+        Key = Key,
+        ValueJson = ValueJson,
+        Tags = Tags.Distinct(StringComparer.Ordinal).ToArray(),
+        MetadataJson = MetadataJson,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
 }
 
 /// <summary>Parameters of <see cref="IOrchestrationStore.DeleteRunDataAsync"/>: exactly one of key and id.</summary>
@@ -210,4 +225,9 @@ public sealed record DeleteRunDataParams(string OrgId, Guid RunId, string? Key, 
 /// <param name="EntryId">The entry.</param>
 /// <param name="Add">Tags to add (already present ones are ignored).</param>
 /// <param name="Remove">Tags to remove (absent ones are ignored).</param>
-public sealed record ChangeRunDataTagsParams(string OrgId, Guid RunId, Guid EntryId, IReadOnlyList<string> Add, IReadOnlyList<string> Remove);
+public sealed record ChangeRunDataTagsParams(string OrgId, Guid RunId, Guid EntryId, IReadOnlyList<string> Add, IReadOnlyList<string> Remove)
+{
+    /// <summary>The tags after the change: removals first, then additions, distinct, existing order kept.</summary>
+    public string[] Apply(IReadOnlyList<string> current) =>
+        current.Where(t => !Remove.Contains(t, StringComparer.Ordinal)).Concat(Add).Distinct(StringComparer.Ordinal).ToArray();
+}

@@ -143,20 +143,7 @@ public sealed partial class InMemoryStore
         lock (_gate)
         {
             if (!TryGetRun(parameters.OrgId, parameters.RunId, out var run)) return Task.FromResult<RunDataEntry?>(null);
-            var now = _time.GetUtcNow();
-            var entry = new RunDataEntry
-            {
-                Id = parameters.EntryId,
-                OrgId = parameters.OrgId,
-                RunId = parameters.RunId,
-                TaskId = parameters.TaskId,
-                Key = parameters.Key,
-                ValueJson = parameters.ValueJson,
-                Tags = parameters.Tags.Distinct(StringComparer.Ordinal).ToArray(),
-                MetadataJson = parameters.MetadataJson,
-                CreatedAt = now,
-                UpdatedAt = now,
-            };
+            var entry = parameters.ToEntry(_time.GetUtcNow());
             run.Data.Add(entry);
             return Task.FromResult<RunDataEntry?>(entry);
         }
@@ -184,8 +171,7 @@ public sealed partial class InMemoryStore
             var index = run.Data.FindIndex(e => e.Id == parameters.EntryId);
             if (index < 0) return Task.FromResult<RunDataEntry?>(null);
             var entry = run.Data[index];
-            var tags = entry.Tags.Where(t => !parameters.Remove.Contains(t, StringComparer.Ordinal))
-                .Concat(parameters.Add).Distinct(StringComparer.Ordinal).ToArray();
+            var tags = parameters.Apply(entry.Tags);
             entry = entry with { Tags = tags, UpdatedAt = _time.GetUtcNow() };
             run.Data[index] = entry;
             return Task.FromResult<RunDataEntry?>(entry);
