@@ -118,6 +118,18 @@ public sealed class HarnessSmokeTests
     }
 
     [Test]
+    public async Task MicroBenchmarks_SqliteClaimAndComplete_CompletesAFullBatch()
+    {
+        using var bench = new SqliteStoreBenchmarks { Batch = 100 };
+        bench.Open();
+        bench.FillForClaims();
+
+        Assert.That(await bench.ClaimAndCompleteOnceAsync(), Is.EqualTo(100));
+        bench.PrepareRuns();
+        await bench.CreateRuns();
+    }
+
+    [Test]
     public void MicroBenchmarks_JsonContracts_RoundTrip()
     {
         var bench = new JsonContractBenchmarks();
