@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Orchestration.Domain;
 using static Orchestration.Sqlite.SqliteValues;
 
@@ -33,13 +32,13 @@ internal sealed class RunRow
     public int Unfinished { get; set; }
     public bool Dirty { get; set; }
 
-    public static RunRow Read(SqliteDataReader r) => new()
+    public static RunRow Read(Row r) => new()
     {
         Seq = r.GetInt64(0),
         Id = Id(r, 1),
         OrgId = r.GetString(2),
-        Kind = KindFromDb(r.GetString(3)),
-        Status = RunStatusOf(r.GetString(4)),
+        Kind = r.GetUtf8(3).SequenceEqual("open"u8) ? RunKind.Open : RunKind.Managed,
+        Status = RunStatusOf(r.GetUtf8(4)),
         Family = r.GetString(5),
         Name = StringOrNull(r, 6),
         InputJson = StringOrNull(r, 7),
@@ -126,7 +125,7 @@ internal sealed class TaskRow
     // Mirrors the reference store's "running set": claimed tasks hold a lease expiry, tasks a client marked running do not.
     public bool HoldsLease => Status == TaskRunStatus.Running && LeaseExpiresAt is not null;
 
-    public static TaskRow Read(SqliteDataReader r) => new()
+    public static TaskRow Read(Row r) => new()
     {
         Seq = r.GetInt64(0),
         Id = Id(r, 1),
@@ -134,7 +133,7 @@ internal sealed class TaskRow
         OrgId = r.GetString(3),
         Name = r.GetString(4),
         Type = r.GetString(5),
-        Status = TaskStatus(r.GetString(6)),
+        Status = TaskStatus(r.GetUtf8(6)),
         Priority = r.GetInt32(7),
         InputJson = StringOrNull(r, 8),
         OutputJson = StringOrNull(r, 9),
@@ -194,7 +193,7 @@ internal static class AttemptRows
 {
     public const string Columns = "task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error";
 
-    public static TaskAttempt Read(SqliteDataReader r) => new()
+    public static TaskAttempt Read(Row r) => new()
     {
         TaskId = Id(r, 0),
         Number = r.GetInt32(1),
@@ -211,7 +210,7 @@ internal static class RunDataRows
 {
     public const string Columns = "seq, id, org_id, run_id, task_id, key, value, tags, metadata, created_at, updated_at";
 
-    public static (long Seq, RunDataEntry Entry) Read(SqliteDataReader r) => (r.GetInt64(0), new RunDataEntry
+    public static (long Seq, RunDataEntry Entry) Read(Row r) => (r.GetInt64(0), new RunDataEntry
     {
         Id = Id(r, 1),
         OrgId = r.GetString(2),
@@ -230,7 +229,7 @@ internal static class EventRows
 {
     public const string Columns = "seq, org_id, run_id, task_id, type, data, created_at";
 
-    public static EngineEvent Read(SqliteDataReader r) => new()
+    public static EngineEvent Read(Row r) => new()
     {
         Sequence = r.GetInt64(0),
         OrgId = r.GetString(1),

@@ -101,56 +101,87 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
     /// <summary>Writes every buffered row change except events and run updates (which no statement of an operation reads).</summary>
     public void FlushRows()
     {
-        foreach (var r in _newRuns)
+        if (_newRuns.Count > 0)
         {
-            RawDb.ExecRow(Sql.InsertRun, r.Id, r.OrgId, RunRow.KindToDb(r.Kind), r.Status.ToWire(), r.Family, r.Name, r.InputJson, r.OutputJson, r.ErrorJson,
-                r.MetadataJson, r.IdempotencyKey, r.MaxConcurrency, r.DeadlineAt, r.DeadlineArmed, r.CreatedAt, r.UpdatedAt, r.StartedAt, r.CompletedAt, r.Unfinished);
-            r.Dirty = false;
+            var insertRun = RawDb.Statement(Sql.InsertRun);
+            foreach (var r in _newRuns)
+            {
+                insertRun.Bind(1, r.Id).Bind(2, r.OrgId).Bind(3, RunRow.KindToDb(r.Kind)).Bind(4, r.Status.ToWire()).Bind(5, r.Family).Bind(6, r.Name)
+                    .Bind(7, r.InputJson).Bind(8, r.OutputJson).Bind(9, r.ErrorJson).Bind(10, r.MetadataJson).Bind(11, r.IdempotencyKey).Bind(12, r.MaxConcurrency)
+                    .Bind(13, r.DeadlineAt).Bind(14, r.DeadlineArmed).Bind(15, r.CreatedAt).Bind(16, r.UpdatedAt).Bind(17, r.StartedAt).Bind(18, r.CompletedAt)
+                    .Bind(19, r.Unfinished).Exec();
+                r.Dirty = false;
+            }
+
+            _newRuns.Clear();
         }
 
-        _newRuns.Clear();
-
-        foreach (var (run, t, status, remaining, queuedAt, completedAt) in _newTasks)
+        if (_newTasks.Count > 0)
         {
-            var rp = t.RetryPolicy;
-            RawDb.ExecRow(Sql.InsertTask, t.Id, run.Id, run.OrgId, t.Name, t.Type, status.ToWire(), t.Priority, t.InputJson, t.MetadataJson,
-                SqliteValues.ListToJson(t.Dependencies), remaining, t.ParentTaskId, rp.MaxAttempts, rp.InitialDelay, rp.MaxDelay, rp.BackoffFactor, rp.Jitter,
-                t.Timeout, t.Enqueue, Now, Now, queuedAt, completedAt);
-            if (t.Dependencies.Count == 0) continue;
-            var seq = RawDb.LastInsertRowId;
-            foreach (var dep in t.Dependencies) RawDb.ExecRow(Sql.InsertDep, run.Id, dep, seq);
+            var insertTask = RawDb.Statement(Sql.InsertTask);
+            foreach (var (run, t, status, remaining, queuedAt, completedAt) in _newTasks)
+            {
+                var rp = t.RetryPolicy;
+                insertTask.Bind(1, t.Id).Bind(2, run.Id).Bind(3, run.OrgId).Bind(4, t.Name).Bind(5, t.Type).Bind(6, status.ToWire()).Bind(7, t.Priority)
+                    .Bind(8, t.InputJson).Bind(9, t.MetadataJson).Bind(10, SqliteValues.ListToJson(t.Dependencies)).Bind(11, remaining).Bind(12, t.ParentTaskId)
+                    .Bind(13, rp.MaxAttempts).Bind(14, rp.InitialDelay).Bind(15, rp.MaxDelay).Bind(16, rp.BackoffFactor).Bind(17, rp.Jitter).Bind(18, t.Timeout)
+                    .Bind(19, t.Enqueue).Bind(20, Now).Bind(21, Now).Bind(22, queuedAt).Bind(23, completedAt).Exec();
+                if (t.Dependencies.Count == 0) continue;
+                var seq = RawDb.LastInsertRowId;
+                var insertDep = RawDb.Statement(Sql.InsertDep);
+                foreach (var dep in t.Dependencies) insertDep.Bind(1, run.Id).Bind(2, dep).Bind(3, seq).Exec();
+            }
+
+            _newTasks.Clear();
         }
 
-        _newTasks.Clear();
-
-        foreach (var t in _dirtyTasks.Values)
+        if (_dirtyTasks.Count > 0)
         {
-            RawDb.ExecRow(Sql.UpdateTask, t.Status.ToWire(), t.OutputJson, t.ErrorJson, t.MetadataJson, t.RemainingDependencies, t.Attempt,
-                t.NotBefore, t.LeaseToken, t.LeaseExpiresAt, t.ExecutorId, t.QueueJobId, t.UpdatedAt, t.QueuedAt, t.StartedAt, t.CompletedAt, t.Seq);
+            var updateTask = RawDb.Statement(Sql.UpdateTask);
+            foreach (var t in _dirtyTasks.Values)
+            {
+                updateTask.Bind(1, t.Status.ToWire()).Bind(2, t.OutputJson).Bind(3, t.ErrorJson).Bind(4, t.MetadataJson).Bind(5, t.RemainingDependencies)
+                    .Bind(6, t.Attempt).Bind(7, t.NotBefore).Bind(8, t.LeaseToken).Bind(9, t.LeaseExpiresAt).Bind(10, t.ExecutorId).Bind(11, t.QueueJobId)
+                    .Bind(12, t.UpdatedAt).Bind(13, t.QueuedAt).Bind(14, t.StartedAt).Bind(15, t.CompletedAt).Bind(16, t.Seq).Exec();
+            }
+
+            _dirtyTasks.Clear();
         }
 
-        _dirtyTasks.Clear();
+        if (_newAttempts.Count > 0)
+        {
+            var insertAttempt = RawDb.Statement(Sql.InsertAttempt);
+            foreach (var (task, number, executor, ip) in _newAttempts) insertAttempt.Bind(1, task).Bind(2, number).Bind(3, executor).Bind(4, ip).Bind(5, Now).Exec();
+            _newAttempts.Clear();
+        }
 
-        foreach (var (task, number, executor, ip) in _newAttempts) RawDb.ExecRow(Sql.InsertAttempt, task, number, executor, ip, Now);
-        _newAttempts.Clear();
-
-        foreach (var (task, outcome, error) in _endedAttempts) RawDb.ExecRow(Sql.EndAttempt, Now, outcome, error, task);
-        _endedAttempts.Clear();
+        if (_endedAttempts.Count > 0)
+        {
+            var endAttempt = RawDb.Statement(Sql.EndAttempt);
+            foreach (var (task, outcome, error) in _endedAttempts) endAttempt.Bind(1, Now).Bind(2, outcome).Bind(3, error).Bind(4, task).Exec();
+            _endedAttempts.Clear();
+        }
     }
 
     /// <summary>Writes everything buffered; called once before COMMIT.</summary>
     public void Flush()
     {
         FlushRows();
+        Stmt? updateRun = null;
         foreach (var run in _runs.Values)
         {
             if (!run.Dirty) continue;
-            RawDb.ExecRow(Sql.UpdateRun, run.Status.ToWire(), run.OutputJson, run.ErrorJson, run.MetadataJson, run.DeadlineAt, run.DeadlineArmed,
-                run.UpdatedAt, run.StartedAt, run.CompletedAt, run.Unfinished, run.Id);
+            updateRun ??= RawDb.Statement(Sql.UpdateRun);
+            updateRun.Value.Bind(1, run.Status.ToWire()).Bind(2, run.OutputJson).Bind(3, run.ErrorJson).Bind(4, run.MetadataJson).Bind(5, run.DeadlineAt)
+                .Bind(6, run.DeadlineArmed).Bind(7, run.UpdatedAt).Bind(8, run.StartedAt).Bind(9, run.CompletedAt).Bind(10, run.Unfinished).Bind(11, run.Id).Exec();
             run.Dirty = false;
         }
 
-        foreach (var (run, task, type, data) in _events) RawDb.ExecRow(Sql.InsertEvent, run.OrgId, run.Id, task, type, data, Now);
-        _events.Clear();
+        if (_events.Count > 0)
+        {
+            var insertEvent = RawDb.Statement(Sql.InsertEvent);
+            foreach (var (run, task, type, data) in _events) insertEvent.Bind(1, run.OrgId).Bind(2, run.Id).Bind(3, task).Bind(4, type).Bind(5, data).Bind(6, Now).Exec();
+            _events.Clear();
+        }
     }
 }
