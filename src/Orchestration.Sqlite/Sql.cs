@@ -39,8 +39,32 @@ internal static class Sql
         "UPDATE task_attempts SET ended_at = $ended, outcome = $outcome, error = $error " +
         "WHERE seq = (SELECT max(seq) FROM task_attempts WHERE task_id = $task) AND ended_at IS NULL";
 
-    public const string InsertEvent =
-        "INSERT INTO events (org_id, run_id, task_id, type, data, created_at) VALUES ($org, $run, $task, $type, $data, $created)";
+    public const int EventChunkLarge = 64;
+    public const int EventChunkSmall = 8;
+
+    private static readonly string[] EventInserts = [InsertEventsText(1), InsertEventsText(EventChunkSmall), InsertEventsText(EventChunkLarge)];
+
+    /// <summary>An INSERT of <paramref name="rows"/> events (1, <see cref="EventChunkSmall"/> or <see cref="EventChunkLarge"/>):
+    /// ?1 is the time shared by all rows, then org, run, task, type and data of each row.</summary>
+    public static string InsertEvents(int rows) => rows switch
+    {
+        1 => EventInserts[0],
+        EventChunkSmall => EventInserts[1],
+        EventChunkLarge => EventInserts[2],
+        _ => throw new ArgumentOutOfRangeException(nameof(rows)),
+    };
+
+    private static string InsertEventsText(int rows)
+    {
+        var sql = new System.Text.StringBuilder("INSERT INTO events (org_id, run_id, task_id, type, data, created_at) VALUES ");
+        for (var r = 0; r < rows; r++)
+        {
+            var p = 2 + r * 5;
+            sql.Append(r == 0 ? "" : ", ").Append(System.Globalization.CultureInfo.InvariantCulture, $"(?{p}, ?{p + 1}, ?{p + 2}, ?{p + 3}, ?{p + 4}, ?1)");
+        }
+
+        return sql.ToString();
+    }
 
     public const string DependentSeqs = "SELECT dependent_seq FROM task_deps WHERE run_id = $run AND name = $name ORDER BY seq";
 

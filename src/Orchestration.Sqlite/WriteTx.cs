@@ -177,11 +177,30 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
             run.Dirty = false;
         }
 
-        if (_events.Count > 0)
+        InsertEvents();
+    }
+
+    // Events go in multi-row INSERTs: a statement execution (and the AUTOINCREMENT counter's read and write) per chunk of
+    // rows rather than per row. VALUES rows are inserted in order, so sequence numbers follow the buffered order.
+    private void InsertEvents()
+    {
+        var i = 0;
+        while (i < _events.Count)
         {
-            var insertEvent = RawDb.Statement(Sql.InsertEvent);
-            foreach (var (run, task, type, data) in _events) insertEvent.Bind(1, run.OrgId).Bind(2, run.Id).Bind(3, task).Bind(4, type).Bind(5, data).Bind(6, Now).Exec();
-            _events.Clear();
+            var left = _events.Count - i;
+            var rows = left >= Sql.EventChunkLarge ? Sql.EventChunkLarge : left >= Sql.EventChunkSmall ? Sql.EventChunkSmall : 1;
+            var insert = RawDb.Statement(Sql.InsertEvents(rows)).Bind(1, Now);
+            for (var r = 0; r < rows; r++)
+            {
+                var (run, task, type, data) = _events[i + r];
+                var p = 2 + r * 5;
+                insert.Bind(p, run.OrgId).Bind(p + 1, run.Id).Bind(p + 2, task).Bind(p + 3, type).Bind(p + 4, data);
+            }
+
+            insert.Exec();
+            i += rows;
         }
+
+        _events.Clear();
     }
 }
