@@ -12,7 +12,7 @@ namespace Orchestration.Sqlite;
 /// compiled native statements, so an operation on many rows pays the statement overhead once, not per call site. <see cref="Db"/> flushes them first, so any statement issued through it sees every earlier write of the
 /// operation; hot paths that know a statement is unaffected by the buffered writes use <see cref="RawDb"/> instead.
 /// </remarks>
-internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
+internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache cache)
 {
     private readonly Dictionary<Guid, RunRow> _runs = [];
     private readonly List<RunRow> _newRuns = [];
@@ -23,6 +23,9 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
     private readonly List<(RunRow Run, Guid? Task, string Type, string? Data)> _events = [];
 
     public SqliteCommands RawDb { get; } = db;
+
+    /// <summary>Images kept across transactions (see <see cref="RowCache"/>).</summary>
+    public RowCache Cache { get; } = cache;
 
     /// <summary>The connection, after every buffered write has been flushed.</summary>
     public SqliteCommands Db
@@ -51,9 +54,15 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
     public RunRow? Run(Guid runId)
     {
         if (_runs.TryGetValue(runId, out var run)) return run;
+        if (Cache.Runs.TryGetValue(runId, out run))
+        {
+            _runs[runId] = run;
+            return run;
+        }
+
         // Runs are only ever changed through the cache, so the stored row is current for any run not in it.
         run = RawDb.QuerySingle($"SELECT {RunRow.Columns} FROM runs WHERE id = $id", RunRow.Read, runId);
-        if (run is not null) _runs[runId] = run;
+        if (run is not null) Track(run);
         return run;
     }
 
@@ -64,24 +73,37 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
         return run is not null && string.Equals(run.OrgId, orgId, StringComparison.Ordinal) ? run : null;
     }
 
-    /// <summary>Loads many runs into the cache with one query.</summary>
-    public void PreloadRuns(IEnumerable<Guid> runIds)
+    /// <summary>Loads the runs of many tasks into the cache with one query.</summary>
+    public void PreloadRuns(IEnumerable<TaskRow> tasks)
     {
-        var ids = new List<Guid>();
-        foreach (var id in runIds.Distinct())
+        JsonRows? ids = null;
+        HashSet<Guid>? asked = null;
+        foreach (var t in tasks)
         {
-            if (_runs.ContainsKey(id)) continue;
-            ids.Add(id);
+            if (_runs.ContainsKey(t.RunId)) continue;
+            if (Cache.Runs.TryGetValue(t.RunId, out var cached))
+            {
+                _runs[t.RunId] = cached;
+                continue;
+            }
+
+            if (!(asked ??= []).Add(t.RunId)) continue;
+            (ids ??= new JsonRows()).Value(t.RunId);
         }
 
-        if (ids.Count == 0) return;
-        var json = System.Text.Json.JsonSerializer.Serialize(ids.Select(i => i.ToString("D")));
-        foreach (var run in RawDb.Query(BulkSql.RunsByIds, RunRow.Read, json)) _runs[run.Id] = run;
+        if (ids is null) return;
+        foreach (var run in RawDb.Query(BulkSql.RunsByIds, RunRow.Read, ids.Build())) Track(run);
+    }
+
+    private void Track(RunRow run)
+    {
+        _runs[run.Id] = run;
+        Cache.AddRun(run);
     }
 
     public void AddRun(RunRow run)
     {
-        _runs[run.Id] = run;
+        Track(run);
         _newRuns.Add(run);
     }
 
@@ -171,6 +193,8 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
         foreach (var run in _runs.Values)
         {
             if (!run.Dirty) continue;
+            // A finished run is rarely written again; dropping it keeps the cache to the runs in progress.
+            if (run.Status.IsTerminal()) Cache.Runs.Remove(run.Id);
             updateRun ??= RawDb.Statement(Sql.UpdateRun);
             updateRun.Value.Bind(1, run.Status.ToWire()).Bind(2, run.OutputJson).Bind(3, run.ErrorJson).Bind(4, run.MetadataJson).Bind(5, run.DeadlineAt)
                 .Bind(6, run.DeadlineArmed).Bind(7, run.UpdatedAt).Bind(8, run.StartedAt).Bind(9, run.CompletedAt).Bind(10, run.Unfinished).Bind(11, run.Id).Exec();
