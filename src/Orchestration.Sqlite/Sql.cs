@@ -99,7 +99,9 @@ internal static class BulkSql
         "SELECT d.run_id, d.name, d.dependent_seq FROM json_each($rows) j JOIN task_deps d ON d.run_id = j.value->>0 AND d.name = j.value->>1 ORDER BY d.seq";
 
     // For finalisation: per run, its first failed or cancelled task, else any skipped one (skipped rows sort last).
+    // "+status" keeps the status out of the index search: one seek per run and a walk of its tasks, instead of a seek per
+    // (run, status) pair, which cost three times as much for the common small run.
     public const string FailureOfRuns =
-        "SELECT run_id, name, status FROM tasks WHERE run_id IN (SELECT value FROM json_each($ids)) AND status IN ('failed', 'cancelled', 'skipped') " +
+        "SELECT run_id, name, status FROM tasks WHERE run_id IN (SELECT value FROM json_each($ids)) AND +status IN ('failed', 'cancelled', 'skipped') " +
         "ORDER BY run_id, status = 'skipped', seq";
 }

@@ -32,6 +32,13 @@ internal sealed class RunRow
     public int Unfinished { get; set; }
     public bool Dirty { get; set; }
 
+    /// <summary>
+    /// False only when this process knows no task of the run depends on another (it created the run without edges and
+    /// added no task with dependencies since): completions then skip the dependents lookup. A row read from the file
+    /// starts true.
+    /// </summary>
+    public bool MayHaveDependents { get; set; } = true;
+
     public static RunRow Read(Row r) => new()
     {
         Seq = r.GetInt64(0),
@@ -142,7 +149,7 @@ internal sealed class TaskRow
         Dependencies = JsonToList(StringOrNull(r, 12)),
         RemainingDependencies = r.GetInt32(13),
         ParentTaskId = IdOrNull(r, 14),
-        RetryPolicy = new RetryPolicy(r.GetInt32(15), TimeSpan.FromTicks(r.GetInt64(16)), TimeSpan.FromTicks(r.GetInt64(17)), r.GetDouble(18), r.GetDouble(19)),
+        RetryPolicy = Policy(r.GetInt32(15), TimeSpan.FromTicks(r.GetInt64(16)), TimeSpan.FromTicks(r.GetInt64(17)), r.GetDouble(18), r.GetDouble(19)),
         Timeout = r.IsDBNull(20) ? null : TimeSpan.FromTicks(r.GetInt64(20)),
         Attempt = r.GetInt32(21),
         NotBefore = TimeOrNull(r, 22),
@@ -157,6 +164,15 @@ internal sealed class TaskRow
         StartedAt = TimeOrNull(r, 31),
         CompletedAt = TimeOrNull(r, 32),
     };
+
+    // Nearly every task carries the default policy; sharing that instance saves an allocation per row read.
+    private static RetryPolicy Policy(int maxAttempts, TimeSpan initialDelay, TimeSpan maxDelay, double backoff, double jitter)
+    {
+        var d = RetryPolicy.Default;
+        return maxAttempts == d.MaxAttempts && initialDelay == d.InitialDelay && maxDelay == d.MaxDelay && backoff.Equals(d.BackoffFactor) && jitter.Equals(d.Jitter)
+            ? d
+            : new RetryPolicy(maxAttempts, initialDelay, maxDelay, backoff, jitter);
+    }
 
     public TaskRun ToTaskRun() => new()
     {

@@ -178,7 +178,9 @@ public sealed partial class SqliteStore
     private static void FinalizeDeferred(WriteTx tx, List<(RunRow Run, int EventPosition)> done)
     {
         if (done.Count == 0) return;
-        var ids = System.Text.Json.JsonSerializer.Serialize(done.Select(d => d.Run.Id.ToString("D")));
+        var idList = new JsonRows();
+        foreach (var d in done) idList.Value(d.Run.Id);
+        var ids = idList.Build();
         var failures = new Dictionary<Guid, (string Name, string Status)>();
         foreach (var (runId, name, status) in tx.RawDb.Query(BulkSql.FailureOfRuns, r => (SqliteValues.Id(r, 0), r.GetString(1), r.GetString(2)), ids))
             failures.TryAdd(runId, (name, status));

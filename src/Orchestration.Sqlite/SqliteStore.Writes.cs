@@ -43,6 +43,7 @@ public sealed partial class SqliteStore
                     Unfinished = p.Tasks.Count,
                 };
                 run.DeadlineArmed = run.DeadlineAt is not null;
+                run.MayHaveDependents = HasEdges(p.Tasks);
                 tx.AddRun(run);
                 AddEvent(tx, run, null, EventTypes.RunCreated, null);
 
@@ -59,6 +60,16 @@ public sealed partial class SqliteStore
 
             return results;
         }, keepTasks: true, cancellationToken);
+
+    private static bool HasEdges(IReadOnlyList<NewTask> tasks)
+    {
+        foreach (var t in tasks)
+        {
+            if (t.Dependencies.Count > 0) return true;
+        }
+
+        return false;
+    }
 
     private static void InsertTask(WriteTx tx, RunRow run, NewTask nt, TaskRunStatus status, int remaining, DateTimeOffset? queuedAt, DateTimeOffset? completedAt) =>
         tx.AddTask(run, nt, status, remaining, queuedAt, completedAt);
@@ -91,6 +102,7 @@ public sealed partial class SqliteStore
                 && !string.Equals(tx.Db.Scalar("SELECT run_id FROM tasks WHERE id = $id", parent) as string, run.Id.ToString("D"), StringComparison.Ordinal))
                 return new AddTaskResult(AddTaskStatus.ParentNotFound, null, parent.ToString());
 
+            if (nt.Dependencies.Count > 0) run.MayHaveDependents = true;
             if (depStatuses.Any(s => s is TaskRunStatus.Failed or TaskRunStatus.Skipped or TaskRunStatus.Cancelled))
             {
                 InsertTask(tx, run, nt, TaskRunStatus.Skipped, 0, null, tx.Now);
@@ -123,7 +135,7 @@ public sealed partial class SqliteStore
                 var attempt = t.Attempt + 1;
                 t.Status = TaskRunStatus.Running;
                 t.Attempt = attempt;
-                t.LeaseToken = Guid.NewGuid();
+                t.LeaseToken = GuidGenerator.NewRandom();
                 t.LeaseExpiresAt = now + parameters.LeaseDuration;
                 t.ExecutorId = parameters.ExecutorId;
                 t.StartedAt = now;
@@ -324,7 +336,7 @@ public sealed partial class SqliteStore
             }
 
             tx.PreloadRuns(tasks.Values);
-            var dependents = LoadDependents(tx, tasks.Values.Where(t => t.Status == TaskRunStatus.Running));
+            var dependents = LoadDependents(tx, tasks.Values.Where(t => t.Status == TaskRunStatus.Running && tx.Run(t.RunId)!.MayHaveDependents));
             var done = new List<(RunRow Run, int EventPosition)>();
             var doneRuns = new HashSet<RunRow>();
             var results = new TaskWriteResult[completions.Count];
