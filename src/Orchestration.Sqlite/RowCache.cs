@@ -13,8 +13,8 @@ namespace Orchestration.Sqlite;
 /// </remarks>
 internal sealed class RowCache
 {
-    public const int MaxRuns = 20_000;
-    public const int MaxTasks = 20_000;
+    public const int MaxRuns = 10_000;
+    public const int MaxTasks = 10_000;
 
     public Dictionary<Guid, RunRow> Runs { get; } = [];
 

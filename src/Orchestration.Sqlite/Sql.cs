@@ -39,6 +39,9 @@ internal static class Sql
         "UPDATE task_attempts SET ended_at = $ended, outcome = $outcome, error = $error " +
         "WHERE seq = (SELECT max(seq) FROM task_attempts WHERE task_id = $task) AND ended_at IS NULL";
 
+    // The same, when the writer still knows the rowid of the attempt it inserted at the claim.
+    public const string EndAttemptBySeq = "UPDATE task_attempts SET ended_at = $ended, outcome = $outcome, error = $error WHERE seq = $seq AND ended_at IS NULL";
+
     public const int EventChunkLarge = 64;
     public const int EventChunkSmall = 8;
 

@@ -129,6 +129,9 @@ internal sealed class TaskRow
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
 
+    /// <summary>Rowid of the task's latest attempt when this writer inserted it (a claim); 0 when unknown.</summary>
+    public long AttemptSeq { get; set; }
+
     // Mirrors the reference store's "running set": claimed tasks hold a lease expiry, tasks a client marked running do not.
     public bool HoldsLease => Status == TaskRunStatus.Running && LeaseExpiresAt is not null;
 

@@ -20,7 +20,7 @@ public sealed partial class SqliteStore
 
     private static void AddEvent(WriteTx tx, RunRow run, Guid? taskId, string type, string? dataJson) => tx.AddEvent(run, taskId, type, dataJson);
 
-    private static void EndAttempt(WriteTx tx, TaskRow t, string outcome, string? error) => tx.EndAttempt(t.Id, outcome, error);
+    private static void EndAttempt(WriteTx tx, TaskRow t, string outcome, string? error) => tx.EndAttempt(t, outcome, error);
 
     private static void MakeQueued(WriteTx tx, TaskRow t)
     {

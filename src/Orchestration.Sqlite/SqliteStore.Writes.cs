@@ -142,7 +142,7 @@ public sealed partial class SqliteStore
                 t.NotBefore = null;
                 t.UpdatedAt = now;
                 SaveTask(tx, t);
-                tx.AddAttempt(t.Id, attempt, parameters.ExecutorId, parameters.ExecutorIp);
+                tx.AddAttempt(t, attempt, parameters.ExecutorId, parameters.ExecutorIp);
                 var run = tx.Run(t.RunId)!;
                 if (run.Status == RunStatus.Pending)
                 {

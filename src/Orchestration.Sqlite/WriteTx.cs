@@ -18,8 +18,8 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
     private readonly List<RunRow> _newRuns = [];
     private readonly List<(RunRow Run, NewTask Task, TaskRunStatus Status, int Remaining, DateTimeOffset? QueuedAt, DateTimeOffset? CompletedAt)> _newTasks = [];
     private readonly Dictionary<long, TaskRow> _dirtyTasks = [];
-    private readonly List<(Guid Task, int Number, string Executor, string? Ip)> _newAttempts = [];
-    private readonly List<(Guid Task, string Outcome, string? Error)> _endedAttempts = [];
+    private readonly List<(TaskRow Task, int Number, string Executor, string? Ip)> _newAttempts = [];
+    private readonly List<(Guid Task, long AttemptSeq, string Outcome, string? Error)> _endedAttempts = [];
     private readonly List<(RunRow Run, Guid? Task, string Type, string? Data)> _events = [];
 
     public SqliteCommands RawDb { get; } = db;
@@ -112,9 +112,14 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
 
     public void SaveTask(TaskRow task) => _dirtyTasks[task.Seq] = task;
 
-    public void AddAttempt(Guid taskId, int number, string executorId, string? executorIp) => _newAttempts.Add((taskId, number, executorId, executorIp));
+    public void AddAttempt(TaskRow task, int number, string executorId, string? executorIp)
+    {
+        // Unknown until the row is inserted; an attempt ended before that is found by its task instead.
+        task.AttemptSeq = 0;
+        _newAttempts.Add((task, number, executorId, executorIp));
+    }
 
-    public void EndAttempt(Guid taskId, string outcome, string? error) => _endedAttempts.Add((taskId, outcome, error));
+    public void EndAttempt(TaskRow task, string outcome, string? error) => _endedAttempts.Add((task.Id, task.AttemptSeq, outcome, error));
 
     public void AddEvent(RunRow run, Guid? taskId, string type, string? dataJson) => _events.Add((run, taskId, type, dataJson));
 
@@ -173,14 +178,23 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
         if (_newAttempts.Count > 0)
         {
             var insertAttempt = RawDb.Statement(Sql.InsertAttempt);
-            foreach (var (task, number, executor, ip) in _newAttempts) insertAttempt.Bind(1, task).Bind(2, number).Bind(3, executor).Bind(4, ip).Bind(5, Now).Exec();
+            foreach (var (task, number, executor, ip) in _newAttempts)
+            {
+                insertAttempt.Bind(1, task.Id).Bind(2, number).Bind(3, executor).Bind(4, ip).Bind(5, Now).Exec();
+                task.AttemptSeq = RawDb.LastInsertRowId;
+            }
+
             _newAttempts.Clear();
         }
 
         if (_endedAttempts.Count > 0)
         {
-            var endAttempt = RawDb.Statement(Sql.EndAttempt);
-            foreach (var (task, outcome, error) in _endedAttempts) endAttempt.Bind(1, Now).Bind(2, outcome).Bind(3, error).Bind(4, task).Exec();
+            foreach (var (task, attemptSeq, outcome, error) in _endedAttempts)
+            {
+                if (attemptSeq > 0) RawDb.Statement(Sql.EndAttemptBySeq).Bind(1, Now).Bind(2, outcome).Bind(3, error).Bind(4, attemptSeq).Exec();
+                else RawDb.Statement(Sql.EndAttempt).Bind(1, Now).Bind(2, outcome).Bind(3, error).Bind(4, task).Exec();
+            }
+
             _endedAttempts.Clear();
         }
     }
