@@ -30,11 +30,7 @@ public sealed partial class InMemoryStore
         run.Tasks.Add(ts);
         run.ByName.Add(nt.Name, ts);
         _tasks.Add(nt.Id, ts);
-        foreach (var dep in nt.Dependencies)
-        {
-            if (!run.Dependents.TryGetValue(dep, out var list)) run.Dependents[dep] = list = [];
-            list.Add(ts);
-        }
+        foreach (var dep in nt.Dependencies) run.AddDependent(dep, ts);
 
         run.Unfinished++;
         if (!resolveAgainstExisting) return ts;
@@ -148,7 +144,7 @@ public sealed partial class InMemoryStore
 
     private bool PromoteDependents(RunState run, TaskState completed, DateTimeOffset now)
     {
-        if (!run.Dependents.TryGetValue(completed.Task.Name, out var dependents)) return false;
+        if (!run.TryGetDependents(completed.Task.Name, out var dependents)) return false;
         var promoted = false;
         foreach (var d in dependents)
         {
@@ -171,7 +167,7 @@ public sealed partial class InMemoryStore
         while (queue.Count > 0)
         {
             var t = queue.Dequeue();
-            if (!run.Dependents.TryGetValue(t.Task.Name, out var dependents)) continue;
+            if (!run.TryGetDependents(t.Task.Name, out var dependents)) continue;
             foreach (var d in dependents)
             {
                 if (d.Task.Status is not (TaskRunStatus.Pending or TaskRunStatus.Queued)) continue;

@@ -204,7 +204,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     AddEvent(run.Run, null, EventTypes.RunStarted, null, now);
                 }
 
-                AddEvent(run.Run, ts.Task.Id, EventTypes.TaskStarted, $$"""{"attempt":{{attempt}}}""", now);
+                AddEvent(run.Run, ts.Task.Id, EventTypes.TaskStarted, AttemptData(attempt), now);
                 claimed.Add(ts.Task);
             }
         }
@@ -528,4 +528,10 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
 
     /// <inheritdoc />
     public void Dispose() => _retryWake.Dispose();
+
+    // The task.started payload; the first few attempts (nearly all of them) share one string each.
+    private static readonly string[] AttemptPayloads = [.. Enumerable.Range(0, 8).Select(n => $$"""{"attempt":{{n}}}""")];
+
+    private static string AttemptData(int attempt) =>
+        attempt < AttemptPayloads.Length ? AttemptPayloads[attempt] : $$"""{"attempt":{{attempt}}}""";
 }
