@@ -8,6 +8,8 @@ public sealed partial class InMemoryStore
 {
     private TaskState InsertTask(RunState run, NewTask nt, DateTimeOffset now, bool resolveAgainstExisting)
     {
+        // In a new run a task without dependencies is born queued: one record instead of a pending one and its copy.
+        var queuedAtOnce = !resolveAgainstExisting && nt.Dependencies.Count == 0 && nt.Enqueue;
         var ts = new TaskState(new TaskRun
         {
             Id = nt.Id,
@@ -15,7 +17,8 @@ public sealed partial class InMemoryStore
             RunId = run.Run.Id,
             Name = nt.Name,
             Type = nt.Type,
-            Status = TaskRunStatus.Pending,
+            Status = queuedAtOnce ? TaskRunStatus.Queued : TaskRunStatus.Pending,
+            QueuedAt = queuedAtOnce ? now : null,
             Priority = nt.Priority,
             InputJson = nt.InputJson,
             MetadataJson = nt.MetadataJson,
@@ -33,6 +36,7 @@ public sealed partial class InMemoryStore
         foreach (var dep in nt.Dependencies) run.AddDependent(dep, ts);
 
         run.Unfinished++;
+        if (queuedAtOnce) _ready.Add(ts);
         if (!resolveAgainstExisting) return ts;
 
         var deps = nt.Dependencies.Select(d => run.ByName[d].Task.Status).ToList();
@@ -208,8 +212,14 @@ public sealed partial class InMemoryStore
     private void FinalizeIfDone(RunState run, DateTimeOffset now)
     {
         if (run.Run.Kind != RunKind.Managed || run.Unfinished > 0 || run.Run.Status.IsTerminal()) return;
-        var firstFailed = run.Tasks.FirstOrDefault(t => t.Task.Status is TaskRunStatus.Failed or TaskRunStatus.Cancelled);
-        var anySkipped = run.Tasks.Any(t => t.Task.Status == TaskRunStatus.Skipped);
+        TaskState? firstFailed = null;
+        var anySkipped = false;
+        foreach (var t in run.Tasks)
+        {
+            if (firstFailed is null && t.Task.Status is TaskRunStatus.Failed or TaskRunStatus.Cancelled) firstFailed = t;
+            anySkipped |= t.Task.Status == TaskRunStatus.Skipped;
+        }
+
         _withDeadline.Remove(run);
         if (firstFailed is null && !anySkipped)
         {

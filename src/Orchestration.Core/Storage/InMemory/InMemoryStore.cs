@@ -83,15 +83,11 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 if (run.Run.DeadlineAt is not null) _withDeadline.Add(run);
                 AddEvent(run.Run, null, EventTypes.RunCreated, null, now);
 
-                foreach (var nt in p.Tasks) InsertTask(run, nt, now, resolveAgainstExisting: false);
-                foreach (var ts in run.Tasks)
+                foreach (var nt in p.Tasks)
                 {
-                    ts.RemainingDependencies = ts.Task.Dependencies.Count;
-                    if (ts.RemainingDependencies == 0 && ts.Enqueue)
-                    {
-                        MakeQueued(ts, now);
-                        anyQueued = true;
-                    }
+                    var ts = InsertTask(run, nt, now, resolveAgainstExisting: false);
+                    ts.RemainingDependencies = nt.Dependencies.Count;
+                    anyQueued |= ts.Task.Status == TaskRunStatus.Queued;
                 }
 
                 FinalizeIfDone(run, now);
