@@ -39,6 +39,13 @@ internal sealed class RunRow
     /// </summary>
     public bool MayHaveDependents { get; set; } = true;
 
+    /// <summary>
+    /// True only when this process knows no task of the run is failed, cancelled or skipped: it created the run, and every
+    /// such transition since went through <see cref="WriteTx.SaveTask"/>, <see cref="WriteTx.AddTask"/> or
+    /// <see cref="WriteTx.TaskFailedIn"/>, which clear it. Finalisation then needs no query. A row read from the file starts false.
+    /// </summary>
+    public bool NoFailedTasks { get; set; }
+
     public static RunRow Read(Row r) => new()
     {
         Seq = r.GetInt64(0),

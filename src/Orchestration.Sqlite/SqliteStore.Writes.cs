@@ -44,6 +44,7 @@ public sealed partial class SqliteStore
                 };
                 run.DeadlineArmed = run.DeadlineAt is not null;
                 run.MayHaveDependents = HasEdges(p.Tasks);
+                run.NoFailedTasks = true;
                 tx.AddRun(run);
                 AddEvent(tx, run, null, EventTypes.RunCreated, null);
 

@@ -107,10 +107,26 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
         _newRuns.Add(run);
     }
 
-    public void AddTask(RunRow run, NewTask task, TaskRunStatus status, int remaining, DateTimeOffset? queuedAt, DateTimeOffset? completedAt) =>
+    public void AddTask(RunRow run, NewTask task, TaskRunStatus status, int remaining, DateTimeOffset? queuedAt, DateTimeOffset? completedAt)
+    {
+        if (IsFailure(status)) run.NoFailedTasks = false;
         _newTasks.Add((run, task, status, remaining, queuedAt, completedAt));
+    }
 
-    public void SaveTask(TaskRow task) => _dirtyTasks[task.Seq] = task;
+    private static bool IsFailure(TaskRunStatus status) => status is TaskRunStatus.Failed or TaskRunStatus.Cancelled or TaskRunStatus.Skipped;
+
+    /// <summary>Records that a task of the run became failed, cancelled or skipped (see <see cref="RunRow.NoFailedTasks"/>).</summary>
+    public void TaskFailedIn(Guid runId)
+    {
+        if (_runs.TryGetValue(runId, out var run)) run.NoFailedTasks = false;
+        if (Cache.Runs.TryGetValue(runId, out run)) run.NoFailedTasks = false;
+    }
+
+    public void SaveTask(TaskRow task)
+    {
+        if (IsFailure(task.Status)) TaskFailedIn(task.RunId);
+        _dirtyTasks[task.Seq] = task;
+    }
 
     public void AddAttempt(TaskRow task, int number, string executorId, string? executorIp)
     {

@@ -128,6 +128,29 @@ public sealed class SqliteFileTests
     }
 
     [Test]
+    public async Task CompleteTasks_LastTaskAfterASiblingFailed_RunFails()
+    {
+        // The writer remembers that runs it created have no failed task, to finalise without a query; a failure must clear that.
+        using var db = new TempDatabase();
+        using var store = new SqliteStore(db.ConnectionString, _time);
+        var created = await Client(store).CreateRunAsync(new RunSpec
+        {
+            OrgId = Org,
+            Tasks = [new TaskSpec { Name = "a", Type = "work" }, new TaskSpec { Name = "b", Type = "work" }],
+        });
+        var claimed = await store.ClaimTasksAsync(new ClaimTasksParams { ExecutorId = "x", Max = 2, LeaseDuration = TimeSpan.FromSeconds(30) }, CancellationToken.None);
+        var a = claimed.Single(t => t.Name == "a");
+        var b = claimed.Single(t => t.Name == "b");
+
+        await store.FailTasksAsync([new TaskFailure(new TaskLease(a.Id, a.LeaseToken!.Value), JsonDefaults.ErrorJson("boom"), Retryable: false)], CancellationToken.None);
+        await store.CompleteTasksAsync([new TaskCompletion(new TaskLease(b.Id, b.LeaseToken!.Value), null)], CancellationToken.None);
+
+        var run = await store.GetRunAsync(Org, created.Run.Id, CancellationToken.None);
+        Assert.That(run!.Status, Is.EqualTo(RunStatus.Failed));
+        Assert.That(JsonDefaults.ErrorMessage(run.ErrorJson), Is.EqualTo("task 'a' failed"));
+    }
+
+    [Test]
     public void Initialize_DirectoryMissing_ErrorNamesDataSource()
     {
         var path = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}", "orchestration.db");
