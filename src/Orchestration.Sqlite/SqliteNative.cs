@@ -112,25 +112,6 @@ internal readonly struct Stmt(SqliteCommands owner, sqlite3_stmt stmt)
         }
     }
 
-    /// <summary>Runs the statement and maps every row it returns (for <c>RETURNING</c> and queries), then resets it.</summary>
-    public void Each<TState>(TState state, Action<TState, Row> map)
-    {
-        try
-        {
-            while (true)
-            {
-                var step = raw.sqlite3_step(stmt);
-                if (step == raw.SQLITE_DONE) return;
-                if (step != raw.SQLITE_ROW) SqliteException.ThrowExceptionForRC(step, owner.Connection.Handle);
-                map(state, new Row(stmt));
-            }
-        }
-        finally
-        {
-            raw.sqlite3_reset(stmt);
-        }
-    }
-
     private void Check(int rc)
     {
         if (rc != raw.SQLITE_OK) SqliteException.ThrowExceptionForRC(rc, owner.Connection.Handle);

@@ -72,8 +72,6 @@ internal sealed class RunRow
 
     public static string KindToDb(RunKind kind) => kind == RunKind.Open ? "open" : "managed";
 
-    public static RunKind KindFromDb(string kind) => kind == "open" ? RunKind.Open : RunKind.Managed;
-
     public Run ToRun(int total, int completed, int failed) => new()
     {
         Id = Id,
