@@ -55,6 +55,26 @@ public sealed class SqliteFileTests
     }
 
     [Test]
+    public async Task Writes_ManyCommits_LogCopiedByBackgroundCheckpointAndDataIntact()
+    {
+        using var db = new TempDatabase();
+        using var store = new SqliteStore(db.ConnectionString, _time);
+        var client = Client(store);
+        var seen = store.CheckpointsDone.Version;
+
+        // One commit per run: enough commits to be due a background checkpoint.
+        for (var i = 0; i < 300; i++) await client.CreateRunAsync(new RunSpec { OrgId = Org, Tasks = [new TaskSpec { Type = "work" }] });
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (store.CheckpointsDone.Version == seen) await store.CheckpointsDone.WaitAsync(seen, TimeSpan.FromSeconds(20), TimeProvider.System, deadline.Token);
+
+        await using var probe = new Microsoft.Data.Sqlite.SqliteConnection(db.ConnectionString);
+        await probe.OpenAsync();
+        await using var count = probe.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM runs";
+        Assert.That(await count.ExecuteScalarAsync(), Is.EqualTo(300L));
+    }
+
+    [Test]
     public async Task ClaimTasks_TwoStoresOnOneFile_NoTaskClaimedTwice()
     {
         using var db = new TempDatabase();
