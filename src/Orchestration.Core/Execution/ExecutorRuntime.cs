@@ -32,8 +32,10 @@ internal sealed partial class ExecutorRuntime : BackgroundService
     private readonly Channel<(TaskRun Task, InFlight Entry)> _buffer = Channel.CreateUnbounded<(TaskRun, InFlight)>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly Dictionary<string, ILogger> _taskLoggers = new(StringComparer.Ordinal);
     private readonly WorkSignal _room = new();
-    private readonly int _claimThreshold;
     private readonly int _maxUnfinished;
+    private readonly double _prefetchWindowTicks;
+    // Running average of handler durations in TimeProvider timestamp ticks; -1 until the first handler returns.
+    private long _handlerTicks = -1;
     private int _buffered;
     private int _running;
     private long _unfinished;
@@ -62,10 +64,11 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 throw new InvalidOperationException($"Orchestration: two handlers are registered for task type '{h.Type}'; register each type once.");
         }
 
-        _writer = new CompletionWriter(store, options, time, _logger);
-        _claimThreshold = Math.Max(1, Math.Min(options.ClaimBatchSize, options.MaxConcurrency) / 4);
-        // Claimed tasks not yet durably finished: the running handlers, a full buffer and a full completion batch.
-        _maxUnfinished = options.MaxConcurrency + options.ClaimBatchSize + options.CompletionBatchSize;
+        _writer = new CompletionWriter(store, options, time, _logger, OnWritten);
+        _prefetchWindowTicks = options.PrefetchWindow.TotalSeconds * time.TimestampFrequency;
+        // Claimed tasks not yet durably finished: the running handlers, a full read-ahead, one more claim, and a full
+        // completion batch.
+        _maxUnfinished = options.MaxConcurrency + 2 * options.ClaimBatchSize + options.CompletionBatchSize;
     }
 
     /// <summary>Task types this runtime claims.</summary>
@@ -104,9 +107,10 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
 
         await DrainAsync(workers);
-        await heartbeatStop.CancelAsync();
+        // Heartbeats go on until every submitted result is written, so no lease expires under a slow final write.
         _writer.Close();
         await writerLoop;
+        await heartbeatStop.CancelAsync();
         await heartbeatLoop;
         LogStopped(_logger, _options.ExecutorId);
     }
@@ -155,7 +159,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
 
             foreach (var task in claimed)
             {
-                var entry = new InFlight(new TaskLease(task.Id, task.LeaseToken!.Value));
+                var entry = new InFlight(new TaskLease(task.Id, task.LeaseToken!.Value), task.Attempt);
                 _inFlight[entry.Lease] = entry;
                 Interlocked.Increment(ref _unfinished);
                 Interlocked.Increment(ref _buffered);
@@ -166,15 +170,36 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
     }
 
-    // How many tasks the next claim may take: free handler slots not already covered by buffered tasks, capped by the
-    // batch size and by the unfinished-task limit.
+    // How many tasks the next claim may take: free handler slots plus the read-ahead, less what is already buffered,
+    // capped by the batch size and by the unfinished-task limit.
     private int ClaimRoom() =>
         Math.Min(
-            Math.Min(_options.ClaimBatchSize, _options.MaxConcurrency - Volatile.Read(ref _running) - Volatile.Read(ref _buffered)),
+            Math.Min(_options.ClaimBatchSize, Capacity() - Volatile.Read(ref _running) - Volatile.Read(ref _buffered)),
             _maxUnfinished - (int)Interlocked.Read(ref _unfinished));
 
-    // Claim when a worthwhile batch fits, or when any slot is free and nothing is buffered for it (slow handlers).
-    private bool ShouldClaim(int room) => room >= _claimThreshold || (room >= 1 && Volatile.Read(ref _buffered) == 0);
+    // Handler slots plus the read-ahead: as many tasks as the handlers are expected to start within PrefetchWindow,
+    // judged by the running average of handler durations. Slow or not-yet-measured handlers get no read-ahead, so a
+    // host never sits on work that another idle host could be running; fast ones get up to a whole claim batch, so
+    // the store sees few, large claims instead of one small claim per freed slot.
+    private int Capacity()
+    {
+        var average = Volatile.Read(ref _handlerTicks);
+        if (average < 0 || _prefetchWindowTicks <= 0) return _options.MaxConcurrency;
+        var ahead = _options.MaxConcurrency * _prefetchWindowTicks / Math.Max(1, average);
+        return _options.MaxConcurrency + (int)Math.Min(_options.ClaimBatchSize, ahead);
+    }
+
+    // Claim when a worthwhile batch fits (a quarter of what the host can hold), or when any slot is free and nothing
+    // is buffered for it (slow handlers).
+    private bool ShouldClaim(int room) =>
+        room >= Math.Max(1, Math.Min(_options.ClaimBatchSize, Capacity()) / 4) || (room >= 1 && Volatile.Read(ref _buffered) == 0);
+
+    // Lossy under races between workers, which is fine for an estimate that only sizes the read-ahead.
+    private void RecordHandlerDuration(long ticks)
+    {
+        var average = Volatile.Read(ref _handlerTicks);
+        Volatile.Write(ref _handlerTicks, average < 0 ? ticks : average + (ticks - average) / 8);
+    }
 
     private void WakeClaimLoopIfRoom()
     {
@@ -197,7 +222,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                     // Cancelled (or its lease lost) while it waited in the buffer: the store expects nothing from it.
                     LogAbandoned(_logger, item.Task.Id, item.Entry.StopReason ?? "stopped");
                     Interlocked.Decrement(ref _running);
-                    Finish(item.Task.Id, item.Entry);
+                    Finish(item.Entry);
                     continue;
                 }
 
@@ -210,10 +235,9 @@ internal sealed partial class ExecutorRuntime : BackgroundService
     }
 
     // Runs the handler and hands its result to the group-committing writer. The worker moves on to its next task while
-    // the write is pending; the lease stays held (and heartbeated) until the write is durable.
+    // the write is pending; the lease stays held (and heartbeated) until the write is durable (OnWritten).
     private async Task ExecuteOneAsync(TaskRun task, InFlight entry)
     {
-        Task<TaskWriteResult>? write = null;
         try
         {
             var registration = _handlers[task.Type];
@@ -226,10 +250,12 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 var logger = _taskLoggers[task.Type];
                 using var logScope = logger.BeginScope(new TaskLogScope(task.RunId, task.Id, task.Attempt));
                 var context = new TaskContext(task, _client, logger, scope.ServiceProvider);
+                var started = _time.GetTimestamp();
                 try
                 {
                     var output = await registration.Invoke(scope.ServiceProvider, context, token);
-                    write = _writer.CompleteAsync(new TaskCompletion(entry.Lease, output));
+                    RecordHandlerDuration(_time.GetTimestamp() - started);
+                    Submit(entry, new TaskCompletion(entry.Lease, output), null);
                 }
                 catch (OperationCanceledException) when (entry.Stop.IsCancellationRequested)
                 {
@@ -238,16 +264,17 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 }
                 catch (OperationCanceledException) when (timeout?.IsCancellationRequested == true)
                 {
-                    write = _writer.FailAsync(new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"timed out after {task.Timeout}")));
+                    Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"timed out after {task.Timeout}")));
                 }
                 catch (TaskFailedException ex)
                 {
-                    write = _writer.FailAsync(new TaskFailure(entry.Lease, JsonDefaults.ErrorJson(ex.Message), ex.Retryable, ex.OutputJson));
+                    RecordHandlerDuration(_time.GetTimestamp() - started);
+                    Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson(ex.Message), ex.Retryable, ex.OutputJson));
                 }
                 catch (Exception ex)
                 {
                     LogHandlerFailed(_logger, ex, task.Type, task.Id, task.Attempt);
-                    write = _writer.FailAsync(new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"{ex.GetType().Name}: {ex.Message}")));
+                    Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"{ex.GetType().Name}: {ex.Message}")));
                 }
             }
         }
@@ -256,22 +283,26 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             LogRuntimeError(_logger, ex, task.Id);
         }
 
-        if (write is null)
-        {
-            Finish(task.Id, entry);
-            return;
-        }
-
-        entry.Write = write;
-        _ = write.ContinueWith(static (w, state) =>
-        {
-            var (runtime, t, e) = ((ExecutorRuntime, TaskRun, InFlight))state!;
-            if (w.IsCompletedSuccessfully && !w.Result.Applied) LogLeaseLost(runtime._logger, t.Id, t.Attempt);
-            runtime.Finish(t.Id, e);
-        }, (this, task, entry), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        if (!entry.Submitted) Finish(entry);
     }
 
-    private void Finish(Guid taskId, InFlight entry)
+    private void Submit(InFlight entry, TaskCompletion? completion, TaskFailure? failure)
+    {
+        entry.Submitted = true;
+        if (completion is not null) _writer.Complete(completion, entry);
+        else _writer.Fail(failure!, entry);
+    }
+
+    // On the writer loop, once per submitted result: a direct call rather than a continuation per task, so finishing
+    // a batch of results costs no thread-pool hops.
+    private void OnWritten(object state, TaskWriteResult? result)
+    {
+        var entry = (InFlight)state;
+        if (result is { Applied: false }) LogLeaseLost(_logger, entry.Lease.TaskId, entry.Attempt);
+        Finish(entry);
+    }
+
+    private void Finish(InFlight entry)
     {
         _inFlight.TryRemove(entry.Lease, out _);
         entry.Stop.Dispose();
@@ -323,12 +354,12 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             Interlocked.Decrement(ref _buffered);
             item.Entry.RequestStop("shutdown");
             unstarted.Add(item.Entry);
-            Finish(item.Task.Id, item.Entry);
+            Finish(item.Entry);
         }
 
         if (unstarted.Count > 0) await ReleaseAsync(unstarted);
 
-        var running = _inFlight.Values.Count(e => e.Started && e.Write is null);
+        var running = _inFlight.Values.Count(e => e.Started && !e.Submitted);
         if (running > 0) LogDraining(_logger, running, _options.ShutdownTimeout);
         try
         {
@@ -336,14 +367,14 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
         catch (TimeoutException)
         {
-            var left = _inFlight.Values.Where(e => e.Write is null).ToList();
+            var left = _inFlight.Values.Where(e => !e.Submitted).ToList();
             foreach (var e in left) e.RequestStop("shutdown");
             if (_options.ReleaseLeasesOnShutdown && left.Count > 0) await ReleaseAsync(left);
             await Task.WhenAll(workers);
         }
 
-        // Results handed to the writer are written before it closes; wait for them so no lease is left dangling.
-        await Task.WhenAll(_inFlight.Values.Select(e => e.Write).Where(w => w is not null).Cast<Task>());
+        // Results handed to the writer are written before its loop ends (ExecuteAsync closes it and waits for it while
+        // heartbeats still run), so no lease is left dangling.
     }
 
     private async Task ReleaseAsync(List<InFlight> entries)
@@ -382,12 +413,15 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         public override string ToString() => $"RunId:{runId} TaskId:{taskId} Attempt:{attempt}";
     }
 
-    private sealed class InFlight(TaskLease lease)
+    private sealed class InFlight(TaskLease lease, int attempt)
     {
         public TaskLease Lease { get; } = lease;
+        public int Attempt { get; } = attempt;
         public CancellationTokenSource Stop { get; } = new();
         public bool Started { get; set; }
-        public Task<TaskWriteResult>? Write { get; set; }
+
+        // A result was handed to the writer; Finish runs when it has been written.
+        public bool Submitted { get; set; }
         public string? StopReason { get; private set; }
 
         public void RequestStop(string reason)

@@ -12,6 +12,15 @@ public sealed class WorkerOptions
     /// <summary>Upper bound of tasks claimed in one store call. Default 100.</summary>
     public int ClaimBatchSize { get; set; } = 100;
 
+    /// <summary>
+    /// How long, by this host's running estimate of handler durations, a claimed task may wait in the host's local
+    /// buffer before a handler starts it. With fast handlers the runtime claims up to <see cref="ClaimBatchSize"/>
+    /// tasks ahead of its free slots, so claims stay large and the store is called rarely; with slow handlers (an
+    /// estimate longer than this window per task) it claims only for free slots, so no host holds work another idle
+    /// host could run. <see cref="TimeSpan.Zero"/> turns read-ahead off. Default 20 ms.
+    /// </summary>
+    public TimeSpan PrefetchWindow { get; set; } = TimeSpan.FromMilliseconds(20);
+
     /// <summary>Upper bound of completions written in one store call. Default 500.</summary>
     public int CompletionBatchSize { get; set; } = 500;
 
@@ -48,6 +57,8 @@ public sealed class WorkerOptions
         if (LeaseDuration <= TimeSpan.Zero) return "Orchestration: Worker.LeaseDuration must be positive.";
         if (HeartbeatInterval <= TimeSpan.Zero || HeartbeatInterval >= LeaseDuration)
             return $"Orchestration: Worker.HeartbeatInterval ({HeartbeatInterval}) must be positive and shorter than Worker.LeaseDuration ({LeaseDuration}); a third of it is a good value.";
+        if (PrefetchWindow < TimeSpan.Zero || PrefetchWindow >= LeaseDuration)
+            return $"Orchestration: Worker.PrefetchWindow ({PrefetchWindow}) must be zero (off) or positive and shorter than Worker.LeaseDuration ({LeaseDuration}).";
         if (PollInterval <= TimeSpan.Zero) return "Orchestration: Worker.PollInterval must be positive.";
         if (ShutdownTimeout < TimeSpan.Zero) return "Orchestration: Worker.ShutdownTimeout must not be negative.";
         if (string.IsNullOrWhiteSpace(ExecutorId)) return "Orchestration: Worker.ExecutorId must not be empty.";

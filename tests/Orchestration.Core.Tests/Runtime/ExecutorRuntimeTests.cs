@@ -234,4 +234,42 @@ public sealed class ExecutorRuntimeTests
         var attempts = await h.Client.Queries.GetAttemptsAsync(Default.Id, task.Id, CancellationToken.None);
         Assert.That(attempts.Single().Outcome, Is.EqualTo(AttemptOutcomes.Released));
     }
+
+    [Test]
+    public async Task Runtime_FastHandlers_ClaimAheadOfFreeSlotsInOneCall()
+    {
+        await using var h = await RuntimeHarness.StartAsync(
+            b => b.AddTaskHandler<RecordHandler>("fast"),
+            o =>
+            {
+                o.Worker.MaxConcurrency = 2;
+                o.Worker.ClaimBatchSize = 50;
+            });
+        // The first handler's duration is what sizes the read-ahead (zero on the fake clock: fast).
+        await h.Store.WaitForRunAsync(await h.CreateRunAsync(new TaskSpec { Name = "warm-up", Type = "fast" }), RunStatus.Completed);
+
+        var runs = await h.Client.CreateRunsAsync(Enumerable.Range(0, 40).Select(i => new RunSpec { Tasks = [new TaskSpec { Name = $"t{i}", Type = "fast" }] }).ToList());
+        foreach (var r in runs) await h.Store.WaitForRunAsync(r.Run.Id, RunStatus.Completed);
+
+        Assert.That(h.Store.ClaimSizes.Max(), Is.EqualTo(40), "all 40 ready tasks claimed in one call although only 2 handler slots exist");
+    }
+
+    [Test]
+    public async Task Runtime_SlowHandlers_ClaimOnlyForFreeSlots()
+    {
+        await using var h = await RuntimeHarness.StartAsync(
+            b => b.AddTaskHandler<SlowHandler>("slow"),
+            o =>
+            {
+                o.Worker.MaxConcurrency = 2;
+                o.Worker.ClaimBatchSize = 50;
+            });
+        await h.Store.WaitForRunAsync(await h.CreateRunAsync(new TaskSpec { Name = "warm-up", Type = "slow" }), RunStatus.Completed);
+
+        var runs = await h.Client.CreateRunsAsync(Enumerable.Range(0, 10).Select(i => new RunSpec { Tasks = [new TaskSpec { Name = $"t{i}", Type = "slow" }] }).ToList());
+        foreach (var r in runs) await h.Store.WaitForRunAsync(r.Run.Id, RunStatus.Completed);
+
+        Assert.That(h.Store.ClaimSizes, Has.All.LessThanOrEqualTo(2), "a handler that takes longer than the read-ahead window gets no read-ahead");
+        Assert.That(h.Store.ClaimSizes.Sum(), Is.EqualTo(11));
+    }
 }

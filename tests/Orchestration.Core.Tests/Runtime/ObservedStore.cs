@@ -46,7 +46,16 @@ internal sealed class ObservedStore(InMemoryStore inner) : IOrchestrationStore
 
     public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken) => Observe(Inner.CreateRunsAsync(runs, cancellationToken));
     public Task<AddTaskResult> AddTaskAsync(AddTaskParams parameters, CancellationToken cancellationToken) => Observe(Inner.AddTaskAsync(parameters, cancellationToken));
-    public Task<IReadOnlyList<TaskRun>> ClaimTasksAsync(ClaimTasksParams parameters, CancellationToken cancellationToken) => Observe(Inner.ClaimTasksAsync(parameters, cancellationToken));
+    /// <summary>How many tasks each claim call returned, in call order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<int> ClaimSizes { get; } = new();
+
+    public async Task<IReadOnlyList<TaskRun>> ClaimTasksAsync(ClaimTasksParams parameters, CancellationToken cancellationToken)
+    {
+        var claimed = await Inner.ClaimTasksAsync(parameters, cancellationToken);
+        if (claimed.Count > 0) ClaimSizes.Enqueue(claimed.Count);
+        Changed.Notify();
+        return claimed;
+    }
     public Task<IReadOnlyList<HeartbeatResult>> HeartbeatTasksAsync(HeartbeatTasksParams parameters, CancellationToken cancellationToken) => Observe(Inner.HeartbeatTasksAsync(parameters, cancellationToken));
     public Task<IReadOnlyList<TaskWriteResult>> CompleteTasksAsync(IReadOnlyList<TaskCompletion> completions, CancellationToken cancellationToken) => Observe(Inner.CompleteTasksAsync(completions, cancellationToken));
     public Task<IReadOnlyList<TaskWriteResult>> FailTasksAsync(IReadOnlyList<TaskFailure> failures, CancellationToken cancellationToken) => Observe(Inner.FailTasksAsync(failures, cancellationToken));

@@ -135,3 +135,15 @@ internal sealed class ChildHandler : ITaskHandler<object, string>
     public async Task<string> HandleAsync(object input, TaskContext context, CancellationToken cancellationToken) =>
         await context.GetDataAsync<string>("greeting", cancellationToken) ?? "nothing";
 }
+
+/// <summary>Takes one second of (fake) time per task: far longer than the read-ahead window.</summary>
+internal sealed class SlowHandler(Probe probe, TimeProvider time) : ITaskHandler<object>
+{
+    public Task HandleAsync(object input, TaskContext context, CancellationToken cancellationToken)
+    {
+        ((Microsoft.Extensions.Time.Testing.FakeTimeProvider)time).Advance(TimeSpan.FromSeconds(1));
+        probe.Started.Enqueue(context.Task.Name);
+        probe.Notify();
+        return Task.CompletedTask;
+    }
+}
