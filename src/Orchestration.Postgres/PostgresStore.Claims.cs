@@ -14,9 +14,10 @@ public sealed partial class PostgresStore
     // do not hide the others.
     // Unlimited claims hold the claim lock shared: they do not wait for one another, but a limited claim waits until
     // every unlimited claim in flight has committed, so its count of running tasks includes them. Such a claim never
-    // takes a task of a limited run (run_limited is read from the very row version it locks), and when its snapshot
-    // shows a claimable task of a limited run that it could take, it takes nothing and reports it (last column), and
-    // the caller claims through the limited path instead, so priority order holds across limited and unlimited runs.
+    // takes a task of a limited run: claim_candidates reads run_limited from the very row version it locks (in its own,
+    // later snapshot, so a limited run created meanwhile cannot slip in). When the statement's snapshot shows a
+    // claimable task of a limited run that it could take, it takes nothing and reports it (last column), and the
+    // caller claims through the limited path instead, so priority order holds across limited and unlimited runs.
     // Lock and claim are one command without BEGIN: one round trip, one implicit transaction.
     private const string FastClaimSql = """
         SELECT pg_advisory_xact_lock_shared(@lockKey);
@@ -28,16 +29,7 @@ public sealed partial class PostgresStore
                   AND (cardinality(@types::text[]) = 0 OR l.type = ANY(@types))
                   AND (@org::text IS NULL OR l.org_id = @org)) AS limited
         ), cand AS (
-            SELECT t.id FROM {s}.tasks t
-            WHERE (t.status = 'queued' OR (t.status = 'retrying' AND (t.not_before IS NULL OR t.not_before <= {now})))
-              AND NOT t.run_limited
-              AND NOT (SELECT limited FROM gate)
-              AND (cardinality(@types::text[]) = 0 OR t.type = ANY(@types))
-              AND (@org::text IS NULL OR t.org_id = @org)
-              AND (@family::text IS NULL OR EXISTS (SELECT 1 FROM {s}.runs fr WHERE fr.id = t.run_id AND fr.family = @family))
-            ORDER BY t.priority DESC, t.seq
-            LIMIT @max
-            FOR UPDATE OF t SKIP LOCKED
+            SELECT c.id FROM {s}.claim_candidates(@types::text[], @org::text, @family::text, {now}, CASE WHEN (SELECT limited FROM gate) THEN 0 ELSE @max END, true) c
         ), claimed AS (
             UPDATE {s}.tasks t
             SET status = 'running', attempt = t.attempt + 1, lease_token = gen_random_uuid(),
@@ -66,16 +58,10 @@ public sealed partial class PostgresStore
     private const string ClaimSql = """
         SELECT pg_advisory_xact_lock(@lockKey);
         WITH cand AS (
-            SELECT t.id, t.run_id, t.type, t.priority, t.seq
-            FROM {s}.tasks t
-            WHERE (t.status = 'queued' OR (t.status = 'retrying' AND (t.not_before IS NULL OR t.not_before <= {now})))
-              AND (cardinality(@types::text[]) = 0 OR t.type = ANY(@types))
-              AND (@org::text IS NULL OR t.org_id = @org)
-              AND (@family::text IS NULL OR EXISTS (SELECT 1 FROM {s}.runs fr WHERE fr.id = t.run_id AND fr.family = @family))
-            ORDER BY t.priority DESC, t.seq
-            LIMIT CASE WHEN @typeLimited OR EXISTS (SELECT 1 FROM {s}.runs lr WHERE lr.max_concurrency IS NOT NULL AND lr.status IN ('pending', 'running'))
-                       THEN @scan ELSE @max END
-            FOR UPDATE OF t SKIP LOCKED
+            SELECT c.id, c.run_id, c.type, c.priority, c.seq
+            FROM {s}.claim_candidates(@types::text[], @org::text, @family::text, {now},
+                 CASE WHEN @typeLimited OR EXISTS (SELECT 1 FROM {s}.runs lr WHERE lr.max_concurrency IS NOT NULL AND lr.status IN ('pending', 'running'))
+                      THEN @scan ELSE @max END, false) c
         ), ranked AS (
             SELECT c.id, c.run_id, c.type, c.priority, c.seq, r.max_concurrency,
                    row_number() OVER (PARTITION BY c.run_id ORDER BY c.priority DESC, c.seq) AS run_rank,
