@@ -35,11 +35,11 @@ public sealed partial class PostgresStore
             SET status = 'running', attempt = t.attempt + 1, lease_token = gen_random_uuid(),
                 lease_expires_at = {now} + @leaseTicks / 10 * interval '1 microsecond', executor_id = @executor,
                 started_at = {now}, not_before = NULL, updated_at = {now}
-            FROM cand WHERE t.id = cand.id
+            FROM cand WHERE t.id = cand.id AND t.id = ANY (ARRAY(SELECT id FROM cand))
             RETURNING t.*
         ), started_runs AS (
             UPDATE {s}.runs r SET status = 'running', started_at = coalesce(r.started_at, {now}), updated_at = {now}
-            WHERE r.id IN (SELECT run_id FROM claimed) AND r.status = 'pending'
+            WHERE r.id = ANY (ARRAY(SELECT run_id FROM claimed)) AND r.status = 'pending'
             RETURNING r.id, r.org_id, r.seq
         ), att AS (
             INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at)
@@ -66,7 +66,7 @@ public sealed partial class PostgresStore
             SELECT c.id, c.run_id, c.type, c.priority, c.seq, r.max_concurrency,
                    row_number() OVER (PARTITION BY c.run_id ORDER BY c.priority DESC, c.seq) AS run_rank,
                    row_number() OVER (PARTITION BY c.type ORDER BY c.priority DESC, c.seq) AS type_rank
-            FROM cand c JOIN {s}.runs r ON r.id = c.run_id
+            FROM cand c JOIN {s}.runs r ON r.id = c.run_id AND r.id = ANY (ARRAY(SELECT run_id FROM cand))
         ), pick AS (
             SELECT k.id FROM ranked k
             LEFT JOIN unnest(@limitTypes::text[], @limitValues::int[]) AS l(type, lim) ON l.type = k.type
@@ -85,7 +85,7 @@ public sealed partial class PostgresStore
             RETURNING t.*
         ), started_runs AS (
             UPDATE {s}.runs r SET status = 'running', started_at = coalesce(r.started_at, {now}), updated_at = {now}
-            WHERE r.id IN (SELECT run_id FROM claimed) AND r.status = 'pending'
+            WHERE r.id = ANY (ARRAY(SELECT run_id FROM claimed)) AND r.status = 'pending'
             RETURNING r.id, r.org_id, r.seq
         ), att AS (
             INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at)
@@ -105,7 +105,7 @@ public sealed partial class PostgresStore
         WITH i AS (SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[]) WITH ORDINALITY AS i(id, token, ord)),
         upd AS (
             UPDATE {s}.tasks t SET lease_expires_at = {now} + @leaseTicks / 10 * interval '1 microsecond', updated_at = {now}
-            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND t.lease_token = i.token AND t.status = 'running'
+            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END
             RETURNING t.id, t.lease_token, t.lease_expires_at
         )
         SELECT i.id, upd.lease_expires_at, t.status, (t.lease_token = i.token) AS token_match
@@ -117,11 +117,11 @@ public sealed partial class PostgresStore
         WITH i AS (SELECT DISTINCT * FROM unnest(@ids::uuid[], @tokens::uuid[]) AS i(id, token)),
         upd AS (
             UPDATE {s}.tasks t SET status = 'queued', lease_token = NULL, lease_expires_at = NULL, queued_at = {now}, not_before = NULL, updated_at = {now}
-            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND t.status = 'running' AND t.lease_token = i.token
+            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END
             RETURNING t.id, t.attempt
         ), att AS (
             UPDATE {s}.attempts a SET ended_at = {now}, outcome = 'released'
-            FROM upd WHERE a.task_id = upd.id AND a.number = upd.attempt AND a.ended_at IS NULL
+            FROM upd WHERE a.task_id = upd.id AND a.task_id = ANY (ARRAY(SELECT id FROM upd)) AND a.number = upd.attempt AND a.ended_at IS NULL
         )
         SELECT count(*)::int FROM upd
         """;

@@ -7,9 +7,13 @@ namespace Orchestration.Postgres;
 // Completions, failures, lease reaping and run deadlines: everything that can end a task or a run.
 public sealed partial class PostgresStore
 {
+    // Fenced writes (complete, fail, heartbeat, release) find their tasks by primary key only. Their fence is written
+    // as CASE WHEN status = 'running' THEN lease_token = … so that the planner cannot prove the partial "running"
+    // indexes usable: with statistics taken when few tasks ran, it would otherwise scan such an index whole, and
+    // between vacuums that index holds an entry for every task that ran since, so each batch got slower than the last.
     // Run rows are locked in id order, so two transactions touching the same runs cannot deadlock on them.
     private const string LockRunsOfTasksSql = """
-        SELECT r.id FROM {s}.runs r WHERE r.id IN (SELECT run_id FROM {s}.tasks WHERE id = ANY(@ids)) ORDER BY r.id FOR UPDATE OF r
+        SELECT r.id FROM {s}.runs r WHERE r.id = ANY (ARRAY(SELECT run_id FROM {s}.tasks WHERE id = ANY(@ids))) ORDER BY r.id FOR UPDATE OF r
         """;
 
     // A completion batch as one statement, run after the statement that locks the batch's runs (so its snapshot sees
@@ -23,11 +27,11 @@ public sealed partial class PostgresStore
         done AS (
             UPDATE {s}.tasks t SET status = 'completed', output_json = i.output, error_json = NULL, completed_at = {now},
                                    lease_expires_at = NULL, updated_at = {now}
-            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND t.status = 'running' AND t.lease_token = i.token
+            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END
             RETURNING t.id, t.run_id, t.org_id, t.name, t.attempt, t.seq
         ), att AS (
             UPDATE {s}.attempts a SET ended_at = {now}, outcome = 'completed'
-            FROM done WHERE a.task_id = done.id AND a.number = done.attempt AND a.ended_at IS NULL
+            FROM done WHERE a.task_id = done.id AND a.task_id = ANY (ARRAY(SELECT id FROM done)) AND a.number = done.attempt AND a.ended_at IS NULL
         ), dec AS (
             SELECT d.task_id, count(*)::int AS n FROM {s}.task_dependencies d JOIN done ON d.run_id = done.run_id AND d.dep_name = done.name GROUP BY d.task_id
         ), promoted AS (
@@ -37,7 +41,7 @@ public sealed partial class PostgresStore
                 queued_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
                 not_before = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
                 updated_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
-            FROM dec WHERE t.id = dec.task_id AND t.status = 'pending'
+            FROM dec WHERE t.id = dec.task_id AND t.id = ANY (ARRAY(SELECT task_id FROM dec)) AND t.status = 'pending'
             RETURNING t.status
         ), wake AS (
             SELECT pg_notify(@channel, 'w') FROM (SELECT 1 FROM promoted WHERE status = 'queued' LIMIT 1) x
@@ -47,7 +51,7 @@ public sealed partial class PostgresStore
                    (SELECT t.status FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') ORDER BY t.seq LIMIT 1) AS failed_status,
                    EXISTS (SELECT 1 FROM {s}.tasks t WHERE t.run_id = r.id AND t.status = 'skipped') AS any_skipped
             FROM {s}.runs r
-            WHERE r.id IN (SELECT run_id FROM done) AND r.kind = 'managed' AND r.status NOT IN ('completed', 'failed', 'cancelled')
+            WHERE r.id = ANY (ARRAY(SELECT run_id FROM done)) AND r.kind = 'managed' AND r.status NOT IN ('completed', 'failed', 'cancelled')
               AND NOT EXISTS (SELECT 1 FROM {s}.tasks t WHERE t.run_id = r.id AND t.status NOT IN ('completed', 'failed', 'cancelled', 'skipped')
                                                         AND t.id NOT IN (SELECT id FROM done))
         ), finished AS (
@@ -58,7 +62,7 @@ public sealed partial class PostgresStore
                                                                      ELSE 'tasks were skipped' END)::text || '}' END,
                 started_at = CASE WHEN fin.failed_name IS NULL AND NOT fin.any_skipped THEN coalesce(r.started_at, {now}) ELSE r.started_at END,
                 completed_at = {now}, updated_at = {now}
-            FROM fin WHERE r.id = fin.id
+            FROM fin WHERE r.id = fin.id AND r.id = ANY (ARRAY(SELECT id FROM fin))
             RETURNING r.id, r.org_id, r.status, r.seq
         ), ev AS (
             INSERT INTO {s}.events (org_id, run_id, task_id, type, created_at)
@@ -88,11 +92,11 @@ public sealed partial class PostgresStore
                 lease_expires_at = NULL,
                 completed_at = CASE WHEN i.retryable AND t.attempt < t.retry_max_attempts THEN t.completed_at ELSE {now} END,
                 updated_at = {now}
-            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND t.status = 'running' AND t.lease_token = i.token AND (NOT @expired OR t.lease_expires_at <= {now})
+            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END AND (NOT @expired OR t.lease_expires_at <= {now})
             RETURNING t.id, t.run_id, t.org_id, t.name, t.status, t.attempt, t.not_before, t.seq, i.message
         ), att AS (
             UPDATE {s}.attempts a SET ended_at = {now}, outcome = @outcome, error = upd.message
-            FROM upd WHERE a.task_id = upd.id AND a.number = upd.attempt AND a.ended_at IS NULL
+            FROM upd WHERE a.task_id = upd.id AND a.task_id = ANY (ARRAY(SELECT id FROM upd)) AND a.number = upd.attempt AND a.ended_at IS NULL
         ), ev AS (
             INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at)
             SELECT org_id, run_id, id, 'task.' || status,
@@ -115,7 +119,7 @@ public sealed partial class PostgresStore
                 queued_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
                 not_before = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
                 updated_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
-            FROM dec WHERE t.id = dec.task_id AND t.status = 'pending'
+            FROM dec WHERE t.id = dec.task_id AND t.id = ANY (ARRAY(SELECT task_id FROM dec)) AND t.status = 'pending'
             RETURNING t.status
         )
         SELECT count(*)::int FROM upd WHERE status = 'queued'
@@ -155,7 +159,7 @@ public sealed partial class PostgresStore
                 error_json = CASE WHEN f.status = 'failed' THEN f.error ELSE r.error_json END,
                 started_at = CASE WHEN f.status = 'completed' THEN coalesce(r.started_at, {now}) ELSE r.started_at END,
                 completed_at = {now}, updated_at = {now}
-            FROM f WHERE r.id = f.id
+            FROM f WHERE r.id = f.id AND r.id = ANY(@ids)
             RETURNING r.id, r.org_id, r.status, r.seq
         )
         INSERT INTO {s}.events (org_id, run_id, type, created_at) SELECT org_id, id, 'run.' || status, {now} FROM upd ORDER BY seq
@@ -168,7 +172,7 @@ public sealed partial class PostgresStore
             ORDER BY t.id FOR UPDATE
         ), upd AS (
             UPDATE {s}.tasks t SET status = 'cancelled', lease_expires_at = NULL, completed_at = {now}, updated_at = {now}
-            FROM old WHERE t.id = old.id
+            FROM old WHERE t.id = old.id AND t.id = ANY (ARRAY(SELECT id FROM old))
             RETURNING t.id, t.run_id, t.org_id, t.seq
         ), att AS (
             UPDATE {s}.attempts a SET ended_at = {now}, outcome = 'cancelled'
