@@ -83,4 +83,28 @@ public sealed class PostgresClaimLimitTests
         Assert.That(claimed[0].RunId, Is.EqualTo(limited.Run.Id));
         Assert.That(claimed.Count(t => t.RunId == limited.Run.Id), Is.EqualTo(1));
     }
+
+    // The store sends lock + claim (and lock runs + complete) as one command without BEGIN and relies on the server
+    // running the statements of one command in one implicit transaction: the lock taken by the first is still held
+    // by the second, and released when the command ends.
+    [Test]
+    public async Task OneCommand_TwoStatementsWithoutBegin_ShareOneTransaction()
+    {
+        await using var schema = await PgSchema.CreateAsync();
+        await using var conn = await schema.DataSource.OpenConnectionAsync();
+        const string held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND objid = 4242";
+
+        long during;
+        await using (var cmd = new Npgsql.NpgsqlCommand("SELECT pg_advisory_xact_lock(4242); " + held, conn))
+        await using (var reader = await cmd.ExecuteReaderAsync())
+        {
+            await reader.NextResultAsync();
+            await reader.ReadAsync();
+            during = reader.GetInt64(0);
+        }
+
+        await using var after = new Npgsql.NpgsqlCommand(held, conn);
+        Assert.That(during, Is.EqualTo(1), "the lock was gone before the second statement ran");
+        Assert.That((long)(await after.ExecuteScalarAsync())!, Is.Zero, "the lock outlived the command");
+    }
 }
