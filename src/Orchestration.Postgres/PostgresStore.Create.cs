@@ -65,7 +65,9 @@ public sealed partial class PostgresStore
             return CreateInCallerTransactionAsync(ambient, runs, cancellationToken);
         }
 
-        return InTransactionAsync((tx, ct) => CreateRunsCoreAsync(tx, runs, ct), cancellationToken);
+        return CanCopy(runs)
+            ? InTransactionAsync((tx, ct) => CopyRunsAsync(tx, runs, ct), cancellationToken)
+            : InTransactionAsync((tx, ct) => CreateRunsCoreAsync(tx, runs, ct), cancellationToken);
     }
 
     private async Task<IReadOnlyList<CreateRunResult>> CreateInCallerTransactionAsync(NpgsqlTransaction transaction, IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken)
