@@ -32,9 +32,13 @@ BEGIN
 END
 $$;
 
--- Running tasks per run are counted (for max_concurrency) through tasks_unfinished, which covers them; this index
--- was one more insert on every claim.
+-- Every claim and every completion writes a new version of the task row (its status is indexed, so no update is HOT)
+-- and with it an entry in each index whose predicate the new version meets. Three indexes were redundant: running
+-- tasks per run are counted (for max_concurrency) through tasks_unfinished, running tasks per type (for type limits)
+-- through tasks_leases, which holds only running tasks, and a run's tasks are found through (run_id, name).
 DROP INDEX {s}.tasks_running_run;
+DROP INDEX {s}.tasks_running_type;
+DROP INDEX {s}.tasks_run_seq;
 
 -- An attempt row is written at claim and updated once at its end (ended_at, outcome, error: no index covers them).
 -- Room left on each page lets that update stay on the page (HOT) and skip new entries in both of its indexes.
