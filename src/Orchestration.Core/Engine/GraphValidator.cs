@@ -7,6 +7,13 @@ public static class GraphValidator
     /// <param name="tasks">(name, dependencies) pairs.</param>
     public static void Validate(IReadOnlyList<(string Name, IReadOnlyList<string> DependsOn)> tasks)
     {
+        // Single-task runs without dependencies are the bulk of enqueues; nothing but the name can be wrong.
+        if (tasks.Count == 1 && tasks[0].DependsOn.Count == 0)
+        {
+            if (string.IsNullOrWhiteSpace(tasks[0].Name)) throw new OrchestrationValidationException("task name must not be empty", "name");
+            return;
+        }
+
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var (name, _) in tasks)
         {

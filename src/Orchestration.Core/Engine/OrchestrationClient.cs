@@ -17,6 +17,7 @@ public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestratio
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private const int MaxKeyLength = 255;
     private readonly EngineOptions _options = options.Value;
+    private RetryPolicy? _checkedPolicy;
 
     /// <inheritdoc />
     public IOrchestrationQueries Queries => queries;
@@ -112,7 +113,7 @@ public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestratio
         if (spec.Timeout is { } t && t <= TimeSpan.Zero) throw new OrchestrationValidationException("timeout must be positive", "timeout");
 
         var named = new List<(string Name, IReadOnlyList<string> DependsOn)>(spec.Tasks.Count);
-        var used = new Dictionary<string, int>(StringComparer.Ordinal);
+        Dictionary<string, int>? used = null;
         foreach (var task in spec.Tasks)
         {
             if (string.IsNullOrWhiteSpace(task.Type)) throw new OrchestrationValidationException("task type is required", "type");
@@ -121,6 +122,7 @@ public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestratio
             else
             {
                 // Unnamed tasks take their type as name, numbered when the type repeats, so graphs read naturally.
+                used ??= new Dictionary<string, int>(StringComparer.Ordinal);
                 var n = used.GetValueOrDefault(task.Type);
                 used[task.Type] = n + 1;
                 name = n == 0 ? task.Type : $"{task.Type}-{n + 1}";
@@ -160,8 +162,10 @@ public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestratio
             policy = policy with { MaxAttempts = retries + 1 };
         }
 
-        var problem = policy.Validate();
+        var problem = ReferenceEquals(policy, _checkedPolicy) ? null : policy.Validate();
         if (problem is not null) throw new OrchestrationValidationException(problem, "retry_policy");
+        // Policies are immutable records: once the shared default has passed, later tasks using it need no check.
+        if (ReferenceEquals(policy, _options.DefaultRetryPolicy)) _checkedPolicy = policy;
         if (task.Timeout is { } t && t <= TimeSpan.Zero) throw new OrchestrationValidationException("timeout must be positive", "timeout");
 
         return new NewTask
@@ -172,7 +176,7 @@ public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestratio
             InputJson = task.InputJson,
             MetadataJson = task.MetadataJson,
             Priority = task.Priority,
-            Dependencies = task.DependsOn.Distinct(StringComparer.Ordinal).ToArray(),
+            Dependencies = task.DependsOn.Count == 0 ? [] : task.DependsOn.Distinct(StringComparer.Ordinal).ToArray(),
             ParentTaskId = task.ParentTaskId,
             RetryPolicy = policy,
             Timeout = task.Timeout ?? _options.DefaultTaskTimeout,

@@ -118,6 +118,17 @@ public sealed class HarnessSmokeTests
     }
 
     [Test]
+    public async Task MicroBenchmarks_InMemoryEnqueue_StoresEveryRunQueued()
+    {
+        using var bench = new InMemoryEnqueueBenchmarks { Existing = 0 };
+        bench.Fill();
+
+        await bench.Enqueue();
+
+        Assert.That(bench.QueuedTasks(), Is.EqualTo(10_000));
+    }
+
+    [Test]
     public void MicroBenchmarks_JsonContracts_RoundTrip()
     {
         var bench = new JsonContractBenchmarks();

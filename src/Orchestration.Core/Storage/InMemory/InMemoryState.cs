@@ -8,10 +8,28 @@ internal sealed class RunState(Run run)
     public Run Run { get; set; } = run;
     public List<TaskState> Tasks { get; } = [];
     public Dictionary<string, TaskState> ByName { get; } = new(StringComparer.Ordinal);
-    public Dictionary<string, List<TaskState>> Dependents { get; } = new(StringComparer.Ordinal);
     public int Running { get; set; }
     public int Unfinished { get; set; }
-    public List<RunDataEntry> Data { get; } = [];
+
+    // Most runs never have dependents or run data; both collections are created on first use so that a store
+    // holding many finished single-task runs does not hold two empty collections for each.
+    private Dictionary<string, List<TaskState>>? _dependents;
+    private List<RunDataEntry>? _data;
+
+    public List<RunDataEntry> Data => _data ??= [];
+
+    public void AddDependent(string dependency, TaskState dependent)
+    {
+        _dependents ??= new(StringComparer.Ordinal);
+        if (!_dependents.TryGetValue(dependency, out var list)) _dependents[dependency] = list = [];
+        list.Add(dependent);
+    }
+
+    public bool TryGetDependents(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out List<TaskState>? dependents)
+    {
+        dependents = null;
+        return _dependents is not null && _dependents.TryGetValue(name, out dependents);
+    }
 }
 
 internal sealed class TaskState(TaskRun task, long sequence, bool enqueue)

@@ -8,6 +8,8 @@ public sealed partial class InMemoryStore
 {
     private TaskState InsertTask(RunState run, NewTask nt, DateTimeOffset now, bool resolveAgainstExisting)
     {
+        // In a new run a task without dependencies is born queued: one record instead of a pending one and its copy.
+        var queuedAtOnce = !resolveAgainstExisting && nt.Dependencies.Count == 0 && nt.Enqueue;
         var ts = new TaskState(new TaskRun
         {
             Id = nt.Id,
@@ -15,7 +17,8 @@ public sealed partial class InMemoryStore
             RunId = run.Run.Id,
             Name = nt.Name,
             Type = nt.Type,
-            Status = TaskRunStatus.Pending,
+            Status = queuedAtOnce ? TaskRunStatus.Queued : TaskRunStatus.Pending,
+            QueuedAt = queuedAtOnce ? now : null,
             Priority = nt.Priority,
             InputJson = nt.InputJson,
             MetadataJson = nt.MetadataJson,
@@ -30,13 +33,10 @@ public sealed partial class InMemoryStore
         run.Tasks.Add(ts);
         run.ByName.Add(nt.Name, ts);
         _tasks.Add(nt.Id, ts);
-        foreach (var dep in nt.Dependencies)
-        {
-            if (!run.Dependents.TryGetValue(dep, out var list)) run.Dependents[dep] = list = [];
-            list.Add(ts);
-        }
+        foreach (var dep in nt.Dependencies) run.AddDependent(dep, ts);
 
         run.Unfinished++;
+        if (queuedAtOnce) _ready.Add(ts);
         if (!resolveAgainstExisting) return ts;
 
         var deps = nt.Dependencies.Select(d => run.ByName[d].Task.Status).ToList();
@@ -148,7 +148,7 @@ public sealed partial class InMemoryStore
 
     private bool PromoteDependents(RunState run, TaskState completed, DateTimeOffset now)
     {
-        if (!run.Dependents.TryGetValue(completed.Task.Name, out var dependents)) return false;
+        if (!run.TryGetDependents(completed.Task.Name, out var dependents)) return false;
         var promoted = false;
         foreach (var d in dependents)
         {
@@ -171,7 +171,7 @@ public sealed partial class InMemoryStore
         while (queue.Count > 0)
         {
             var t = queue.Dequeue();
-            if (!run.Dependents.TryGetValue(t.Task.Name, out var dependents)) continue;
+            if (!run.TryGetDependents(t.Task.Name, out var dependents)) continue;
             foreach (var d in dependents)
             {
                 if (d.Task.Status is not (TaskRunStatus.Pending or TaskRunStatus.Queued)) continue;
@@ -212,8 +212,14 @@ public sealed partial class InMemoryStore
     private void FinalizeIfDone(RunState run, DateTimeOffset now)
     {
         if (run.Run.Kind != RunKind.Managed || run.Unfinished > 0 || run.Run.Status.IsTerminal()) return;
-        var firstFailed = run.Tasks.FirstOrDefault(t => t.Task.Status is TaskRunStatus.Failed or TaskRunStatus.Cancelled);
-        var anySkipped = run.Tasks.Any(t => t.Task.Status == TaskRunStatus.Skipped);
+        TaskState? firstFailed = null;
+        var anySkipped = false;
+        foreach (var t in run.Tasks)
+        {
+            if (firstFailed is null && t.Task.Status is TaskRunStatus.Failed or TaskRunStatus.Cancelled) firstFailed = t;
+            anySkipped |= t.Task.Status == TaskRunStatus.Skipped;
+        }
+
         _withDeadline.Remove(run);
         if (firstFailed is null && !anySkipped)
         {

@@ -83,15 +83,11 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 if (run.Run.DeadlineAt is not null) _withDeadline.Add(run);
                 AddEvent(run.Run, null, EventTypes.RunCreated, null, now);
 
-                foreach (var nt in p.Tasks) InsertTask(run, nt, now, resolveAgainstExisting: false);
-                foreach (var ts in run.Tasks)
+                foreach (var nt in p.Tasks)
                 {
-                    ts.RemainingDependencies = ts.Task.Dependencies.Count;
-                    if (ts.RemainingDependencies == 0 && ts.Enqueue)
-                    {
-                        MakeQueued(ts, now);
-                        anyQueued = true;
-                    }
+                    var ts = InsertTask(run, nt, now, resolveAgainstExisting: false);
+                    ts.RemainingDependencies = nt.Dependencies.Count;
+                    anyQueued |= ts.Task.Status == TaskRunStatus.Queued;
                 }
 
                 FinalizeIfDone(run, now);
@@ -204,7 +200,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     AddEvent(run.Run, null, EventTypes.RunStarted, null, now);
                 }
 
-                AddEvent(run.Run, ts.Task.Id, EventTypes.TaskStarted, $$"""{"attempt":{{attempt}}}""", now);
+                AddEvent(run.Run, ts.Task.Id, EventTypes.TaskStarted, AttemptData(attempt), now);
                 claimed.Add(ts.Task);
             }
         }
@@ -528,4 +524,10 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
 
     /// <inheritdoc />
     public void Dispose() => _retryWake.Dispose();
+
+    // The task.started payload; the first few attempts (nearly all of them) share one string each.
+    private static readonly string[] AttemptPayloads = [.. Enumerable.Range(0, 8).Select(n => $$"""{"attempt":{{n}}}""")];
+
+    private static string AttemptData(int attempt) =>
+        attempt < AttemptPayloads.Length ? AttemptPayloads[attempt] : $$"""{"attempt":{{attempt}}}""";
 }
