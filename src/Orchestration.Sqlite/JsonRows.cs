@@ -24,10 +24,23 @@ internal sealed class JsonRows
 
     public int Count { get; private set; }
 
+    private bool _inRow;
+
     public JsonRows Row()
     {
-        if (Count > 0) _writer.WriteEndArray();
+        if (_inRow) _writer.WriteEndArray();
+        _inRow = true;
         _writer.WriteStartArray();
+        Count++;
+        return this;
+    }
+
+    /// <summary>Adds a top-level scalar instead of a row: the array becomes a flat id list for <c>json_each(...).value</c>.</summary>
+    public JsonRows Value(Guid value)
+    {
+        Span<byte> text = stackalloc byte[36];
+        value.TryFormat(text, out _, "D");
+        _writer.WriteStringValue(text);
         Count++;
         return this;
     }
@@ -75,7 +88,7 @@ internal sealed class JsonRows
     /// <summary>Closes the array and returns it; call once.</summary>
     public string Build()
     {
-        if (Count > 0) _writer.WriteEndArray();
+        if (_inRow) _writer.WriteEndArray();
         _writer.WriteEndArray();
         _writer.Dispose();
         return Encoding.UTF8.GetString(_buffer.WrittenSpan);

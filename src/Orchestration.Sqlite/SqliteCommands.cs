@@ -28,48 +28,143 @@ internal sealed partial class SqliteCommands(SqliteConnection connection, bool c
         }
     }
 
+    /// <summary>The first column of the first row, as SQLite stores it (long, double, string), or null.</summary>
     public object? Scalar(string sql, params object?[] args)
     {
-        var cmd = Prepare(sql, args);
+        var stmt = Native(sql, args);
         try
         {
-            var value = cmd.ExecuteScalar();
-            return value is DBNull ? null : value;
+            var step = raw.sqlite3_step(stmt);
+            if (step == raw.SQLITE_DONE) return null;
+            if (step != raw.SQLITE_ROW) SqliteException.ThrowExceptionForRC(step, Connection.Handle);
+            return raw.sqlite3_column_type(stmt, 0) switch
+            {
+                raw.SQLITE_NULL => null,
+                raw.SQLITE_INTEGER => raw.sqlite3_column_int64(stmt, 0),
+                raw.SQLITE_FLOAT => raw.sqlite3_column_double(stmt, 0),
+                _ => new Row(stmt).GetString(0),
+            };
         }
         finally
         {
-            Done(cmd);
+            Release(stmt);
         }
     }
 
     /// <summary>Reads every row with <paramref name="map"/> before returning, so the statement is free for reuse.</summary>
-    public List<T> Query<T>(string sql, Func<SqliteDataReader, T> map, params object?[] args)
+    public List<T> Query<T>(string sql, Func<Row, T> map, params object?[] args)
     {
-        var cmd = Prepare(sql, args);
+        var stmt = Native(sql, args);
         try
         {
-            using var reader = cmd.ExecuteReader();
             var list = new List<T>();
-            while (reader.Read()) list.Add(map(reader));
+            while (Step(stmt)) list.Add(map(new Row(stmt)));
             return list;
         }
         finally
         {
-            Done(cmd);
+            Release(stmt);
         }
     }
 
-    public T? QuerySingle<T>(string sql, Func<SqliteDataReader, T> map, params object?[] args) where T : class
+    public T? QuerySingle<T>(string sql, Func<Row, T> map, params object?[] args) where T : class
     {
-        var cmd = Prepare(sql, args);
+        var stmt = Native(sql, args);
         try
         {
-            using var reader = cmd.ExecuteReader();
-            return reader.Read() ? map(reader) : null;
+            return Step(stmt) ? map(new Row(stmt)) : null;
         }
         finally
         {
-            Done(cmd);
+            Release(stmt);
+        }
+    }
+
+    /// <summary>
+    /// The compiled statement for <paramref name="sql"/> with typed binds; only on a caching (writer) connection, where
+    /// statements live as long as the connection.
+    /// </summary>
+    public Stmt Statement(string sql)
+    {
+        if (!cache) throw new InvalidOperationException("Typed statements need a caching connection.");
+        return new Stmt(this, Compiled(sql));
+    }
+
+    private sqlite3_stmt Compiled(string sql)
+    {
+        if (cache && _native.TryGetValue(sql, out var stmt)) return stmt;
+        var db = Connection.Handle!;
+        var rc = raw.sqlite3_prepare_v2(db, sql, out stmt);
+        SqliteException.ThrowExceptionForRC(rc, db);
+        if (cache) _native[sql] = stmt;
+        return stmt;
+    }
+
+    private sqlite3_stmt Native(string sql, object?[] args)
+    {
+        var stmt = Compiled(sql);
+        try
+        {
+            BindAll(stmt, args);
+        }
+        catch
+        {
+            Release(stmt);
+            throw;
+        }
+
+        return stmt;
+    }
+
+    private bool Step(sqlite3_stmt stmt)
+    {
+        var step = raw.sqlite3_step(stmt);
+        if (step == raw.SQLITE_ROW) return true;
+        if (step != raw.SQLITE_DONE) SqliteException.ThrowExceptionForRC(step, Connection.Handle);
+        return false;
+    }
+
+    // Cached statements are reset for the next call; a reader connection's statements die with the call.
+    private void Release(sqlite3_stmt stmt)
+    {
+        if (cache) raw.sqlite3_reset(stmt);
+        else stmt.Dispose();
+    }
+
+    private byte[] _utf8 = new byte[256];
+
+    /// <summary>
+    /// <paramref name="value"/> as UTF-8 in a buffer reused by every bind on this connection (SQLite copies bound text).
+    /// </summary>
+    public ReadOnlySpan<byte> Utf8(string value)
+    {
+        var max = System.Text.Encoding.UTF8.GetMaxByteCount(value.Length);
+        if (max > _utf8.Length) _utf8 = new byte[Math.Max(max, _utf8.Length * 2)];
+        var n = System.Text.Encoding.UTF8.GetBytes(value, _utf8);
+        return _utf8.AsSpan(0, n);
+    }
+
+    private void BindAll(sqlite3_stmt stmt, object?[] args)
+    {
+        var expected = raw.sqlite3_bind_parameter_count(stmt);
+        if (expected != args.Length) throw new InvalidOperationException($"SQL expects {expected} arguments, got {args.Length}.");
+        var s = new Stmt(this, stmt);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var index = i + 1;
+            _ = args[i] switch
+            {
+                null => s.Null(index),
+                string v => s.Bind(index, v),
+                long v => s.Bind(index, v),
+                int v => s.Bind(index, (long)v),
+                bool v => s.Bind(index, v),
+                double v => s.Bind(index, v),
+                Guid v => s.Bind(index, v),
+                DateTimeOffset v => s.Bind(index, v),
+                TimeSpan v => s.Bind(index, v),
+                var other => throw new ArgumentException($"Cannot bind a {other.GetType().Name}.", nameof(args)),
+            };
         }
     }
 
@@ -81,43 +176,15 @@ internal sealed partial class SqliteCommands(SqliteConnection connection, bool c
     /// <returns>Rows changed.</returns>
     public int ExecRow(string sql, params object?[] args)
     {
-        var db = Connection.Handle!;
-        if (!_native.TryGetValue(sql, out var stmt))
-        {
-            var prepared = raw.sqlite3_prepare_v2(db, sql, out stmt);
-            SqliteException.ThrowExceptionForRC(prepared, db);
-            _native[sql] = stmt;
-        }
-
+        var stmt = Native(sql, args);
         try
         {
-            for (var i = 0; i < args.Length; i++)
-            {
-                var index = i + 1;
-                var rc = args[i] switch
-                {
-                    null => raw.sqlite3_bind_null(stmt, index),
-                    string s => raw.sqlite3_bind_text(stmt, index, s),
-                    long l => raw.sqlite3_bind_int64(stmt, index, l),
-                    int n => raw.sqlite3_bind_int64(stmt, index, n),
-                    bool b => raw.sqlite3_bind_int64(stmt, index, b ? 1 : 0),
-                    double d => raw.sqlite3_bind_double(stmt, index, d),
-                    Guid g => raw.sqlite3_bind_text(stmt, index, g.ToString("D")),
-                    DateTimeOffset t => raw.sqlite3_bind_int64(stmt, index, t.UtcTicks),
-                    TimeSpan t => raw.sqlite3_bind_int64(stmt, index, t.Ticks),
-                    var other => throw new ArgumentException($"Cannot bind a {other.GetType().Name}.", nameof(args)),
-                };
-                SqliteException.ThrowExceptionForRC(rc, db);
-            }
-
-            var step = raw.sqlite3_step(stmt);
-            if (step != raw.SQLITE_DONE && step != raw.SQLITE_ROW) SqliteException.ThrowExceptionForRC(step, db);
-            return raw.sqlite3_changes(db);
+            Step(stmt);
+            return raw.sqlite3_changes(Connection.Handle);
         }
         finally
         {
-            raw.sqlite3_reset(stmt);
-            raw.sqlite3_clear_bindings(stmt);
+            Release(stmt);
         }
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.Data.Sqlite;
 using Orchestration.Domain;
 using static Orchestration.Sqlite.SqliteValues;
 
@@ -33,13 +32,27 @@ internal sealed class RunRow
     public int Unfinished { get; set; }
     public bool Dirty { get; set; }
 
-    public static RunRow Read(SqliteDataReader r) => new()
+    /// <summary>
+    /// False only when this process knows no task of the run depends on another (it created the run without edges and
+    /// added no task with dependencies since): completions then skip the dependents lookup. A row read from the file
+    /// starts true.
+    /// </summary>
+    public bool MayHaveDependents { get; set; } = true;
+
+    /// <summary>
+    /// True only when this process knows no task of the run is failed, cancelled or skipped: it created the run, and every
+    /// such transition since went through <see cref="WriteTx.SaveTask"/>, <see cref="WriteTx.AddTask"/> or
+    /// <see cref="WriteTx.TaskFailedIn"/>, which clear it. Finalisation then needs no query. A row read from the file starts false.
+    /// </summary>
+    public bool NoFailedTasks { get; set; }
+
+    public static RunRow Read(Row r) => new()
     {
         Seq = r.GetInt64(0),
         Id = Id(r, 1),
         OrgId = r.GetString(2),
-        Kind = KindFromDb(r.GetString(3)),
-        Status = RunStatusOf(r.GetString(4)),
+        Kind = r.GetUtf8(3).SequenceEqual("open"u8) ? RunKind.Open : RunKind.Managed,
+        Status = RunStatusOf(r.GetUtf8(4)),
         Family = r.GetString(5),
         Name = StringOrNull(r, 6),
         InputJson = StringOrNull(r, 7),
@@ -58,8 +71,6 @@ internal sealed class RunRow
     };
 
     public static string KindToDb(RunKind kind) => kind == RunKind.Open ? "open" : "managed";
-
-    public static RunKind KindFromDb(string kind) => kind == "open" ? RunKind.Open : RunKind.Managed;
 
     public Run ToRun(int total, int completed, int failed) => new()
     {
@@ -123,10 +134,13 @@ internal sealed class TaskRow
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
 
+    /// <summary>Rowid of the task's latest attempt when this writer inserted it (a claim); 0 when unknown.</summary>
+    public long AttemptSeq { get; set; }
+
     // Mirrors the reference store's "running set": claimed tasks hold a lease expiry, tasks a client marked running do not.
     public bool HoldsLease => Status == TaskRunStatus.Running && LeaseExpiresAt is not null;
 
-    public static TaskRow Read(SqliteDataReader r) => new()
+    public static TaskRow Read(Row r) => new()
     {
         Seq = r.GetInt64(0),
         Id = Id(r, 1),
@@ -134,7 +148,7 @@ internal sealed class TaskRow
         OrgId = r.GetString(3),
         Name = r.GetString(4),
         Type = r.GetString(5),
-        Status = TaskStatus(r.GetString(6)),
+        Status = TaskStatus(r.GetUtf8(6)),
         Priority = r.GetInt32(7),
         InputJson = StringOrNull(r, 8),
         OutputJson = StringOrNull(r, 9),
@@ -143,7 +157,7 @@ internal sealed class TaskRow
         Dependencies = JsonToList(StringOrNull(r, 12)),
         RemainingDependencies = r.GetInt32(13),
         ParentTaskId = IdOrNull(r, 14),
-        RetryPolicy = new RetryPolicy(r.GetInt32(15), TimeSpan.FromTicks(r.GetInt64(16)), TimeSpan.FromTicks(r.GetInt64(17)), r.GetDouble(18), r.GetDouble(19)),
+        RetryPolicy = Policy(r.GetInt32(15), TimeSpan.FromTicks(r.GetInt64(16)), TimeSpan.FromTicks(r.GetInt64(17)), r.GetDouble(18), r.GetDouble(19)),
         Timeout = r.IsDBNull(20) ? null : TimeSpan.FromTicks(r.GetInt64(20)),
         Attempt = r.GetInt32(21),
         NotBefore = TimeOrNull(r, 22),
@@ -158,6 +172,15 @@ internal sealed class TaskRow
         StartedAt = TimeOrNull(r, 31),
         CompletedAt = TimeOrNull(r, 32),
     };
+
+    // Nearly every task carries the default policy; sharing that instance saves an allocation per row read.
+    private static RetryPolicy Policy(int maxAttempts, TimeSpan initialDelay, TimeSpan maxDelay, double backoff, double jitter)
+    {
+        var d = RetryPolicy.Default;
+        return maxAttempts == d.MaxAttempts && initialDelay == d.InitialDelay && maxDelay == d.MaxDelay && backoff.Equals(d.BackoffFactor) && jitter.Equals(d.Jitter)
+            ? d
+            : new RetryPolicy(maxAttempts, initialDelay, maxDelay, backoff, jitter);
+    }
 
     public TaskRun ToTaskRun() => new()
     {
@@ -194,7 +217,7 @@ internal static class AttemptRows
 {
     public const string Columns = "task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error";
 
-    public static TaskAttempt Read(SqliteDataReader r) => new()
+    public static TaskAttempt Read(Row r) => new()
     {
         TaskId = Id(r, 0),
         Number = r.GetInt32(1),
@@ -211,7 +234,7 @@ internal static class RunDataRows
 {
     public const string Columns = "seq, id, org_id, run_id, task_id, key, value, tags, metadata, created_at, updated_at";
 
-    public static (long Seq, RunDataEntry Entry) Read(SqliteDataReader r) => (r.GetInt64(0), new RunDataEntry
+    public static (long Seq, RunDataEntry Entry) Read(Row r) => (r.GetInt64(0), new RunDataEntry
     {
         Id = Id(r, 1),
         OrgId = r.GetString(2),
@@ -230,7 +253,7 @@ internal static class EventRows
 {
     public const string Columns = "seq, org_id, run_id, task_id, type, data, created_at";
 
-    public static EngineEvent Read(SqliteDataReader r) => new()
+    public static EngineEvent Read(Row r) => new()
     {
         Sequence = r.GetInt64(0),
         OrgId = r.GetString(1),

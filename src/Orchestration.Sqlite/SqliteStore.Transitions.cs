@@ -20,7 +20,7 @@ public sealed partial class SqliteStore
 
     private static void AddEvent(WriteTx tx, RunRow run, Guid? taskId, string type, string? dataJson) => tx.AddEvent(run, taskId, type, dataJson);
 
-    private static void EndAttempt(WriteTx tx, TaskRow t, string outcome, string? error) => tx.EndAttempt(t.Id, outcome, error);
+    private static void EndAttempt(WriteTx tx, TaskRow t, string outcome, string? error) => tx.EndAttempt(t, outcome, error);
 
     private static void MakeQueued(WriteTx tx, TaskRow t)
     {
@@ -103,6 +103,7 @@ public sealed partial class SqliteStore
                 if (d.Status is not ("pending" or "queued") || (skipped?.Contains(d.Seq) ?? false)) continue;
                 (skipped ??= []).Add(d.Seq);
                 tx.Db.Exec(Sql.SkipTask, tx.Now, d.Seq);
+                tx.TaskFailedIn(run.Id);
                 ChangeUnfinished(run, -1);
                 AddEvent(tx, run, d.Id, EventTypes.TaskSkipped, null);
                 queue.Enqueue(d.Name);
@@ -178,10 +179,20 @@ public sealed partial class SqliteStore
     private static void FinalizeDeferred(WriteTx tx, List<(RunRow Run, int EventPosition)> done)
     {
         if (done.Count == 0) return;
-        var ids = System.Text.Json.JsonSerializer.Serialize(done.Select(d => d.Run.Id.ToString("D")));
+        // Runs this process knows to have no failed, cancelled or skipped task need no query.
+        JsonRows? idList = null;
+        foreach (var d in done)
+        {
+            if (!d.Run.NoFailedTasks) (idList ??= new JsonRows()).Value(d.Run.Id);
+        }
+
         var failures = new Dictionary<Guid, (string Name, string Status)>();
-        foreach (var (runId, name, status) in tx.RawDb.Query(BulkSql.FailureOfRuns, r => (SqliteValues.Id(r, 0), r.GetString(1), r.GetString(2)), ids))
-            failures.TryAdd(runId, (name, status));
+        if (idList is not null)
+        {
+            foreach (var (runId, name, status) in tx.RawDb.Query(BulkSql.FailureOfRuns, r => (SqliteValues.Id(r, 0), r.GetString(1), r.GetString(2)), idList.Build()))
+                failures.TryAdd(runId, (name, status));
+        }
+
         for (var i = done.Count - 1; i >= 0; i--)
         {
             var (run, position) = done[i];

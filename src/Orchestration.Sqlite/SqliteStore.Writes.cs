@@ -43,6 +43,8 @@ public sealed partial class SqliteStore
                     Unfinished = p.Tasks.Count,
                 };
                 run.DeadlineArmed = run.DeadlineAt is not null;
+                run.MayHaveDependents = HasEdges(p.Tasks);
+                run.NoFailedTasks = true;
                 tx.AddRun(run);
                 AddEvent(tx, run, null, EventTypes.RunCreated, null);
 
@@ -58,7 +60,17 @@ public sealed partial class SqliteStore
             }
 
             return results;
-        }, cancellationToken);
+        }, keepTasks: true, cancellationToken);
+
+    private static bool HasEdges(IReadOnlyList<NewTask> tasks)
+    {
+        foreach (var t in tasks)
+        {
+            if (t.Dependencies.Count > 0) return true;
+        }
+
+        return false;
+    }
 
     private static void InsertTask(WriteTx tx, RunRow run, NewTask nt, TaskRunStatus status, int remaining, DateTimeOffset? queuedAt, DateTimeOffset? completedAt) =>
         tx.AddTask(run, nt, status, remaining, queuedAt, completedAt);
@@ -91,6 +103,7 @@ public sealed partial class SqliteStore
                 && !string.Equals(tx.Db.Scalar("SELECT run_id FROM tasks WHERE id = $id", parent) as string, run.Id.ToString("D"), StringComparison.Ordinal))
                 return new AddTaskResult(AddTaskStatus.ParentNotFound, null, parent.ToString());
 
+            if (nt.Dependencies.Count > 0) run.MayHaveDependents = true;
             if (depStatuses.Any(s => s is TaskRunStatus.Failed or TaskRunStatus.Skipped or TaskRunStatus.Cancelled))
             {
                 InsertTask(tx, run, nt, TaskRunStatus.Skipped, 0, null, tx.Now);
@@ -123,14 +136,14 @@ public sealed partial class SqliteStore
                 var attempt = t.Attempt + 1;
                 t.Status = TaskRunStatus.Running;
                 t.Attempt = attempt;
-                t.LeaseToken = Guid.NewGuid();
+                t.LeaseToken = GuidGenerator.NewRandom();
                 t.LeaseExpiresAt = now + parameters.LeaseDuration;
                 t.ExecutorId = parameters.ExecutorId;
                 t.StartedAt = now;
                 t.NotBefore = null;
                 t.UpdatedAt = now;
                 SaveTask(tx, t);
-                tx.AddAttempt(t.Id, attempt, parameters.ExecutorId, parameters.ExecutorIp);
+                tx.AddAttempt(t, attempt, parameters.ExecutorId, parameters.ExecutorIp);
                 var run = tx.Run(t.RunId)!;
                 if (run.Status == RunStatus.Pending)
                 {
@@ -143,57 +156,80 @@ public sealed partial class SqliteStore
 
                 AddEvent(tx, run, t.Id, EventTypes.TaskStarted, $$"""{"attempt":{{attempt}}}""");
                 claimed.Add(t.ToTaskRun());
+                tx.Cache.AddTask(t);
             }
 
             return claimed;
-        }, cancellationToken);
+        }, keepTasks: true, cancellationToken);
+    }
+
+    // Statement texts of the claim by filter shape (number of types, org filter, family filter): building and hashing the
+    // long column list on every claim costs more than the lookup.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int Types, bool Org, bool Family), (string Queued, string Retrying)> ClaimSql = new();
+
+    private static (string Queued, string Retrying) ClaimStatements((int Types, bool Org, bool Family) shape)
+    {
+        var filter = new System.Text.StringBuilder();
+        if (shape.Types > 0)
+        {
+            filter.Append(" AND t.type IN (");
+            for (var i = 0; i < shape.Types; i++) filter.Append(i == 0 ? "" : ", ").Append("$t").Append(i.ToString(CultureInfo.InvariantCulture));
+            filter.Append(')');
+        }
+
+        if (shape.Org) filter.Append(" AND t.org_id = $org");
+        var join = "";
+        if (shape.Family)
+        {
+            join = " JOIN runs r ON r.id = t.run_id";
+            filter.Append(" AND r.family = $family");
+        }
+
+        // Two statements, merged here: as one UNION ALL with an outer ORDER BY, SQLite sorted full rows in a temporary
+        // b-tree and the claim cost about ten times as much. Each statement walks its partial index in claim order.
+        return (
+            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'queued'{filter} ORDER BY t.priority DESC, t.seq LIMIT $lim",
+            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'retrying'{filter} AND (t.not_before IS NULL OR t.not_before <= $now) " +
+            "ORDER BY t.priority DESC, t.seq LIMIT $lim");
+    }
+
+    // Both inputs are in claim order; the first `limit` rows of their merge.
+    private static List<TaskRow> MergeClaimOrder(List<TaskRow> a, List<TaskRow> b, int limit)
+    {
+        if (b.Count == 0) return a;
+        var merged = new List<TaskRow>(Math.Min(limit, a.Count + b.Count));
+        int i = 0, j = 0;
+        while (merged.Count < limit && (i < a.Count || j < b.Count))
+        {
+            var takeA = j >= b.Count || (i < a.Count && (a[i].Priority > b[j].Priority || (a[i].Priority == b[j].Priority && a[i].Seq < b[j].Seq)));
+            merged.Add(takeA ? a[i++] : b[j++]);
+        }
+
+        return merged;
     }
 
     // Claimable rows in claim order (priority, then age), filtered by the caller's scope and the concurrency limits.
     private static List<TaskRow> PickClaimable(WriteTx tx, ClaimTasksParams p)
     {
-        var filter = new System.Text.StringBuilder();
-        var args = new List<object?>();
-        if (p.Types.Count > 0)
-        {
-            filter.Append(" AND t.type IN (");
-            var i = 0;
-            foreach (var type in p.Types)
-            {
-                filter.Append(i == 0 ? "" : ", ").Append("$t").Append(i.ToString(CultureInfo.InvariantCulture));
-                args.Add(type);
-                i++;
-            }
-
-            filter.Append(')');
-        }
-
-        if (p.OrgId is not null)
-        {
-            filter.Append(" AND t.org_id = $org");
-            args.Add(p.OrgId);
-        }
-
-        var join = "";
-        if (p.Family is not null)
-        {
-            join = " JOIN runs r ON r.id = t.run_id";
-            filter.Append(" AND r.family = $family");
-            args.Add(p.Family);
-        }
-
-        var sql =
-            $"SELECT * FROM (SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'queued'{filter} ORDER BY t.priority DESC, t.seq LIMIT $lim) " +
-            $"UNION ALL SELECT * FROM (SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'retrying' AND (t.not_before IS NULL OR t.not_before <= $now){filter} " +
-            "ORDER BY t.priority DESC, t.seq LIMIT $lim) ORDER BY priority DESC, seq LIMIT $lim";
+        var args = new List<object?>(p.Types.Count + 4);
+        foreach (var type in p.Types) args.Add(type);
+        if (p.OrgId is not null) args.Add(p.OrgId);
+        if (p.Family is not null) args.Add(p.Family);
+        var (queuedSql, retryingSql) = ClaimSql.GetOrAdd((p.Types.Count, p.OrgId is not null, p.Family is not null), ClaimStatements);
 
         var limited = p.TypeLimits is { Count: > 0 };
         var limit = p.Max;
         while (true)
         {
             // Nothing is buffered yet during the pick, so reads may go straight to the connection.
-            var candidates = tx.RawDb.Query(sql, TaskRow.Read, [.. args, limit, tx.Now]);
-            tx.PreloadRuns(candidates.Select(c => c.RunId));
+            args.Add(limit);
+            var queued = tx.RawDb.Query(queuedSql, TaskRow.Read, [.. args]);
+            args[^1] = tx.Now;
+            args.Add(limit);
+            var retrying = tx.RawDb.Query(retryingSql, TaskRow.Read, [.. args]);
+            args.RemoveRange(args.Count - 2, 2);
+            var candidates = MergeClaimOrder(queued, retrying, limit);
+            tx.PreloadRuns(candidates);
             var picked = new List<TaskRow>(Math.Min(p.Max, candidates.Count));
             Dictionary<Guid, int>? perRun = null;
             Dictionary<string, int>? perType = null;
@@ -283,10 +319,25 @@ public sealed partial class SqliteStore
         WriteAsync<IReadOnlyList<TaskWriteResult>>(tx =>
         {
             // The hot path: tasks, runs and dependents are read with one query each; rows are written in batches at commit.
-            var ids = System.Text.Json.JsonSerializer.Serialize(completions.Select(c => c.Lease.TaskId.ToString("D")).Distinct());
-            var tasks = tx.RawDb.Query(BulkSql.TasksByIds, TaskRow.Read, ids).ToDictionary(t => t.Id);
-            tx.PreloadRuns(tasks.Values.Select(t => t.RunId));
-            var dependents = LoadDependents(tx, tasks.Values.Where(t => t.Status == TaskRunStatus.Running));
+            // Tasks this writer claimed are still in the cache as committed; only the others are read.
+            var tasks = new Dictionary<Guid, TaskRow>(completions.Count);
+            JsonRows? missing = null;
+            HashSet<Guid>? asked = null;
+            foreach (var c in completions)
+            {
+                var id = c.Lease.TaskId;
+                if (tasks.ContainsKey(id)) continue;
+                if (tx.Cache.Tasks.TryGetValue(id, out var cached)) tasks[id] = cached;
+                else if ((asked ??= []).Add(id)) (missing ??= new JsonRows()).Value(id);
+            }
+
+            if (missing is not null)
+            {
+                foreach (var t in tx.RawDb.Query(BulkSql.TasksByIds, TaskRow.Read, missing.Build())) tasks[t.Id] = t;
+            }
+
+            tx.PreloadRuns(tasks.Values);
+            var dependents = LoadDependents(tx, tasks.Values.Where(t => t.Status == TaskRunStatus.Running && tx.Run(t.RunId)!.MayHaveDependents));
             var done = new List<(RunRow Run, int EventPosition)>();
             var doneRuns = new HashSet<RunRow>();
             var results = new TaskWriteResult[completions.Count];
@@ -313,11 +364,12 @@ public sealed partial class SqliteStore
                 if (dependents.TryGetValue((t.RunId, t.Name), out var list)) tx.WakeWork |= PromoteDependents(tx, tx.RawDb, list);
                 if (IsDone(run) && doneRuns.Add(run)) done.Add((run, tx.EventCount));
                 results[i] = new TaskWriteResult(t.Id, true, TaskRunStatus.Completed);
+                tx.Cache.Tasks.Remove(t.Id);
             }
 
             FinalizeDeferred(tx, done);
             return results;
-        }, cancellationToken);
+        }, keepTasks: true, cancellationToken);
 
     private static Dictionary<(Guid RunId, string Name), List<long>> LoadDependents(WriteTx tx, IEnumerable<TaskRow> tasks)
     {

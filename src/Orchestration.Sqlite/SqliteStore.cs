@@ -26,6 +26,7 @@ public sealed partial class SqliteStore : IOrchestrationStore, IOrchestrationQue
     private readonly DelayedWake _retryWake;
     private SqliteConnection? _writer;
     private SqliteCommands? _db;
+    private readonly RowCache _cache = new();
     private volatile bool _initialized;
     private bool _disposed;
 
@@ -120,8 +121,12 @@ public sealed partial class SqliteStore : IOrchestrationStore, IOrchestrationQue
         db.Exec("PRAGMA foreign_keys = ON");
     }
 
-    // Runs one write transaction on the single writer, then delivers its wake-ups (never before COMMIT).
-    private async Task<T> WriteAsync<T>(Func<WriteTx, T> work, CancellationToken cancellationToken)
+    // Runs one write transaction on the single writer, then delivers its wake-ups (never before COMMIT). Claims,
+    // completions and creates pass keepTasks: they keep the claimed-task images (see RowCache); any other operation may
+    // change tasks behind those images, so it drops them.
+    private Task<T> WriteAsync<T>(Func<WriteTx, T> work, CancellationToken cancellationToken) => WriteAsync(work, keepTasks: false, cancellationToken);
+
+    private async Task<T> WriteAsync<T>(Func<WriteTx, T> work, bool keepTasks, CancellationToken cancellationToken)
     {
         EnsureInitialized();
         await _writeLock.WaitAsync(cancellationToken);
@@ -134,13 +139,20 @@ public sealed partial class SqliteStore : IOrchestrationStore, IOrchestrationQue
             db.Exec("BEGIN IMMEDIATE");
             try
             {
-                tx = new WriteTx(db, _time.GetUtcNow());
+                // Another connection (another process) committed since our last transaction: cached images may be stale.
+                var version = (long)db.Scalar("PRAGMA data_version")!;
+                if (version != _cache.DataVersion) _cache.Clear();
+                _cache.DataVersion = version;
+                if (!keepTasks) _cache.Tasks.Clear();
+                tx = new WriteTx(db, _time.GetUtcNow(), _cache);
                 result = work(tx);
                 tx.Flush();
                 db.Exec("COMMIT");
             }
             catch
             {
+                // Images may hold changes that were never committed.
+                _cache.Clear();
                 Rollback(db);
                 throw;
             }

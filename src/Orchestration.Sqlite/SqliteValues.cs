@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Data.Sqlite;
 using Orchestration.Domain;
 
 namespace Orchestration.Sqlite;
@@ -19,15 +18,15 @@ internal static class SqliteValues
 
     public static DateTimeOffset Time(long ticks) => new(ticks, TimeSpan.Zero);
 
-    public static DateTimeOffset? TimeOrNull(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : Time(r.GetInt64(i));
+    public static DateTimeOffset? TimeOrNull(Row r, int i) => r.IsDBNull(i) ? null : Time(r.GetInt64(i));
 
-    public static string? StringOrNull(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
+    public static string? StringOrNull(Row r, int i) => r.IsDBNull(i) ? null : r.GetString(i);
 
-    public static Guid Id(SqliteDataReader r, int i) => Guid.ParseExact(r.GetString(i), "D");
+    public static Guid Id(Row r, int i) => r.GetGuid(i);
 
-    public static Guid? IdOrNull(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : Id(r, i);
+    public static Guid? IdOrNull(Row r, int i) => r.IsDBNull(i) ? null : Id(r, i);
 
-    public static int? IntOrNull(SqliteDataReader r, int i) => r.IsDBNull(i) ? null : r.GetInt32(i);
+    public static int? IntOrNull(Row r, int i) => r.IsDBNull(i) ? null : r.GetInt32(i);
 
     public static string? ListToJson(IReadOnlyList<string> values) => values.Count == 0 ? null : JsonSerializer.Serialize(values);
 
@@ -36,7 +35,24 @@ internal static class SqliteValues
     public static IReadOnlyList<string> JsonToList(string? json) =>
         string.IsNullOrEmpty(json) ? [] : JsonSerializer.Deserialize<string[]>(json) ?? [];
 
-    // The status columns are read for every row of every claim and completion; a switch avoids the general parser's allocations.
+    // The status columns are read for every row of every claim and completion: matched on the UTF-8 bytes, no string.
+    public static TaskRunStatus TaskStatus(ReadOnlySpan<byte> value) => value switch
+    {
+        _ when value.SequenceEqual("queued"u8) => TaskRunStatus.Queued,
+        _ when value.SequenceEqual("running"u8) => TaskRunStatus.Running,
+        _ when value.SequenceEqual("completed"u8) => TaskRunStatus.Completed,
+        _ when value.SequenceEqual("pending"u8) => TaskRunStatus.Pending,
+        _ => TaskStatus(System.Text.Encoding.UTF8.GetString(value)),
+    };
+
+    public static RunStatus RunStatusOf(ReadOnlySpan<byte> value) => value switch
+    {
+        _ when value.SequenceEqual("pending"u8) => RunStatus.Pending,
+        _ when value.SequenceEqual("running"u8) => RunStatus.Running,
+        _ when value.SequenceEqual("completed"u8) => RunStatus.Completed,
+        _ => RunStatusOf(System.Text.Encoding.UTF8.GetString(value)),
+    };
+
     public static TaskRunStatus TaskStatus(string value) => value switch
     {
         "pending" => TaskRunStatus.Pending,

@@ -12,17 +12,20 @@ namespace Orchestration.Sqlite;
 /// compiled native statements, so an operation on many rows pays the statement overhead once, not per call site. <see cref="Db"/> flushes them first, so any statement issued through it sees every earlier write of the
 /// operation; hot paths that know a statement is unaffected by the buffered writes use <see cref="RawDb"/> instead.
 /// </remarks>
-internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
+internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache cache)
 {
     private readonly Dictionary<Guid, RunRow> _runs = [];
     private readonly List<RunRow> _newRuns = [];
     private readonly List<(RunRow Run, NewTask Task, TaskRunStatus Status, int Remaining, DateTimeOffset? QueuedAt, DateTimeOffset? CompletedAt)> _newTasks = [];
     private readonly Dictionary<long, TaskRow> _dirtyTasks = [];
-    private readonly List<(Guid Task, int Number, string Executor, string? Ip)> _newAttempts = [];
-    private readonly List<(Guid Task, string Outcome, string? Error)> _endedAttempts = [];
+    private readonly List<(TaskRow Task, int Number, string Executor, string? Ip)> _newAttempts = [];
+    private readonly List<(Guid Task, long AttemptSeq, string Outcome, string? Error)> _endedAttempts = [];
     private readonly List<(RunRow Run, Guid? Task, string Type, string? Data)> _events = [];
 
     public SqliteCommands RawDb { get; } = db;
+
+    /// <summary>Images kept across transactions (see <see cref="RowCache"/>).</summary>
+    public RowCache Cache { get; } = cache;
 
     /// <summary>The connection, after every buffered write has been flushed.</summary>
     public SqliteCommands Db
@@ -51,9 +54,15 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
     public RunRow? Run(Guid runId)
     {
         if (_runs.TryGetValue(runId, out var run)) return run;
+        if (Cache.Runs.TryGetValue(runId, out run))
+        {
+            _runs[runId] = run;
+            return run;
+        }
+
         // Runs are only ever changed through the cache, so the stored row is current for any run not in it.
         run = RawDb.QuerySingle($"SELECT {RunRow.Columns} FROM runs WHERE id = $id", RunRow.Read, runId);
-        if (run is not null) _runs[runId] = run;
+        if (run is not null) Track(run);
         return run;
     }
 
@@ -64,35 +73,69 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
         return run is not null && string.Equals(run.OrgId, orgId, StringComparison.Ordinal) ? run : null;
     }
 
-    /// <summary>Loads many runs into the cache with one query.</summary>
-    public void PreloadRuns(IEnumerable<Guid> runIds)
+    /// <summary>Loads the runs of many tasks into the cache with one query.</summary>
+    public void PreloadRuns(IEnumerable<TaskRow> tasks)
     {
-        var ids = new List<Guid>();
-        foreach (var id in runIds.Distinct())
+        JsonRows? ids = null;
+        HashSet<Guid>? asked = null;
+        foreach (var t in tasks)
         {
-            if (_runs.ContainsKey(id)) continue;
-            ids.Add(id);
+            if (_runs.ContainsKey(t.RunId)) continue;
+            if (Cache.Runs.TryGetValue(t.RunId, out var cached))
+            {
+                _runs[t.RunId] = cached;
+                continue;
+            }
+
+            if (!(asked ??= []).Add(t.RunId)) continue;
+            (ids ??= new JsonRows()).Value(t.RunId);
         }
 
-        if (ids.Count == 0) return;
-        var json = System.Text.Json.JsonSerializer.Serialize(ids.Select(i => i.ToString("D")));
-        foreach (var run in RawDb.Query(BulkSql.RunsByIds, RunRow.Read, json)) _runs[run.Id] = run;
+        if (ids is null) return;
+        foreach (var run in RawDb.Query(BulkSql.RunsByIds, RunRow.Read, ids.Build())) Track(run);
+    }
+
+    private void Track(RunRow run)
+    {
+        _runs[run.Id] = run;
+        Cache.AddRun(run);
     }
 
     public void AddRun(RunRow run)
     {
-        _runs[run.Id] = run;
+        Track(run);
         _newRuns.Add(run);
     }
 
-    public void AddTask(RunRow run, NewTask task, TaskRunStatus status, int remaining, DateTimeOffset? queuedAt, DateTimeOffset? completedAt) =>
+    public void AddTask(RunRow run, NewTask task, TaskRunStatus status, int remaining, DateTimeOffset? queuedAt, DateTimeOffset? completedAt)
+    {
+        if (IsFailure(status)) run.NoFailedTasks = false;
         _newTasks.Add((run, task, status, remaining, queuedAt, completedAt));
+    }
 
-    public void SaveTask(TaskRow task) => _dirtyTasks[task.Seq] = task;
+    private static bool IsFailure(TaskRunStatus status) => status is TaskRunStatus.Failed or TaskRunStatus.Cancelled or TaskRunStatus.Skipped;
 
-    public void AddAttempt(Guid taskId, int number, string executorId, string? executorIp) => _newAttempts.Add((taskId, number, executorId, executorIp));
+    /// <summary>Records that a task of the run became failed, cancelled or skipped (see <see cref="RunRow.NoFailedTasks"/>).</summary>
+    public void TaskFailedIn(Guid runId)
+    {
+        if (_runs.TryGetValue(runId, out var run)) run.NoFailedTasks = false;
+        if (Cache.Runs.TryGetValue(runId, out run)) run.NoFailedTasks = false;
+    }
 
-    public void EndAttempt(Guid taskId, string outcome, string? error) => _endedAttempts.Add((taskId, outcome, error));
+    public void SaveTask(TaskRow task)
+    {
+        if (IsFailure(task.Status)) TaskFailedIn(task.RunId);
+        _dirtyTasks[task.Seq] = task;
+    }
+
+    public void AddAttempt(TaskRow task, int number, string executorId, string? executorIp)
+    {
+        // Unknown until the row is inserted; an attempt ended before that is found by its task instead.
+        task.AttemptSeq = 0;
+        _newAttempts.Add((task, number, executorId, executorIp));
+    }
+
+    public void EndAttempt(TaskRow task, string outcome, string? error) => _endedAttempts.Add((task.Id, task.AttemptSeq, outcome, error));
 
     public void AddEvent(RunRow run, Guid? taskId, string type, string? dataJson) => _events.Add((run, taskId, type, dataJson));
 
@@ -101,56 +144,117 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now)
     /// <summary>Writes every buffered row change except events and run updates (which no statement of an operation reads).</summary>
     public void FlushRows()
     {
-        foreach (var r in _newRuns)
+        if (_newRuns.Count > 0)
         {
-            RawDb.ExecRow(Sql.InsertRun, r.Id, r.OrgId, RunRow.KindToDb(r.Kind), r.Status.ToWire(), r.Family, r.Name, r.InputJson, r.OutputJson, r.ErrorJson,
-                r.MetadataJson, r.IdempotencyKey, r.MaxConcurrency, r.DeadlineAt, r.DeadlineArmed, r.CreatedAt, r.UpdatedAt, r.StartedAt, r.CompletedAt, r.Unfinished);
-            r.Dirty = false;
+            var insertRun = RawDb.Statement(Sql.InsertRun);
+            foreach (var r in _newRuns)
+            {
+                insertRun.Bind(1, r.Id).Bind(2, r.OrgId).Bind(3, RunRow.KindToDb(r.Kind)).Bind(4, r.Status.ToWire()).Bind(5, r.Family).Bind(6, r.Name)
+                    .Bind(7, r.InputJson).Bind(8, r.OutputJson).Bind(9, r.ErrorJson).Bind(10, r.MetadataJson).Bind(11, r.IdempotencyKey).Bind(12, r.MaxConcurrency)
+                    .Bind(13, r.DeadlineAt).Bind(14, r.DeadlineArmed).Bind(15, r.CreatedAt).Bind(16, r.UpdatedAt).Bind(17, r.StartedAt).Bind(18, r.CompletedAt)
+                    .Bind(19, r.Unfinished).Exec();
+                r.Dirty = false;
+            }
+
+            _newRuns.Clear();
         }
 
-        _newRuns.Clear();
-
-        foreach (var (run, t, status, remaining, queuedAt, completedAt) in _newTasks)
+        if (_newTasks.Count > 0)
         {
-            var rp = t.RetryPolicy;
-            RawDb.ExecRow(Sql.InsertTask, t.Id, run.Id, run.OrgId, t.Name, t.Type, status.ToWire(), t.Priority, t.InputJson, t.MetadataJson,
-                SqliteValues.ListToJson(t.Dependencies), remaining, t.ParentTaskId, rp.MaxAttempts, rp.InitialDelay, rp.MaxDelay, rp.BackoffFactor, rp.Jitter,
-                t.Timeout, t.Enqueue, Now, Now, queuedAt, completedAt);
-            if (t.Dependencies.Count == 0) continue;
-            var seq = RawDb.LastInsertRowId;
-            foreach (var dep in t.Dependencies) RawDb.ExecRow(Sql.InsertDep, run.Id, dep, seq);
+            var insertTask = RawDb.Statement(Sql.InsertTask);
+            foreach (var (run, t, status, remaining, queuedAt, completedAt) in _newTasks)
+            {
+                var rp = t.RetryPolicy;
+                insertTask.Bind(1, t.Id).Bind(2, run.Id).Bind(3, run.OrgId).Bind(4, t.Name).Bind(5, t.Type).Bind(6, status.ToWire()).Bind(7, t.Priority)
+                    .Bind(8, t.InputJson).Bind(9, t.MetadataJson).Bind(10, SqliteValues.ListToJson(t.Dependencies)).Bind(11, remaining).Bind(12, t.ParentTaskId)
+                    .Bind(13, rp.MaxAttempts).Bind(14, rp.InitialDelay).Bind(15, rp.MaxDelay).Bind(16, rp.BackoffFactor).Bind(17, rp.Jitter).Bind(18, t.Timeout)
+                    .Bind(19, t.Enqueue).Bind(20, Now).Bind(21, Now).Bind(22, queuedAt).Bind(23, completedAt).Exec();
+                if (t.Dependencies.Count == 0) continue;
+                var seq = RawDb.LastInsertRowId;
+                var insertDep = RawDb.Statement(Sql.InsertDep);
+                foreach (var dep in t.Dependencies) insertDep.Bind(1, run.Id).Bind(2, dep).Bind(3, seq).Exec();
+            }
+
+            _newTasks.Clear();
         }
 
-        _newTasks.Clear();
-
-        foreach (var t in _dirtyTasks.Values)
+        if (_dirtyTasks.Count > 0)
         {
-            RawDb.ExecRow(Sql.UpdateTask, t.Status.ToWire(), t.OutputJson, t.ErrorJson, t.MetadataJson, t.RemainingDependencies, t.Attempt,
-                t.NotBefore, t.LeaseToken, t.LeaseExpiresAt, t.ExecutorId, t.QueueJobId, t.UpdatedAt, t.QueuedAt, t.StartedAt, t.CompletedAt, t.Seq);
+            var updateTask = RawDb.Statement(Sql.UpdateTask);
+            foreach (var t in _dirtyTasks.Values)
+            {
+                updateTask.Bind(1, t.Status.ToWire()).Bind(2, t.OutputJson).Bind(3, t.ErrorJson).Bind(4, t.MetadataJson).Bind(5, t.RemainingDependencies)
+                    .Bind(6, t.Attempt).Bind(7, t.NotBefore).Bind(8, t.LeaseToken).Bind(9, t.LeaseExpiresAt).Bind(10, t.ExecutorId).Bind(11, t.QueueJobId)
+                    .Bind(12, t.UpdatedAt).Bind(13, t.QueuedAt).Bind(14, t.StartedAt).Bind(15, t.CompletedAt).Bind(16, t.Seq).Exec();
+            }
+
+            _dirtyTasks.Clear();
         }
 
-        _dirtyTasks.Clear();
+        if (_newAttempts.Count > 0)
+        {
+            var insertAttempt = RawDb.Statement(Sql.InsertAttempt);
+            foreach (var (task, number, executor, ip) in _newAttempts)
+            {
+                insertAttempt.Bind(1, task.Id).Bind(2, number).Bind(3, executor).Bind(4, ip).Bind(5, Now).Exec();
+                task.AttemptSeq = RawDb.LastInsertRowId;
+            }
 
-        foreach (var (task, number, executor, ip) in _newAttempts) RawDb.ExecRow(Sql.InsertAttempt, task, number, executor, ip, Now);
-        _newAttempts.Clear();
+            _newAttempts.Clear();
+        }
 
-        foreach (var (task, outcome, error) in _endedAttempts) RawDb.ExecRow(Sql.EndAttempt, Now, outcome, error, task);
-        _endedAttempts.Clear();
+        if (_endedAttempts.Count > 0)
+        {
+            foreach (var (task, attemptSeq, outcome, error) in _endedAttempts)
+            {
+                if (attemptSeq > 0) RawDb.Statement(Sql.EndAttemptBySeq).Bind(1, Now).Bind(2, outcome).Bind(3, error).Bind(4, attemptSeq).Exec();
+                else RawDb.Statement(Sql.EndAttempt).Bind(1, Now).Bind(2, outcome).Bind(3, error).Bind(4, task).Exec();
+            }
+
+            _endedAttempts.Clear();
+        }
     }
 
     /// <summary>Writes everything buffered; called once before COMMIT.</summary>
     public void Flush()
     {
         FlushRows();
+        Stmt? updateRun = null;
         foreach (var run in _runs.Values)
         {
             if (!run.Dirty) continue;
-            RawDb.ExecRow(Sql.UpdateRun, run.Status.ToWire(), run.OutputJson, run.ErrorJson, run.MetadataJson, run.DeadlineAt, run.DeadlineArmed,
-                run.UpdatedAt, run.StartedAt, run.CompletedAt, run.Unfinished, run.Id);
+            // A finished run is rarely written again; dropping it keeps the cache to the runs in progress.
+            if (run.Status.IsTerminal()) Cache.Runs.Remove(run.Id);
+            updateRun ??= RawDb.Statement(Sql.UpdateRun);
+            updateRun.Value.Bind(1, run.Status.ToWire()).Bind(2, run.OutputJson).Bind(3, run.ErrorJson).Bind(4, run.MetadataJson).Bind(5, run.DeadlineAt)
+                .Bind(6, run.DeadlineArmed).Bind(7, run.UpdatedAt).Bind(8, run.StartedAt).Bind(9, run.CompletedAt).Bind(10, run.Unfinished).Bind(11, run.Id).Exec();
             run.Dirty = false;
         }
 
-        foreach (var (run, task, type, data) in _events) RawDb.ExecRow(Sql.InsertEvent, run.OrgId, run.Id, task, type, data, Now);
+        InsertEvents();
+    }
+
+    // Events go in multi-row INSERTs: a statement execution (and the AUTOINCREMENT counter's read and write) per chunk of
+    // rows rather than per row. VALUES rows are inserted in order, so sequence numbers follow the buffered order.
+    private void InsertEvents()
+    {
+        var i = 0;
+        while (i < _events.Count)
+        {
+            var left = _events.Count - i;
+            var rows = left >= Sql.EventChunkLarge ? Sql.EventChunkLarge : left >= Sql.EventChunkSmall ? Sql.EventChunkSmall : 1;
+            var insert = RawDb.Statement(Sql.InsertEvents(rows)).Bind(1, Now);
+            for (var r = 0; r < rows; r++)
+            {
+                var (run, task, type, data) = _events[i + r];
+                var p = 2 + r * 5;
+                insert.Bind(p, run.OrgId).Bind(p + 1, run.Id).Bind(p + 2, task).Bind(p + 3, type).Bind(p + 4, data);
+            }
+
+            insert.Exec();
+            i += rows;
+        }
+
         _events.Clear();
     }
 }

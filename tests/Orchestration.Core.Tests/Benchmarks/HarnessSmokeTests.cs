@@ -118,6 +118,18 @@ public sealed class HarnessSmokeTests
     }
 
     [Test]
+    public async Task MicroBenchmarks_SqliteClaimAndComplete_CompletesAFullBatch()
+    {
+        using var bench = new SqliteStoreBenchmarks { Batch = 100 };
+        bench.Open();
+        bench.FillForClaims();
+
+        Assert.That(await bench.ClaimAndCompleteOnceAsync(), Is.EqualTo(100));
+        bench.PrepareRuns();
+        await bench.CreateRuns();
+    }
+
+    [Test]
     public async Task MicroBenchmarks_InMemoryEnqueue_StoresEveryRunQueued()
     {
         using var bench = new InMemoryEnqueueBenchmarks { Existing = 0 };

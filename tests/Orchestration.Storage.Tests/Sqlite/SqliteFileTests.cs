@@ -89,6 +89,68 @@ public sealed class SqliteFileTests
     }
 
     [Test]
+    public async Task CompleteTasks_OtherStoreCompletedFirst_ClaimingStoreSeesTheCommittedRow()
+    {
+        // The claiming store keeps the claimed row in memory; a write by another connection must invalidate that copy.
+        using var db = new TempDatabase();
+        using var a = new SqliteStore(db.ConnectionString, _time);
+        using var b = new SqliteStore(db.ConnectionString, _time);
+        var created = await Client(a).CreateRunAsync(new RunSpec { OrgId = Org, Tasks = [new TaskSpec { Name = "only", Type = "work" }] });
+        var claimed = (await a.ClaimTasksAsync(new ClaimTasksParams { ExecutorId = "x", Max = 1, LeaseDuration = TimeSpan.FromSeconds(30) }, CancellationToken.None)).Single();
+        var lease = new TaskLease(claimed.Id, claimed.LeaseToken!.Value);
+
+        var first = await b.CompleteTasksAsync([new TaskCompletion(lease, """{"by":"b"}""")], CancellationToken.None);
+        var late = await a.CompleteTasksAsync([new TaskCompletion(lease, """{"by":"a"}""")], CancellationToken.None);
+
+        Assert.That(first.Single().Applied, Is.True);
+        Assert.That(late.Single().Applied, Is.False);
+        Assert.That((await a.GetTaskAsync(Org, claimed.Id, CancellationToken.None))!.OutputJson, Is.EqualTo("""{"by":"b"}"""));
+        Assert.That((await a.GetRunAsync(Org, created.Run.Id, CancellationToken.None))!.Status, Is.EqualTo(RunStatus.Completed));
+        var events = (await a.ReadEventsAsync(0, 100, Org, CancellationToken.None)).Count(e => e.Type == EventTypes.TaskCompleted);
+        Assert.That(events, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task CompleteTasks_LeaseReapedAfterClaim_CompletionRefused()
+    {
+        // Reaping changes the task behind the claiming store's in-memory copy; the stale copy must not let a completion through.
+        using var db = new TempDatabase();
+        using var store = new SqliteStore(db.ConnectionString, _time);
+        await Client(store).CreateRunAsync(new RunSpec { OrgId = Org, Tasks = [new TaskSpec { Name = "only", Type = "work" }] });
+        var claimed = (await store.ClaimTasksAsync(new ClaimTasksParams { ExecutorId = "x", Max = 1, LeaseDuration = TimeSpan.FromSeconds(30) }, CancellationToken.None)).Single();
+        _time.Advance(TimeSpan.FromSeconds(31));
+
+        Assert.That(await store.ReleaseExpiredLeasesAsync(10, CancellationToken.None), Is.EqualTo(1));
+        var late = await store.CompleteTasksAsync([new TaskCompletion(new TaskLease(claimed.Id, claimed.LeaseToken!.Value), null)], CancellationToken.None);
+
+        Assert.That(late.Single().Applied, Is.False);
+        Assert.That((await store.GetTaskAsync(Org, claimed.Id, CancellationToken.None))!.Status, Is.EqualTo(TaskRunStatus.Retrying));
+    }
+
+    [Test]
+    public async Task CompleteTasks_LastTaskAfterASiblingFailed_RunFails()
+    {
+        // The writer remembers that runs it created have no failed task, to finalise without a query; a failure must clear that.
+        using var db = new TempDatabase();
+        using var store = new SqliteStore(db.ConnectionString, _time);
+        var created = await Client(store).CreateRunAsync(new RunSpec
+        {
+            OrgId = Org,
+            Tasks = [new TaskSpec { Name = "a", Type = "work" }, new TaskSpec { Name = "b", Type = "work" }],
+        });
+        var claimed = await store.ClaimTasksAsync(new ClaimTasksParams { ExecutorId = "x", Max = 2, LeaseDuration = TimeSpan.FromSeconds(30) }, CancellationToken.None);
+        var a = claimed.Single(t => t.Name == "a");
+        var b = claimed.Single(t => t.Name == "b");
+
+        await store.FailTasksAsync([new TaskFailure(new TaskLease(a.Id, a.LeaseToken!.Value), JsonDefaults.ErrorJson("boom"), Retryable: false)], CancellationToken.None);
+        await store.CompleteTasksAsync([new TaskCompletion(new TaskLease(b.Id, b.LeaseToken!.Value), null)], CancellationToken.None);
+
+        var run = await store.GetRunAsync(Org, created.Run.Id, CancellationToken.None);
+        Assert.That(run!.Status, Is.EqualTo(RunStatus.Failed));
+        Assert.That(JsonDefaults.ErrorMessage(run.ErrorJson), Is.EqualTo("task 'a' failed"));
+    }
+
+    [Test]
     public void Initialize_DirectoryMissing_ErrorNamesDataSource()
     {
         var path = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}", "orchestration.db");
