@@ -24,6 +24,7 @@ public static class Harness
           memory       peak working set of a host with 1,000,000 pending tasks (SQLite, Postgres)
           all          every scenario above
           micro        BenchmarkDotNet micro-benchmarks of hot paths (arguments after it go to BenchmarkDotNet)
+          pgstore      the Postgres store alone: bulk CreateRunsAsync and claim 100 + complete 100 loops [--count N] [--connection CS]
 
         Options:
           --store inmemory|sqlite|postgres   only this store (repeat or comma-separate for several; default all)
@@ -41,6 +42,7 @@ public static class Harness
     {
         if (args.Length > 0 && args[0] == "worker") return await Workers.WorkerMode.RunAsync(args[1..]);
         if (args.Length > 0 && args[0] == "micro") return Micro.MicroBenchmarks.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "pgstore") return await Micro.PostgresStoreBenchmarks.RunAsync(args[1..]);
         if (args.Contains("--help") || args.Contains("-h"))
         {
             Console.WriteLine(Usage);

@@ -12,10 +12,11 @@ public sealed partial class PostgresStore
         WITH ins AS (
             INSERT INTO {s}.tasks AS t (id, run_id, org_id, name, type, status, priority, input_json, metadata_json, dependencies, parent_task_id,
                                    retry_max_attempts, retry_initial_ticks, retry_max_ticks, retry_factor, retry_jitter, timeout_ticks,
-                                   enqueue, remaining_deps, created_at, updated_at, queued_at, completed_at)
+                                   enqueue, remaining_deps, created_at, updated_at, queued_at, completed_at, run_limited)
             VALUES (@id, @run, @org, @name, @type, @status, @priority, @input, @meta, @deps, @parent, @maxAttempts, @initial, @maxDelay, @factor,
                     @jitter, @timeout, @enqueue, @remaining, {now}, {now}, CASE WHEN @status = 'queued' THEN {now} END,
-                    CASE WHEN @status = 'skipped' THEN {now} END)
+                    CASE WHEN @status = 'skipped' THEN {now} END,
+                    EXISTS (SELECT 1 FROM {s}.runs lr WHERE lr.id = @run AND lr.max_concurrency IS NOT NULL))
             RETURNING {task}
         ), d AS (
             INSERT INTO {s}.task_dependencies (run_id, dep_name, task_id) SELECT @run, dep, @id FROM unnest(@deps) AS dep

@@ -24,10 +24,10 @@ public sealed partial class PostgresStore
         ), t AS (
             INSERT INTO {s}.tasks (id, run_id, org_id, name, type, status, priority, input_json, metadata_json, dependencies, parent_task_id,
                                    retry_max_attempts, retry_initial_ticks, retry_max_ticks, retry_factor, retry_jitter, timeout_ticks,
-                                   enqueue, remaining_deps, created_at, updated_at, queued_at)
+                                   enqueue, remaining_deps, created_at, updated_at, queued_at, run_limited)
             SELECT n.id, n.run_id, ins.org_id, n.name, n.type, n.status, n.priority, n.input_json, n.metadata_json,
                    coalesce(string_to_array(n.deps, chr(31)), '{}'), n.parent_task_id, n.max_attempts, n.initial_ticks, n.max_ticks, n.factor, n.jitter,
-                   n.timeout_ticks, n.enqueue, n.remaining, {now}, {now}, CASE WHEN n.status = 'queued' THEN {now} END
+                   n.timeout_ticks, n.enqueue, n.remaining, {now}, {now}, CASE WHEN n.status = 'queued' THEN {now} END, ins.max_concurrency IS NOT NULL
             FROM unnest(@t_id::uuid[], @t_run::uuid[], @t_name::text[], @t_type::text[], @t_status::text[], @t_priority::int[], @t_input::text[],
                         @t_meta::text[], @t_deps::text[], @t_parent::uuid[], @t_max::int[], @t_initial::bigint[], @t_maxdelay::bigint[],
                         @t_factor::float8[], @t_jitter::float8[], @t_timeout::bigint[], @t_enqueue::boolean[], @t_remaining::int[])
@@ -65,7 +65,9 @@ public sealed partial class PostgresStore
             return CreateInCallerTransactionAsync(ambient, runs, cancellationToken);
         }
 
-        return InTransactionAsync((tx, ct) => CreateRunsCoreAsync(tx, runs, ct), cancellationToken);
+        return CanCopy(runs)
+            ? InTransactionAsync((tx, ct) => CopyRunsAsync(tx, runs, ct), cancellationToken)
+            : InTransactionAsync((tx, ct) => CreateRunsCoreAsync(tx, runs, ct), cancellationToken);
     }
 
     private async Task<IReadOnlyList<CreateRunResult>> CreateInCallerTransactionAsync(NpgsqlTransaction transaction, IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken)

@@ -7,26 +7,72 @@ namespace Orchestration.Postgres;
 // Completions, failures, lease reaping and run deadlines: everything that can end a task or a run.
 public sealed partial class PostgresStore
 {
+    // Fenced writes (complete, fail, heartbeat, release) find their tasks by primary key only. Their fence is written
+    // as CASE WHEN status = 'running' THEN lease_token = … so that the planner cannot prove the partial "running"
+    // indexes usable: with statistics taken when few tasks ran, it would otherwise scan such an index whole, and
+    // between vacuums that index holds an entry for every task that ran since, so each batch got slower than the last.
     // Run rows are locked in id order, so two transactions touching the same runs cannot deadlock on them.
     private const string LockRunsOfTasksSql = """
-        SELECT r.id FROM {s}.runs r WHERE r.id IN (SELECT run_id FROM {s}.tasks WHERE id = ANY(@ids)) ORDER BY r.id FOR UPDATE OF r
+        SELECT r.id FROM {s}.runs r WHERE r.id = ANY (ARRAY(SELECT run_id FROM {s}.tasks WHERE id = ANY(@ids))) ORDER BY r.id FOR UPDATE OF r
         """;
 
-    private const string CompleteSql = """
+    // A completion batch as one statement, run after the statement that locks the batch's runs (so its snapshot sees
+    // every committed change to those runs' tasks): complete, record attempts and events, promote dependents, and
+    // finish the runs whose every task is now terminal. The statement's snapshot does not see its own writes, so a run
+    // counts as finished when its only unfinished tasks are the ones this statement completes (promoted dependents
+    // were pending, so they keep the run open). The NOTIFY for promoted work is sent here: the command has no BEGIN,
+    // so there is no later statement in the same transaction to send it.
+    private const string CompleteBatchSql = """
         WITH i AS (SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[], @outputs::text[]) AS i(id, token, output)),
         done AS (
             UPDATE {s}.tasks t SET status = 'completed', output_json = i.output, error_json = NULL, completed_at = {now},
                                    lease_expires_at = NULL, updated_at = {now}
-            FROM i WHERE t.id = i.id AND t.status = 'running' AND t.lease_token = i.token
+            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END
             RETURNING t.id, t.run_id, t.org_id, t.name, t.attempt, t.seq
         ), att AS (
             UPDATE {s}.attempts a SET ended_at = {now}, outcome = 'completed'
-            FROM done WHERE a.task_id = done.id AND a.number = done.attempt AND a.ended_at IS NULL
+            FROM done WHERE a.task_id = done.id AND a.task_id = ANY (ARRAY(SELECT id FROM done)) AND a.number = done.attempt AND a.ended_at IS NULL
+        ), dec AS (
+            SELECT d.task_id, count(*)::int AS n FROM {s}.task_dependencies d JOIN done ON d.run_id = done.run_id AND d.dep_name = done.name GROUP BY d.task_id
+        ), promoted AS (
+            UPDATE {s}.tasks t SET
+                remaining_deps = t.remaining_deps - dec.n,
+                status = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN 'queued' ELSE t.status END,
+                queued_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
+                not_before = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
+                updated_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
+            FROM dec WHERE t.id = dec.task_id AND t.id = ANY (ARRAY(SELECT task_id FROM dec)) AND t.status = 'pending'
+            RETURNING t.status
+        ), wake AS (
+            SELECT pg_notify(@channel, 'w') FROM (SELECT 1 FROM promoted WHERE status = 'queued' LIMIT 1) x
+        ), fin AS (
+            SELECT r.id,
+                   (SELECT t.name FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') ORDER BY t.seq LIMIT 1) AS failed_name,
+                   (SELECT t.status FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') ORDER BY t.seq LIMIT 1) AS failed_status,
+                   EXISTS (SELECT 1 FROM {s}.tasks t WHERE t.run_id = r.id AND t.status = 'skipped') AS any_skipped
+            FROM {s}.runs r
+            WHERE r.id = ANY (ARRAY(SELECT run_id FROM done)) AND r.kind = 'managed' AND r.status NOT IN ('completed', 'failed', 'cancelled')
+              AND NOT EXISTS (SELECT 1 FROM {s}.tasks t WHERE t.run_id = r.id AND t.status NOT IN ('completed', 'failed', 'cancelled', 'skipped')
+                                                        AND t.id NOT IN (SELECT id FROM done))
+        ), finished AS (
+            UPDATE {s}.runs r SET
+                status = CASE WHEN fin.failed_name IS NULL AND NOT fin.any_skipped THEN 'completed' ELSE 'failed' END,
+                error_json = CASE WHEN fin.failed_name IS NULL AND NOT fin.any_skipped THEN r.error_json
+                                  ELSE '{"message":' || to_json(CASE WHEN fin.failed_name IS NOT NULL THEN 'task ''' || fin.failed_name || ''' ' || fin.failed_status
+                                                                     ELSE 'tasks were skipped' END)::text || '}' END,
+                started_at = CASE WHEN fin.failed_name IS NULL AND NOT fin.any_skipped THEN coalesce(r.started_at, {now}) ELSE r.started_at END,
+                completed_at = {now}, updated_at = {now}
+            FROM fin WHERE r.id = fin.id AND r.id = ANY (ARRAY(SELECT id FROM fin))
+            RETURNING r.id, r.org_id, r.status, r.seq
         ), ev AS (
             INSERT INTO {s}.events (org_id, run_id, task_id, type, created_at)
-            SELECT org_id, run_id, id, 'task.completed', {now} FROM done ORDER BY seq
+            SELECT org_id, run_id, task_id, type, {now} FROM (
+                SELECT 0 AS k, seq AS s, org_id, run_id, id AS task_id, 'task.completed' AS type FROM done
+                UNION ALL
+                SELECT 1, seq, org_id, id, NULL::uuid, 'run.' || status FROM finished) e
+            ORDER BY k, s
         )
-        SELECT id, run_id, name FROM done
+        SELECT id, (SELECT count(*)::int FROM wake) FROM done
         """;
 
     // One statement for failures and expired leases: @expired adds the condition that the lease really ran out, so a
@@ -46,11 +92,11 @@ public sealed partial class PostgresStore
                 lease_expires_at = NULL,
                 completed_at = CASE WHEN i.retryable AND t.attempt < t.retry_max_attempts THEN t.completed_at ELSE {now} END,
                 updated_at = {now}
-            FROM i WHERE t.id = i.id AND t.status = 'running' AND t.lease_token = i.token AND (NOT @expired OR t.lease_expires_at <= {now})
+            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END AND (NOT @expired OR t.lease_expires_at <= {now})
             RETURNING t.id, t.run_id, t.org_id, t.name, t.status, t.attempt, t.not_before, t.seq, i.message
         ), att AS (
             UPDATE {s}.attempts a SET ended_at = {now}, outcome = @outcome, error = upd.message
-            FROM upd WHERE a.task_id = upd.id AND a.number = upd.attempt AND a.ended_at IS NULL
+            FROM upd WHERE a.task_id = upd.id AND a.task_id = ANY (ARRAY(SELECT id FROM upd)) AND a.number = upd.attempt AND a.ended_at IS NULL
         ), ev AS (
             INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at)
             SELECT org_id, run_id, id, 'task.' || status,
@@ -73,7 +119,7 @@ public sealed partial class PostgresStore
                 queued_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
                 not_before = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
                 updated_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
-            FROM dec WHERE t.id = dec.task_id AND t.status = 'pending'
+            FROM dec WHERE t.id = dec.task_id AND t.id = ANY (ARRAY(SELECT task_id FROM dec)) AND t.status = 'pending'
             RETURNING t.status
         )
         SELECT count(*)::int FROM upd WHERE status = 'queued'
@@ -113,7 +159,7 @@ public sealed partial class PostgresStore
                 error_json = CASE WHEN f.status = 'failed' THEN f.error ELSE r.error_json END,
                 started_at = CASE WHEN f.status = 'completed' THEN coalesce(r.started_at, {now}) ELSE r.started_at END,
                 completed_at = {now}, updated_at = {now}
-            FROM f WHERE r.id = f.id
+            FROM f WHERE r.id = f.id AND r.id = ANY(@ids)
             RETURNING r.id, r.org_id, r.status, r.seq
         )
         INSERT INTO {s}.events (org_id, run_id, type, created_at) SELECT org_id, id, 'run.' || status, {now} FROM upd ORDER BY seq
@@ -126,7 +172,7 @@ public sealed partial class PostgresStore
             ORDER BY t.id FOR UPDATE
         ), upd AS (
             UPDATE {s}.tasks t SET status = 'cancelled', lease_expires_at = NULL, completed_at = {now}, updated_at = {now}
-            FROM old WHERE t.id = old.id
+            FROM old WHERE t.id = old.id AND t.id = ANY (ARRAY(SELECT id FROM old))
             RETURNING t.id, t.run_id, t.org_id, t.seq
         ), att AS (
             UPDATE {s}.attempts a SET ended_at = {now}, outcome = 'cancelled'
@@ -165,15 +211,11 @@ public sealed partial class PostgresStore
         var ids = items.Select(c => c.Lease.TaskId).ToArray();
         var tokens = items.Select(c => c.Lease.LeaseToken).ToArray();
         var outputs = items.Select(c => c.OutputJson).ToArray();
-        var applied = await InTransactionAsync(async (tx, ct) =>
+        var sql = S(LockRunsOfTasksSql + ";\n" + CompleteBatchSql);
+        var applied = await InOneRoundTripAsync(async (tx, ct) =>
         {
-            // Lock and write in one round trip: the second statement runs after the first has taken the run locks.
-            var done = await tx.ReadAsync(S(LockRunsOfTasksSql + ";\n" + CompleteSql), new { ids, tokens, outputs },
-                r => (Id: r.GetGuid(0), Run: r.GetGuid(1), Name: r.GetString(2)), ct, skipResults: 1);
-            if (done.Count == 0) return new HashSet<Guid>();
-            var promoted = await tx.ScalarAsync<int>(S(PromoteSql), new { runs = done.Select(d => d.Run).ToArray(), names = done.Select(d => d.Name).ToArray() }, ct);
-            if (promoted > 0) tx.WorkAvailable = true;
-            await FinalizeRunsAsync(tx, done.Select(d => d.Run).Distinct().ToArray(), ct);
+            var done = await tx.ReadAsync(sql, new { ids, tokens, outputs, channel = Channel }, r => (Id: r.GetGuid(0), Woke: r.GetInt32(1) > 0), ct, skipResults: 1);
+            if (done.Any(d => d.Woke)) tx.WorkAvailable = true;
             return done.Select(d => d.Id).ToHashSet();
         }, cancellationToken);
 

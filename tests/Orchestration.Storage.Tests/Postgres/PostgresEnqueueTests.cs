@@ -47,4 +47,53 @@ public sealed class PostgresEnqueueTests
         Assert.That(await store.GetRunAsync(Org.DefaultId, runId, CancellationToken.None), Is.Not.Null);
         Assert.That(claimed.Select(t => t.RunId), Is.EqualTo(new[] { runId }));
     }
+
+    // Large batches without idempotency keys are written by binary COPY instead of the unnest statement; the result
+    // must be the same rows, events and behaviour.
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task CreateRuns_LargeBatch_WrittenByCopyLikeAnyOtherCreate(bool hostClock)
+    {
+        await using var schema = await PgSchema.CreateAsync();
+        var store = await schema.StoreAsync(TimeProvider.System, hostClock);
+        var client = PgSchema.Client(store);
+        var specs = new List<RunSpec>();
+        for (var i = 0; i < PostgresStore.CopyThreshold + 44; i++)
+        {
+            specs.Add((i % 4) switch
+            {
+                0 => new RunSpec { Name = "dag", Tasks = [new TaskSpec { Name = "a", Type = "work" }, new TaskSpec { Name = "b", Type = "work", DependsOn = ["a"] }] },
+                1 => new RunSpec { MaxConcurrency = 1, Timeout = TimeSpan.FromMinutes(5), Tasks = [new TaskSpec { Name = "x", Type = "limited" }, new TaskSpec { Name = "y", Type = "limited" }] },
+                2 => new RunSpec { Name = "empty" },
+                _ => new RunSpec { InputJson = """{"n":1}""", Tasks = [new TaskSpec { Type = "single", Priority = 3 }] },
+            });
+        }
+
+        var created = await client.CreateRunsAsync(specs);
+
+        Assert.That(created.All(c => c.Created), Is.True);
+        foreach (var c in created.Take(8))
+        {
+            var stored = await store.GetRunAsync(c.Run.OrgId, c.Run.Id, CancellationToken.None);
+            Assert.That(stored, Is.Not.Null);
+            Assert.That(c.Run with { CompletedTasks = 0 }, Is.EqualTo(stored! with { CompletedTasks = 0 }));
+        }
+
+        var events = await store.ReadEventsAsync(0, 10_000, null, CancellationToken.None);
+        Assert.That(events.Count(e => e.Type == "run.created"), Is.EqualTo(specs.Count));
+        Assert.That(events.Count(e => e.Type == "run.completed"), Is.EqualTo(specs.Count(s => s.Name == "empty")));
+        Assert.That(events.Select(e => e.RunId).Distinct().Take(4), Is.EqualTo(created.Select(c => c.Run.Id).Take(4)), "events not in creation order");
+
+        // Dependencies were written: completing every "a" queues its "b".
+        var roots = await store.ClaimTasksAsync(PgSchema.Claim("x", max: 1000) with { Types = ["work"] }, CancellationToken.None);
+        Assert.That(roots.Select(t => t.Name).Distinct(), Is.EqualTo(new[] { "a" }));
+        await store.CompleteTasksAsync(roots.Select(t => new TaskCompletion(new TaskLease(t.Id, t.LeaseToken!.Value), null)).ToList(), CancellationToken.None);
+        var next = await store.ClaimTasksAsync(PgSchema.Claim("x", max: 1000) with { Types = ["work"] }, CancellationToken.None);
+        Assert.That(next, Has.Count.EqualTo(roots.Count));
+        Assert.That(next.All(t => t.Name == "b"), Is.True);
+
+        // max_concurrency was written on the tasks too: one task per limited run.
+        var limited = await store.ClaimTasksAsync(PgSchema.Claim("x", max: 1000) with { Types = ["limited"] }, CancellationToken.None);
+        Assert.That(limited, Has.Count.EqualTo(specs.Count(s => s.MaxConcurrency == 1)));
+    }
 }
