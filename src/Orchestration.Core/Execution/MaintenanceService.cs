@@ -10,18 +10,25 @@ internal sealed partial class MaintenanceService(
     IOrchestrationStore store,
     ILeaderElector leader,
     MaintenanceOptions options,
+    WorkerOptions worker,
     TimeProvider time,
     ILogger<MaintenanceService> logger) : BackgroundService
 {
+    /// <summary>The longest wait between passes while they find nothing to do.</summary>
+    internal TimeSpan IdleInterval => options.IdleInterval
+        ?? TimeSpan.FromTicks(Math.Max(options.Interval.Ticks, Math.Min(options.Interval.Ticks * 10, worker.LeaseDuration.Ticks / 3)));
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!options.Enabled) return;
         await Task.Yield();
+        var wait = options.Interval;
         while (!stoppingToken.IsCancellationRequested)
         {
+            var busy = false;
             try
             {
-                if (await leader.TryLeadAsync(stoppingToken)) await RunOnceAsync(stoppingToken);
+                if (await leader.TryLeadAsync(stoppingToken)) busy = await RunOnceAsync(stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -32,9 +39,10 @@ internal sealed partial class MaintenanceService(
                 LogPassFailed(logger, ex);
             }
 
+            wait = NextWait(wait, busy);
             try
             {
-                await Task.Delay(options.Interval, time, stoppingToken);
+                await Task.Delay(wait, time, stoppingToken);
             }
             catch (OperationCanceledException)
             {
@@ -43,14 +51,25 @@ internal sealed partial class MaintenanceService(
         }
     }
 
-    internal async Task RunOnceAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The wait before the next pass: <see cref="MaintenanceOptions.Interval"/> after a pass that did work, else twice
+    /// the previous wait up to <see cref="IdleInterval"/>. A failed pass counts as idle, which also spares a database in
+    /// trouble.
+    /// </summary>
+    internal TimeSpan NextWait(TimeSpan previous, bool busy) =>
+        busy ? options.Interval : TimeSpan.FromTicks(Math.Min(previous.Ticks * 2, IdleInterval.Ticks));
+
+    /// <summary>One pass; true when it reaped a lease or failed a run.</summary>
+    internal async Task<bool> RunOnceAsync(CancellationToken cancellationToken)
     {
+        var busy = false;
         int reaped;
         do
         {
             reaped = await store.ReleaseExpiredLeasesAsync(options.BatchSize, cancellationToken);
             if (reaped > 0)
             {
+                busy = true;
                 LogReaped(logger, reaped);
                 Diagnostics.OrchestrationMetrics.LeaseExpirations.Add(reaped);
             }
@@ -61,9 +80,14 @@ internal sealed partial class MaintenanceService(
         do
         {
             timedOut = await store.FailTimedOutRunsAsync(options.BatchSize, cancellationToken);
-            if (timedOut > 0) LogTimedOut(logger, timedOut);
+            if (timedOut > 0)
+            {
+                busy = true;
+                LogTimedOut(logger, timedOut);
+            }
         }
         while (timedOut == options.BatchSize);
+        return busy;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Maintenance pass failed")]

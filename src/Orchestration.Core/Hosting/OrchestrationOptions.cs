@@ -39,12 +39,31 @@ public sealed class OrchestrationOptions
 /// <summary>Settings of the leader-only maintenance loop.</summary>
 public sealed class MaintenanceOptions
 {
-    /// <summary>How often expired leases are reaped and run deadlines checked. Default 1 s.</summary>
+    /// <summary>How often expired leases are reaped and run deadlines checked while there is something to do. Default 1 s.</summary>
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// While passes find nothing to do, the wait between them doubles from <see cref="Interval"/> up to this, and drops
+    /// back to <see cref="Interval"/> after a pass that reaped a lease or failed a run, so an idle host costs its database
+    /// a few statements every several seconds rather than several a second. It bounds how late an expired lease is
+    /// reaped, or a run deadline enforced, on an otherwise idle system. Null (default): ten times
+    /// <see cref="Interval"/>, but at most a third of the worker's lease duration (10 s with the defaults).
+    /// </summary>
+    public TimeSpan? IdleInterval { get; set; }
 
     /// <summary>At most this many rows per pass and kind. Default 1,000.</summary>
     public int BatchSize { get; set; } = 1000;
 
     /// <summary>False turns the loop off (tests drive the store directly). Default true.</summary>
     public bool Enabled { get; set; } = true;
+
+    /// <summary>Returns a message naming the first bad setting, or null.</summary>
+    public string? Validate()
+    {
+        if (Interval <= TimeSpan.Zero) return "Orchestration: Maintenance.Interval must be positive.";
+        if (IdleInterval is { } idle && idle < Interval)
+            return $"Orchestration: Maintenance.IdleInterval ({idle}) must not be shorter than Maintenance.Interval ({Interval}).";
+        if (BatchSize < 1) return "Orchestration: Maintenance.BatchSize must be at least 1.";
+        return null;
+    }
 }

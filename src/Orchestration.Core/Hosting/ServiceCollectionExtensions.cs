@@ -22,7 +22,7 @@ public static class ServiceCollectionExtensions
         configure(options);
         if (options.StoreRegistration is null)
             throw new InvalidOperationException("Orchestration: no store configured. Call o.UseInMemory(), o.UseSqlite(...) or o.UsePostgres(...) inside AddOrchestration.");
-        var problem = options.Engine.Validate() ?? options.Worker.Validate();
+        var problem = options.Engine.Validate() ?? options.Worker.Validate() ?? options.Maintenance.Validate();
         if (problem is not null) throw new InvalidOperationException(problem);
 
         services.TryAddSingleton(TimeProvider.System);
