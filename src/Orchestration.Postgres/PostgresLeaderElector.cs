@@ -15,6 +15,9 @@ internal sealed partial class PostgresLeaderElector(PostgresStore store, ILogger
 
     public bool IsLeader => _leading;
 
+    /// <summary>The server process of the session holding (or trying for) leadership; null without one (for tests).</summary>
+    internal int? SessionProcessId => _connection?.ProcessID;
+
     public async ValueTask<bool> TryLeadAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);

@@ -23,9 +23,14 @@ public sealed class PostgresCoordinationTests
 
         var firstLeads = await first.TryLeadAsync(CancellationToken.None);
         var secondLeads = await second.TryLeadAsync(CancellationToken.None);
-        await using (var kill = schema.DataSource.CreateCommand(
-            "SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted AND l.pid <> pg_backend_pid() AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"))
-            await kill.ExecuteNonQueryAsync();
+        // Only the first leader's session, and wait until it has ended: other tests share the server, and without the
+        // timeout argument the call returns before the backend (and with it the lock) is gone.
+        await using (var kill = schema.DataSource.CreateCommand("SELECT pg_terminate_backend($1, 10000)"))
+        {
+            kill.Parameters.Add(new NpgsqlParameter { Value = first.SessionProcessId!.Value });
+            Assert.That(await kill.ExecuteScalarAsync(), Is.True, "the first leader's session ended");
+        }
+
         var firstAfterLoss = await first.TryLeadAsync(CancellationToken.None);
         var secondTakesOver = await second.TryLeadAsync(CancellationToken.None);
 
