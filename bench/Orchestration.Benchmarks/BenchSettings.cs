@@ -58,6 +58,15 @@ public sealed record BenchSettings
     /// <summary>Skips warm-up passes (smoke tests).</summary>
     public bool SkipWarmup { get; init; }
 
+    /// <summary>
+    /// Wait after a Postgres drain before reading pg_stat_database, so the drain host's idle pooled backends have
+    /// published their last counters (PostgreSQL 15 does within 10 s). Default 11 s; smoke tests shorten it.
+    /// </summary>
+    public TimeSpan StatsSettle { get; init; } = TimeSpan.FromSeconds(11);
+
+    /// <summary>How long an idle host's transactions are counted after a Postgres drain. Default 10 s.</summary>
+    public TimeSpan IdleWindow { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Applies <c>--count N</c>: every scenario's main size becomes N (the DAG keeps N tasks in total).</summary>
     public BenchSettings WithCount(int n) => this with
     {

@@ -38,9 +38,14 @@ internal static class OurDrain
         public string BatchNote => $"claim calls {ClaimCalls} (avg {AverageClaim:F1}), complete calls {CompleteCalls} (avg {AverageComplete:F1})";
     }
 
-    // Backends publish pg_stat counters about once a second; waiting this long makes a reading complete.
+    // A backend that exits publishes its pg_stat counters at once; waiting this long after the enqueue host stopped
+    // makes the reading complete.
     private static readonly TimeSpan StatsFlush = TimeSpan.FromMilliseconds(1500);
-    private static readonly TimeSpan IdleWindow = TimeSpan.FromSeconds(5);
+
+    // After the drain the host keeps its pooled connections, and a backend that stays connected but goes idle publishes
+    // its last counters only within PGSTAT_IDLE_INTERVAL (10 s in PostgreSQL 15): hence BenchSettings.StatsSettle.
+    // Read sooner, the drain's last commits were missing from commits/task and landed in the idle window instead
+    // (7–21 "idle" commits/s that were the drain's own).
 
     public static async Task<Result> MeasureAsync(BenchContext context, string kind, string label, RunSpec[] specs, bool measureIdle, CancellationToken cancellationToken)
     {
@@ -82,13 +87,13 @@ internal static class OurDrain
         double? idle = null;
         if (store.Database is { } database)
         {
-            await Task.Delay(StatsFlush, cancellationToken);
+            await Task.Delay(context.Settings.StatsSettle, cancellationToken);
             var after = await database.CommitsAsync(cancellationToken);
             commits = after - before!.Value;
             if (measureIdle)
             {
-                await Task.Delay(IdleWindow, cancellationToken);
-                idle = (await database.CommitsAsync(cancellationToken) - after) / IdleWindow.TotalSeconds;
+                await Task.Delay(context.Settings.IdleWindow, cancellationToken);
+                idle = (await database.CommitsAsync(cancellationToken) - after) / context.Settings.IdleWindow.TotalSeconds;
             }
         }
 

@@ -33,6 +33,7 @@ internal sealed class ThroughputScenario : IScenario
         if (r.CommitsPerTask is { } cpt)
             context.Add(new Figure(ScenarioName, Systems.Ours, store, Metrics.CommitsPerTask, cpt, Units.CommitsPerTask, n, $"pg_stat_database.xact_commit during the drain: {r.Commits}"));
         if (r.IdleCommitsPerSecond is { } idle)
-            context.Add(new Figure(ScenarioName, Systems.Ours, store, Metrics.IdleCommits, idle, Units.CommitsPerSecond, 5, "transactions per second of an idle host (5 s window)"));
+            context.Add(new Figure(ScenarioName, Systems.Ours, store, Metrics.IdleCommits, idle, Units.CommitsPerSecond, (int)context.Settings.IdleWindow.TotalSeconds,
+                $"transactions per second of an idle host ({context.Settings.IdleWindow.TotalSeconds:0} s window, from {context.Settings.StatsSettle.TotalSeconds:0} s after the drain)"));
     }
 }

@@ -28,6 +28,8 @@ public sealed class HarnessSmokeTests
         Stores = stores,
         LatencySamples = 20,
         SkipWarmup = true,
+        StatsSettle = TimeSpan.FromMilliseconds(1500),
+        IdleWindow = TimeSpan.FromSeconds(1),
         JsonPath = _json,
         CompetitorBudget = TimeSpan.FromSeconds(60),
     };
