@@ -66,8 +66,17 @@ public sealed partial class PostgresStore
         }
 
         return CanCopy(runs)
-            ? InTransactionAsync((tx, ct) => CopyRunsAsync(tx, runs, ct), cancellationToken)
+            ? CopyAndAnalyzeAsync(runs, cancellationToken)
             : InTransactionAsync((tx, ct) => CreateRunsCoreAsync(tx, runs, ct), cancellationToken);
+    }
+
+    private async Task<IReadOnlyList<CreateRunResult>> CopyAndAnalyzeAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken)
+    {
+        var results = await InTransactionAsync((tx, ct) => CopyRunsAsync(tx, runs, ct), cancellationToken);
+        var tasks = 0;
+        foreach (var r in runs) tasks += r.Tasks.Count;
+        if (tasks >= AnalyzeAfterCopiedTasks) RequestAnalyze();
+        return results;
     }
 
     private async Task<IReadOnlyList<CreateRunResult>> CreateInCallerTransactionAsync(NpgsqlTransaction transaction, IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken)

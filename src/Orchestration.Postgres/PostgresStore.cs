@@ -194,6 +194,7 @@ public sealed partial class PostgresStore : IOrchestrationStore, IOrchestrationQ
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        await AnalyzeIdleAsync();
         _retryWake.Dispose();
         if (_ownsDataSource) await _dataSource.DisposeAsync();
     }
@@ -201,6 +202,7 @@ public sealed partial class PostgresStore : IOrchestrationStore, IOrchestrationQ
     /// <inheritdoc />
     public void Dispose()
     {
+        AnalyzeIdleAsync().GetAwaiter().GetResult();
         _retryWake.Dispose();
         if (_ownsDataSource) _dataSource.Dispose();
     }

@@ -26,6 +26,23 @@ public sealed class PostgresEnqueueTests
     }
 
     [Test]
+    public async Task CreateRuns_ThousandsByCopy_TablesAnalyzedAfterCommit()
+    {
+        await using var schema = await PgSchema.CreateAsync();
+        var store = await schema.StoreAsync(TimeProvider.System);
+        var client = PgSchema.Client(store);
+        var specs = Enumerable.Range(0, PostgresStore.AnalyzeAfterCopiedTasks).Select(i => new RunSpec { Tasks = [new TaskSpec { Name = "t", Type = "work" }] }).ToList();
+
+        await client.CreateRunsAsync(specs);
+        await store.AnalyzeIdleAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        // reltuples is -1 until a table is first analyzed or vacuumed, and is written by ANALYZE in its own transaction.
+        await using var cmd = schema.DataSource.CreateCommand("SELECT reltuples FROM pg_class WHERE oid = $1::regclass");
+        cmd.Parameters.Add(new Npgsql.NpgsqlParameter { Value = $"\"{store.Schema}\".tasks" });
+        Assert.That(Convert.ToDouble(await cmd.ExecuteScalarAsync()), Is.EqualTo(PostgresStore.AnalyzeAfterCopiedTasks).Within(1));
+    }
+
+    [Test]
     public async Task CreateRun_CallerTransactionCommitted_RunExistsAndIsClaimable()
     {
         await using var schema = await PgSchema.CreateAsync();
