@@ -19,23 +19,15 @@ public sealed partial class PostgresStore
     // claimable task of a limited run that it could take, it takes nothing and reports it (last column), and the
     // caller claims through the limited path instead, so priority order holds across limited and unlimited runs.
     // Lock and claim are one command without BEGIN: one round trip, one implicit transaction.
-    private const string FastClaimSql = """
-        SELECT pg_advisory_xact_lock_shared(@lockKey);
-        WITH gate AS MATERIALIZED (
-            SELECT EXISTS (
-                SELECT 1 FROM {s}.tasks l
-                WHERE l.run_limited AND l.status IN ('queued', 'retrying')
-                  AND (l.status = 'queued' OR l.not_before IS NULL OR l.not_before <= {now})
-                  AND (cardinality(@types::text[]) = 0 OR l.type = ANY(@types))
-                  AND (@org::text IS NULL OR l.org_id = @org)) AS limited
-        ), cand AS (
-            SELECT c.id FROM {s}.claim_candidates(@types::text[], @org::text, @family::text, {now}, CASE WHEN (SELECT limited FROM gate) THEN 0 ELSE @max END, true) c
-        ), claimed AS (
+    // What every claim writes for the tasks it picked (the CTE named by picked, one id column): the tasks become
+    // running with a new lease, pending runs start, attempts and events are inserted. Both claim paths share it.
+    private static string ClaimWrites(string picked) => """
+        claimed AS (
             UPDATE {s}.tasks t
             SET status = 'running', attempt = t.attempt + 1, lease_token = gen_random_uuid(),
                 lease_expires_at = {now} + @leaseTicks / 10 * interval '1 microsecond', executor_id = @executor,
                 started_at = {now}, not_before = NULL, updated_at = {now}
-            FROM cand WHERE t.id = cand.id AND t.id = ANY (ARRAY(SELECT id FROM cand))
+            FROM {picked} WHERE t.id = {picked}.id AND t.id = ANY (ARRAY(SELECT id FROM {picked}))
             RETURNING t.*
         ), started_runs AS (
             UPDATE {s}.runs r SET status = 'running', started_at = coalesce(r.started_at, {now}), updated_at = {now}
@@ -52,10 +44,24 @@ public sealed partial class PostgresStore
                 SELECT 1, seq, org_id, run_id, id, 'task.started', '{"attempt":' || attempt || '}' FROM claimed) e
             ORDER BY k, s
         )
-        SELECT {task}, g.limited FROM gate g LEFT JOIN claimed t ON true ORDER BY t.priority DESC, t.seq
-        """;
+        """.Replace("{picked}", picked, StringComparison.Ordinal);
 
-    private const string ClaimSql = """
+    private static readonly string FastClaimSql = """
+        SELECT pg_advisory_xact_lock_shared(@lockKey);
+        WITH gate AS MATERIALIZED (
+            SELECT EXISTS (
+                SELECT 1 FROM {s}.tasks l
+                WHERE l.run_limited AND l.status IN ('queued', 'retrying')
+                  AND (l.status = 'queued' OR l.not_before IS NULL OR l.not_before <= {now})
+                  AND (cardinality(@types::text[]) = 0 OR l.type = ANY(@types))
+                  AND (@org::text IS NULL OR l.org_id = @org)) AS limited
+        ), cand AS (
+            SELECT c.id FROM {s}.claim_candidates(@types::text[], @org::text, @family::text, {now}, CASE WHEN (SELECT limited FROM gate) THEN 0 ELSE @max END, true) c
+        ), {writes}
+        SELECT {task}, g.limited FROM gate g LEFT JOIN claimed t ON true ORDER BY t.priority DESC, t.seq
+        """.Replace("{writes}", ClaimWrites("cand"), StringComparison.Ordinal);
+
+    private static readonly string ClaimSql = """
         SELECT pg_advisory_xact_lock(@lockKey);
         WITH cand AS (
             SELECT c.id, c.run_id, c.type, c.priority, c.seq
@@ -76,30 +82,9 @@ public sealed partial class PostgresStore
                    OR k.type_rank + (SELECT count(*) FROM {s}.tasks y WHERE y.type = k.type AND y.status = 'running') <= l.lim)
             ORDER BY k.priority DESC, k.seq
             LIMIT @max
-        ), claimed AS (
-            UPDATE {s}.tasks t
-            SET status = 'running', attempt = t.attempt + 1, lease_token = gen_random_uuid(),
-                lease_expires_at = {now} + @leaseTicks / 10 * interval '1 microsecond', executor_id = @executor,
-                started_at = {now}, not_before = NULL, updated_at = {now}
-            FROM pick WHERE t.id = pick.id
-            RETURNING t.*
-        ), started_runs AS (
-            UPDATE {s}.runs r SET status = 'running', started_at = coalesce(r.started_at, {now}), updated_at = {now}
-            WHERE r.id = ANY (ARRAY(SELECT run_id FROM claimed)) AND r.status = 'pending'
-            RETURNING r.id, r.org_id, r.seq
-        ), att AS (
-            INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at)
-            SELECT id, attempt, @executor, @ip, {now} FROM claimed
-        ), ev AS (
-            INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at)
-            SELECT org_id, run_id, task_id, type, data_json, {now} FROM (
-                SELECT 0 AS k, seq AS s, org_id, id AS run_id, NULL::uuid AS task_id, 'run.started' AS type, NULL::text AS data_json FROM started_runs
-                UNION ALL
-                SELECT 1, seq, org_id, run_id, id, 'task.started', '{"attempt":' || attempt || '}' FROM claimed) e
-            ORDER BY k, s
-        )
+        ), {writes}
         SELECT {task} FROM claimed t ORDER BY t.priority DESC, t.seq
-        """;
+        """.Replace("{writes}", ClaimWrites("pick"), StringComparison.Ordinal);
 
     private const string HeartbeatSql = """
         WITH i AS (SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[]) WITH ORDINALITY AS i(id, token, ord)),
