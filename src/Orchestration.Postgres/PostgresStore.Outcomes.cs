@@ -35,14 +35,7 @@ public sealed partial class PostgresStore
         ), dec AS (
             SELECT d.task_id, count(*)::int AS n FROM {s}.task_dependencies d JOIN done ON d.run_id = done.run_id AND d.dep_name = done.name GROUP BY d.task_id
         ), promoted AS (
-            UPDATE {s}.tasks t SET
-                remaining_deps = t.remaining_deps - dec.n,
-                status = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN 'queued' ELSE t.status END,
-                queued_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
-                not_before = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
-                updated_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
-            FROM dec WHERE t.id = dec.task_id AND t.id = ANY (ARRAY(SELECT task_id FROM dec)) AND t.status = 'pending'
-            RETURNING t.status
+        """ + PromoteFromDecSql + """
         ), wake AS (
             SELECT pg_notify(@channel, 'w') FROM (SELECT 1 FROM promoted WHERE status = 'queued' LIMIT 1) x
         ), fin AS (
@@ -108,19 +101,25 @@ public sealed partial class PostgresStore
         SELECT id, run_id, name, status, extract(epoch FROM (not_before - {now})) * 1000 AS due_ms FROM upd
         """;
 
+    // Promotion of pending dependents by the counts in a CTE named dec (task_id, n): each loses n remaining
+    // dependencies and is queued when none are left. Shared by the completion batch and the single promotion.
+    private const string PromoteFromDecSql = """
+        UPDATE {s}.tasks t SET
+            remaining_deps = t.remaining_deps - dec.n,
+            status = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN 'queued' ELSE t.status END,
+            queued_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
+            not_before = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
+            updated_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
+        FROM dec WHERE t.id = dec.task_id AND t.id = ANY (ARRAY(SELECT task_id FROM dec)) AND t.status = 'pending'
+        RETURNING t.status
+        """;
+
     private const string PromoteSql = """
         WITH c AS (SELECT * FROM unnest(@runs::uuid[], @names::text[]) AS c(run_id, name)),
         dec AS (
             SELECT d.task_id, count(*)::int AS n FROM {s}.task_dependencies d JOIN c ON d.run_id = c.run_id AND d.dep_name = c.name GROUP BY d.task_id
         ), upd AS (
-            UPDATE {s}.tasks t SET
-                remaining_deps = t.remaining_deps - dec.n,
-                status = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN 'queued' ELSE t.status END,
-                queued_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
-                not_before = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
-                updated_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
-            FROM dec WHERE t.id = dec.task_id AND t.id = ANY (ARRAY(SELECT task_id FROM dec)) AND t.status = 'pending'
-            RETURNING t.status
+        """ + PromoteFromDecSql + """
         )
         SELECT count(*)::int FROM upd WHERE status = 'queued'
         """;
