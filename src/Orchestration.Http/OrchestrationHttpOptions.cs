@@ -2,7 +2,8 @@ namespace Orchestration.Http;
 
 /// <summary>
 /// Settings of the HTTP platform, bound from the <c>Orchestration</c> configuration section
-/// (<c>Orchestration:Auth</c>, <c>Orchestration:RateLimits</c>, <c>Orchestration:Http</c>).
+/// (<c>Orchestration:Auth</c>, <c>Orchestration:RateLimits</c>, <c>Orchestration:Http</c>,
+/// <c>Orchestration:Limits</c>).
 /// </summary>
 public sealed class OrchestrationHttpOptions
 {
@@ -18,6 +19,9 @@ public sealed class OrchestrationHttpOptions
     /// <summary>Remote executor settings (<c>Orchestration:Executors</c>).</summary>
     public ExecutorsOptions Executors { get; set; } = new();
 
+    /// <summary>Caps on identifiers, lists and list responses (<c>Orchestration:Limits</c>).</summary>
+    public LimitOptions Limits { get; set; } = new();
+
     /// <summary>Returns a message naming the first bad setting, or null.</summary>
     public string? Validate()
     {
@@ -29,7 +33,7 @@ public sealed class OrchestrationHttpOptions
             return "Orchestration:RateLimits:PerIp:Limit and WindowSeconds must be at least 1.";
         if (Http.MaxRequestBodyBytes < 1) return "Orchestration:Http:MaxRequestBodyBytes must be at least 1.";
         if (Executors.HeartbeatTimeoutSeconds < 1) return "Orchestration:Executors:HeartbeatTimeoutSeconds must be at least 1.";
-        return null;
+        return Limits.Validate();
     }
 }
 

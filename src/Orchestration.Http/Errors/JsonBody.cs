@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
@@ -12,7 +13,8 @@ public static class JsonBody
 {
     /// <summary>
     /// Reads and deserialises the body. Throws <see cref="ApiException"/>: 413 over the configured limit, 400 for an
-    /// empty body, malformed JSON or a value of the wrong type.
+    /// empty body, text that is not valid UTF-8 (raw bytes, or a <c>\u</c> escape of a lone surrogate), malformed JSON
+    /// or a value of the wrong type.
     /// </summary>
     public static async Task<T> ReadAsync<T>(HttpContext context, JsonSerializerOptions options) where T : class
     {
@@ -30,6 +32,9 @@ public static class JsonBody
         }
 
         if (buffer.Length == 0) throw new ApiException(StatusCodes.Status400BadRequest, "Request body is required");
+        if (InvalidText(buffer.GetBuffer().AsSpan(0, (int)buffer.Length), options) is { } problem)
+            throw new ApiException(StatusCodes.Status400BadRequest, problem);
+
         buffer.Position = 0;
         T? value;
         try
@@ -45,6 +50,44 @@ public static class JsonBody
         }
 
         return value ?? throw new ApiException(StatusCodes.Status400BadRequest, "Request body must be a JSON object");
+    }
+
+    /// <summary>
+    /// Checked before anything is deserialised, so nothing that fails it reaches a store. Payloads are kept as raw JSON
+    /// text, escapes included: an escaped lone surrogate would be stored as is and then break every response that
+    /// writes it out (Postgres refuses it outright), so text is refused here rather than at each write or read.
+    /// </summary>
+    internal static string? InvalidText(ReadOnlySpan<byte> body, JsonSerializerOptions options)
+    {
+        if (!Utf8.IsValid(body)) return "Request body is not valid UTF-8";
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions
+        {
+            AllowTrailingCommas = options.AllowTrailingCommas,
+            CommentHandling = options.ReadCommentHandling,
+            MaxDepth = options.MaxDepth,
+        });
+        try
+        {
+            while (reader.Read())
+            {
+                if (reader.TokenType is not (JsonTokenType.String or JsonTokenType.PropertyName) || !reader.ValueIsEscaped) continue;
+                try
+                {
+                    // Unescaping is what validates the \u escapes; only escaped values need it.
+                    reader.GetString();
+                }
+                catch (InvalidOperationException)
+                {
+                    return "Request body contains a \\u escape of a lone surrogate; text must be valid Unicode";
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            // Malformed JSON is reported by the deserialiser, with its path.
+        }
+
+        return null;
     }
 
     private static ApiException TooLarge(long limit) =>

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Orchestration.Domain;
 using Orchestration.Http.Foreman.Contracts;
+using Orchestration.Http.Platform;
 
 namespace Orchestration.Http.Foreman;
 
@@ -12,26 +13,24 @@ internal static class ForemanJson
     /// <summary>camelCase as in the seeds; contract types also name every property explicitly.</summary>
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web);
 
-    public static JsonElement? Element(string? json)
-    {
-        if (json is null) return null;
-        using var doc = JsonDocument.Parse(json);
-        return doc.RootElement.Clone();
-    }
+    /// <summary>A stored payload as a response value; never one that breaks the response (see <see cref="StoredJson"/>).</summary>
+    public static JsonElement? Element(string? json, int? maxBytes = null) => StoredJson.Element(json, maxBytes);
 
     /// <summary>JSON text to store; an explicit JSON null is stored as absent.</summary>
     public static string? Text(JsonElement? element) =>
         element is { ValueKind: not JsonValueKind.Null and not JsonValueKind.Undefined } e ? e.GetRawText() : null;
 
-    public static RunResponse ToContract(Run run) => new()
+    /// <param name="run">The run.</param>
+    /// <param name="maxPayloadBytes">In lists, the largest payload shown inline; null shows every payload.</param>
+    public static RunResponse ToContract(Run run, int? maxPayloadBytes = null) => new()
     {
         Id = run.Id,
-        OrgId = run.OrgId,
+        OrgId = StoredJson.Text(run.OrgId),
         Status = run.Status.ToWire(),
-        InputData = Element(run.InputJson),
-        OutputData = Element(run.OutputJson),
-        ErrorData = Element(run.ErrorJson),
-        Metadata = Element(run.MetadataJson),
+        InputData = Element(run.InputJson, maxPayloadBytes),
+        OutputData = Element(run.OutputJson, maxPayloadBytes),
+        ErrorData = Element(run.ErrorJson, maxPayloadBytes),
+        Metadata = Element(run.MetadataJson, maxPayloadBytes),
         TotalTasks = run.TotalTasks,
         CompletedTasks = run.CompletedTasks,
         FailedTasks = run.FailedTasks,
@@ -41,18 +40,20 @@ internal static class ForemanJson
         CompletedAt = run.CompletedAt?.UtcDateTime,
     };
 
-    public static TaskResponse ToContract(TaskRun task) => new()
+    /// <param name="task">The task.</param>
+    /// <param name="maxPayloadBytes">In lists, the largest payload shown inline; null shows every payload.</param>
+    public static TaskResponse ToContract(TaskRun task, int? maxPayloadBytes = null) => new()
     {
         Id = task.Id,
         RunId = task.RunId,
         ParentTaskId = task.ParentTaskId,
-        OrgId = task.OrgId,
-        Type = task.Type,
+        OrgId = StoredJson.Text(task.OrgId),
+        Type = StoredJson.Text(task.Type),
         Status = task.Status.ToWire(),
-        InputData = Element(task.InputJson),
-        OutputData = Element(task.OutputJson),
-        ErrorData = Element(task.ErrorJson),
-        Metadata = Element(task.MetadataJson),
+        InputData = Element(task.InputJson, maxPayloadBytes),
+        OutputData = Element(task.OutputJson, maxPayloadBytes),
+        ErrorData = Element(task.ErrorJson, maxPayloadBytes),
+        Metadata = Element(task.MetadataJson, maxPayloadBytes),
         // Attempts count the first try; Foreman counts retries.
         RetryCount = Math.Max(0, task.Attempt - 1),
         MaxRetries = task.RetryPolicy.MaxAttempts - 1,
@@ -62,7 +63,7 @@ internal static class ForemanJson
         StartedAt = task.StartedAt?.UtcDateTime,
         CompletedAt = task.CompletedAt?.UtcDateTime,
         DurationMs = task is { StartedAt: { } s, CompletedAt: { } c } && c >= s ? (long)(c - s).TotalMilliseconds : null,
-        QueueJobId = task.QueueJobId,
+        QueueJobId = StoredJson.NullableText(task.QueueJobId),
     };
 
     public static RunDataResponse ToContract(RunDataEntry entry) => new()
@@ -70,10 +71,10 @@ internal static class ForemanJson
         Id = entry.Id,
         RunId = entry.RunId,
         TaskId = entry.TaskId,
-        OrgId = entry.OrgId,
-        Key = entry.Key,
+        OrgId = StoredJson.Text(entry.OrgId),
+        Key = StoredJson.Text(entry.Key),
         Value = Element(entry.ValueJson),
-        Tags = entry.Tags,
+        Tags = entry.Tags.Select(StoredJson.Text).ToList(),
         Metadata = Element(entry.MetadataJson),
         CreatedAt = entry.CreatedAt.UtcDateTime,
         UpdatedAt = entry.UpdatedAt.UtcDateTime,
