@@ -3,6 +3,9 @@ namespace Orchestration.Engine;
 /// <summary>Checks a task graph before anything is written: names unique, dependencies known, no cycles.</summary>
 public static class GraphValidator
 {
+    /// <summary>Most task names a cycle error lists; the rest are counted, so a huge cycle cannot make a huge message.</summary>
+    public const int MaxNamesInCycleError = 5;
+
     /// <summary>Throws <see cref="OrchestrationValidationException"/> naming the problem; returns normally for a valid graph.</summary>
     /// <param name="tasks">(name, dependencies) pairs.</param>
     public static void Validate(IReadOnlyList<(string Name, IReadOnlyList<string> DependsOn)> tasks)
@@ -37,7 +40,16 @@ public static class GraphValidator
         // Without a single edge there is no cycle; single-task runs (the bulk of enqueues) skip the search.
         var cycle = anyDependency ? FindCycle(tasks) : null;
         if (cycle is not null)
-            throw new OrchestrationValidationException("dependency cycle: " + string.Join(" -> ", cycle), "dependencies");
+            throw new OrchestrationValidationException(DescribeCycle(cycle), "dependencies");
+    }
+
+    // The cycle list ends with its first name again; only the distinct names count towards the cap.
+    private static string DescribeCycle(List<string> cycle)
+    {
+        var distinct = cycle.Count - 1;
+        if (distinct <= MaxNamesInCycleError) return "dependency cycle: " + string.Join(" -> ", cycle);
+        return "dependency cycle: " + string.Join(" -> ", cycle.Take(MaxNamesInCycleError))
+            + $" -> ... and {distinct - MaxNamesInCycleError} more tasks";
     }
 
     private static List<string>? FindCycle(IReadOnlyList<(string Name, IReadOnlyList<string> DependsOn)> tasks)

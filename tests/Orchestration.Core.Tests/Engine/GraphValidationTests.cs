@@ -24,6 +24,18 @@ public sealed class GraphValidationTests
     }
 
     [Test]
+    public void CreateRun_CycleOfTenThousandTasks_ErrorNamesFiveAndCountsTheRest()
+    {
+        const int n = 10_000;
+        // t0 <- t1 <- ... <- t9999 <- t0: one cycle through every task.
+        var tasks = Enumerable.Range(0, n).Select(i => T($"t{i}", $"t{(i + n - 1) % n}")).ToList();
+        var ex = Assert.ThrowsAsync<OrchestrationValidationException>(() => NewClient().CreateRunAsync(new RunSpec { Tasks = tasks }));
+
+        Assert.That(ex!.Message, Does.StartWith("dependency cycle: t0 -> t9999 -> t9998 -> t9997 -> t9996 -> ... and 9995 more tasks"));
+        Assert.That(ex.Message.Length, Is.LessThan(200));
+    }
+
+    [Test]
     public void CreateRun_DuplicateName_Refused()
     {
         var ex = Assert.ThrowsAsync<OrchestrationValidationException>(() => NewClient().CreateRunAsync(new RunSpec { Tasks = [T("a"), T("a")] }));
