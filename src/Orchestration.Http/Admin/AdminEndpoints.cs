@@ -3,6 +3,7 @@ using Orchestration.Domain;
 using Orchestration.Http.Admin.Contracts;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Errors;
+using Orchestration.Http.Platform;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Admin;
@@ -32,6 +33,7 @@ internal static class AdminEndpoints
     {
         var request = await JsonBody.ReadAsync<CreateOrgRequest>(context, Json);
         if (string.IsNullOrWhiteSpace(request.Name)) throw ApiException.Validation("name", "is required");
+        if (context.Limits().IdentifierProblem(request.Name) is { } nameProblem) throw ApiException.Validation("name", nameProblem);
         var org = new Org(Guid.CreateVersion7().ToString(), request.Name.Trim(), time.GetUtcNow());
         await identity.CreateOrgAsync(org, context.RequestAborted);
         return Results.Json(new OrgResponse(org.Id, org.Name, org.CreatedAt.UtcDateTime), Json, statusCode: StatusCodes.Status201Created);
@@ -44,7 +46,11 @@ internal static class AdminEndpoints
         var errors = new List<FieldError>();
         if (string.IsNullOrWhiteSpace(request.OrgId)) errors.Add(new FieldError("orgId", "is required"));
         if (string.IsNullOrWhiteSpace(request.Name)) errors.Add(new FieldError("name", "is required"));
-        if (request.Permissions is not { Count: > 0 }) errors.Add(new FieldError("permissions", "must list at least one permission"));
+        var limits = context.Limits();
+        if (limits.IdentifierProblem(request.OrgId) is { } orgIdProblem) errors.Add(new FieldError("orgId", orgIdProblem));
+        if (limits.IdentifierProblem(request.Name) is { } nameProblem) errors.Add(new FieldError("name", nameProblem));
+        if (limits.IdentifierListProblem(request.Permissions) is { } permissionsProblem) errors.Add(new FieldError("permissions", permissionsProblem));
+        else if (request.Permissions is not { Count: > 0 }) errors.Add(new FieldError("permissions", "must list at least one permission"));
         else if (request.Permissions.FirstOrDefault(p => !Permissions.Known.Contains(p)) is { } unknown)
             errors.Add(new FieldError("permissions", $"unknown permission '{unknown}'"));
         if (request.ExpiresAt is { } expires && expires <= now) errors.Add(new FieldError("expiresAt", "must be in the future"));

@@ -2,6 +2,7 @@ using Orchestration.Engine;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Errors;
 using Orchestration.Http.Foreman.Contracts;
+using Orchestration.Http.Platform;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Foreman;
@@ -28,6 +29,9 @@ internal static class RunDataEndpoints
     {
         var request = await JsonBody.ReadAsync<CreateRunDataRequest>(context, ForemanJson.Options);
         if (string.IsNullOrEmpty(request.Key)) throw ApiException.Validation("key", "is required");
+        var limits = context.Limits();
+        if (limits.IdentifierProblem(request.Key) is { } keyProblem) throw ApiException.Validation("key", keyProblem);
+        if (limits.IdentifierListProblem(request.Tags) is { } tagsProblem) throw ApiException.Validation("tags", tagsProblem);
         var orgId = context.GetCaller().OrgId;
         await RequireRunAsync(client, orgId, runId, context.RequestAborted);
         if (request.TaskId is { } taskId)
@@ -92,6 +96,9 @@ internal static class RunDataEndpoints
     private static async Task<IResult> ChangeTagsAsync(HttpContext context, IOrchestrationClient client, Guid runId, Guid id)
     {
         var request = await JsonBody.ReadAsync<ChangeTagsRequest>(context, ForemanJson.Options);
+        var limits = context.Limits();
+        if (limits.IdentifierListProblem(request.Add) is { } addProblem) throw ApiException.Validation("add", addProblem);
+        if (limits.IdentifierListProblem(request.Remove) is { } removeProblem) throw ApiException.Validation("remove", removeProblem);
         var entry = await client.ChangeRunDataTagsAsync(
             new ChangeRunDataTagsParams(context.GetCaller().OrgId, runId, id, request.Add ?? [], request.Remove ?? []), context.RequestAborted)
             ?? throw ApiException.NotFound("Run data");

@@ -3,6 +3,7 @@ using Orchestration.Engine;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Errors;
 using Orchestration.Http.Foreman.Contracts;
+using Orchestration.Http.Platform;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Foreman;
@@ -103,6 +104,12 @@ internal static class RunEndpoints
             Descending = QueryParsing.Descending(sortOrder),
         };
         var page = await client.Queries.ListRunsAsync(query, context.RequestAborted);
-        return ForemanJson.Ok(new ListResponse<RunResponse>(page.Items.Select(ForemanJson.ToContract).ToList(), page.Total, query.Limit, query.Offset));
+        var limits = context.Limits();
+        var items = limits.WithinBudget(page.Items,
+            r => StoredJson.ListCost(limits.MaxListPayloadBytes, r.InputJson, r.OutputJson, r.ErrorJson, r.MetadataJson),
+            r => ForemanJson.ToContract(r, limits.MaxListPayloadBytes));
+        // A page cut short by the byte budget reports the items it holds as its limit, so offset + limit is the next page.
+        var applied = items.Count < page.Items.Count ? items.Count : query.Limit;
+        return ForemanJson.Ok(new ListResponse<RunResponse>(items, page.Total, applied, query.Offset));
     }
 }

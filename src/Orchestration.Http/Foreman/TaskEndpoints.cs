@@ -3,6 +3,7 @@ using Orchestration.Engine;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Errors;
 using Orchestration.Http.Foreman.Contracts;
+using Orchestration.Http.Platform;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Foreman;
@@ -37,6 +38,7 @@ internal static class TaskEndpoints
         if (request.RunId is null) errors.Add(new FieldError("runId", "is required"));
         if (string.IsNullOrWhiteSpace(request.Type)) errors.Add(new FieldError("type", "is required"));
         if (request.MaxRetries is < 0 or > MaxMaxRetries) errors.Add(new FieldError("maxRetries", $"must be between 0 and {MaxMaxRetries}"));
+        if (context.Limits().IdentifierProblem(request.Type) is { } typeProblem) errors.Add(new FieldError("type", typeProblem));
         if (errors.Count > 0) throw ApiException.Validation(errors);
 
         var result = await client.AddTaskAsync(context.GetCaller().OrgId, request.RunId!.Value, new TaskSpec
@@ -67,6 +69,7 @@ internal static class TaskEndpoints
     private static async Task<IResult> UpdateAsync(HttpContext context, IOrchestrationClient client, Guid id)
     {
         var request = await JsonBody.ReadAsync<UpdateTaskRequest>(context, ForemanJson.Options);
+        if (context.Limits().IdentifierProblem(request.QueueJobId) is { } queueJobIdProblem) throw ApiException.Validation("queueJobId", queueJobIdProblem);
         TaskRunStatus? status = null;
         if (request.Status is not null)
         {
@@ -123,6 +126,12 @@ internal static class TaskEndpoints
             Offset = QueryParsing.Offset(offset),
         };
         var page = await client.Queries.ListTasksAsync(query, context.RequestAborted);
-        return ForemanJson.Ok(new ListResponse<TaskResponse>(page.Items.Select(ForemanJson.ToContract).ToList(), page.Total, query.Limit, query.Offset));
+        var limits = context.Limits();
+        var items = limits.WithinBudget(page.Items,
+            t => StoredJson.ListCost(limits.MaxListPayloadBytes, t.InputJson, t.OutputJson, t.ErrorJson, t.MetadataJson),
+            t => ForemanJson.ToContract(t, limits.MaxListPayloadBytes));
+        // A page cut short by the byte budget reports the items it holds as its limit, so offset + limit is the next page.
+        var applied = items.Count < page.Items.Count ? items.Count : query.Limit;
+        return ForemanJson.Ok(new ListResponse<TaskResponse>(items, page.Total, applied, query.Offset));
     }
 }

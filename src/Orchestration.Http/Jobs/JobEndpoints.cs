@@ -5,6 +5,7 @@ using Orchestration.Execution.Exec;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Errors;
 using Orchestration.Http.Jobs.Contracts;
+using Orchestration.Http.Platform;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Jobs;
@@ -42,7 +43,7 @@ internal static class JobEndpoints
     private static async Task<IResult> SubmitAsync(HttpContext context, IOrchestrationClient client)
     {
         var request = await JsonBody.ReadAsync<SubmitJobRequest>(context, JobsJson.Options);
-        var spec = ToSpec(context.GetCaller().OrgId, request);
+        var spec = ToSpec(context.GetCaller().OrgId, request, context.Limits());
         var created = await client.CreateRunAsync(spec, context.RequestAborted);
         Orchestration.Diagnostics.OrchestrationMetrics.JobsSubmitted.Add(1);
         return JobsJson.Ok(new SubmitJobResponse(created.Run.Id, request.Type!, "pending", created.Run.CreatedAt.UtcDateTime), StatusCodes.Status201Created);
@@ -56,13 +57,14 @@ internal static class JobEndpoints
 
         // Each item is validated alone: a bad item is answered in its place and the valid ones are still created.
         var orgId = context.GetCaller().OrgId;
+        var limits = context.Limits();
         var answers = new BulkSubmitItem?[requests.Count];
         var specs = new List<(int Index, RunSpec Spec)>();
         for (var i = 0; i < requests.Count; i++)
         {
             try
             {
-                specs.Add((i, ToSpec(orgId, requests[i] ?? throw JobsException.Field("job", "must be an object"))));
+                specs.Add((i, ToSpec(orgId, requests[i] ?? throw JobsException.Field("job", "must be an object"), limits)));
             }
             catch (JobsException e)
             {
@@ -91,6 +93,8 @@ internal static class JobEndpoints
             if (!JobsJson.StatusNames.Contains(status)) throw JobsException.Field("status", "must be one of pending, running, completed, failed, cancelled");
             statuses = JobsJson.TaskStatusesOf(status);
         }
+
+        if (context.Limits().IdentifierProblem(type) is { } typeProblem) throw JobsException.Field("type", typeProblem);
 
         int? priorityValue = null;
         if (!string.IsNullOrEmpty(priority))
@@ -169,11 +173,11 @@ internal static class JobEndpoints
         };
     }
 
-    private static RunSpec ToSpec(string orgId, SubmitJobRequest request)
+    private static RunSpec ToSpec(string orgId, SubmitJobRequest request, LimitOptions limits)
     {
         if (string.IsNullOrEmpty(request.Type)) throw JobsException.Field("type", "is required");
         if (request.Type.Any(char.IsWhiteSpace)) throw JobsException.Field("type", "must not contain spaces");
-        if (request.Type.Length > 255) throw JobsException.Field("type", "must be at most 255 characters");
+        if (limits.IdentifierProblem(request.Type) is { } typeProblem) throw JobsException.Field("type", typeProblem);
         if (string.IsNullOrEmpty(request.BinaryUrl)) throw JobsException.Field("binary_url", "is required");
         if (!Uri.TryCreate(request.BinaryUrl, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
             throw JobsException.Field("binary_url", "must be an absolute http or https URL");

@@ -60,7 +60,8 @@ internal static class JobsJson
     };
 
     public static JobSummary ToSummary(TaskRun task) =>
-        new(task.RunId, task.Name, StatusOf(task.Status), PriorityName(task.Priority), task.ExecutorId, task.CreatedAt.UtcDateTime, task.StartedAt?.UtcDateTime);
+        new(task.RunId, Platform.StoredJson.Text(task.Name), StatusOf(task.Status), PriorityName(task.Priority), Platform.StoredJson.NullableText(task.ExecutorId),
+            task.CreatedAt.UtcDateTime, task.StartedAt?.UtcDateTime);
 
     public static JobDetail ToDetail(TaskRun task, IReadOnlyList<TaskAttempt> attempts)
     {
