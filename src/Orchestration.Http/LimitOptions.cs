@@ -19,15 +19,16 @@ public sealed class LimitOptions
     public int MaxQueryListValues { get; set; } = 100;
 
     /// <summary>
-    /// Budget in bytes of the stored payloads (input, output, error, metadata) one page of a run or task list may carry.
-    /// A page stops before the item that would exceed it (the first item always fits, its oversized payloads replaced
-    /// by a marker), and the envelope's <c>limit</c> is the number of items returned so clients page on. Default 4 MiB.
+    /// Budget in bytes of the stored payloads (input, output, error, metadata) one page of a run or task list may carry,
+    /// applied by the store while it reads so a page costs bounded memory. A page stops before the item that would
+    /// exceed it (the first item always fits, its oversized payloads replaced by a marker), and the envelope's
+    /// <c>limit</c> is the number of items returned so clients page on. Default 4 MiB.
     /// </summary>
     public int MaxListResponseBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>
     /// Largest single payload shown inline in a list item; a larger one is replaced by a marker object
-    /// (<c>{"omitted": true, "bytes": N, "error": "..."}</c>) and is read through the item's own GET. Default 256 KiB.
+    /// (<c>{"omitted": true, "chars": N, "error": "..."}</c>, N its length in characters) and is read through the item's own GET. Default 256 KiB.
     /// </summary>
     public int MaxListPayloadBytes { get; set; } = 256 * 1024;
 

@@ -37,6 +37,21 @@ internal sealed class PgTx(NpgsqlConnection connection, NpgsqlTransaction? trans
 
     // skipResults: leading statements of a multi-statement command whose results are not wanted (a lock taken
     // in the same round trip).
+    // Stops at the first row take refuses; the rest of the result is skipped by the reader, never mapped.
+    public async Task<List<T>> ReadWhileAsync<T>(string sql, object? args, Func<DbDataReader, T> map, Func<T, bool> take, CancellationToken ct)
+    {
+        await using var reader = await Connection.ExecuteReaderAsync(new CommandDefinition(sql, Args(args), Transaction, cancellationToken: ct));
+        var list = new List<T>();
+        while (await reader.ReadAsync(ct))
+        {
+            var item = map(reader);
+            if (!take(item)) break;
+            list.Add(item);
+        }
+
+        return list;
+    }
+
     public async Task<List<T>> ReadAsync<T>(string sql, object? args, Func<DbDataReader, T> map, CancellationToken ct, int skipResults = 0)
     {
         await using var reader = await Connection.ExecuteReaderAsync(new CommandDefinition(sql, Args(args), Transaction, cancellationToken: ct));

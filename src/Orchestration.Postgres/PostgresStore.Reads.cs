@@ -9,6 +9,20 @@ public sealed partial class PostgresStore
 {
     private string RunSelect => "SELECT " + Rows.RunColumns + ", " + Rows.RunCounters + " FROM {s}.runs r ";
 
+    // Oversized payloads are replaced in SQL, so their text never crosses the wire. The cap is an int, never caller text.
+    private static string CapPayloads(string columns, string alias, int? maxChars)
+    {
+        if (maxChars is not { } max) return columns;
+        var cap = max.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var name in (string[])["input_json", "output_json", "error_json", "metadata_json"])
+        {
+            var column = alias + "." + name;
+            columns = columns.Replace(column, $"CASE WHEN length({column}) > {cap} THEN '{StoredPayload.OmittedPrefix}' || length({column}) ELSE {column} END", StringComparison.Ordinal);
+        }
+
+        return columns;
+    }
+
     /// <inheritdoc />
     public async Task<Run?> GetRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
         (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(RunSelect + "WHERE r.id = @runId AND r.org_id = @orgId"), new { orgId, runId }, Rows.Run, ct), cancellationToken)).FirstOrDefault();
@@ -32,7 +46,9 @@ public sealed partial class PostgresStore
         return OnConnectionAsync(async (tx, ct) =>
         {
             var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.runs r " + where), args, ct);
-            var items = await tx.ReadAsync(S(RunSelect + where + "ORDER BY " + order + " LIMIT @limit OFFSET @offset"), args, Rows.Run, ct);
+            var select = "SELECT " + CapPayloads(Rows.RunColumns, "r", query.MaxPayloadChars) + ", " + Rows.RunCounters + " FROM {s}.runs r ";
+            var items = await tx.ReadWhileAsync(S(select + where + "ORDER BY " + order + " LIMIT @limit OFFSET @offset"), args, Rows.Run,
+                StoredPayload.Budget<Run>(query.PayloadBudgetChars, StoredPayload.Cost), ct);
             return new Page<Run>(items, total);
         }, cancellationToken);
     }
@@ -61,7 +77,8 @@ public sealed partial class PostgresStore
         return OnConnectionAsync(async (tx, ct) =>
         {
             var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.tasks t " + where), args, ct);
-            var items = await tx.ReadAsync(S("SELECT " + Rows.TaskColumns + " FROM {s}.tasks t " + where + " ORDER BY t.seq LIMIT @limit OFFSET @offset"), args, Rows.Task, ct);
+            var items = await tx.ReadWhileAsync(S("SELECT " + CapPayloads(Rows.TaskColumns, "t", query.MaxPayloadChars) + " FROM {s}.tasks t " + where + " ORDER BY t.seq LIMIT @limit OFFSET @offset"),
+                args, Rows.Task, StoredPayload.Budget<TaskRun>(query.PayloadBudgetChars, StoredPayload.Cost), ct);
             return new Page<TaskRun>(items, total);
         }, cancellationToken);
     }

@@ -33,6 +33,21 @@ public sealed partial class SqliteStore
         return rows.Select(row => counts.TryGetValue(row.Id, out var c) ? row.ToRun(c.Total, c.Completed, c.Failed) : row.ToRun(0, 0, 0)).ToList();
     }
 
+    // Oversized payloads are replaced in SQL, so their text is never copied out of SQLite. The cap is an int, never caller text.
+    private static string CapPayloads(string columns, string prefix, int? maxChars)
+    {
+        if (maxChars is not { } max) return columns;
+        var cap = max.ToString(CultureInfo.InvariantCulture);
+        foreach (var name in (string[])["input", "output", "error", "metadata"])
+        {
+            var column = prefix + name;
+            columns = System.Text.RegularExpressions.Regex.Replace(columns, $@"(?<![\w.]){System.Text.RegularExpressions.Regex.Escape(column)}(?![\w])",
+                $"CASE WHEN length({column}) > {cap} THEN '{StoredPayload.OmittedPrefix}' || length({column}) ELSE {column} END");
+        }
+
+        return columns;
+    }
+
     /// <inheritdoc />
     public Task<Run?> GetRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
         ReadAsync(db =>
@@ -79,8 +94,10 @@ public sealed partial class SqliteStore
                 _ => "created_at",
             };
             var total = Convert.ToInt32(db.Scalar("SELECT count(*) FROM runs" + where, [.. args]), CultureInfo.InvariantCulture);
-            var rows = db.Query($"SELECT {RunRow.Columns} FROM runs{where} ORDER BY {field} {direction}, id {direction} LIMIT $limit OFFSET $offset",
-                RunRow.Read, [.. args, Math.Max(0, query.Limit), Math.Max(0, query.Offset)]);
+            var fits = StoredPayload.Budget<RunRow>(query.PayloadBudgetChars,
+                r => (r.InputJson?.Length ?? 0) + (r.OutputJson?.Length ?? 0) + (r.ErrorJson?.Length ?? 0) + (r.MetadataJson?.Length ?? 0));
+            var rows = db.QueryWhile($"SELECT {CapPayloads(RunRow.Columns, "", query.MaxPayloadChars)} FROM runs{where} ORDER BY {field} {direction}, id {direction} LIMIT $limit OFFSET $offset",
+                RunRow.Read, fits, [.. args, Math.Max(0, query.Limit), Math.Max(0, query.Offset)]);
             return new Page<Run>(WithCounters(db, rows), total);
         }, cancellationToken);
 
@@ -141,8 +158,10 @@ public sealed partial class SqliteStore
             }
 
             var total = Convert.ToInt32(db.Scalar($"SELECT count(*) FROM tasks t{join}{where}", [.. args]), CultureInfo.InvariantCulture);
-            var rows = db.Query($"SELECT {PrefixedTaskColumns} FROM tasks t{join}{where} ORDER BY t.seq LIMIT $limit OFFSET $offset",
-                TaskRow.Read, [.. args, Math.Max(0, query.Limit), Math.Max(0, query.Offset)]);
+            var fits = StoredPayload.Budget<TaskRow>(query.PayloadBudgetChars,
+                r => (r.InputJson?.Length ?? 0) + (r.OutputJson?.Length ?? 0) + (r.ErrorJson?.Length ?? 0) + (r.MetadataJson?.Length ?? 0));
+            var rows = db.QueryWhile($"SELECT {CapPayloads(PrefixedTaskColumns, "t.", query.MaxPayloadChars)} FROM tasks t{join}{where} ORDER BY t.seq LIMIT $limit OFFSET $offset",
+                TaskRow.Read, fits, [.. args, Math.Max(0, query.Limit), Math.Max(0, query.Offset)]);
             return new Page<TaskRun>(rows.Select(t => t.ToTaskRun()).ToList(), total);
         }, cancellationToken);
 

@@ -138,7 +138,7 @@ public sealed class ListBudgetTests(ApiBackend backend) : ApiFixture(backend)
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
         var input = page!["items"]![0]!["inputData"]!;
         Assert.That(input["omitted"]!.GetValue<bool>(), Is.True);
-        Assert.That(input["bytes"]!.GetValue<long>(), Is.GreaterThan(5000));
+        Assert.That(input["chars"]!.GetValue<long>(), Is.GreaterThan(5000));
         Assert.That(input.Str("error"), Does.Contain("MaxListPayloadBytes"));
         Assert.That(oneStatus, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(one!["inputData"]!["pad"]!.GetValue<string>(), Has.Length.EqualTo(5000));

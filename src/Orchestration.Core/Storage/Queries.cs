@@ -25,6 +25,18 @@ public sealed record RunQuery
     public RunSortField SortBy { get; init; } = RunSortField.CreatedAt;
     /// <summary>Newest first when true.</summary>
     public bool Descending { get; init; } = true;
+    /// <summary>
+    /// Payloads (input, output, error, metadata) longer than this many characters come back as
+    /// <see cref="StoredPayload.Omitted"/> text instead of their value, so an oversized row costs nothing to list; null
+    /// returns them whole.
+    /// </summary>
+    public int? MaxPayloadChars { get; init; }
+    /// <summary>
+    /// The page stops before the row whose payloads would take its total past this many characters (the first row is
+    /// always returned), so a page's memory is bounded whatever was stored. A page cut short holds fewer than
+    /// <see cref="Limit"/> items while more rows match. Null for no budget.
+    /// </summary>
+    public long? PayloadBudgetChars { get; init; }
 }
 
 /// <summary>Fields runs can be ordered by.</summary>
@@ -61,6 +73,18 @@ public sealed record TaskQuery
     public int Limit { get; init; } = 20;
     /// <summary>Rows to skip.</summary>
     public int Offset { get; init; }
+    /// <summary>
+    /// Payloads (input, output, error, metadata) longer than this many characters come back as
+    /// <see cref="StoredPayload.Omitted"/> text instead of their value, so an oversized row costs nothing to list; null
+    /// returns them whole.
+    /// </summary>
+    public int? MaxPayloadChars { get; init; }
+    /// <summary>
+    /// The page stops before the row whose payloads would take its total past this many characters (the first row is
+    /// always returned), so a page's memory is bounded whatever was stored. A page cut short holds fewer than
+    /// <see cref="Limit"/> items while more rows match. Null for no budget.
+    /// </summary>
+    public long? PayloadBudgetChars { get; init; }
 }
 
 /// <summary>How tag filters combine.</summary>

@@ -93,6 +93,7 @@ internal static class RunEndpoints
             "status" => RunSortField.Status,
             _ => throw ApiException.Validation("sortBy", "must be created_at, updated_at or status"),
         };
+        var limits = context.Limits();
         var query = new RunQuery
         {
             OrgId = context.GetCaller().OrgId,
@@ -100,16 +101,18 @@ internal static class RunEndpoints
             Status = filter,
             Limit = QueryParsing.Limit(limit, 20),
             Offset = QueryParsing.Offset(offset),
+            MaxPayloadChars = limits.MaxListPayloadBytes,
+            PayloadBudgetChars = limits.MaxListResponseBytes,
             SortBy = sort,
             Descending = QueryParsing.Descending(sortOrder),
         };
         var page = await client.Queries.ListRunsAsync(query, context.RequestAborted);
-        var limits = context.Limits();
         var items = limits.WithinBudget(page.Items,
             r => StoredJson.ListCost(limits.MaxListPayloadBytes, r.InputJson, r.OutputJson, r.ErrorJson, r.MetadataJson),
             r => ForemanJson.ToContract(r, limits.MaxListPayloadBytes));
-        // A page cut short by the byte budget reports the items it holds as its limit, so offset + limit is the next page.
-        var applied = items.Count < page.Items.Count ? items.Count : query.Limit;
+        // A page cut short by the byte budget (in the store or here) reports the items it holds as its limit, so
+        // offset + limit is the next page.
+        var applied = items.Count < query.Limit && query.Offset + items.Count < page.Total ? items.Count : query.Limit;
         return ForemanJson.Ok(new ListResponse<RunResponse>(items, page.Total, applied, query.Offset));
     }
 }

@@ -115,6 +115,7 @@ internal static class TaskEndpoints
             filter = parsed;
         }
 
+        var limits = context.Limits();
         var query = new TaskQuery
         {
             OrgId = context.GetCaller().OrgId,
@@ -124,14 +125,16 @@ internal static class TaskEndpoints
             Status = filter,
             Limit = QueryParsing.Limit(limit, 20),
             Offset = QueryParsing.Offset(offset),
+            MaxPayloadChars = limits.MaxListPayloadBytes,
+            PayloadBudgetChars = limits.MaxListResponseBytes,
         };
         var page = await client.Queries.ListTasksAsync(query, context.RequestAborted);
-        var limits = context.Limits();
         var items = limits.WithinBudget(page.Items,
             t => StoredJson.ListCost(limits.MaxListPayloadBytes, t.InputJson, t.OutputJson, t.ErrorJson, t.MetadataJson),
             t => ForemanJson.ToContract(t, limits.MaxListPayloadBytes));
-        // A page cut short by the byte budget reports the items it holds as its limit, so offset + limit is the next page.
-        var applied = items.Count < page.Items.Count ? items.Count : query.Limit;
+        // A page cut short by the byte budget (in the store or here) reports the items it holds as its limit, so
+        // offset + limit is the next page.
+        var applied = items.Count < query.Limit && query.Offset + items.Count < page.Total ? items.Count : query.Limit;
         return ForemanJson.Ok(new ListResponse<TaskResponse>(items, page.Total, applied, query.Offset));
     }
 }

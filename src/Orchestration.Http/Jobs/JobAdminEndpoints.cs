@@ -40,6 +40,8 @@ internal static class JobAdminEndpoints
             OrgId = orgId,
             Status = TaskRunStatus.Running,
             Limit = MaxRunningScanned,
+            // Only executor ids and types are read; payloads would cost whatever the running tasks hold.
+            MaxPayloadChars = 0,
         }, cancellationToken);
         var holding = running.Items.Where(t => t.ExecutorId is not null).GroupBy(t => t.ExecutorId!, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);

@@ -113,6 +113,8 @@ internal static class JobEndpoints
             Priority = priorityValue,
             Limit = ParseInt("limit", limit, DefaultLimit, 1, MaxLimit),
             Offset = ParseInt("offset", offset, 0, 0, int.MaxValue),
+            // A job summary shows no payload; loading 1,000 of them would cost whatever they hold.
+            MaxPayloadChars = 0,
         };
         var page = await client.Queries.ListTasksAsync(query, context.RequestAborted);
         return JobsJson.Ok(page.Items.Select(JobsJson.ToSummary).ToList());

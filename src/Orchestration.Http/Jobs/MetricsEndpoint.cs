@@ -31,7 +31,7 @@ internal static class MetricsEndpoint
             depth.Add(($"{{priority=\"{name}\"}}", page.Total));
         }
 
-        var running = await client.Queries.ListTasksAsync(new TaskQuery { OrgId = orgId, Status = TaskRunStatus.Running, Limit = 10_000 }, context.RequestAborted);
+        var running = await client.Queries.ListTasksAsync(new TaskQuery { OrgId = orgId, Status = TaskRunStatus.Running, Limit = 10_000, MaxPayloadChars = 0 }, context.RequestAborted);
         var active = new HashSet<string>(running.Items.Select(t => t.ExecutorId).OfType<string>(), StringComparer.Ordinal);
         foreach (var (id, _) in tracker.Active(orgId, options.Value.Executors.HeartbeatTimeout)) active.Add(id);
 

@@ -24,7 +24,13 @@ internal static class StoredJson
     public static JsonElement? Element(string? json, int? maxBytes = null)
     {
         if (json is null) return null;
-        if (maxBytes is { } max && ByteCount(json, max) is var bytes && bytes > max) return Omitted(bytes, max);
+        if (maxBytes is { } max)
+        {
+            // The store left it out already (list queries cap payloads in SQL), or it is short in characters but not in bytes.
+            if (Storage.StoredPayload.TryGetOmitted(json, out var chars)) return Omitted(chars, max);
+            if (ByteCount(json, max) > max) return Omitted(json.Length, max);
+        }
+
         try
         {
             using var doc = JsonDocument.Parse(json);
@@ -66,17 +72,17 @@ internal static class StoredJson
         foreach (var p in payloads)
         {
             if (p is null) continue;
-            var bytes = ByteCount(p, maxPayloadBytes);
+            var bytes = Storage.StoredPayload.TryGetOmitted(p, out _) ? long.MaxValue : ByteCount(p, maxPayloadBytes);
             cost += bytes > maxPayloadBytes ? 200 : bytes;
         }
 
         return cost;
     }
 
-    private static JsonElement Omitted(long bytes, int max) => Marker(new
+    private static JsonElement Omitted(long chars, int max) => Marker(new
     {
         omitted = true,
-        bytes,
+        chars,
         error = $"The value is larger than the list limit of {max} bytes (Orchestration:Limits:MaxListPayloadBytes); read the item by its id",
     });
 

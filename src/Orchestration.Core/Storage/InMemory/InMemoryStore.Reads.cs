@@ -34,7 +34,8 @@ public sealed partial class InMemoryStore
                 RunSortField.Status => query.Descending ? matching.OrderByDescending(r => r.Run.Status.ToWire(), StringComparer.Ordinal).ThenByDescending(r => r.Run.Id) : matching.OrderBy(r => r.Run.Status.ToWire(), StringComparer.Ordinal).ThenBy(r => r.Run.Id),
                 _ => query.Descending ? matching.OrderByDescending(r => r.Run.CreatedAt).ThenByDescending(r => r.Run.Id) : matching.OrderBy(r => r.Run.CreatedAt).ThenBy(r => r.Run.Id),
             };
-            var page = ordered.Skip(query.Offset).Take(query.Limit).Select(Snapshot).ToList();
+            var fits = StoredPayload.Budget<Run>(query.PayloadBudgetChars, StoredPayload.Cost);
+            var page = ordered.Skip(query.Offset).Take(query.Limit).Select(r => Capped(Snapshot(r), query.MaxPayloadChars)).TakeWhile(fits).ToList();
             return Task.FromResult(new Page<Run>(page, matching.Count));
         }
     }
@@ -63,7 +64,8 @@ public sealed partial class InMemoryStore
                 && (query.Type is null || string.Equals(t.Task.Type, query.Type, StringComparison.Ordinal))
                 && (query.Family is null || string.Equals(_runs[t.Task.RunId].Run.Family, query.Family, StringComparison.Ordinal)))
                 .OrderBy(t => t.Sequence).ToList();
-            var page = matching.Skip(query.Offset).Take(query.Limit).Select(t => t.Task).ToList();
+            var fits = StoredPayload.Budget<TaskRun>(query.PayloadBudgetChars, StoredPayload.Cost);
+            var page = matching.Skip(query.Offset).Take(query.Limit).Select(t => Capped(t.Task, query.MaxPayloadChars)).TakeWhile(fits).ToList();
             return Task.FromResult(new Page<TaskRun>(page, matching.Count));
         }
     }
@@ -229,4 +231,20 @@ public sealed partial class InMemoryStore
     {
         lock (_gate) return Task.FromResult(_keys.Count);
     }
+
+    private static Run Capped(Run run, int? max) => max is null ? run : run with
+    {
+        InputJson = StoredPayload.Cap(run.InputJson, max),
+        OutputJson = StoredPayload.Cap(run.OutputJson, max),
+        ErrorJson = StoredPayload.Cap(run.ErrorJson, max),
+        MetadataJson = StoredPayload.Cap(run.MetadataJson, max),
+    };
+
+    private static TaskRun Capped(TaskRun task, int? max) => max is null ? task : task with
+    {
+        InputJson = StoredPayload.Cap(task.InputJson, max),
+        OutputJson = StoredPayload.Cap(task.OutputJson, max),
+        ErrorJson = StoredPayload.Cap(task.ErrorJson, max),
+        MetadataJson = StoredPayload.Cap(task.MetadataJson, max),
+    };
 }
