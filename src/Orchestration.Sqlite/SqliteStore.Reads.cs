@@ -15,21 +15,29 @@ public sealed partial class SqliteStore
             ? (c.Item1, c.Item2, c.Item3)
             : (0, 0, 0);
 
-    // Counters of many runs with one grouped query.
+    // Ids bound per counter query: far below SQLite's variable limit (32,766), so a page of any size can be counted.
+    private const int CounterChunk = 500;
+
+    // Counters of many runs with one grouped query per chunk of ids.
     private static List<Run> WithCounters(SqliteCommands db, List<RunRow> rows)
     {
         if (rows.Count == 0) return [];
-        var sql = new StringBuilder("SELECT run_id, count(*), sum(status = 'completed'), sum(status = 'failed') FROM tasks WHERE run_id IN (");
-        var args = new object?[rows.Count];
-        for (var i = 0; i < rows.Count; i++)
+        var counts = new Dictionary<Guid, (Guid Id, int Total, int Completed, int Failed)>(rows.Count);
+        foreach (var chunk in rows.Chunk(CounterChunk))
         {
-            sql.Append(i == 0 ? "$r" : ", $r").Append(i.ToString(CultureInfo.InvariantCulture));
-            args[i] = rows[i].Id;
+            var sql = new StringBuilder("SELECT run_id, count(*), sum(status = 'completed'), sum(status = 'failed') FROM tasks WHERE run_id IN (");
+            var args = new object?[chunk.Length];
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                sql.Append(i == 0 ? "$r" : ", $r").Append(i.ToString(CultureInfo.InvariantCulture));
+                args[i] = chunk[i].Id;
+            }
+
+            sql.Append(") GROUP BY run_id");
+            foreach (var c in db.Query(sql.ToString(), r => (Id: SqliteValues.Id(r, 0), Total: r.GetInt32(1), Completed: r.GetInt32(2), Failed: r.GetInt32(3)), args))
+                counts[c.Id] = c;
         }
 
-        sql.Append(") GROUP BY run_id");
-        var counts = db.Query(sql.ToString(), r => (Id: SqliteValues.Id(r, 0), Total: r.GetInt32(1), Completed: r.GetInt32(2), Failed: r.GetInt32(3)), args)
-            .ToDictionary(x => x.Id);
         return rows.Select(row => counts.TryGetValue(row.Id, out var c) ? row.ToRun(c.Total, c.Completed, c.Failed) : row.ToRun(0, 0, 0)).ToList();
     }
 

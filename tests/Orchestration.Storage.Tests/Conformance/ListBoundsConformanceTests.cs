@@ -3,9 +3,12 @@ using Orchestration.Engine;
 
 namespace Orchestration.Storage.Tests.Conformance;
 
-/// <summary>List queries bound what they load: oversized payloads are left out and a page stops at its budget.</summary>
+/// <summary>
+/// List queries bound what they load (oversized payloads left out, a page stopped at its budget) and no page size makes a
+/// store exceed a parameter limit.
+/// </summary>
 [TestFixtureSource(typeof(Backends), nameof(Backends.All))]
-public sealed class ListPayloadConformanceTests(Backend backend) : ConformanceTest(backend)
+public sealed class ListBoundsConformanceTests(Backend backend) : ConformanceTest(backend)
 {
     private static string Payload(int chars) => "\"" + new string('p', chars - 2) + "\"";
 
@@ -69,5 +72,19 @@ public sealed class ListPayloadConformanceTests(Backend backend) : ConformanceTe
         Assert.That(budgeted.Items.Select(t => t.Name), Is.EqualTo(new[] { "a", "b" }));
         Assert.That(budgeted.Total, Is.EqualTo(4));
         Assert.That(noPayloads.Items.All(t => StoredPayload.TryGetOmitted(t.InputJson, out _)), Is.True);
+    }
+
+    [Test]
+    public async Task ListRuns_PageLargerThanSqliteVariableLimit_ReturnsEveryRunWithCounters()
+    {
+        // SQLite binds at most 32,766 variables per statement; a page of runs must not bind one per run.
+        const int count = 33_000;
+        await Client.CreateRunsAsync(Enumerable.Range(0, count).Select(_ => new RunSpec { OrgId = Org, Open = true, Family = "foreman" }).ToList());
+        await CreateRunAsync(T("a"), T("b"));
+
+        var page = await Queries.ListRunsAsync(new RunQuery { OrgId = Org, Limit = count + 1 }, CancellationToken.None);
+
+        Assert.That(page.Items, Has.Count.EqualTo(count + 1));
+        Assert.That(page.Items.Count(r => r.TotalTasks == 2), Is.EqualTo(1));
     }
 }
