@@ -83,6 +83,24 @@ public sealed class InputLimitsTests(ApiBackend backend) : ApiFixture(backend)
         Assert.That(listStatus, Is.EqualTo(HttpStatusCode.BadRequest));
     }
 
+    [TestCase("/api/v1/runs")]
+    [TestCase("/api/v1/tasks")]
+    [TestCase("/api/v1/jobs")]
+    public async Task List_QueryParameterWithMoreThanMaxQueryListValues_Returns400NamingTheCap(string path)
+    {
+        var t = await NewTenantAsync();
+        var repeated = path + "?" + string.Join("&", Enumerable.Repeat("status=pending", 101));
+        var commas = path + "?status=" + string.Join(",", Enumerable.Repeat("pending", 101));
+
+        var (status, body, _) = await t.Client.GetJsonAsync(repeated);
+        var (commaStatus, commaBody, _) = await t.Client.GetJsonAsync(commas);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest), body?.ToJsonString());
+        Assert.That(body.Str("error"), Does.Contain("status").And.Contain("MaxQueryListValues"));
+        Assert.That(commaStatus, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(commaBody.Str("error"), Does.Contain("MaxQueryListValues"));
+    }
+
     [Test]
     public async Task CreateApiKey_NameOrPermissionsOverCaps_Returns400()
     {

@@ -79,6 +79,7 @@ internal static class RunEndpoints
     private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client,
         string? limit, string? offset, string? status, string? sortBy, string? sortOrder)
     {
+        if (context.Limits().QueryListProblem(context.Request.Query) is { } tooMany) throw ApiException.Validation(tooMany.Field, tooMany.Message);
         RunStatus? filter = null;
         if (!string.IsNullOrEmpty(status))
         {

@@ -101,6 +101,7 @@ internal static class TaskEndpoints
 
     private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client, string? runId, string? status, string? limit, string? offset)
     {
+        if (context.Limits().QueryListProblem(context.Request.Query) is { } tooMany) throw ApiException.Validation(tooMany.Field, tooMany.Message);
         Guid? run = null;
         if (!string.IsNullOrEmpty(runId))
         {

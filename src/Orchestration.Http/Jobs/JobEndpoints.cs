@@ -87,6 +87,7 @@ internal static class JobEndpoints
 
     private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client, string? status, string? type, string? priority, string? limit, string? offset)
     {
+        if (context.Limits().QueryListProblem(context.Request.Query) is { } tooMany) throw JobsException.Field(tooMany.Field, tooMany.Message);
         IReadOnlyCollection<TaskRunStatus>? statuses = null;
         if (!string.IsNullOrEmpty(status))
         {

@@ -34,6 +34,24 @@ internal static class RequestLimits
     }
 
     /// <summary>
+    /// The first query parameter holding more than <see cref="LimitOptions.MaxQueryListValues"/> values, counting
+    /// repeats (<c>?a=1&amp;a=2</c>) and comma-separated items, with what is wrong; null when every one is within the cap.
+    /// Checked before any filter reaches a store, so no list of values can grow a statement past a parameter limit.
+    /// </summary>
+    public static (string Field, string Message)? QueryListProblem(this LimitOptions limits, IQueryCollection query)
+    {
+        foreach (var (name, values) in query)
+        {
+            var count = 0;
+            foreach (var value in values) count += value is null ? 1 : value.AsSpan().Count(',') + 1;
+            if (count > limits.MaxQueryListValues)
+                return (name, $"must hold at most {limits.MaxQueryListValues} values (Orchestration:Limits:MaxQueryListValues)");
+        }
+
+        return null;
+    }
+
+    /// <summary>
     /// Maps the items of a page in order while their cost fits <see cref="LimitOptions.MaxListResponseBytes"/>; the first
     /// item is always kept so paging moves on. The caller tells the client when the page came back shorter.
     /// </summary>
