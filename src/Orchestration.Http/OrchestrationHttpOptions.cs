@@ -21,8 +21,8 @@ public sealed class OrchestrationHttpOptions
     /// <summary>Returns a message naming the first bad setting, or null.</summary>
     public string? Validate()
     {
-        if (Auth.BootstrapApiKey is { Length: > 0 and < AuthOptions.MinBootstrapKeyLength })
-            return $"Orchestration:Auth:BootstrapApiKey must be at least {AuthOptions.MinBootstrapKeyLength} characters.";
+        if (!string.IsNullOrEmpty(Auth.BootstrapApiKey) && AuthOptions.BootstrapKeyWeakness(Auth.BootstrapApiKey) is { } weakness)
+            return $"Orchestration:Auth:BootstrapApiKey {weakness}.";
         if (RateLimits.PerKey.Limit < 1 || RateLimits.PerKey.WindowSeconds < 1)
             return "Orchestration:RateLimits:PerKey:Limit and WindowSeconds must be at least 1.";
         if (RateLimits.PerIp.Limit < 1 || RateLimits.PerIp.WindowSeconds < 1)
@@ -36,8 +36,26 @@ public sealed class OrchestrationHttpOptions
 /// <summary>Authentication settings (<c>Orchestration:Auth</c>).</summary>
 public sealed class AuthOptions
 {
-    /// <summary>Shortest accepted bootstrap key.</summary>
+    /// <summary>Shortest accepted bootstrap key (and, for keys in the <c>orch_&lt;id&gt;_&lt;secret&gt;</c> form, secret part).</summary>
     public const int MinBootstrapKeyLength = 32;
+
+    /// <summary>Fewest distinct characters a bootstrap secret must use, which rules out <c>aaaa...</c> and the like.</summary>
+    public const int MinBootstrapDistinctCharacters = 10;
+
+    /// <summary>
+    /// Why <paramref name="key"/> is too weak to be the bootstrap key, or null. A key in the <c>orch_&lt;id&gt;_&lt;secret&gt;</c>
+    /// form is split like any API key, so its secret part alone is what an attacker has to guess and what is checked.
+    /// </summary>
+    internal static string? BootstrapKeyWeakness(string key)
+    {
+        if (key.Length < MinBootstrapKeyLength) return $"must be at least {MinBootstrapKeyLength} characters";
+        if (!Auth.ApiKeyFormat.TryParse(key, out _, out var secret)) return "is not a valid key (orch_<id>_<secret>, or any other string)";
+        if (secret.Length < MinBootstrapKeyLength)
+            return $"has a secret part (what follows orch_<id>_) of {secret.Length} characters; it must be at least {MinBootstrapKeyLength}";
+        if (secret.Distinct().Count() < MinBootstrapDistinctCharacters)
+            return $"is too predictable: its secret must use at least {MinBootstrapDistinctCharacters} different characters";
+        return null;
+    }
 
     /// <summary>
     /// False turns authentication off (local development only): every request acts for the <c>default</c> org with every
@@ -46,8 +64,9 @@ public sealed class AuthOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>
-    /// An admin key (any string of at least 32 characters) stored hashed at start-up for the <c>default</c> org with
-    /// the permissions <c>admin</c> and <c>*</c>. When null and no key exists yet, a key is generated at first start
+    /// An admin key (any string of at least 32 characters using at least 10 different ones; in the
+    /// <c>orch_&lt;id&gt;_&lt;secret&gt;</c> form the secret part alone must meet that) stored hashed at start-up for the
+    /// <c>default</c> org with the permissions <c>admin</c> and <c>*</c>. When null and no key exists yet, a key is generated at first start
     /// and logged once.
     /// </summary>
     public string? BootstrapApiKey { get; set; }
