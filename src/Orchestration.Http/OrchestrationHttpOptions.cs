@@ -28,6 +28,8 @@ public sealed class OrchestrationHttpOptions
         if (RateLimits.PerIp.Limit < 1 || RateLimits.PerIp.WindowSeconds < 1)
             return "Orchestration:RateLimits:PerIp:Limit and WindowSeconds must be at least 1.";
         if (Http.MaxRequestBodyBytes < 1) return "Orchestration:Http:MaxRequestBodyBytes must be at least 1.";
+        if (Http.MaxUrlLength < 1) return "Orchestration:Http:MaxUrlLength must be at least 1.";
+        if (Http.MaxRequestHeadersBytes < 1) return "Orchestration:Http:MaxRequestHeadersBytes must be at least 1.";
         if (Executors.HeartbeatTimeoutSeconds < 1) return "Orchestration:Executors:HeartbeatTimeoutSeconds must be at least 1.";
         return null;
     }
@@ -115,6 +117,26 @@ public sealed class HttpLimitOptions
 {
     /// <summary>Largest accepted request body; larger ones get 413. Default 10 MB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>
+    /// Longest request target (path and query string, in characters); longer ones get a JSON 414. Default 4096, below
+    /// Kestrel's own request-line limit (8 KB), so a too-long URL is answered with the platform's error body unless it
+    /// exceeds Kestrel's limit too (then Kestrel answers without a body).
+    /// </summary>
+    public int MaxUrlLength { get; set; } = 4096;
+
+    /// <summary>
+    /// Largest total size of the request headers (names and values, in characters); larger ones get a JSON 431. Default
+    /// 16384, below Kestrel's own limit (32 KB), for the same reason as <see cref="MaxUrlLength"/>.
+    /// </summary>
+    public int MaxRequestHeadersBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
+    /// False (the default): the platform's JSON errors, body limit and URL/header caps apply to <c>/api</c> and
+    /// <c>/health</c> only, so an embedding host's own pages keep their own error handling. True: to every path of the
+    /// host, so an unknown path anywhere answers <c>{"error": "Not found"}</c>. The sample host turns it on.
+    /// </summary>
+    public bool JsonErrorsOnAllPaths { get; set; }
 }
 
 /// <summary>Remote executor settings (<c>Orchestration:Executors</c>).</summary>

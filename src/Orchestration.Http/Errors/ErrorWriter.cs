@@ -33,8 +33,10 @@ public static class ErrorWriter
         405 => "Method not allowed",
         408 => "Request timeout",
         413 => "Request body too large",
+        414 => "Request URL too long",
         415 => "Unsupported media type",
         429 => "Rate limit exceeded. Try again later.",
+        431 => "Request headers too large",
         >= 500 => "Internal server error",
         _ => "Request failed",
     };

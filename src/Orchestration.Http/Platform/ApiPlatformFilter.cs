@@ -36,7 +36,7 @@ internal sealed class ApiPlatformFilter(CallerAuthenticator authenticator, ApiRa
             return ErrorWriter.Result(StatusCodes.Status403Forbidden, "Forbidden");
         }
 
-        if (!caller.Has(required.Permission))
+        if (required.Permission != PermissionMetadata.AnyCaller && !caller.Has(required.Permission))
             return ErrorWriter.Result(StatusCodes.Status403Forbidden, $"Missing permission '{required.Permission}'");
 
         context.SetCaller(caller);
