@@ -26,7 +26,7 @@ internal sealed class ApiPlatformFilter(CallerAuthenticator authenticator, ApiRa
             return ErrorWriter.Result(StatusCodes.Status429TooManyRequests, ErrorWriter.MessageFor(429));
         }
 
-        if (auth.Caller is not { } caller) return ErrorWriter.Result(StatusCodes.Status401Unauthorized, auth.Failure ?? "Unauthorized");
+        if (auth.Caller is not { } caller) return ErrorWriter.Unauthorized(auth);
 
         var required = context.GetEndpoint()?.Metadata.GetMetadata<PermissionMetadata>();
         if (required is null)
@@ -36,7 +36,7 @@ internal sealed class ApiPlatformFilter(CallerAuthenticator authenticator, ApiRa
             return ErrorWriter.Result(StatusCodes.Status403Forbidden, "Forbidden");
         }
 
-        if (!caller.Has(required.Permission))
+        if (required.Permission != PermissionMetadata.AnyCaller && !caller.Has(required.Permission))
             return ErrorWriter.Result(StatusCodes.Status403Forbidden, $"Missing permission '{required.Permission}'");
 
         context.SetCaller(caller);
