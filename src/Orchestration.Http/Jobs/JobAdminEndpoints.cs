@@ -38,8 +38,6 @@ internal static class JobAdminEndpoints
         var running = await client.Queries.ListTasksAsync(new TaskQuery
         {
             OrgId = orgId,
-            // What an executor holds is shown as its current job: only jobs, never another family's run ids.
-            Family = JobsJson.Family,
             Status = TaskRunStatus.Running,
             Limit = MaxRunningScanned,
         }, cancellationToken);
