@@ -218,12 +218,6 @@ public sealed partial class PostgresStore
             await AddEventAsync(tx, run.OrgId, run.Id, task.Id, EventTypes.ForTaskStatus(newStatus), $$"""{"status":"{{newStatus.ToWire()}}"}""", ct);
             if (newStatus == TaskRunStatus.Completed && await PromoteDependentsAsync(tx, run.Id, task.Name, ct)) tx.WorkAvailable = true;
             if (newStatus == TaskRunStatus.Failed) await SkipDependentsAsync(tx, [run.Id], [task.Name], ct);
-            if (run.Kind == RunKind.Managed && run.Status == RunStatus.Pending && newStatus == TaskRunStatus.Running)
-            {
-                await tx.ExecAsync(S("UPDATE {s}.runs SET status = 'running', started_at = {now}, updated_at = {now} WHERE id = @id"), new { id = run.Id }, ct);
-                await AddEventAsync(tx, run.OrgId, run.Id, null, EventTypes.RunStarted, null, ct);
-            }
-
             await FinalizeRunsAsync(tx, [run.Id], ct);
             return RunCommandStatus.Applied;
         }, cancellationToken);

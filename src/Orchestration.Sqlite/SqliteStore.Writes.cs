@@ -609,15 +609,6 @@ public sealed partial class SqliteStore
             AddEvent(tx, run, t.Id, EventTypes.ForTaskStatus(status), $$"""{"status":"{{status.ToWire()}}"}""");
             if (status == TaskRunStatus.Completed) tx.WakeWork |= PromoteDependents(tx, run, t);
             if (status == TaskRunStatus.Failed) SkipDependents(tx, run, t);
-            if (run.Kind == RunKind.Managed && run.Status == RunStatus.Pending && status == TaskRunStatus.Running)
-            {
-                run.Status = RunStatus.Running;
-                run.StartedAt = now;
-                run.UpdatedAt = now;
-                run.Dirty = true;
-                AddEvent(tx, run, null, EventTypes.RunStarted, null);
-            }
-
             FinalizeIfDone(tx, run);
             return RunCommandStatus.Applied;
         }, cancellationToken);

@@ -512,12 +512,6 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 AddEvent(run.Run, ts.Task.Id, EventTypes.ForTaskStatus(status), $$"""{"status":"{{status.ToWire()}}"}""", now);
                 if (status == TaskRunStatus.Completed) wake |= PromoteDependents(run, ts, now);
                 if (status == TaskRunStatus.Failed) SkipDependents(run, ts, now);
-                if (run.Run.Kind == RunKind.Managed && run.Run.Status == RunStatus.Pending && status == TaskRunStatus.Running)
-                {
-                    run.Run = run.Run with { Status = RunStatus.Running, StartedAt = now, UpdatedAt = now };
-                    AddEvent(run.Run, null, EventTypes.RunStarted, null, now);
-                }
-
                 FinalizeIfDone(run, now);
             }
         }
