@@ -2,6 +2,7 @@ using Orchestration.Engine;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Errors;
 using Orchestration.Http.Foreman.Contracts;
+using Orchestration.Http.Platform;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Foreman;
@@ -92,8 +93,10 @@ internal static class RunDataEndpoints
     private static async Task<IResult> ChangeTagsAsync(HttpContext context, IOrchestrationClient client, Guid runId, Guid id)
     {
         var request = await JsonBody.ReadAsync<ChangeTagsRequest>(context, ForemanJson.Options);
+        var orgId = context.GetCaller().OrgId;
+        await RequireRunAsync(client, orgId, runId, context.RequestAborted);
         var entry = await client.ChangeRunDataTagsAsync(
-            new ChangeRunDataTagsParams(context.GetCaller().OrgId, runId, id, request.Add ?? [], request.Remove ?? []), context.RequestAborted)
+            new ChangeRunDataTagsParams(orgId, runId, id, request.Add ?? [], request.Remove ?? []), context.RequestAborted)
             ?? throw ApiException.NotFound("Run data");
         return ForemanJson.Ok(ForemanJson.ToContract(entry));
     }
@@ -116,8 +119,9 @@ internal static class RunDataEndpoints
         return ForemanJson.Ok(new DeleteRunDataResponse(deleted));
     }
 
+    // A run's family never changes, so checking it before the write is as safe as checking it inside.
     private static async Task RequireRunAsync(IOrchestrationClient client, string orgId, Guid runId, CancellationToken cancellationToken)
     {
-        if (await client.Queries.GetRunAsync(orgId, runId, cancellationToken) is null) throw ApiException.NotFound("Run");
+        if (await FamilyScope.FindRunAsync(client, orgId, FamilyScope.Foreman, runId, cancellationToken) is null) throw ApiException.NotFound("Run");
     }
 }

@@ -3,6 +3,7 @@ using Orchestration.Engine;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Errors;
 using Orchestration.Http.Foreman.Contracts;
+using Orchestration.Http.Platform;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Foreman;
@@ -40,7 +41,7 @@ internal static class RunEndpoints
 
     private static async Task<IResult> GetAsync(HttpContext context, IOrchestrationClient client, Guid id)
     {
-        var run = await client.Queries.GetRunAsync(context.GetCaller().OrgId, id, context.RequestAborted) ?? throw ApiException.NotFound("Run");
+        var run = await FamilyScope.FindRunAsync(client, context.GetCaller().OrgId, FamilyScope.Foreman, id, context.RequestAborted) ?? throw ApiException.NotFound("Run");
         return ForemanJson.Ok(ForemanJson.ToContract(run));
     }
 
@@ -59,6 +60,7 @@ internal static class RunEndpoints
         var outcome = await client.UpdateRunAsync(new UpdateRunParams
         {
             OrgId = orgId,
+            Family = ForemanJson.Family,
             RunId = id,
             Status = status,
             OutputJson = ForemanJson.Text(request.OutputData),
@@ -68,7 +70,7 @@ internal static class RunEndpoints
         switch (outcome)
         {
             case RunCommandStatus.NotFound: throw ApiException.NotFound("Run");
-            case RunCommandStatus.InvalidState: throw ApiException.Conflict("The run's status follows its tasks; only open runs take a status from clients");
+            case RunCommandStatus.InvalidState: throw ApiException.Conflict("The run has finished (completed, failed or cancelled); its status can no longer change");
         }
 
         var run = await client.Queries.GetRunAsync(orgId, id, context.RequestAborted) ?? throw ApiException.NotFound("Run");

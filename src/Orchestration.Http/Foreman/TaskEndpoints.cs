@@ -3,6 +3,7 @@ using Orchestration.Engine;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Errors;
 using Orchestration.Http.Foreman.Contracts;
+using Orchestration.Http.Platform;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Foreman;
@@ -39,7 +40,7 @@ internal static class TaskEndpoints
         if (request.MaxRetries is < 0 or > MaxMaxRetries) errors.Add(new FieldError("maxRetries", $"must be between 0 and {MaxMaxRetries}"));
         if (errors.Count > 0) throw ApiException.Validation(errors);
 
-        var result = await client.AddTaskAsync(context.GetCaller().OrgId, request.RunId!.Value, new TaskSpec
+        var result = await client.AddTaskAsync(context.GetCaller().OrgId, ForemanJson.Family, request.RunId!.Value, new TaskSpec
         {
             Type = request.Type!,
             InputJson = ForemanJson.Text(request.InputData),
@@ -60,7 +61,8 @@ internal static class TaskEndpoints
 
     private static async Task<IResult> GetAsync(HttpContext context, IOrchestrationClient client, Guid id)
     {
-        var task = await client.Queries.GetTaskAsync(context.GetCaller().OrgId, id, context.RequestAborted) ?? throw ApiException.NotFound("Task");
+        var task = await FamilyScope.FindTaskAsync(client, context.GetCaller().OrgId, FamilyScope.SharedTaskReaders, id, context.RequestAborted)
+            ?? throw ApiException.NotFound("Task");
         return ForemanJson.Ok(ForemanJson.ToContract(task));
     }
 
@@ -79,6 +81,7 @@ internal static class TaskEndpoints
         var outcome = await client.UpdateTaskAsync(new UpdateTaskParams
         {
             OrgId = orgId,
+            Family = ForemanJson.Family,
             TaskId = id,
             Status = status,
             OutputJson = ForemanJson.Text(request.OutputData),
@@ -89,7 +92,8 @@ internal static class TaskEndpoints
         switch (outcome)
         {
             case RunCommandStatus.NotFound: throw ApiException.NotFound("Task");
-            case RunCommandStatus.InvalidState: throw ApiException.Conflict("The task cannot change to that status now");
+            case RunCommandStatus.InvalidState:
+                throw ApiException.Conflict("The task has finished (completed, failed, cancelled or skipped); its status can no longer change");
         }
 
         var task = await client.Queries.GetTaskAsync(orgId, id, context.RequestAborted) ?? throw ApiException.NotFound("Task");
@@ -116,8 +120,8 @@ internal static class TaskEndpoints
         {
             OrgId = context.GetCaller().OrgId,
             RunId = run,
-            // Without a run filter, list only Foreman's own tasks, as the run list does.
-            Family = run is null ? ForemanJson.Family : null,
+            // With or without a run filter: another family's run lists as empty, as another org's does.
+            Family = ForemanJson.Family,
             Status = filter,
             Limit = QueryParsing.Limit(limit, 20),
             Offset = QueryParsing.Offset(offset),
