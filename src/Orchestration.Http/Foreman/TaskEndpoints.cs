@@ -98,6 +98,7 @@ internal static class TaskEndpoints
 
     private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client, string? runId, string? status, string? limit, string? offset)
     {
+        QueryParsing.RejectUnknown(context, "runId", "status", "limit", "offset");
         Guid? run = null;
         if (!string.IsNullOrEmpty(runId))
         {
@@ -123,6 +124,6 @@ internal static class TaskEndpoints
             Offset = QueryParsing.Offset(offset),
         };
         var page = await client.Queries.ListTasksAsync(query, context.RequestAborted);
-        return ForemanJson.Ok(new ListResponse<TaskResponse>(page.Items.Select(ForemanJson.ToContract).ToList(), page.Total, query.Limit, query.Offset));
+        return ForemanLists.Page(page, ForemanJson.ToContract, query.Limit, query.Offset);
     }
 }
