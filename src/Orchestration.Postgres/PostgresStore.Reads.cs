@@ -60,10 +60,17 @@ public sealed partial class PostgresStore
             statuses = query.Statuses?.Select(s => s.ToWire()).ToArray(), name = query.Name, priority = query.Priority,
             family = query.Family, limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset),
         };
+        var dir = query.Descending ? "DESC" : "ASC";
+        var order = query.SortBy switch
+        {
+            TaskSortField.StartedAt => $"t.started_at {dir} NULLS LAST, t.seq {dir}",
+            TaskSortField.CompletedAt => $"t.completed_at {dir} NULLS LAST, t.seq {dir}",
+            _ => $"t.seq {dir}",
+        };
         return OnConnectionAsync(async (tx, ct) =>
         {
             var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.tasks t " + where), args, ct);
-            var items = await tx.ReadAsync(S("SELECT " + Rows.TaskColumns + " FROM {s}.tasks t " + where + " ORDER BY t.seq LIMIT @limit OFFSET @offset"), args, Rows.Task, ct);
+            var items = await tx.ReadAsync(S("SELECT " + Rows.TaskColumns + " FROM {s}.tasks t " + where + " ORDER BY " + order + " LIMIT @limit OFFSET @offset"), args, Rows.Task, ct);
             return new Page<TaskRun>(items, total);
         }, cancellationToken);
     }

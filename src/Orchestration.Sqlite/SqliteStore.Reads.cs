@@ -144,7 +144,15 @@ public sealed partial class SqliteStore
             }
 
             var total = Convert.ToInt32(db.Scalar($"SELECT count(*) FROM tasks t{join}{where}", [.. args]), CultureInfo.InvariantCulture);
-            var rows = db.Query($"SELECT {PrefixedTaskColumns} FROM tasks t{join}{where} ORDER BY t.seq LIMIT $limit OFFSET $offset",
+            var direction = query.Descending ? "DESC" : "ASC";
+            // SQLite sorts NULL first ascending; "IS NULL" first keeps tasks without the time last in both directions.
+            var order = query.SortBy switch
+            {
+                TaskSortField.StartedAt => $"t.started_at IS NULL, t.started_at {direction}, ",
+                TaskSortField.CompletedAt => $"t.completed_at IS NULL, t.completed_at {direction}, ",
+                _ => "",
+            };
+            var rows = db.Query($"SELECT {PrefixedTaskColumns} FROM tasks t{join}{where} ORDER BY {order}t.seq {direction} LIMIT $limit OFFSET $offset",
                 TaskRow.Read, [.. args, Math.Max(0, query.Limit), Math.Max(0, query.Offset)]);
             return new Page<TaskRun>(rows.Select(t => t.ToTaskRun()).ToList(), total);
         }, cancellationToken);

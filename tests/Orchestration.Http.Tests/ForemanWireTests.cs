@@ -96,7 +96,7 @@ public sealed class ForemanWireTests(ApiBackend backend) : ApiFixture(backend)
 
     [TestCase("/api/v1/runs?sortby=created_at&statuss=running", "statuss")]
     [TestCase("/api/v1/runs?search=x", "search")]
-    [TestCase("/api/v1/tasks?sortBy=created_at", "sortBy")]
+    [TestCase("/api/v1/tasks?sortBy=created_at&order=asc", "order")]
     [TestCase("/api/v1/tasks?type=x", "type")]
     [TestCase("/api/v1/runs/{run}/data?prefix=a", "prefix")]
     [TestCase("/api/v1/runs/{run}/data?tagsStartWith=a", "tagsStartWith")]
@@ -180,6 +180,32 @@ public sealed class ForemanWireTests(ApiBackend backend) : ApiFixture(backend)
     }
 
     [Test]
+    public async Task ListTasks_SortByAndSortOrder_OrderAsAskedOldestFirstByDefault()
+    {
+        var t = await NewTenantAsync();
+        var run = await CreateRunAsync(t.Client);
+        var a = await CreateTaskAsync(t.Client, run);
+        Factory.Time.Advance(TimeSpan.FromSeconds(1));
+        var b = await CreateTaskAsync(t.Client, run);
+        Factory.Time.Advance(TimeSpan.FromSeconds(1));
+        await RealClientAsync(t.Client, HttpMethod.Patch, $"/api/v1/tasks/{b}", new { status = "running" });
+
+        async Task<string[]> Ids(string query)
+        {
+            var (status, body) = await RealClientAsync(t.Client, HttpMethod.Get, $"/api/v1/tasks?runId={run}&{query}");
+            Assert.That(status, Is.EqualTo(HttpStatusCode.OK), body?.ToJsonString());
+            return body!["data"]!.AsArray().Select(x => x.Str("id")).ToArray();
+        }
+
+        Assert.That(await Ids(""), Is.EqualTo(new[] { a, b }));
+        Assert.That(await Ids("sortBy=created_at&sortOrder=desc"), Is.EqualTo(new[] { b, a }));
+        Assert.That(await Ids("sortBy=started_at&sortOrder=asc"), Is.EqualTo(new[] { b, a }), "never started comes last");
+        var (bad, error) = await RealClientAsync(t.Client, HttpMethod.Get, $"/api/v1/tasks?sortBy=priority");
+        Assert.That(bad, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(error!["details"]![0]!["field"]!.GetValue<string>(), Is.EqualTo("sortBy"));
+    }
+
+    [Test]
     public async Task GetRun_Finished_CarriesDurationMs()
     {
         var t = await NewTenantAsync();
@@ -210,6 +236,30 @@ public sealed class ForemanWireTests(ApiBackend backend) : ApiFixture(backend)
         Assert.That(body.Str("error"), Does.StartWith("This host has no external queue (Redis/BullMQ) to configure."));
         Assert.That(body.Str("error"), Does.Contain("POST /api/v1/tasks/claim"));
         Assert.That(unauthenticated, Is.EqualTo(HttpStatusCode.Unauthorized));
+    }
+
+    [Test]
+    public async Task WorkerWithoutRedis_QueuedForemanTask_ClaimedAndCompletedOverTheExecutorProtocol()
+    {
+        var t = await NewTenantAsync();
+        var run = await CreateRunAsync(t.Client);
+        var task = await CreateTaskAsync(t.Client, run, type: "resize");
+        var (queued, _) = await RealClientAsync(t.Client, HttpMethod.Patch, $"/api/v1/tasks/{task}", new { status = "queued" });
+
+        var (claimStatus, claim, _) = await t.Client.PostJsonAsync("/api/v1/tasks/claim", new { executor_id = "worker-1", types = new[] { "resize" }, max = 10, lease_seconds = 60 });
+        var claimed = claim!["tasks"]!.AsArray();
+        var (running, whileRunning) = await RealClientAsync(t.Client, HttpMethod.Get, $"/api/v1/tasks/{task}");
+        var (completeStatus, _, _) = await t.Client.SendAsync(HttpMethod.Put, $"/api/v1/tasks/{task}/complete", new { lease_token = claimed[0].Str("lease_token"), output = new { width = 640 } });
+        var (_, done) = await RealClientAsync(t.Client, HttpMethod.Get, $"/api/v1/tasks/{task}");
+
+        Assert.That(queued, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(claimStatus, Is.EqualTo(HttpStatusCode.OK), claim?.ToJsonString());
+        Assert.That(claimed.Select(x => x.Str("id")), Is.EqualTo(new[] { task }));
+        Assert.That(running, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(whileRunning.Str("status"), Is.EqualTo("running"));
+        Assert.That(completeStatus, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(done.Str("status"), Is.EqualTo("completed"));
+        Assert.That(done!["outputData"]!["width"]!.GetValue<int>(), Is.EqualTo(640));
     }
 
     [Test]

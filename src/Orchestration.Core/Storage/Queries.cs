@@ -42,7 +42,7 @@ public enum RunSortField
     CompletedAt,
 }
 
-/// <summary>Filter for <see cref="IOrchestrationQueries.ListTasksAsync"/>, ordered by creation time then id, oldest first.</summary>
+/// <summary>Filter and order for <see cref="IOrchestrationQueries.ListTasksAsync"/>; by default creation order, oldest first.</summary>
 public sealed record TaskQuery
 {
     /// <summary>The caller's org.</summary>
@@ -65,6 +65,21 @@ public sealed record TaskQuery
     public int Limit { get; init; } = 20;
     /// <summary>Rows to skip.</summary>
     public int Offset { get; init; }
+    /// <summary>Order field; ties broken by creation order in the same direction.</summary>
+    public TaskSortField SortBy { get; init; } = TaskSortField.CreatedAt;
+    /// <summary>Newest first when true; the default is oldest first.</summary>
+    public bool Descending { get; init; }
+}
+
+/// <summary>Fields tasks can be ordered by.</summary>
+public enum TaskSortField
+{
+    /// <summary>Creation (insertion) order.</summary>
+    CreatedAt,
+    /// <summary>When the task (last) started; tasks that never started come last in either direction.</summary>
+    StartedAt,
+    /// <summary>When the task finished; unfinished tasks come last in either direction.</summary>
+    CompletedAt,
 }
 
 /// <summary>How tag filters combine.</summary>

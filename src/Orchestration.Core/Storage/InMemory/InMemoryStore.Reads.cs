@@ -69,8 +69,19 @@ public sealed partial class InMemoryStore
                 && (query.Priority is null || t.Task.Priority == query.Priority)
                 && (query.Type is null || string.Equals(t.Task.Type, query.Type, StringComparison.Ordinal))
                 && (query.Family is null || string.Equals(_runs[t.Task.RunId].Run.Family, query.Family, StringComparison.Ordinal)))
-                .OrderBy(t => t.Sequence).ToList();
-            var page = matching.Skip(query.Offset).Take(query.Limit).Select(t => t.Task).ToList();
+                .ToList();
+            Func<TaskState, DateTimeOffset?> time = query.SortBy switch
+            {
+                TaskSortField.StartedAt => t => t.Task.StartedAt,
+                TaskSortField.CompletedAt => t => t.Task.CompletedAt,
+                _ => _ => null,
+            };
+            // Tasks without the time come last in either direction, as the SQL stores order them (NULLS LAST); with
+            // creation order every time is null and the sequence alone decides.
+            var ordered = query.Descending
+                ? matching.OrderBy(t => time(t) is null).ThenByDescending(time).ThenByDescending(t => t.Sequence)
+                : matching.OrderBy(t => time(t) is null).ThenBy(time).ThenBy(t => t.Sequence);
+            var page = ordered.Skip(query.Offset).Take(query.Limit).Select(t => t.Task).ToList();
             return Task.FromResult(new Page<TaskRun>(page, matching.Count));
         }
     }
