@@ -22,6 +22,8 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         OwnRowsOnly,
         /// <summary>Health: public, carries no tenant data.</summary>
         Public,
+        /// <summary>Foreman's Redis-config endpoints: 501 for everyone, no tenant data.</summary>
+        NotImplemented,
     }
 
     private sealed record Probe(string Url, object? Body, Expect Expect);
@@ -64,6 +66,9 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         ["GET /api/v1/metrics"] = new("/api/v1/metrics", null, Expect.OwnRowsOnly),
         ["GET /api/v1/admin/stats"] = new("/api/v1/admin/stats", null, Expect.OwnRowsOnly),
         ["GET /api/v1/admin/executors"] = new("/api/v1/admin/executors", null, Expect.OwnRowsOnly),
+        ["GET /api/v1/config"] = new("/api/v1/config", null, Expect.NotImplemented),
+        ["GET /api/v1/config/redis"] = new("/api/v1/config/redis", null, Expect.NotImplemented),
+        ["GET /api/v1/config/queues"] = new("/api/v1/config/queues", null, Expect.NotImplemented),
     };
 
     private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId, string PendingJobId, string RunningJobId);
@@ -108,6 +113,10 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
                     break;
                 case Expect.Public:
                     Assert.That(status, Is.EqualTo(HttpStatusCode.OK), route);
+                    Assert.That(text, Does.Not.Contain(a.OrgId), route);
+                    break;
+                case Expect.NotImplemented:
+                    Assert.That(status, Is.EqualTo(HttpStatusCode.NotImplemented), route);
                     Assert.That(text, Does.Not.Contain(a.OrgId), route);
                     break;
             }

@@ -11,6 +11,44 @@ internal static class QueryParsing
 {
     public const int MaxLimit = 100;
 
+    /// <summary>Most values a list-valued query parameter (<c>keys</c>, <c>keyStartsWith</c>, <c>tags</c>, <c>tagStartsWith</c>) takes.</summary>
+    public const int MaxListValues = 100;
+
+    /// <summary>Longest single value (a key, prefix, tag or pattern): the key length cap, so a longer value could match nothing.</summary>
+    public const int MaxValueLength = 255;
+
+    /// <summary>
+    /// 400 naming the first query parameter the endpoint does not know. A misspelt or unsupported filter must not
+    /// silently answer every row.
+    /// </summary>
+    public static void RejectUnknown(HttpContext context, params ReadOnlySpan<string> known)
+    {
+        foreach (var name in context.Request.Query.Keys)
+        {
+            var found = false;
+            // Case-insensitive like the framework's own binding of the known names.
+            foreach (var k in known) found |= string.Equals(k, name, StringComparison.OrdinalIgnoreCase);
+            if (!found) throw ApiException.Validation(name, "is not a query parameter of this endpoint");
+        }
+    }
+
+    /// <summary>A comma list capped at <see cref="MaxListValues"/> values of at most <see cref="MaxValueLength"/> characters.</summary>
+    public static IReadOnlyList<string> CappedList(string field, string? value)
+    {
+        var list = CommaList(value);
+        if (list.Count > MaxListValues) throw ApiException.Validation(field, $"takes at most {MaxListValues} values");
+        if (list.Any(v => v.Length > MaxValueLength)) throw ApiException.Validation(field, $"values are at most {MaxValueLength} characters");
+        return list;
+    }
+
+    /// <summary>A single text value capped at <see cref="MaxValueLength"/> characters; empty is absent.</summary>
+    public static string? CappedText(string field, string? value)
+    {
+        if (string.IsNullOrEmpty(value)) return null;
+        if (value.Length > MaxValueLength) throw ApiException.Validation(field, $"is at most {MaxValueLength} characters");
+        return value;
+    }
+
     public static int Limit(string? value, int defaultValue)
     {
         if (string.IsNullOrEmpty(value)) return defaultValue;

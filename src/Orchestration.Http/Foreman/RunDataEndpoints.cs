@@ -57,8 +57,11 @@ internal static class RunDataEndpoints
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client, Guid runId,
-        string? key, string? tags, string? tagMode, string? keyStartsWith, string? includeAll, string? limit, string? offset, string? sortBy, string? sortOrder)
+        string? key, string? keys, string? keyStartsWith, string? keyPattern, string? tags, string? tagStartsWith, string? tagMode,
+        string? includeAll, string? limit, string? offset, string? sortBy, string? sortOrder)
     {
+        QueryParsing.RejectUnknown(context, "key", "keys", "keyStartsWith", "keyPattern", "tags", "tagStartsWith", "tagMode",
+            "includeAll", "limit", "offset", "sortBy", "sortOrder");
         var mode = tagMode?.ToLowerInvariant() switch
         {
             null or "" or "any" => TagMatch.Any,
@@ -68,17 +71,21 @@ internal static class RunDataEndpoints
         var sort = sortBy switch
         {
             null or "" or "created_at" or "createdAt" => RunDataSortField.CreatedAt,
+            "updated_at" or "updatedAt" => RunDataSortField.UpdatedAt,
             "key" => RunDataSortField.Key,
-            _ => throw ApiException.Validation("sortBy", "must be created_at or key"),
+            _ => throw ApiException.Validation("sortBy", "must be created_at, updated_at or key"),
         };
         var query = new RunDataQuery
         {
             OrgId = context.GetCaller().OrgId,
             RunId = runId,
-            Key = string.IsNullOrEmpty(key) ? null : key,
-            Tags = QueryParsing.CommaList(tags),
+            Key = QueryParsing.CappedText("key", key),
+            Keys = QueryParsing.CappedList("keys", keys),
+            KeyPrefixes = QueryParsing.CappedList("keyStartsWith", keyStartsWith),
+            KeyPattern = QueryParsing.CappedText("keyPattern", keyPattern),
+            Tags = QueryParsing.CappedList("tags", tags),
+            TagPrefixes = QueryParsing.CappedList("tagStartsWith", tagStartsWith),
             TagMatch = mode,
-            KeyPrefixes = QueryParsing.CommaList(keyStartsWith),
             IncludeAll = QueryParsing.Bool("includeAll", includeAll),
             Limit = QueryParsing.Limit(limit, 100),
             Offset = QueryParsing.Offset(offset),
@@ -87,7 +94,7 @@ internal static class RunDataEndpoints
         };
         await RequireRunAsync(client, query.OrgId, runId, context.RequestAborted);
         var page = await client.Queries.QueryRunDataAsync(query, context.RequestAborted);
-        return ForemanJson.Ok(new ListResponse<RunDataResponse>(page.Items.Select(ForemanJson.ToContract).ToList(), page.Total, query.Limit, query.Offset));
+        return ForemanLists.Page(page, ForemanJson.ToContract, query.Limit, query.Offset);
     }
 
     private static async Task<IResult> ChangeTagsAsync(HttpContext context, IOrchestrationClient client, Guid runId, Guid id)

@@ -80,6 +80,7 @@ internal static class RunEndpoints
     private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client,
         string? limit, string? offset, string? status, string? sortBy, string? sortOrder)
     {
+        QueryParsing.RejectUnknown(context, "limit", "offset", "status", "sortBy", "sortOrder");
         RunStatus? filter = null;
         if (!string.IsNullOrEmpty(status))
         {
@@ -91,8 +92,10 @@ internal static class RunEndpoints
         {
             null or "" or "created_at" or "createdAt" => RunSortField.CreatedAt,
             "updated_at" or "updatedAt" => RunSortField.UpdatedAt,
+            "started_at" or "startedAt" => RunSortField.StartedAt,
+            "completed_at" or "completedAt" => RunSortField.CompletedAt,
             "status" => RunSortField.Status,
-            _ => throw ApiException.Validation("sortBy", "must be created_at, updated_at or status"),
+            _ => throw ApiException.Validation("sortBy", "must be created_at, updated_at, started_at, completed_at or status"),
         };
         var query = new RunQuery
         {
@@ -105,6 +108,6 @@ internal static class RunEndpoints
             Descending = QueryParsing.Descending(sortOrder),
         };
         var page = await client.Queries.ListRunsAsync(query, context.RequestAborted);
-        return ForemanJson.Ok(new ListResponse<RunResponse>(page.Items.Select(ForemanJson.ToContract).ToList(), page.Total, query.Limit, query.Offset));
+        return ForemanLists.Page(page, ForemanJson.ToContract, query.Limit, query.Offset);
     }
 }

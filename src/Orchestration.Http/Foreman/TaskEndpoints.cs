@@ -100,8 +100,17 @@ internal static class TaskEndpoints
         return ForemanJson.Ok(ForemanJson.ToContract(task));
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client, string? runId, string? status, string? limit, string? offset)
+    private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client,
+        string? runId, string? status, string? limit, string? offset, string? sortBy, string? sortOrder)
     {
+        QueryParsing.RejectUnknown(context, "runId", "status", "limit", "offset", "sortBy", "sortOrder");
+        var sort = sortBy switch
+        {
+            null or "" or "created_at" or "createdAt" => TaskSortField.CreatedAt,
+            "started_at" or "startedAt" => TaskSortField.StartedAt,
+            "completed_at" or "completedAt" => TaskSortField.CompletedAt,
+            _ => throw ApiException.Validation("sortBy", "must be created_at, started_at or completed_at"),
+        };
         Guid? run = null;
         if (!string.IsNullOrEmpty(runId))
         {
@@ -125,8 +134,11 @@ internal static class TaskEndpoints
             Status = filter,
             Limit = QueryParsing.Limit(limit, 20),
             Offset = QueryParsing.Offset(offset),
+            SortBy = sort,
+            // Oldest first unless asked: the order this list always had (Foreman's server defaults to newest first).
+            Descending = !string.IsNullOrEmpty(sortOrder) && QueryParsing.Descending(sortOrder),
         };
         var page = await client.Queries.ListTasksAsync(query, context.RequestAborted);
-        return ForemanJson.Ok(new ListResponse<TaskResponse>(page.Items.Select(ForemanJson.ToContract).ToList(), page.Total, query.Limit, query.Offset));
+        return ForemanLists.Page(page, ForemanJson.ToContract, query.Limit, query.Offset);
     }
 }
