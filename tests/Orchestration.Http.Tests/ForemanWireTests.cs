@@ -119,7 +119,8 @@ public sealed class ForemanWireTests(ApiBackend backend) : ApiFixture(backend)
     public async Task ListRunData_ListOverCap_Returns400NamingIt(string parameter, int count)
     {
         var (t, run, _) = await RunWithTaskAsync();
-        var values = string.Join(",", Enumerable.Range(0, count).Select(i => "p" + i));
+        // Short values, so that 999 of them stay under the URL length cap (past it the answer is a 414).
+        var values = string.Join(",", Enumerable.Range(0, count).Select(i => "p" + (i % 10)));
 
         var (status, body) = await RealClientAsync(t.Client, HttpMethod.Get, $"/api/v1/runs/{run}/data?{parameter}={values}");
 
