@@ -31,6 +31,9 @@ public sealed class OrchestrationHttpOptions
             return "Orchestration:RateLimits:PerExecutor:Limit and WindowSeconds must be at least 1.";
         if (Http.MaxRequestBodyBytes < 1) return "Orchestration:Http:MaxRequestBodyBytes must be at least 1.";
         if (Executors.HeartbeatTimeoutSeconds < 1) return "Orchestration:Executors:HeartbeatTimeoutSeconds must be at least 1.";
+        if (Executors.RegistryRetentionSeconds < Executors.HeartbeatTimeoutSeconds)
+            return "Orchestration:Executors:RegistryRetentionSeconds must be at least HeartbeatTimeoutSeconds.";
+        if (Executors.MaxExecutorsPerOrg < 1) return "Orchestration:Executors:MaxExecutorsPerOrg must be at least 1.";
         return null;
     }
 }
@@ -119,4 +122,19 @@ public sealed class ExecutorsOptions
 
     /// <summary><see cref="HeartbeatTimeoutSeconds"/> as a span.</summary>
     public TimeSpan HeartbeatTimeout => TimeSpan.FromSeconds(HeartbeatTimeoutSeconds);
+
+    /// <summary>
+    /// Executors not seen for this many seconds are dropped from the executor registry (their counters with them).
+    /// Default 86400 (a day).
+    /// </summary>
+    public int RegistryRetentionSeconds { get; set; } = 86_400;
+
+    /// <summary><see cref="RegistryRetentionSeconds"/> as a span.</summary>
+    public TimeSpan RegistryRetention => TimeSpan.FromSeconds(RegistryRetentionSeconds);
+
+    /// <summary>
+    /// Most executors the registry keeps per org; calls of further executor ids still work but are not registered
+    /// until older ones expire. Default 1000.
+    /// </summary>
+    public int MaxExecutorsPerOrg { get; set; } = 1000;
 }

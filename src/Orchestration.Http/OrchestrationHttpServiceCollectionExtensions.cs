@@ -36,6 +36,7 @@ public static class OrchestrationHttpServiceCollectionExtensions
         services.TryAddSingleton<Metrics.PrometheusExporter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiErrorStartupFilter>());
         services.AddHostedService<ApiKeyBootstrapper>();
+        services.AddHostedService<Jobs.ExecutorRegistryWriter>();
         return services;
     }
 
