@@ -117,9 +117,11 @@ internal static class JobExecutorEndpoints
         if (request.ExecutorId is { Length: > ExecutorCalls.MaxExecutorIdLength })
             throw JobsException.Field("executor_id", $"must be at most {ExecutorCalls.MaxExecutorIdLength} characters");
         var orgId = context.GetCaller().OrgId;
-        var task = await JobLookup.GetAsync(client, orgId, jobId, context.RequestAborted);
-        // Counted against the executor named in the body, else the holder: a report is always some executor's call.
-        ExecutorCalls.Admit(context, orgId, request.ExecutorId ?? task.ExecutorId ?? "");
+        var found = await JobLookup.FindAsync(client, orgId, jobId, context.RequestAborted);
+        // Counted against the executor named in the body, else the holder; reports naming neither share one bucket
+        // per org, so probing unknown ids is limited too.
+        ExecutorCalls.Admit(context, orgId, request.ExecutorId ?? found?.ExecutorId ?? "");
+        var task = found ?? throw JobsException.NotFound(jobId);
         var status = JobsJson.StatusOf(task.Status);
         if (task is not { Status: TaskRunStatus.Running, LeaseToken: { } token })
             throw JobsException.State(jobId, status, $"Invalid state transition: job is {status}");

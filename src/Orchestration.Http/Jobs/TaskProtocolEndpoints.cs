@@ -108,10 +108,11 @@ internal static class TaskProtocolEndpoints
     /// <summary>The task, counted against the per-executor limit of the executor holding it (the body carries only the token).</summary>
     private static async Task<TaskRun> HeldTaskAsync(HttpContext context, IOrchestrationClient client, Guid id)
     {
-        var task = await client.Queries.GetTaskAsync(context.GetCaller().OrgId, id, context.RequestAborted)
-            ?? throw new JobsException(StatusCodes.Status404NotFound, "Task not found", new Dictionary<string, string> { ["task_id"] = id.ToString() });
-        ExecutorCalls.Admit(context, task.OrgId, task.ExecutorId ?? "");
-        return task;
+        var orgId = context.GetCaller().OrgId;
+        var task = await client.Queries.GetTaskAsync(orgId, id, context.RequestAborted);
+        // Calls for unknown or unheld tasks share one bucket per org, so probing ids is limited too.
+        ExecutorCalls.Admit(context, orgId, task?.ExecutorId ?? "");
+        return task ?? throw new JobsException(StatusCodes.Status404NotFound, "Task not found", new Dictionary<string, string> { ["task_id"] = id.ToString() });
     }
 
     private static JobsException LeaseLost(Guid id) =>

@@ -127,6 +127,18 @@ public sealed class ExecutrExecutorProtocolTests(ApiBackend backend) : JobsFixtu
         Assert.That(other, Is.EqualTo(HttpStatusCode.NoContent));
     }
 
+    [Test]
+    public async Task Complete_UnknownJobsProbedPastTheExecutorLimit_Returns429()
+    {
+        var t = await NewTenantAsync();
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 601; i++)
+            statuses.Add((await PutAsync(t.Client, $"/api/v1/jobs/{Guid.NewGuid()}/complete", new { exit_code = 0 })).Status);
+
+        Assert.That(statuses.Take(600), Is.All.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(statuses[600], Is.EqualTo(HttpStatusCode.TooManyRequests));
+    }
+
     [TestCase("/api/v1/jobs/claim")]
     [TestCase("/api/v1/tasks/claim")]
     public async Task Claim_ExecutorIdOverCap_Returns400NamingCap(string path)
