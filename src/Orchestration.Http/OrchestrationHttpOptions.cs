@@ -27,10 +27,15 @@ public sealed class OrchestrationHttpOptions
             return "Orchestration:RateLimits:PerKey:Limit and WindowSeconds must be at least 1.";
         if (RateLimits.PerIp.Limit < 1 || RateLimits.PerIp.WindowSeconds < 1)
             return "Orchestration:RateLimits:PerIp:Limit and WindowSeconds must be at least 1.";
+        if (RateLimits.PerExecutor.Limit < 1 || RateLimits.PerExecutor.WindowSeconds < 1)
+            return "Orchestration:RateLimits:PerExecutor:Limit and WindowSeconds must be at least 1.";
         if (Http.MaxRequestBodyBytes < 1) return "Orchestration:Http:MaxRequestBodyBytes must be at least 1.";
         if (Http.MaxUrlLength < 1) return "Orchestration:Http:MaxUrlLength must be at least 1.";
         if (Http.MaxRequestHeadersBytes < 1) return "Orchestration:Http:MaxRequestHeadersBytes must be at least 1.";
         if (Executors.HeartbeatTimeoutSeconds < 1) return "Orchestration:Executors:HeartbeatTimeoutSeconds must be at least 1.";
+        if (Executors.RegistryRetentionSeconds < Executors.HeartbeatTimeoutSeconds)
+            return "Orchestration:Executors:RegistryRetentionSeconds must be at least HeartbeatTimeoutSeconds.";
+        if (Executors.MaxExecutorsPerOrg < 1) return "Orchestration:Executors:MaxExecutorsPerOrg must be at least 1.";
         return null;
     }
 }
@@ -100,6 +105,13 @@ public sealed class RateLimitOptions
 
     /// <summary>Per client IP for requests without a valid credential (FlowCtl's default: 100 per minute).</summary>
     public RateLimitWindow PerIp { get; set; } = new() { Limit = 100, WindowSeconds = 60 };
+
+    /// <summary>
+    /// Per executor (org and <c>executor_id</c>) for executor protocol calls (claim, heartbeat, complete, fail), which
+    /// do not count against <see cref="PerKey"/>. Default 600 per minute: a poll every second plus a heartbeat and a
+    /// report for each of many concurrent jobs stays far below it.
+    /// </summary>
+    public RateLimitWindow PerExecutor { get; set; } = new() { Limit = 600, WindowSeconds = 60 };
 }
 
 /// <summary>A fixed window: at most <see cref="Limit"/> requests per <see cref="WindowSeconds"/>.</summary>
@@ -151,4 +163,19 @@ public sealed class ExecutorsOptions
 
     /// <summary><see cref="HeartbeatTimeoutSeconds"/> as a span.</summary>
     public TimeSpan HeartbeatTimeout => TimeSpan.FromSeconds(HeartbeatTimeoutSeconds);
+
+    /// <summary>
+    /// Executors not seen for this many seconds are dropped from the executor registry (their counters with them).
+    /// Default 86400 (a day).
+    /// </summary>
+    public int RegistryRetentionSeconds { get; set; } = 86_400;
+
+    /// <summary><see cref="RegistryRetentionSeconds"/> as a span.</summary>
+    public TimeSpan RegistryRetention => TimeSpan.FromSeconds(RegistryRetentionSeconds);
+
+    /// <summary>
+    /// Most executors the registry keeps per org; calls of further executor ids still work but are not registered
+    /// until older ones expire. Default 1000.
+    /// </summary>
+    public int MaxExecutorsPerOrg { get; set; } = 1000;
 }

@@ -34,10 +34,14 @@ public static class OrchestrationHttpServiceCollectionExtensions
         services.TryAddSingleton<ApiRateLimiter>();
         services.TryAddSingleton<ApiPlatformFilter>();
         services.TryAddSingleton<OrchestrationHttpMarker>();
+        // Every built-in store registers its own registry; a host's custom store that keeps none gets one per process.
+        services.TryAddSingleton<Storage.IExecutorRegistry>(sp =>
+            sp.GetRequiredService<Storage.IOrchestrationStore>() as Storage.IExecutorRegistry ?? new Storage.InMemory.InMemoryStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<Jobs.ExecutorTracker>();
         services.TryAddSingleton<Metrics.PrometheusExporter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiErrorStartupFilter>());
         services.AddHostedService<ApiKeyBootstrapper>();
+        services.AddHostedService<Jobs.ExecutorRegistryWriter>();
         return services;
     }
 

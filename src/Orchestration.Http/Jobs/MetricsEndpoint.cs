@@ -19,7 +19,8 @@ internal static class MetricsEndpoint
         group.MapGet("/metrics", ScrapeAsync).RequirePermission(Permissions.OpsRead).WithName("Metrics").WithTags("Metrics")
             .Produces<string>(StatusCodes.Status200OK, "text/plain");
 
-    private static async Task<IResult> ScrapeAsync(HttpContext context, PrometheusExporter exporter, IOrchestrationClient client, ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
+    private static async Task<IResult> ScrapeAsync(HttpContext context, PrometheusExporter exporter, IOrchestrationClient client, ExecutorTracker tracker,
+        IExecutorRegistry registry, TimeProvider time, IOptions<OrchestrationHttpOptions> options)
     {
         var caller = context.GetCaller();
         var orgId = caller.OrgId;
@@ -33,9 +34,7 @@ internal static class MetricsEndpoint
             depth.Add(($"{{priority=\"{name}\"}}", page.Total));
         }
 
-        var running = await client.Queries.ListTasksAsync(new TaskQuery { OrgId = orgId, Status = TaskRunStatus.Running, Limit = 10_000 }, context.RequestAborted);
-        var active = new HashSet<string>(running.Items.Select(t => t.ExecutorId).OfType<string>(), StringComparer.Ordinal);
-        foreach (var (id, _) in tracker.Active(orgId, options.Value.Executors.HeartbeatTimeout)) active.Add(id);
+        var active = await JobAdminEndpoints.ListAsync(client, tracker, registry, time, orgId, options.Value.Executors.HeartbeatTimeout, context.RequestAborted);
 
         var text = exporter.Render(caller.IsSystem,
         [

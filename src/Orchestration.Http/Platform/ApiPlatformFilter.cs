@@ -20,7 +20,9 @@ internal sealed class ApiPlatformFilter(CallerAuthenticator authenticator, ApiRa
         var context = invocation.HttpContext;
         var auth = await authenticator.AuthenticateAsync(context, context.RequestAborted);
 
-        if (!limiter.TryAcquire(limiter.TargetFor(auth.Caller, context), context, out var retryAfter))
+        // Executor calls of an authenticated caller are counted per executor by the endpoint (ExecutorCallMetadata).
+        var executorCall = auth.Caller is not null && context.GetEndpoint()?.Metadata.GetMetadata<ExecutorCallMetadata>() is not null;
+        if (!executorCall && !limiter.TryAcquire(limiter.TargetFor(auth.Caller, context), context, out var retryAfter))
         {
             context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             return ErrorWriter.Result(StatusCodes.Status429TooManyRequests, ErrorWriter.MessageFor(429));
