@@ -75,7 +75,10 @@ internal sealed partial class JobExecutorService(ExecutorSettings settings, ISer
         string verb;
         try
         {
-            var input = new ExecInput { BinaryUrl = job.BinaryUrl, BinarySha256 = job.BinarySha256, Arguments = job.Arguments, EnvVariables = job.EnvVariables };
+            var input = new ExecInput
+            {
+                BinaryUrl = job.BinaryUrl, BinarySha256 = job.BinarySha256, Arguments = job.Arguments, EnvVariables = job.EnvVariables, TimeoutSeconds = job.TimeoutSeconds,
+            };
             var task = new TaskRun
             {
                 Id = job.Id, OrgId = "remote", RunId = job.Id, Name = job.Type, Type = "exec", Status = TaskRunStatus.Running,
@@ -110,7 +113,9 @@ internal sealed partial class JobExecutorService(ExecutorSettings settings, ISer
         try
         {
             using var response = await http.PutAsJsonAsync($"/api/v1/jobs/{job.Id}/{verb}", report, CancellationToken.None);
-            LogReported(logger, job.Id, verb, (int)response.StatusCode);
+            // 204 is the only success; 400/404 mean the job was cancelled, timed out or taken over meanwhile.
+            if (response.StatusCode == HttpStatusCode.NoContent) LogReported(logger, job.Id, verb);
+            else LogReportRefused(logger, job.Id, verb, (int)response.StatusCode, await response.Content.ReadAsStringAsync(CancellationToken.None));
         }
         catch (HttpRequestException e)
         {
@@ -128,18 +133,16 @@ internal sealed partial class JobExecutorService(ExecutorSettings settings, ISer
                 try
                 {
                     using var response = await http.PutAsJsonAsync($"/api/v1/jobs/{jobId}/heartbeat", new { executor_id = settings.Id }, stop);
+                    // 204 keeps the lease. 404 means cancelled, timed out or lost to another executor: stop the binary
+                    // (the exec handler kills its process tree). Anything else (429, 5xx) is transient: keep beating.
                     if (response.StatusCode == HttpStatusCode.NotFound)
                     {
+                        LogHeartbeatRefused(logger, jobId, await response.Content.ReadAsStringAsync(stop));
                         await work.CancelAsync();
                         return;
                     }
 
-                    var body = await response.Content.ReadFromJsonAsync<JsonElement>(Json, stop);
-                    if (body.TryGetProperty("status", out var s) && s.GetString() == "cancelled")
-                    {
-                        await work.CancelAsync();
-                        return;
-                    }
+                    if (response.StatusCode != HttpStatusCode.NoContent) LogHeartbeatFailed(logger, jobId, (int)response.StatusCode);
                 }
                 catch (HttpRequestException e)
                 {
@@ -164,8 +167,17 @@ internal sealed partial class JobExecutorService(ExecutorSettings settings, ISer
     [LoggerMessage(Level = LogLevel.Information, Message = "Running job {JobId} ({JobType})")]
     private static partial void LogRunning(ILogger logger, Guid jobId, string jobType);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {Verb} answered {Status}")]
-    private static partial void LogReported(ILogger logger, Guid jobId, string verb, int status);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId}: {Verb} accepted")]
+    private static partial void LogReported(ILogger logger, Guid jobId, string verb);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: {Verb} refused with {Status}: {Body}")]
+    private static partial void LogReportRefused(ILogger logger, Guid jobId, string verb, int status, string body);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: heartbeat refused, stopping the job: {Body}")]
+    private static partial void LogHeartbeatRefused(ILogger logger, Guid jobId, string body);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: heartbeat answered {Status}; retrying at the next interval")]
+    private static partial void LogHeartbeatFailed(ILogger logger, Guid jobId, int status);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} abandoned (lost, cancelled or shutting down)")]
     private static partial void LogAbandoned(ILogger logger, Guid jobId);
@@ -182,5 +194,6 @@ internal sealed partial class JobExecutorService(ExecutorSettings settings, ISer
         [property: JsonPropertyName("binary_url")] string? BinaryUrl,
         [property: JsonPropertyName("binary_sha256")] string? BinarySha256,
         [property: JsonPropertyName("arguments")] IReadOnlyList<string>? Arguments,
-        [property: JsonPropertyName("env_variables")] IReadOnlyDictionary<string, string>? EnvVariables);
+        [property: JsonPropertyName("env_variables")] IReadOnlyDictionary<string, string>? EnvVariables,
+        [property: JsonPropertyName("timeout_seconds")] int? TimeoutSeconds);
 }

@@ -2,22 +2,42 @@ using Orchestration.Execution.Exec;
 using Orchestration.Hosting;
 using Orchestration.Host;
 using Orchestration.Http;
+using Orchestration.Http.Auth;
 
 var builder = WebApplication.CreateBuilder(args);
+// The server's name and version help only whoever is looking for a known hole.
+builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
 
 var orchestration = builder.Services.AddOrchestration(o => HostStorage.Configure(o, builder.Configuration))
     .AddDemoHandlers();
 // As in seed 003, exec jobs are run by remote executors that claim them; the host runs them itself only when asked.
 if (builder.Configuration.GetValue<bool>("Orchestration:Exec:RunInHost")) orchestration.AddExecTaskHandler();
-builder.Services.AddOrchestrationHttp(builder.Configuration);
+// This host serves nothing but the API, so every path answers errors in the API's JSON shape.
+builder.Services.AddOrchestrationHttp(builder.Configuration,
+    o => o.Http.JsonErrorsOnAllPaths = builder.Configuration.GetValue("Orchestration:Http:JsonErrorsOnAllPaths", true));
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
 
-app.MapOpenApi();
+// Public by default, like the API reference it is; Orchestration:OpenApi:RequireAuth=true asks for any valid key.
+if (app.Configuration.GetValue<bool>("Orchestration:OpenApi:RequireAuth")) app.MapOrchestrationGroup("").MapOpenApi().RequireAuthenticatedCaller();
+else app.MapOpenApi();
 app.MapOrchestrationApi();
 
-app.Run();
+try
+{
+    app.Run();
+    return 0;
+}
+catch (Exception e) when (e is not OperationCanceledException)
+{
+    // A bad setting or an unreachable database: one clear line and exit code 1, not an unhandled-exception abort (134).
+    Console.Error.WriteLine($"Orchestration host failed to start: {Describe(e)}");
+    return 1;
+}
+
+static string Describe(Exception e) =>
+    e.InnerException is { } inner && !e.Message.Contains(inner.Message, StringComparison.Ordinal) ? $"{e.Message} ({inner.Message})" : e.Message;
 
 /// <summary>Entry point; public so tests can host it with WebApplicationFactory.</summary>
 public partial class Program;

@@ -25,14 +25,21 @@ public sealed class OrchestrationHttpOptions
     /// <summary>Returns a message naming the first bad setting, or null.</summary>
     public string? Validate()
     {
-        if (Auth.BootstrapApiKey is { Length: > 0 and < AuthOptions.MinBootstrapKeyLength })
-            return $"Orchestration:Auth:BootstrapApiKey must be at least {AuthOptions.MinBootstrapKeyLength} characters.";
+        if (!string.IsNullOrEmpty(Auth.BootstrapApiKey) && AuthOptions.BootstrapKeyWeakness(Auth.BootstrapApiKey) is { } weakness)
+            return $"Orchestration:Auth:BootstrapApiKey {weakness}.";
         if (RateLimits.PerKey.Limit < 1 || RateLimits.PerKey.WindowSeconds < 1)
             return "Orchestration:RateLimits:PerKey:Limit and WindowSeconds must be at least 1.";
         if (RateLimits.PerIp.Limit < 1 || RateLimits.PerIp.WindowSeconds < 1)
             return "Orchestration:RateLimits:PerIp:Limit and WindowSeconds must be at least 1.";
+        if (RateLimits.PerExecutor.Limit < 1 || RateLimits.PerExecutor.WindowSeconds < 1)
+            return "Orchestration:RateLimits:PerExecutor:Limit and WindowSeconds must be at least 1.";
         if (Http.MaxRequestBodyBytes < 1) return "Orchestration:Http:MaxRequestBodyBytes must be at least 1.";
+        if (Http.MaxUrlLength < 1) return "Orchestration:Http:MaxUrlLength must be at least 1.";
+        if (Http.MaxRequestHeadersBytes < 1) return "Orchestration:Http:MaxRequestHeadersBytes must be at least 1.";
         if (Executors.HeartbeatTimeoutSeconds < 1) return "Orchestration:Executors:HeartbeatTimeoutSeconds must be at least 1.";
+        if (Executors.RegistryRetentionSeconds < Executors.HeartbeatTimeoutSeconds)
+            return "Orchestration:Executors:RegistryRetentionSeconds must be at least HeartbeatTimeoutSeconds.";
+        if (Executors.MaxExecutorsPerOrg < 1) return "Orchestration:Executors:MaxExecutorsPerOrg must be at least 1.";
         return Limits.Validate();
     }
 }
@@ -40,8 +47,26 @@ public sealed class OrchestrationHttpOptions
 /// <summary>Authentication settings (<c>Orchestration:Auth</c>).</summary>
 public sealed class AuthOptions
 {
-    /// <summary>Shortest accepted bootstrap key.</summary>
+    /// <summary>Shortest accepted bootstrap key (and, for keys in the <c>orch_&lt;id&gt;_&lt;secret&gt;</c> form, secret part).</summary>
     public const int MinBootstrapKeyLength = 32;
+
+    /// <summary>Fewest distinct characters a bootstrap secret must use, which rules out <c>aaaa...</c> and the like.</summary>
+    public const int MinBootstrapDistinctCharacters = 10;
+
+    /// <summary>
+    /// Why <paramref name="key"/> is too weak to be the bootstrap key, or null. A key in the <c>orch_&lt;id&gt;_&lt;secret&gt;</c>
+    /// form is split like any API key, so its secret part alone is what an attacker has to guess and what is checked.
+    /// </summary>
+    internal static string? BootstrapKeyWeakness(string key)
+    {
+        if (key.Length < MinBootstrapKeyLength) return $"must be at least {MinBootstrapKeyLength} characters";
+        if (!Auth.ApiKeyFormat.TryParse(key, out _, out var secret)) return "is not a valid key (orch_<id>_<secret>, or any other string)";
+        if (secret.Length < MinBootstrapKeyLength)
+            return $"has a secret part (what follows orch_<id>_) of {secret.Length} characters; it must be at least {MinBootstrapKeyLength}";
+        if (secret.Distinct().Count() < MinBootstrapDistinctCharacters)
+            return $"is too predictable: its secret must use at least {MinBootstrapDistinctCharacters} different characters";
+        return null;
+    }
 
     /// <summary>
     /// False turns authentication off (local development only): every request acts for the <c>default</c> org with every
@@ -50,8 +75,9 @@ public sealed class AuthOptions
     public bool Enabled { get; set; } = true;
 
     /// <summary>
-    /// An admin key (any string of at least 32 characters) stored hashed at start-up for the <c>default</c> org with
-    /// the permissions <c>admin</c> and <c>*</c>. When null and no key exists yet, a key is generated at first start
+    /// An admin key (any string of at least 32 characters using at least 10 different ones; in the
+    /// <c>orch_&lt;id&gt;_&lt;secret&gt;</c> form the secret part alone must meet that) stored hashed at start-up for the
+    /// <c>default</c> org with the permissions <c>admin</c> and <c>*</c>. When null and no key exists yet, a key is generated at first start
     /// and logged once.
     /// </summary>
     public string? BootstrapApiKey { get; set; }
@@ -83,6 +109,13 @@ public sealed class RateLimitOptions
 
     /// <summary>Per client IP for requests without a valid credential (FlowCtl's default: 100 per minute).</summary>
     public RateLimitWindow PerIp { get; set; } = new() { Limit = 100, WindowSeconds = 60 };
+
+    /// <summary>
+    /// Per executor (org and <c>executor_id</c>) for executor protocol calls (claim, heartbeat, complete, fail), which
+    /// do not count against <see cref="PerKey"/>. Default 600 per minute: a poll every second plus a heartbeat and a
+    /// report for each of many concurrent jobs stays far below it.
+    /// </summary>
+    public RateLimitWindow PerExecutor { get; set; } = new() { Limit = 600, WindowSeconds = 60 };
 }
 
 /// <summary>A fixed window: at most <see cref="Limit"/> requests per <see cref="WindowSeconds"/>.</summary>
@@ -100,6 +133,26 @@ public sealed class HttpLimitOptions
 {
     /// <summary>Largest accepted request body; larger ones get 413. Default 10 MB.</summary>
     public long MaxRequestBodyBytes { get; set; } = 10 * 1024 * 1024;
+
+    /// <summary>
+    /// Longest request target (path and query string, in characters); longer ones get a JSON 414. Default 4096, below
+    /// Kestrel's own request-line limit (8 KB), so a too-long URL is answered with the platform's error body unless it
+    /// exceeds Kestrel's limit too (then Kestrel answers without a body).
+    /// </summary>
+    public int MaxUrlLength { get; set; } = 4096;
+
+    /// <summary>
+    /// Largest total size of the request headers (names and values, in characters); larger ones get a JSON 431. Default
+    /// 16384, below Kestrel's own limit (32 KB), for the same reason as <see cref="MaxUrlLength"/>.
+    /// </summary>
+    public int MaxRequestHeadersBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
+    /// False (the default): the platform's JSON errors, body limit and URL/header caps apply to <c>/api</c> and
+    /// <c>/health</c> only, so an embedding host's own pages keep their own error handling. True: to every path of the
+    /// host, so an unknown path anywhere answers <c>{"error": "Not found"}</c>. The sample host turns it on.
+    /// </summary>
+    public bool JsonErrorsOnAllPaths { get; set; }
 }
 
 /// <summary>Remote executor settings (<c>Orchestration:Executors</c>).</summary>
@@ -114,4 +167,19 @@ public sealed class ExecutorsOptions
 
     /// <summary><see cref="HeartbeatTimeoutSeconds"/> as a span.</summary>
     public TimeSpan HeartbeatTimeout => TimeSpan.FromSeconds(HeartbeatTimeoutSeconds);
+
+    /// <summary>
+    /// Executors not seen for this many seconds are dropped from the executor registry (their counters with them).
+    /// Default 86400 (a day).
+    /// </summary>
+    public int RegistryRetentionSeconds { get; set; } = 86_400;
+
+    /// <summary><see cref="RegistryRetentionSeconds"/> as a span.</summary>
+    public TimeSpan RegistryRetention => TimeSpan.FromSeconds(RegistryRetentionSeconds);
+
+    /// <summary>
+    /// Most executors the registry keeps per org; calls of further executor ids still work but are not registered
+    /// until older ones expire. Default 1000.
+    /// </summary>
+    public int MaxExecutorsPerOrg { get; set; } = 1000;
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,21 +29,41 @@ public static class OrchestrationHttpServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrchestrationHttpOptions>, HttpOptionsValidator>());
 
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<IApiKeyVerifier, Sha256ApiKeyVerifier>();
         services.TryAddSingleton<CallerAuthenticator>();
         services.TryAddSingleton<ApiRateLimiter>();
         services.TryAddSingleton<ApiPlatformFilter>();
         services.TryAddSingleton<OrchestrationHttpMarker>();
+        // Every built-in store registers its own registry; a host's custom store that keeps none gets one per process.
+        services.TryAddSingleton<Storage.IExecutorRegistry>(sp =>
+            sp.GetRequiredService<Storage.IOrchestrationStore>() as Storage.IExecutorRegistry ?? new Storage.InMemory.InMemoryStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<Jobs.ExecutorTracker>();
         services.TryAddSingleton<Metrics.PrometheusExporter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiErrorStartupFilter>());
         services.AddHostedService<ApiKeyBootstrapper>();
+        services.AddHostedService<Jobs.ExecutorRegistryWriter>();
         return services;
     }
 
-    private sealed class HttpOptionsValidator : IValidateOptions<OrchestrationHttpOptions>
+    private sealed class HttpOptionsValidator(IServiceProvider services) : IValidateOptions<OrchestrationHttpOptions>
     {
         public ValidateOptionsResult Validate(string? name, OrchestrationHttpOptions options) =>
-            options.Validate() is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
+            (options.Validate() ?? JwtSchemeProblem(options.Auth)) is { } problem ? ValidateOptionsResult.Fail(problem) : ValidateOptionsResult.Success;
+
+        /// <summary>
+        /// A scheme name without a registered handler would make every JWT-shaped request fail inside ASP.NET Core's
+        /// authentication; refusing to start names the setting instead.
+        /// </summary>
+        private string? JwtSchemeProblem(AuthOptions auth)
+        {
+            if (!auth.Enabled || string.IsNullOrEmpty(auth.JwtScheme)) return null;
+            var schemes = services.GetService<IAuthenticationSchemeProvider>();
+            // The default provider answers synchronously from its dictionary.
+            var scheme = schemes?.GetSchemeAsync(auth.JwtScheme).GetAwaiter().GetResult();
+            return scheme is null
+                ? $"Orchestration:Auth:JwtScheme is '{auth.JwtScheme}', but no authentication scheme of that name is registered. Register it (e.g. builder.Services.AddAuthentication().AddJwtBearer(\"{auth.JwtScheme}\", ...)) or remove the setting."
+                : null;
+        }
     }
 }
 

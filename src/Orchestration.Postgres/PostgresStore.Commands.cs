@@ -64,8 +64,8 @@ public sealed partial class PostgresStore
         {
             var nt = parameters.Task;
             var run = await LockRunAsync(tx, parameters.OrgId, parameters.RunId, ct);
-            if (run is null) return new AddTaskResult(AddTaskStatus.RunNotFound, null);
-            if (run.Kind == RunKind.Managed && run.Status.IsTerminal()) return new AddTaskResult(AddTaskStatus.RunFinished, null);
+            if (run is null || !ClientRules.FamilyMatches(run.Family, parameters.Family)) return new AddTaskResult(AddTaskStatus.RunNotFound, null);
+            if (run.Status.IsTerminal()) return new AddTaskResult(AddTaskStatus.RunFinished, null);
             var names = nt.Dependencies.Append(nt.Name).ToArray();
             var existing = (await tx.ReadAsync(S("SELECT name, status FROM {s}.tasks WHERE run_id = @run AND name = ANY(@names)"), new { run = run.Id, names },
                 r => (Name: r.GetString(0), Status: StatusNames.ParseTaskStatus(r.GetString(1))), ct)).ToDictionary(x => x.Name, x => x.Status, StringComparer.Ordinal);
@@ -128,8 +128,8 @@ public sealed partial class PostgresStore
         InTransactionAsync(async (tx, ct) =>
         {
             var run = await LockRunAsync(tx, parameters.OrgId, parameters.RunId, ct);
-            if (run is null) return RunCommandStatus.NotFound;
-            if (parameters.Status is not null && run.Kind != RunKind.Open) return RunCommandStatus.InvalidState;
+            if (run is null || !ClientRules.FamilyMatches(run.Family, parameters.Family)) return RunCommandStatus.NotFound;
+            if (parameters.Status is { } wanted && !ClientRules.MayChangeRunStatus(run.Kind, run.Status, wanted)) return RunCommandStatus.InvalidState;
             var now = await NowAsync(tx, ct);
             var r = run with
             {
@@ -147,6 +147,7 @@ public sealed partial class PostgresStore
                     CompletedAt = status.IsTerminal() ? now : null,
                 };
                 eventType = EventTypes.ForRunStatus(status);
+                if (status.IsTerminal() && await tx.ScalarAsync<int>(S(CancelUnfinishedSql), new { runs = new[] { r.Id } }, ct) > 0) tx.TasksCancelled = true;
             }
 
             await tx.ExecAsync(S(UpdateRunSql), new
@@ -164,9 +165,10 @@ public sealed partial class PostgresStore
             var runId = await tx.ScalarAsync<Guid?>(S("SELECT run_id FROM {s}.tasks WHERE id = @id AND org_id = @org"), new { id = parameters.TaskId, org = parameters.OrgId }, ct);
             if (runId is null) return RunCommandStatus.NotFound;
             var run = await LockRunAsync(tx, parameters.OrgId, runId.Value, ct);
-            if (run is null) return RunCommandStatus.NotFound;
+            if (run is null || !ClientRules.FamilyMatches(run.Family, parameters.Family)) return RunCommandStatus.NotFound;
             var rows = await tx.ReadAsync(S("SELECT " + Rows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @id FOR UPDATE"), new { id = parameters.TaskId }, Rows.Task, ct);
             var task = rows[0];
+            if (parameters.Status is { } wanted && !ClientRules.MayChangeTaskStatus(run.Kind, task.Status, wanted)) return RunCommandStatus.InvalidState;
             var now = await NowAsync(tx, ct);
             var updated = task with
             {
@@ -216,12 +218,6 @@ public sealed partial class PostgresStore
             await AddEventAsync(tx, run.OrgId, run.Id, task.Id, EventTypes.ForTaskStatus(newStatus), $$"""{"status":"{{newStatus.ToWire()}}"}""", ct);
             if (newStatus == TaskRunStatus.Completed && await PromoteDependentsAsync(tx, run.Id, task.Name, ct)) tx.WorkAvailable = true;
             if (newStatus == TaskRunStatus.Failed) await SkipDependentsAsync(tx, [run.Id], [task.Name], ct);
-            if (run.Kind == RunKind.Managed && run.Status == RunStatus.Pending && newStatus == TaskRunStatus.Running)
-            {
-                await tx.ExecAsync(S("UPDATE {s}.runs SET status = 'running', started_at = {now}, updated_at = {now} WHERE id = @id"), new { id = run.Id }, ct);
-                await AddEventAsync(tx, run.OrgId, run.Id, null, EventTypes.RunStarted, null, ct);
-            }
-
             await FinalizeRunsAsync(tx, [run.Id], ct);
             return RunCommandStatus.Applied;
         }, cancellationToken);

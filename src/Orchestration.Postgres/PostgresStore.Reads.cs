@@ -39,6 +39,8 @@ public sealed partial class PostgresStore
         {
             RunSortField.UpdatedAt => $"r.updated_at {dir}, r.id {dir}",
             RunSortField.Status => $"r.status COLLATE \"C\" {dir}, r.id {dir}",
+            RunSortField.StartedAt => $"r.started_at {dir} NULLS LAST, r.id {dir}",
+            RunSortField.CompletedAt => $"r.completed_at {dir} NULLS LAST, r.id {dir}",
             _ => $"r.created_at {dir}, r.id {dir}",
         };
         const string where = "WHERE r.org_id = @org AND (@family::text IS NULL OR r.family = @family) AND (@status::text IS NULL OR r.status = @status) ";
@@ -74,10 +76,17 @@ public sealed partial class PostgresStore
             statuses = query.Statuses?.Select(s => s.ToWire()).ToArray(), name = query.Name, priority = query.Priority,
             family = query.Family, limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset),
         };
+        var dir = query.Descending ? "DESC" : "ASC";
+        var order = query.SortBy switch
+        {
+            TaskSortField.StartedAt => $"t.started_at {dir} NULLS LAST, t.seq {dir}",
+            TaskSortField.CompletedAt => $"t.completed_at {dir} NULLS LAST, t.seq {dir}",
+            _ => $"t.seq {dir}",
+        };
         return OnConnectionAsync(async (tx, ct) =>
         {
             var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.tasks t " + where), args, ct);
-            var items = await tx.ReadWhileAsync(S("SELECT " + CapPayloads(Rows.TaskColumns, "t", query.MaxPayloadChars) + " FROM {s}.tasks t " + where + " ORDER BY t.seq LIMIT @limit OFFSET @offset"),
+            var items = await tx.ReadWhileAsync(S("SELECT " + CapPayloads(Rows.TaskColumns, "t", query.MaxPayloadChars) + " FROM {s}.tasks t " + where + " ORDER BY " + order + " LIMIT @limit OFFSET @offset"),
                 args, Rows.Task, StoredPayload.Budget<TaskRun>(query.PayloadBudgetChars, StoredPayload.Cost), ct);
             return new Page<TaskRun>(items, total);
         }, cancellationToken);
@@ -98,21 +107,38 @@ public sealed partial class PostgresStore
     /// <inheritdoc />
     public Task<Page<RunDataEntry>> QueryRunDataAsync(RunDataQuery query, CancellationToken cancellationToken)
     {
+        // Lists are single array parameters, so no number of values reaches a parameter limit. Key filters combine
+        // with OR (Foreman's meaning); a filter that was not given is switched off by its own parameter.
         const string matching = """
             WITH m AS (
                 SELECT d.* FROM {s}.run_data d
-                WHERE d.run_id = @run AND d.org_id = @org AND (@key::text IS NULL OR d.key = @key)
-                  AND (cardinality(@prefixes::text[]) = 0 OR EXISTS (SELECT 1 FROM unnest(@prefixes::text[]) p WHERE starts_with(d.key, p)))
+                WHERE d.run_id = @run AND d.org_id = @org
+                  AND (NOT @anyKey OR d.key = @key::text OR d.key = ANY(@keys::text[])
+                       OR EXISTS (SELECT 1 FROM unnest(@prefixes::text[]) p WHERE starts_with(d.key, p))
+                       OR (@pattern::text IS NOT NULL AND d.key COLLATE "C" LIKE @pattern::text ESCAPE '\'))
                   AND (cardinality(@tags::text[]) = 0 OR (@all AND d.tags @> @tags::text[]) OR (NOT @all AND d.tags && @tags::text[]))
+                  AND (cardinality(@tagPrefixes::text[]) = 0
+                       OR (@all AND NOT EXISTS (SELECT 1 FROM unnest(@tagPrefixes::text[]) p WHERE NOT EXISTS (SELECT 1 FROM unnest(d.tags) t WHERE starts_with(t, p))))
+                       OR (NOT @all AND EXISTS (SELECT 1 FROM unnest(d.tags) t, unnest(@tagPrefixes::text[]) p WHERE starts_with(t, p))))
             ), l AS (
-                SELECT * FROM m WHERE @includeAll OR m.seq = (SELECT max(m2.seq) FROM m m2 WHERE m2.key = m.key)
+                -- One pass over the matching rows; a correlated max(seq) would rescan the materialised m per row.
+                SELECT * FROM (SELECT m.*, row_number() OVER (PARTITION BY m.key ORDER BY m.seq DESC) AS latest FROM m) w WHERE @includeAll OR w.latest = 1
             )
             """;
         var dir = query.Descending ? "DESC" : "ASC";
-        var order = query.SortBy == RunDataSortField.Key ? $"d.key COLLATE \"C\" {dir}, d.seq {dir}" : $"d.seq {dir}";
+        var order = query.SortBy switch
+        {
+            RunDataSortField.Key => $"d.key COLLATE \"C\" {dir}, d.seq {dir}",
+            RunDataSortField.UpdatedAt => $"d.updated_at {dir}, d.seq {dir}",
+            _ => $"d.seq {dir}",
+        };
         var args = new
         {
-            run = query.RunId, org = query.OrgId, key = query.Key, prefixes = query.KeyPrefixes.ToArray(), tags = query.Tags.ToArray(),
+            run = query.RunId, org = query.OrgId,
+            anyKey = query.Key is not null || query.Keys.Count > 0 || query.KeyPrefixes.Count > 0 || query.KeyPattern is not null,
+            key = query.Key, keys = query.Keys.ToArray(), prefixes = query.KeyPrefixes.ToArray(),
+            pattern = query.KeyPattern is { } p ? LikePattern(p) : null,
+            tags = query.Tags.ToArray(), tagPrefixes = query.TagPrefixes.ToArray(),
             all = query.TagMatch == TagMatch.All, includeAll = query.IncludeAll, limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset),
         };
         return OnConnectionAsync(async (tx, ct) =>
@@ -121,6 +147,24 @@ public sealed partial class PostgresStore
             var items = await tx.ReadAsync(S(matching + "SELECT " + Rows.RunDataColumns + " FROM l d ORDER BY " + order + " LIMIT @limit OFFSET @offset"), args, Rows.RunData, ct);
             return new Page<RunDataEntry>(items, total);
         }, cancellationToken);
+    }
+
+    /// <summary>Our glob (<c>*</c>, <c>?</c>; all else literal) as a LIKE pattern with <c>\</c> escaping LIKE's own wildcards.</summary>
+    private static string LikePattern(string glob)
+    {
+        var sb = new System.Text.StringBuilder(glob.Length + 8);
+        foreach (var c in glob)
+        {
+            switch (c)
+            {
+                case '*': sb.Append('%'); break;
+                case '?': sb.Append('_'); break;
+                case '%' or '_' or '\\': sb.Append('\\').Append(c); break;
+                default: sb.Append(c); break;
+            }
+        }
+
+        return sb.ToString();
     }
 
     /// <inheritdoc />

@@ -95,16 +95,19 @@ public sealed partial class SqliteStore
             }
 
             var direction = query.Descending ? "DESC" : "ASC";
-            var field = query.SortBy switch
+            // SQLite sorts NULL first ascending; "IS NULL" first keeps runs without the time last in both directions.
+            var order = query.SortBy switch
             {
-                RunSortField.UpdatedAt => "updated_at",
-                RunSortField.Status => "status",
-                _ => "created_at",
+                RunSortField.UpdatedAt => $"updated_at {direction}",
+                RunSortField.Status => $"status {direction}",
+                RunSortField.StartedAt => $"started_at IS NULL, started_at {direction}",
+                RunSortField.CompletedAt => $"completed_at IS NULL, completed_at {direction}",
+                _ => $"created_at {direction}",
             };
             var total = Convert.ToInt32(db.Scalar("SELECT count(*) FROM runs" + where, [.. args]), CultureInfo.InvariantCulture);
             var fits = StoredPayload.Budget<RunRow>(query.PayloadBudgetChars,
                 r => (r.InputJson?.Length ?? 0) + (r.OutputJson?.Length ?? 0) + (r.ErrorJson?.Length ?? 0) + (r.MetadataJson?.Length ?? 0));
-            var rows = db.QueryWhile($"SELECT {CapPayloads(RunRow.Columns, "", query.MaxPayloadChars)} FROM runs{where} ORDER BY {field} {direction}, id {direction} LIMIT $limit OFFSET $offset",
+            var rows = db.QueryWhile($"SELECT {CapPayloads(RunRow.Columns, "", query.MaxPayloadChars)} FROM runs{where} ORDER BY {order}, id {direction} LIMIT $limit OFFSET $offset",
                 RunRow.Read, fits, [.. args, Math.Max(0, query.Limit), Math.Max(0, query.Offset)]);
             return new Page<Run>(WithCounters(db, rows), total);
         }, cancellationToken);
@@ -166,9 +169,17 @@ public sealed partial class SqliteStore
             }
 
             var total = Convert.ToInt32(db.Scalar($"SELECT count(*) FROM tasks t{join}{where}", [.. args]), CultureInfo.InvariantCulture);
+            var direction = query.Descending ? "DESC" : "ASC";
+            // SQLite sorts NULL first ascending; "IS NULL" first keeps tasks without the time last in both directions.
+            var order = query.SortBy switch
+            {
+                TaskSortField.StartedAt => $"t.started_at IS NULL, t.started_at {direction}, ",
+                TaskSortField.CompletedAt => $"t.completed_at IS NULL, t.completed_at {direction}, ",
+                _ => "",
+            };
             var fits = StoredPayload.Budget<TaskRow>(query.PayloadBudgetChars,
                 r => (r.InputJson?.Length ?? 0) + (r.OutputJson?.Length ?? 0) + (r.ErrorJson?.Length ?? 0) + (r.MetadataJson?.Length ?? 0));
-            var rows = db.QueryWhile($"SELECT {CapPayloads(PrefixedTaskColumns, "t.", query.MaxPayloadChars)} FROM tasks t{join}{where} ORDER BY t.seq LIMIT $limit OFFSET $offset",
+            var rows = db.QueryWhile($"SELECT {CapPayloads(PrefixedTaskColumns, "t.", query.MaxPayloadChars)} FROM tasks t{join}{where} ORDER BY {order}t.seq {direction} LIMIT $limit OFFSET $offset",
                 TaskRow.Read, fits, [.. args, Math.Max(0, query.Limit), Math.Max(0, query.Offset)]);
             return new Page<TaskRun>(rows.Select(t => t.ToTaskRun()).ToList(), total);
         }, cancellationToken);
@@ -199,41 +210,11 @@ public sealed partial class SqliteStore
     public Task<Page<RunDataEntry>> QueryRunDataAsync(RunDataQuery query, CancellationToken cancellationToken) =>
         ReadAsync(db =>
         {
-            // Key filters narrow the rows in SQL (substr keeps prefixes ordinal, unlike LIKE); tag matching, "latest per key",
-            // ordering and paging follow the reference store exactly in memory.
-            var sql = new StringBuilder($"SELECT {RunDataRows.Columns} FROM run_data WHERE run_id = $run AND org_id = $org");
-            var args = new List<object?> { query.RunId, query.OrgId };
-            if (query.Key is not null)
-            {
-                sql.Append(" AND key = $key");
-                args.Add(query.Key);
-            }
-
-            if (query.KeyPrefixes.Count > 0)
-            {
-                sql.Append(" AND (");
-                for (var i = 0; i < query.KeyPrefixes.Count; i++)
-                {
-                    var name = "$p" + i.ToString(CultureInfo.InvariantCulture);
-                    sql.Append(i == 0 ? "" : " OR ").Append("substr(key, 1, length(").Append(name).Append(")) = ").Append(name);
-                    args.Add(query.KeyPrefixes[i]);
-                }
-
-                sql.Append(')');
-            }
-
-            sql.Append(" ORDER BY seq");
-            var matching = db.Query(sql.ToString(), RunDataRows.Read, [.. args]).Where(x =>
-                query.Tags.Count == 0 || (query.TagMatch == TagMatch.All
-                    ? query.Tags.All(t => x.Entry.Tags.Contains(t, StringComparer.Ordinal))
-                    : query.Tags.Any(t => x.Entry.Tags.Contains(t, StringComparer.Ordinal)))).ToList();
-            if (!query.IncludeAll)
-                matching = matching.GroupBy(x => x.Entry.Key, StringComparer.Ordinal).Select(g => g.MaxBy(x => x.Seq)).ToList();
-            var ordered = query.SortBy == RunDataSortField.Key
-                ? (query.Descending ? matching.OrderByDescending(x => x.Entry.Key, StringComparer.Ordinal).ThenByDescending(x => x.Seq) : matching.OrderBy(x => x.Entry.Key, StringComparer.Ordinal).ThenBy(x => x.Seq))
-                : (query.Descending ? matching.OrderByDescending(x => x.Seq) : matching.OrderBy(x => x.Seq));
-            var page = ordered.Skip(query.Offset).Take(query.Limit).Select(x => x.Entry).ToList();
-            return new Page<RunDataEntry>(page, matching.Count);
+            var (matching, args) = RunDataSql.Matching(query);
+            var total = Convert.ToInt32(db.Scalar(matching + "SELECT count(*) FROM l", [.. args]), CultureInfo.InvariantCulture);
+            var rows = db.Query(matching + $"SELECT {RunDataRows.Columns} FROM l ORDER BY {RunDataSql.Order(query)} LIMIT $limit OFFSET $offset",
+                RunDataRows.Read, [.. args, Math.Max(0, query.Limit), Math.Max(0, query.Offset)]);
+            return new Page<RunDataEntry>(rows.Select(x => x.Entry).ToList(), total);
         }, cancellationToken);
 
     /// <inheritdoc />

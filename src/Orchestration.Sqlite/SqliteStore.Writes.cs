@@ -88,8 +88,8 @@ public sealed partial class SqliteStore
         {
             var nt = parameters.Task;
             var run = tx.Run(parameters.OrgId, parameters.RunId);
-            if (run is null) return new AddTaskResult(AddTaskStatus.RunNotFound, null);
-            if (run.Kind == RunKind.Managed && run.Status.IsTerminal()) return new AddTaskResult(AddTaskStatus.RunFinished, null);
+            if (run is null || !ClientRules.FamilyMatches(run.Family, parameters.Family)) return new AddTaskResult(AddTaskStatus.RunNotFound, null);
+            if (run.Status.IsTerminal()) return new AddTaskResult(AddTaskStatus.RunFinished, null);
             const string statusByName = "SELECT status FROM tasks WHERE run_id = $run AND name = $name";
             if (tx.Db.Scalar(statusByName, run.Id, nt.Name) is not null) return new AddTaskResult(AddTaskStatus.DuplicateName, null, nt.Name);
             var depStatuses = new List<TaskRunStatus>(nt.Dependencies.Count);
@@ -546,8 +546,8 @@ public sealed partial class SqliteStore
         WriteAsync(tx =>
         {
             var run = tx.Run(parameters.OrgId, parameters.RunId);
-            if (run is null) return RunCommandStatus.NotFound;
-            if (parameters.Status is not null && run.Kind != RunKind.Open) return RunCommandStatus.InvalidState;
+            if (run is null || !ClientRules.FamilyMatches(run.Family, parameters.Family)) return RunCommandStatus.NotFound;
+            if (parameters.Status is { } wanted && !ClientRules.MayChangeRunStatus(run.Kind, run.Status, wanted)) return RunCommandStatus.InvalidState;
             var now = tx.Now;
             run.OutputJson = parameters.OutputJson ?? run.OutputJson;
             run.ErrorJson = parameters.ErrorJson ?? run.ErrorJson;
@@ -559,6 +559,7 @@ public sealed partial class SqliteStore
                 run.Status = status;
                 run.StartedAt = status == RunStatus.Running ? run.StartedAt ?? now : run.StartedAt;
                 run.CompletedAt = status.IsTerminal() ? now : null;
+                if (status.IsTerminal()) tx.WakeCancelled |= CancelUnfinishedTasks(tx, run);
                 AddEvent(tx, run, null, EventTypes.ForRunStatus(status), null);
             }
 
@@ -572,6 +573,8 @@ public sealed partial class SqliteStore
             var t = LoadTask(tx, parameters.TaskId);
             if (t is null || !string.Equals(t.OrgId, parameters.OrgId, StringComparison.Ordinal)) return RunCommandStatus.NotFound;
             var run = tx.Run(t.RunId)!;
+            if (!ClientRules.FamilyMatches(run.Family, parameters.Family)) return RunCommandStatus.NotFound;
+            if (parameters.Status is { } wanted && !ClientRules.MayChangeTaskStatus(run.Kind, t.Status, wanted)) return RunCommandStatus.InvalidState;
             var now = tx.Now;
             t.OutputJson = parameters.OutputJson ?? t.OutputJson;
             t.ErrorJson = parameters.ErrorJson ?? t.ErrorJson;
@@ -606,15 +609,6 @@ public sealed partial class SqliteStore
             AddEvent(tx, run, t.Id, EventTypes.ForTaskStatus(status), $$"""{"status":"{{status.ToWire()}}"}""");
             if (status == TaskRunStatus.Completed) tx.WakeWork |= PromoteDependents(tx, run, t);
             if (status == TaskRunStatus.Failed) SkipDependents(tx, run, t);
-            if (run.Kind == RunKind.Managed && run.Status == RunStatus.Pending && status == TaskRunStatus.Running)
-            {
-                run.Status = RunStatus.Running;
-                run.StartedAt = now;
-                run.UpdatedAt = now;
-                run.Dirty = true;
-                AddEvent(tx, run, null, EventTypes.RunStarted, null);
-            }
-
             FinalizeIfDone(tx, run);
             return RunCommandStatus.Applied;
         }, cancellationToken);

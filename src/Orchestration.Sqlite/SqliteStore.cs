@@ -102,6 +102,7 @@ public sealed partial class SqliteStore : IOrchestrationStore, IOrchestrationQue
             SqliteConnection? connection = null;
             try
             {
+                CreateOwnerOnlyFile(DataSource);
                 connection = new SqliteConnection(_writerConnectionString);
                 connection.Open();
                 var db = new SqliteCommands(connection, cache: true);
@@ -119,6 +120,31 @@ public sealed partial class SqliteStore : IOrchestrationStore, IOrchestrationQue
                     $"Orchestration: cannot open the SQLite database '{DataSource}': {ex.Message}. Check that the directory exists, is writable, and that the file is an Orchestration SQLite database.",
                     ex);
             }
+        }
+    }
+
+    /// <summary>
+    /// Creates a missing database file readable and writable by its owner only (0600) before SQLite creates it with
+    /// 0644 under a usual umask: the file holds every org's data and the API key hashes. SQLite gives the -wal and -shm
+    /// files the main file's mode, so they follow. An existing file keeps the mode its operator chose.
+    /// </summary>
+    private static void CreateOwnerOnlyFile(string dataSource)
+    {
+        if (OperatingSystem.IsWindows() || dataSource.StartsWith("file:", StringComparison.OrdinalIgnoreCase) || File.Exists(dataSource)) return;
+        var directory = Path.GetDirectoryName(Path.GetFullPath(dataSource));
+        if (directory is null || !Directory.Exists(directory)) return; // SQLite's own open reports the missing directory.
+        try
+        {
+            using var _ = new FileStream(dataSource, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        catch (IOException) when (File.Exists(dataSource))
+        {
+            // Another process created it first; it keeps that process's mode.
         }
     }
 

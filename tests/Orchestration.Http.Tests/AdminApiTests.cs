@@ -105,7 +105,7 @@ public sealed class AdminApiTests(ApiBackend backend) : ApiFixture(backend)
         Assert.That(before, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(revoke, Is.EqualTo(HttpStatusCode.NoContent));
         Assert.That(after, Is.EqualTo(HttpStatusCode.Unauthorized));
-        Assert.That(body.Str("error"), Does.Contain("revoked"));
+        Assert.That(body!["details"]![0].Str("message"), Does.Contain("revoked"));
         Assert.That(list!["items"]!.AsArray(), Is.Empty);
     }
 

@@ -6,25 +6,27 @@ namespace Orchestration.Http.Tests;
 public sealed class AuthTests(ApiBackend backend) : ApiFixture(backend)
 {
     [Test]
-    public async Task Request_NoAuthorizationHeader_Returns401WithError()
+    public async Task Request_NoAuthorizationHeader_Returns401WithForemansMessageAndHint()
     {
         using var client = Factory.Anonymous();
         var (status, body, _) = await client.GetJsonAsync("/api/v1/runs");
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.Unauthorized));
-        Assert.That(body.Str("error"), Does.Contain("Missing API key"));
+        Assert.That(body.Str("error"), Is.EqualTo("Bearer token required but not provided"));
+        Assert.That(body!["details"]![0].Str("message"), Does.Contain("Authorization: Bearer"));
     }
 
     [TestCase("orch_deadbeefdeadbeef_0000000000000000000000000000000000000000000000000000000000000000")]
     [TestCase("not-a-key")]
     [TestCase("an-unknown-operator-key-of-sufficient-length-123")]
-    public async Task Request_InvalidKey_Returns401(string key)
+    public async Task Request_InvalidKey_Returns401WithForemansMessage(string key)
     {
         using var client = Factory.WithKey(key);
         var (status, body, _) = await client.GetJsonAsync("/api/v1/runs");
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.Unauthorized));
-        Assert.That(body.Str("error"), Is.EqualTo("Invalid API key"));
+        Assert.That(body.Str("error"), Is.EqualTo("Invalid Bearer token"));
+        Assert.That(body!["details"]![0].Str("field"), Is.EqualTo("Authorization"));
     }
 
     [Test]
@@ -63,7 +65,8 @@ public sealed class AuthTests(ApiBackend backend) : ApiFixture(backend)
 
         Assert.That(before, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(after, Is.EqualTo(HttpStatusCode.Unauthorized));
-        Assert.That(body.Str("error"), Does.Contain("expired"));
+        Assert.That(body.Str("error"), Is.EqualTo("Invalid Bearer token"));
+        Assert.That(body!["details"]![0].Str("message"), Does.Contain("expired"));
     }
 
     [TestCase("runs:*", "/api/v1/runs", true)]
@@ -75,6 +78,10 @@ public sealed class AuthTests(ApiBackend backend) : ApiFixture(backend)
     [TestCase("admin", "/api/v1/tasks", false)]
     [TestCase("admin", "/api/v1/admin/api-keys", true)]
     [TestCase("*", "/api/v1/admin/api-keys", false)]
+    [TestCase("keys:manage", "/api/v1/admin/api-keys", true)]
+    [TestCase("ops:read", "/api/v1/admin/stats", true)]
+    [TestCase("ops:*", "/api/v1/metrics", true)]
+    [TestCase("runs:*", "/api/v1/admin/executors", false)]
     public async Task Permission_Wildcards_GrantAsDocumented(string permission, string path, bool allowed)
     {
         var t = await NewTenantAsync(permission);

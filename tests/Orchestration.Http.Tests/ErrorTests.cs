@@ -82,6 +82,49 @@ public sealed class ErrorTests(ApiBackend backend) : ApiFixture(backend)
         Assert.That(response.Headers.Contains("X-RateLimit-Remaining"), Is.True, "unknown paths count against the limit");
     }
 
+    [Test]
+    public async Task Get_UnknownNonApiPathOnSampleHost_Returns404WithError()
+    {
+        var (status, json, _) = await Admin.GetJsonAsync("/no-such-page");
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(json.Str("error"), Is.EqualTo("Not found"));
+    }
+
+    [Test]
+    public async Task Get_UnknownNonApiPathWithAllPathsOff_LeftToTheHost()
+    {
+        await using var factory = new ApiFactory(Backend, new Dictionary<string, string?> { ["Orchestration:Http:JsonErrorsOnAllPaths"] = "false" });
+        using var client = factory.WithKey(ApiFactory.BootstrapKey);
+        using var response = await client.GetAsync(new Uri("/no-such-page", UriKind.Relative));
+        var (apiStatus, apiJson, _) = await client.GetJsonAsync("/api/v1/no-such-page");
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.Empty, "an embedding host's own paths keep its own error handling");
+        Assert.That(apiStatus, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(apiJson.Str("error"), Is.EqualTo("Not found"));
+    }
+
+    [Test]
+    public async Task Get_UrlOverLimit_Returns414WithError()
+    {
+        var (status, json, _) = await Admin.GetJsonAsync("/api/v1/runs?x=" + new string('a', 5000));
+
+        Assert.That((int)status, Is.EqualTo(414));
+        Assert.That(json.Str("error"), Does.Contain("4096"));
+    }
+
+    [Test]
+    public async Task Get_HeadersOverLimit_Returns431WithError()
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/runs");
+        request.Headers.Add("X-Padding", new string('b', 20_000));
+        using var response = await Admin.SendAsync(request);
+
+        Assert.That((int)response.StatusCode, Is.EqualTo(431));
+        Assert.That(await response.Content.ReadAsStringAsync(), Does.Contain("\"error\":\"Request headers exceed 16384 bytes\""));
+    }
+
     [TestCase("PUT", "/api/v1/runs")]
     [TestCase("DELETE", "/api/v1/tasks")]
     [TestCase("POST", "/health")]

@@ -24,6 +24,18 @@ public sealed class HealthTests(ApiBackend backend) : ApiFixture(backend)
 
     [TestCase("/health")]
     [TestCase("/api/v1/health")]
+    public async Task Health_ForemanFields_EnvironmentAndServicesCarried(string path)
+    {
+        using var client = Factory.Anonymous();
+        var (_, body, _) = await client.GetJsonAsync(path);
+
+        Assert.That(body!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { "status", "database", "timestamp", "environment", "services" }));
+        Assert.That(body.Str("environment"), Is.EqualTo("testing"), "the host environment's name, lower case as Foreman's NODE_ENV");
+        Assert.That(body["services"]!.ToJsonString(), Is.EqualTo("""{"database":"connected"}"""));
+    }
+
+    [TestCase("/health")]
+    [TestCase("/api/v1/health")]
     public async Task Health_StoreUnreachable_Returns503(string path)
     {
         await using var factory = new ApiFactory(Backend, services: s => s.Decorate<IOrchestrationQueries>(inner => new UnreachableQueries(inner)));
@@ -33,6 +45,7 @@ public sealed class HealthTests(ApiBackend backend) : ApiFixture(backend)
         Assert.That(status, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
         Assert.That(body.Str("status"), Is.EqualTo("unhealthy"));
         Assert.That(body.Str("database"), Is.EqualTo("disconnected"));
+        Assert.That(body!["services"]!["database"]!.GetValue<string>(), Is.EqualTo("disconnected"));
     }
 
     /// <summary>A store whose database has gone away: ping throws, as a broken connection would.</summary>

@@ -102,7 +102,7 @@ public sealed class HostingTests(ApiBackend backend)
 
         Assert.That(s1, Is.EqualTo(HttpStatusCode.Unauthorized));
         Assert.That(s2, Is.EqualTo(HttpStatusCode.Unauthorized));
-        Assert.That(body.Str("error"), Does.Contain("org_id"));
+        Assert.That(body!["details"]![0].Str("message"), Does.Contain("org_id"));
     }
 
     [Test]

@@ -39,6 +39,24 @@ public sealed partial class OpenApiTests(ApiBackend backend) : ApiFixture(backen
         Assert.That(((JsonObject)doc["components"]!["schemas"]!).ContainsKey("RunResponse"), Is.True);
     }
 
+    [Test]
+    public async Task OpenApiDocument_RequireAuthSetting_AsksForAnyValidKey()
+    {
+        await using var factory = new ApiFactory(Backend, new Dictionary<string, string?> { ["Orchestration:OpenApi:RequireAuth"] = "true" });
+        using var anonymous = factory.Anonymous();
+        var (_, org, _) = await factory.WithKey(ApiFactory.BootstrapKey).PostJsonAsync("/api/v1/admin/orgs", new { name = "docs" });
+        var (_, key, _) = await factory.WithKey(ApiFactory.BootstrapKey).PostJsonAsync("/api/v1/admin/api-keys", new { orgId = org.Str("id"), name = "reader", permissions = new[] { "runs:read" } });
+        using var reader = factory.WithKey(key.Str("key"));
+
+        var (anonymousStatus, body, _) = await anonymous.GetJsonAsync("/openapi/v1.json");
+        var (readerStatus, doc, _) = await reader.GetJsonAsync("/openapi/v1.json");
+
+        Assert.That(anonymousStatus, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(body.Str("error"), Is.EqualTo("Bearer token required but not provided"));
+        Assert.That(readerStatus, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(doc!["paths"], Is.Not.Null);
+    }
+
     [GeneratedRegex(":[a-z]+}")]
     private static partial Regex Constraint();
 }

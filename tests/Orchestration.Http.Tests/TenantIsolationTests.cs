@@ -16,12 +16,14 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
     {
         /// <summary>Another org's object answers exactly as a missing one.</summary>
         NotFound,
-        /// <summary>Admin routes: an org key without <c>admin</c> is refused.</summary>
+        /// <summary>Admin routes: an org key without <c>admin</c> or <c>keys:manage</c> is refused.</summary>
         Forbidden,
         /// <summary>Lists and creates: succeed, and the body holds nothing of the other org.</summary>
         OwnRowsOnly,
         /// <summary>Health: public, carries no tenant data.</summary>
         Public,
+        /// <summary>Foreman's Redis-config endpoints: 501 for everyone, no tenant data.</summary>
+        NotImplemented,
     }
 
     private sealed record Probe(string Url, object? Body, Expect Expect);
@@ -61,9 +63,12 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         ["PUT /api/v1/tasks/{id}/heartbeat"] = new($"/api/v1/tasks/{a.TaskId}/heartbeat", new { lease_token = Guid.NewGuid() }, Expect.NotFound),
         ["PUT /api/v1/tasks/{id}/complete"] = new($"/api/v1/tasks/{a.TaskId}/complete", new { lease_token = Guid.NewGuid() }, Expect.NotFound),
         ["PUT /api/v1/tasks/{id}/fail"] = new($"/api/v1/tasks/{a.TaskId}/fail", new { lease_token = Guid.NewGuid(), retryable = false }, Expect.NotFound),
-        ["GET /api/v1/metrics"] = new("/api/v1/metrics", null, Expect.Forbidden),
-        ["GET /api/v1/admin/stats"] = new("/api/v1/admin/stats", null, Expect.Forbidden),
-        ["GET /api/v1/admin/executors"] = new("/api/v1/admin/executors", null, Expect.Forbidden),
+        ["GET /api/v1/metrics"] = new("/api/v1/metrics", null, Expect.OwnRowsOnly),
+        ["GET /api/v1/admin/stats"] = new("/api/v1/admin/stats", null, Expect.OwnRowsOnly),
+        ["GET /api/v1/admin/executors"] = new("/api/v1/admin/executors", null, Expect.OwnRowsOnly),
+        ["GET /api/v1/config"] = new("/api/v1/config", null, Expect.NotImplemented),
+        ["GET /api/v1/config/redis"] = new("/api/v1/config/redis", null, Expect.NotImplemented),
+        ["GET /api/v1/config/queues"] = new("/api/v1/config/queues", null, Expect.NotImplemented),
     };
 
     private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId, string PendingJobId, string RunningJobId);
@@ -108,6 +113,10 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
                     break;
                 case Expect.Public:
                     Assert.That(status, Is.EqualTo(HttpStatusCode.OK), route);
+                    Assert.That(text, Does.Not.Contain(a.OrgId), route);
+                    break;
+                case Expect.NotImplemented:
+                    Assert.That(status, Is.EqualTo(HttpStatusCode.NotImplemented), route);
                     Assert.That(text, Does.Not.Contain(a.OrgId), route);
                     break;
             }

@@ -90,6 +90,22 @@ public sealed class HostProcess : IDisposable
         throw new TimeoutException($"the host did not become healthy within {timeout}:\n{Output}");
     }
 
+    /// <summary>Waits for the process to end on its own and returns its exit code, or fails with its output.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"the host did not exit within {timeout}:\n{Output}");
+        }
+
+        return _process.ExitCode;
+    }
+
     /// <summary>Kills the process tree at once (a crash, as far as the engine can tell).</summary>
     public void Kill()
     {

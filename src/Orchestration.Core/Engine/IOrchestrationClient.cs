@@ -25,6 +25,12 @@ public interface IOrchestrationClient
     /// <summary>Adds a task to an existing run; see <see cref="AddTaskStatus"/> for refusals.</summary>
     Task<AddTaskResult> AddTaskAsync(string orgId, Guid runId, TaskSpec task, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Adds a task to a run created by <paramref name="family"/>; a run of another family is not found
+    /// (<see cref="AddTaskStatus.RunNotFound"/>), as another org's would be. API families call this one.
+    /// </summary>
+    Task<AddTaskResult> AddTaskAsync(string orgId, string family, Guid runId, TaskSpec task, CancellationToken cancellationToken = default);
+
     /// <summary>Cancels a run; running handlers see their token fire.</summary>
     Task<RunCommandStatus> CancelRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default);
 

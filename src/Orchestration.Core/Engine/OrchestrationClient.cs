@@ -39,10 +39,20 @@ public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestratio
     }
 
     /// <inheritdoc />
-    public Task<AddTaskResult> AddTaskAsync(string orgId, Guid runId, TaskSpec task, CancellationToken cancellationToken = default)
+    public Task<AddTaskResult> AddTaskAsync(string orgId, Guid runId, TaskSpec task, CancellationToken cancellationToken = default) =>
+        AddTaskAsync(orgId, runId, task, null, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<AddTaskResult> AddTaskAsync(string orgId, string family, Guid runId, TaskSpec task, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(family);
+        return AddTaskAsync(orgId, runId, task, family, cancellationToken);
+    }
+
+    private Task<AddTaskResult> AddTaskAsync(string orgId, Guid runId, TaskSpec task, string? family, CancellationToken cancellationToken)
     {
         var name = string.IsNullOrWhiteSpace(task.Name) ? $"{task.Type}-{GuidGenerator.NewVersion7():N}" : task.Name;
-        return store.AddTaskAsync(new AddTaskParams(orgId, runId, ToNewTask(task, name)), cancellationToken);
+        return store.AddTaskAsync(new AddTaskParams(orgId, runId, ToNewTask(task, name), family), cancellationToken);
     }
 
     /// <inheritdoc />

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Orchestration.Storage;
@@ -8,7 +9,10 @@ namespace Orchestration.Execution;
 /// Group commit for task results: handlers submit, one loop writes whatever has accumulated in a single store call
 /// (completions and failures each batched), and each submitter learns through <paramref name="written"/> whether its
 /// own write applied. While one batch is being written the next one fills, so batches grow with load and cost nothing
-/// when idle. A batch that fails with an exception (database down) is retried with backoff until it is written.
+/// when idle. A batch the store throws on is halved until the failing item stands alone, so one item the store
+/// refuses for good cannot hold back the others; that item's task is then failed for good with an error saying its
+/// result could not be stored. An item whose failure cannot be written either means the store itself is failing
+/// (database down): it is retried with backoff until it is written.
 /// </summary>
 /// <param name="store">Where results are written.</param>
 /// <param name="options">Supplies the batch size.</param>
@@ -20,6 +24,10 @@ namespace Orchestration.Execution;
 /// </param>
 internal sealed partial class CompletionWriter(IOrchestrationStore store, WorkerOptions options, TimeProvider time, ILogger logger, Action<object, TaskWriteResult?> written)
 {
+    // Tries of an item alone before it is taken to be refused for good; the ones after the first absorb transient
+    // errors (a serialization failure, a dropped connection) that happened to hit the item's own write.
+    internal const int AloneTriesBeforeRefused = 3;
+
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
 
     public void Complete(TaskCompletion completion, object state) => Submit(new PendingWrite(completion, null, state));
@@ -33,7 +41,7 @@ internal sealed partial class CompletionWriter(IOrchestrationStore store, Worker
         if (!_queue.Writer.TryWrite(write)) written(write.State, null);
     }
 
-    // Runs until Close() and the queue is drained. Never gives up on a batch: the store is the source of truth, and a
+    // Runs until Close() and the queue is drained. Never gives up on an item: the store is the source of truth, and a
     // write that later finds its lease gone is simply reported as not applied.
     public async Task RunAsync()
     {
@@ -45,48 +53,98 @@ internal sealed partial class CompletionWriter(IOrchestrationStore store, Worker
             fails.Clear();
             while (completes.Count + fails.Count < options.CompletionBatchSize && _queue.Reader.TryRead(out var item))
                 (item.Completion is not null ? completes : fails).Add(item);
-            if (completes.Count > 0)
-            {
-                var batch = new TaskCompletion[completes.Count];
-                for (var i = 0; i < batch.Length; i++) batch[i] = completes[i].Completion!;
-                Report(completes, await WriteWithRetryAsync(store.CompleteTasksAsync, batch));
-            }
-
-            if (fails.Count > 0)
-            {
-                var batch = new TaskFailure[fails.Count];
-                for (var i = 0; i < batch.Length; i++) batch[i] = fails[i].Failure!;
-                Report(fails, await WriteWithRetryAsync(store.FailTasksAsync, batch));
-            }
+            if (completes.Count > 0) await WriteAsync(completes, 0, completes.Count);
+            if (fails.Count > 0) await WriteAsync(fails, 0, fails.Count);
         }
     }
 
-    private void Report(List<PendingWrite> items, IReadOnlyList<TaskWriteResult> results)
+    private async Task WriteAsync(List<PendingWrite> items, int start, int count)
     {
-        for (var i = 0; i < items.Count; i++) written(items[i].State, results[i]);
+        try
+        {
+            var results = await WriteOnceAsync(items, start, count);
+            for (var i = 0; i < count; i++) written(items[start + i].State, results[i]);
+        }
+        catch (Exception ex) when (count > 1)
+        {
+            LogBatchSplit(logger, ex, count);
+            var half = count / 2;
+            await WriteAsync(items, start, half);
+            await WriteAsync(items, start + half, count - half);
+        }
+        catch (Exception ex)
+        {
+            written(items[start].State, await WriteAloneAsync(items[start], ex));
+        }
     }
 
-    private async Task<IReadOnlyList<TaskWriteResult>> WriteWithRetryAsync<T>(
-        Func<IReadOnlyList<T>, CancellationToken, Task<IReadOnlyList<TaskWriteResult>>> write, T[] batch)
+    private Task<IReadOnlyList<TaskWriteResult>> WriteOnceAsync(List<PendingWrite> items, int start, int count)
+    {
+        if (items[start].Completion is not null)
+        {
+            var batch = new TaskCompletion[count];
+            for (var i = 0; i < count; i++) batch[i] = items[start + i].Completion!;
+            return store.CompleteTasksAsync(batch, CancellationToken.None);
+        }
+
+        var failures = new TaskFailure[count];
+        for (var i = 0; i < count; i++) failures[i] = items[start + i].Failure!;
+        return store.FailTasksAsync(failures, CancellationToken.None);
+    }
+
+    // The item's first try failed inside its batch. Retry it alone with backoff; from the last of the tries on, each
+    // failed retry is followed at once by the permanent failure. Only when the store accepts that write right after
+    // refusing the item is the item taken to be refused for good; while the store is down, both writes fail and the
+    // loop waits for it.
+    private async Task<TaskWriteResult> WriteAloneAsync(PendingWrite item, Exception firstError)
     {
         var delay = TimeSpan.FromMilliseconds(50);
-        for (var attempt = 1; ; attempt++)
+        var error = firstError;
+        var lease = item.Completion?.Lease ?? item.Failure!.Lease;
+        for (var attempt = 2; ; attempt++)
         {
+            LogWriteFailed(logger, error, attempt - 1, delay);
+            await Task.Delay(delay, time);
+            delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
             try
             {
-                return await write(batch, CancellationToken.None);
+                return (await WriteOnceAsync([item], 0, 1))[0];
             }
-            catch (Exception ex)
+            catch (Exception retryError)
             {
-                LogWriteFailed(logger, ex, batch.Length, attempt, delay);
-                await Task.Delay(delay, time);
-                delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
+                error = retryError;
+            }
+
+            if (attempt < AloneTriesBeforeRefused) continue;
+            try
+            {
+                var refused = await store.FailTasksAsync([new TaskFailure(lease, RefusedError(error), Retryable: false)], CancellationToken.None);
+                LogItemRefused(logger, error, lease.TaskId);
+                return refused[0];
+            }
+            catch (Exception storeError)
+            {
+                error = storeError;
             }
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing {Count} task results failed (attempt {Attempt}); retrying in {Delay}")]
-    private static partial void LogWriteFailed(ILogger logger, Exception ex, int count, int attempt, TimeSpan delay);
+    // The exception's message can carry SQL or connection details, so only its type goes on the task; the log has it whole.
+    private static string RefusedError(Exception error) =>
+        JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["message"] = "the task's result could not be stored",
+            ["reason"] = error.GetType().Name,
+        });
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing a batch of {Count} task results failed; writing it in halves to isolate the item the store refuses")]
+    private static partial void LogBatchSplit(ILogger logger, Exception ex, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Writing a task result failed (attempt {Attempt}); retrying in {Delay}")]
+    private static partial void LogWriteFailed(ILogger logger, Exception ex, int attempt, TimeSpan delay);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "The store refused the result of task {TaskId}; the task failed for good instead")]
+    private static partial void LogItemRefused(ILogger logger, Exception ex, Guid taskId);
 
     private readonly record struct PendingWrite(TaskCompletion? Completion, TaskFailure? Failure, object State);
 }

@@ -48,6 +48,7 @@ public static class ServiceCollectionExtensions
             services.AddSingleton<IOrchestrationStore>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IOrchestrationQueries>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IIdentityStore>(sp => sp.GetRequiredService<InMemoryStore>());
+            services.AddSingleton<IExecutorRegistry>(sp => sp.GetRequiredService<InMemoryStore>());
         });
 }
 

@@ -22,8 +22,10 @@ public interface IOrchestrationStore
     Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Adds one task to an existing run (open runs; child tasks of running handlers). Its dependencies count against
-    /// tasks already in the run: completed ones are satisfied, failed or skipped ones make the new task skipped.
+    /// Adds one task to an existing, unfinished run (open runs; child tasks of running handlers in managed runs). Its
+    /// dependencies count against tasks already in the run: completed ones are satisfied, failed or skipped ones make the
+    /// new task skipped. A finished run (completed, failed, cancelled) answers <see cref="AddTaskStatus.RunFinished"/>;
+    /// a run of another org, or of another family than <see cref="AddTaskParams.Family"/>, is not found.
     /// </summary>
     Task<AddTaskResult> AddTaskAsync(AddTaskParams parameters, CancellationToken cancellationToken);
 
@@ -83,13 +85,21 @@ public interface IOrchestrationStore
     /// </summary>
     Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken);
 
-    /// <summary>Client update of a run (Foreman PATCH). Status changes are allowed on open runs only.</summary>
+    /// <summary>
+    /// Client update of a run (Foreman PATCH). Status changes are allowed on open runs only, and a finished open run
+    /// keeps its status (<see cref="RunCommandStatus.InvalidState"/> for another one). Moving an open run to completed,
+    /// failed or cancelled cancels its unfinished tasks as <see cref="CancelRunAsync"/> does, in the same transaction.
+    /// A run of another org or of another family than <see cref="UpdateRunParams.Family"/> is not found.
+    /// </summary>
     Task<RunCommandStatus> UpdateOpenRunAsync(UpdateRunParams parameters, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Client update of a task (Foreman PATCH): any status may be set; timestamps follow (started on running, completed
-    /// on a terminal status); completing promotes dependents and failing skips them, as executor writes do. A running
-    /// task's lease is cleared. Returns <see cref="RunCommandStatus.NotFound"/> for another org's task.
+    /// Client update of a task (Foreman PATCH). Status changes apply only to tasks of open runs and never move a task
+    /// out of completed, failed, cancelled or skipped (only <see cref="RestartRunAsync"/> does that): both answer
+    /// <see cref="RunCommandStatus.InvalidState"/> and write nothing. Otherwise timestamps follow (started on running,
+    /// completed on a terminal status); completing promotes dependents and failing skips them, as executor writes do. A
+    /// running task's lease is cleared. Returns <see cref="RunCommandStatus.NotFound"/> for a task of another org or of
+    /// another family than <see cref="UpdateTaskParams.Family"/>.
     /// </summary>
     Task<RunCommandStatus> UpdateTaskByClientAsync(UpdateTaskParams parameters, CancellationToken cancellationToken);
 

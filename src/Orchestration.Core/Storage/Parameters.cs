@@ -38,7 +38,11 @@ public sealed record CreateRunResult(Run Run, bool Created);
 /// <param name="OrgId">The caller's org; another org's run is not found.</param>
 /// <param name="RunId">Target run.</param>
 /// <param name="Task">The task.</param>
-public sealed record AddTaskParams(string OrgId, Guid RunId, NewTask Task);
+/// <param name="Family">
+/// The caller's API family: a run created by another family is not found, as another org's would be. Null for callers
+/// of every family (embedded code, child tasks of running handlers).
+/// </param>
+public sealed record AddTaskParams(string OrgId, Guid RunId, NewTask Task, string? Family = null);
 
 /// <summary>Why <see cref="IOrchestrationStore.AddTaskAsync"/> did or did not add the task.</summary>
 public enum AddTaskStatus
@@ -47,7 +51,7 @@ public enum AddTaskStatus
     Added,
     /// <summary>No such run in the caller's org.</summary>
     RunNotFound,
-    /// <summary>The run is finished (managed runs only; open runs accept tasks at any time).</summary>
+    /// <summary>The run is finished (completed, failed or cancelled): it takes no new tasks, open or managed.</summary>
     RunFinished,
     /// <summary>A dependency names no task of the run.</summary>
     UnknownDependency,
@@ -145,9 +149,14 @@ public sealed record UpdateRunParams
 {
     /// <summary>The caller's org.</summary>
     public required string OrgId { get; init; }
+    /// <summary>The caller's API family: another family's run is not found. Null for callers of every family.</summary>
+    public string? Family { get; init; }
     /// <summary>The run.</summary>
     public required Guid RunId { get; init; }
-    /// <summary>New status (open runs only; managed runs answer <see cref="RunCommandStatus.InvalidState"/>).</summary>
+    /// <summary>
+    /// New status (open runs only; managed runs answer <see cref="RunCommandStatus.InvalidState"/>, and so does a
+    /// finished open run asked for another status). A finished status cancels the run's unfinished tasks.
+    /// </summary>
     public RunStatus? Status { get; init; }
     /// <summary>New output.</summary>
     public string? OutputJson { get; init; }
@@ -162,9 +171,15 @@ public sealed record UpdateTaskParams
 {
     /// <summary>The caller's org.</summary>
     public required string OrgId { get; init; }
+    /// <summary>The caller's API family: a task of another family's run is not found. Null for callers of every family.</summary>
+    public string? Family { get; init; }
     /// <summary>The task.</summary>
     public required Guid TaskId { get; init; }
-    /// <summary>New status. Completing promotes dependents; failing skips them, as for executor writes.</summary>
+    /// <summary>
+    /// New status, for tasks of open runs only, and never out of a terminal status (completed, failed, cancelled,
+    /// skipped); both refusals are <see cref="RunCommandStatus.InvalidState"/>. Completing promotes dependents; failing
+    /// skips them, as for executor writes.
+    /// </summary>
     public TaskRunStatus? Status { get; init; }
     /// <summary>New output.</summary>
     public string? OutputJson { get; init; }

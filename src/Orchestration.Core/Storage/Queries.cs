@@ -48,9 +48,13 @@ public enum RunSortField
     UpdatedAt,
     /// <summary>Status name.</summary>
     Status,
+    /// <summary>When the run started; runs that never started come last in either direction.</summary>
+    StartedAt,
+    /// <summary>When the run finished; unfinished runs come last in either direction.</summary>
+    CompletedAt,
 }
 
-/// <summary>Filter for <see cref="IOrchestrationQueries.ListTasksAsync"/>, ordered by creation time then id, oldest first.</summary>
+/// <summary>Filter and order for <see cref="IOrchestrationQueries.ListTasksAsync"/>; by default creation order, oldest first.</summary>
 public sealed record TaskQuery
 {
     /// <summary>The caller's org.</summary>
@@ -85,6 +89,21 @@ public sealed record TaskQuery
     /// <see cref="Limit"/> items while more rows match. Null for no budget.
     /// </summary>
     public long? PayloadBudgetChars { get; init; }
+    /// <summary>Order field; ties broken by creation order in the same direction.</summary>
+    public TaskSortField SortBy { get; init; } = TaskSortField.CreatedAt;
+    /// <summary>Newest first when true; the default is oldest first.</summary>
+    public bool Descending { get; init; }
+}
+
+/// <summary>Fields tasks can be ordered by.</summary>
+public enum TaskSortField
+{
+    /// <summary>Creation (insertion) order.</summary>
+    CreatedAt,
+    /// <summary>When the task (last) started; tasks that never started come last in either direction.</summary>
+    StartedAt,
+    /// <summary>When the task finished; unfinished tasks come last in either direction.</summary>
+    CompletedAt,
 }
 
 /// <summary>How tag filters combine.</summary>
@@ -96,7 +115,13 @@ public enum TagMatch
     All,
 }
 
-/// <summary>Filter for <see cref="IOrchestrationQueries.QueryRunDataAsync"/>.</summary>
+/// <summary>
+/// Filter for <see cref="IOrchestrationQueries.QueryRunDataAsync"/>. The key filters (<see cref="Key"/>, <see cref="Keys"/>,
+/// <see cref="KeyPrefixes"/>, <see cref="KeyPattern"/>) combine with OR, as Foreman's server combines them: an entry
+/// matches when its key matches any one given. The tag filters (<see cref="Tags"/>, <see cref="TagPrefixes"/>) each
+/// follow <see cref="TagMatch"/> and combine with AND. Stores filter, pick the latest entry per key, order and page in
+/// one query, and take lists of any length without a per-item parameter.
+/// </summary>
 public sealed record RunDataQuery
 {
     /// <summary>The caller's org.</summary>
@@ -105,11 +130,17 @@ public sealed record RunDataQuery
     public required Guid RunId { get; init; }
     /// <summary>Exact key.</summary>
     public string? Key { get; init; }
-    /// <summary>Entries whose key starts with any of these.</summary>
+    /// <summary>Any of these exact keys.</summary>
+    public IReadOnlyList<string> Keys { get; init; } = [];
+    /// <summary>Entries whose key starts with any of these (ordinal).</summary>
     public IReadOnlyList<string> KeyPrefixes { get; init; } = [];
+    /// <summary>A glob over the whole key: <c>*</c> any run of characters, <c>?</c> one character, everything else literal (ordinal).</summary>
+    public string? KeyPattern { get; init; }
     /// <summary>Tag filter; empty for none.</summary>
     public IReadOnlyList<string> Tags { get; init; } = [];
-    /// <summary>How <see cref="Tags"/> combine.</summary>
+    /// <summary>Tag prefix filter; empty for none. With <see cref="TagMatch.All"/> every prefix must be matched by some tag.</summary>
+    public IReadOnlyList<string> TagPrefixes { get; init; } = [];
+    /// <summary>How <see cref="Tags"/> and <see cref="TagPrefixes"/> combine.</summary>
     public TagMatch TagMatch { get; init; } = TagMatch.Any;
     /// <summary>False: only the latest entry of each key (after filtering). True: every entry.</summary>
     public bool IncludeAll { get; init; }
@@ -117,17 +148,19 @@ public sealed record RunDataQuery
     public int Limit { get; init; } = 100;
     /// <summary>Rows to skip.</summary>
     public int Offset { get; init; }
-    /// <summary>Order: <see cref="RunDataSortField.CreatedAt"/> or <see cref="RunDataSortField.Key"/>.</summary>
+    /// <summary>Order field.</summary>
     public RunDataSortField SortBy { get; init; } = RunDataSortField.CreatedAt;
     /// <summary>Newest (or Z) first when true.</summary>
     public bool Descending { get; init; } = true;
 }
 
-/// <summary>Fields run data can be ordered by (ties broken by entry id).</summary>
+/// <summary>Fields run data can be ordered by (ties broken by insertion order, in the same direction).</summary>
 public enum RunDataSortField
 {
-    /// <summary>Creation time.</summary>
+    /// <summary>Creation time (insertion order).</summary>
     CreatedAt,
-    /// <summary>Key.</summary>
+    /// <summary>Key (ordinal).</summary>
     Key,
+    /// <summary>Last change (tags).</summary>
+    UpdatedAt,
 }

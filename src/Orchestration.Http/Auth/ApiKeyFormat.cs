@@ -16,6 +16,9 @@ internal static class ApiKeyFormat
     private const int SecretBytes = 32;
     private const string BootstrapIdPrefix = "boot";
 
+    /// <summary>A well-formed hash no secret matches in practice; unknown ids are verified against it.</summary>
+    public static readonly string DummyHash = Hash("unknown", Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(SecretBytes)));
+
     /// <summary>A new key: 64-bit id, 256-bit secret, both from the OS CSPRNG.</summary>
     public static (string Id, string Key, string SecretHash) Generate()
     {

@@ -6,10 +6,15 @@ namespace Orchestration.Http.Auth;
 /// <param name="PartitionKey">Rate-limit partition (the API key id, or the token's subject).</param>
 /// <param name="RateLimit">The key's own request limit, when it has one.</param>
 /// <param name="RateLimitWindowSeconds">The key's own window, when it has one.</param>
-public sealed record Caller(string OrgId, IReadOnlySet<string> Permissions, string PartitionKey, int? RateLimit = null, int? RateLimitWindowSeconds = null)
+/// <param name="ExpiresAt">When the credential stops working, when it does; keys it creates may not outlive it.</param>
+public sealed record Caller(string OrgId, IReadOnlySet<string> Permissions, string PartitionKey, int? RateLimit = null, int? RateLimitWindowSeconds = null,
+    DateTimeOffset? ExpiresAt = null)
 {
     /// <summary>True when the caller holds <paramref name="permission"/> (directly or through a wildcard).</summary>
     public bool Has(string permission) => Auth.Permissions.Grants(Permissions, permission);
+
+    /// <summary>True when the caller holds the cross-org system permission.</summary>
+    public bool IsSystem => Permissions.Contains(Auth.Permissions.System);
 }
 
 /// <summary>Reads the authenticated caller from the request.</summary>

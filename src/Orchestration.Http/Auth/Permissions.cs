@@ -1,8 +1,16 @@
 namespace Orchestration.Http.Auth;
 
 /// <summary>
-/// Permission names an API key or token can carry. <c>*</c> grants every API permission but not <see cref="Admin"/>;
-/// <c>family:*</c> grants every permission of that family.
+/// Permission names an API key or token can carry. Two kinds:
+/// <list type="bullet">
+/// <item><description>Org-scoped permissions act only on the caller's own org: the families' permissions,
+/// <see cref="OpsRead"/> (stats, executors, metrics) and <see cref="KeysManage"/> (the org's own API keys).
+/// <c>*</c> grants every org-scoped permission except <see cref="KeysManage"/>; <c>family:*</c> grants every
+/// permission of that family.</description></item>
+/// <item><description><see cref="Admin"/> is the one cross-org <em>system</em> permission (orgs, keys of every org).
+/// It is never implied by a wildcard: only the bootstrap key holds it, and keys a system key grants it to
+/// explicitly.</description></item>
+/// </list>
 /// </summary>
 public static class Permissions
 {
@@ -38,17 +46,32 @@ public static class Permissions
     public const string TasksAll = "tasks:*";
     /// <summary>Every run-data permission.</summary>
     public const string RunDataAll = "rundata:*";
-    /// <summary>Every API permission except <see cref="Admin"/>.</summary>
+    /// <summary>Operator views of the caller's own org: job stats, executors, metrics.</summary>
+    public const string OpsRead = "ops:read";
+    /// <summary>Every operator permission.</summary>
+    public const string OpsAll = "ops:*";
+    /// <summary>
+    /// List, create and revoke API keys of the caller's own org, never with more than the caller holds. Only granted
+    /// explicitly (not by <c>*</c>), since it lets a key mint keys.
+    /// </summary>
+    public const string KeysManage = "keys:manage";
+    /// <summary>Every org-scoped permission except <see cref="KeysManage"/>; never <see cref="Admin"/>.</summary>
     public const string All = "*";
-    /// <summary>Manage orgs and API keys of every org. Only granted explicitly.</summary>
+    /// <summary>
+    /// The cross-org system permission: create orgs, and list, create and revoke API keys of every org. The name stays
+    /// <c>admin</c> for compatibility with keys already stored; it is granted only explicitly and implies
+    /// <see cref="KeysManage"/>.
+    /// </summary>
     public const string Admin = "admin";
+    /// <summary>The system permission under its descriptive name; <see cref="Admin"/> is the same permission.</summary>
+    public const string System = Admin;
 
     /// <summary>Every name a key may be given. Families that add permissions add them here.</summary>
     public static IReadOnlySet<string> Known { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         RunsCreate, RunsRead, RunsUpdate, TasksCreate, TasksRead, TasksUpdate, RunDataRead, RunDataWrite,
         JobsSubmit, JobsRead, JobsCancel, JobsExecute, JobsAll,
-        RunsAll, TasksAll, RunDataAll, All, Admin,
+        RunsAll, TasksAll, RunDataAll, OpsRead, OpsAll, KeysManage, All, Admin,
     };
 
     /// <summary>True when <paramref name="granted"/> satisfies <paramref name="required"/>.</summary>
@@ -56,6 +79,8 @@ public static class Permissions
     {
         if (granted.Contains(required)) return true;
         if (string.Equals(required, Admin, StringComparison.Ordinal)) return false;
+        // Minting keys is never a side effect of a wildcard; the system permission manages every org's keys anyway.
+        if (string.Equals(required, KeysManage, StringComparison.Ordinal)) return granted.Contains(Admin);
         if (granted.Contains(All)) return true;
         var colon = required.IndexOf(':', StringComparison.Ordinal);
         return colon > 0 && granted.Contains(string.Concat(required.AsSpan(0, colon), ":*"));

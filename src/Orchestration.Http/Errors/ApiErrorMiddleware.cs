@@ -8,7 +8,8 @@ using Orchestration.Http.RateLimiting;
 namespace Orchestration.Http.Errors;
 
 /// <summary>
-/// Outermost guard for API paths: caps the body size, turns anything that escaped the endpoint into a JSON error
+/// Outermost guard for API paths (every path with <c>Orchestration:Http:JsonErrorsOnAllPaths</c>): caps URL, header and
+/// body size, turns anything that escaped the endpoint into a JSON error
 /// without a stack trace, and gives bodiless errors produced by routing (404 unknown path, 405 wrong method) the
 /// platform's error body. Installed by a startup filter so hosts need no extra <c>app.Use...</c> call.
 /// </summary>
@@ -16,12 +17,28 @@ internal sealed class ApiErrorMiddleware(RequestDelegate next, IOptions<Orchestr
     ApiRateLimiter limiter, ILogger<ApiErrorMiddleware> logger)
 {
     private readonly long _maxBody = options.Value.Http.MaxRequestBodyBytes;
+    private readonly int _maxUrl = options.Value.Http.MaxUrlLength;
+    private readonly int _maxHeaders = options.Value.Http.MaxRequestHeadersBytes;
+    private readonly bool _allPaths = options.Value.Http.JsonErrorsOnAllPaths;
 
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!IsApiPath(context.Request.Path))
+        if (!_allPaths && !IsApiPath(context.Request.Path))
         {
             await next(context);
+            return;
+        }
+
+        var request = context.Request;
+        if (request.PathBase.Value?.Length + request.Path.Value?.Length + request.QueryString.Value?.Length > _maxUrl)
+        {
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status414UriTooLong, $"Request URL exceeds {_maxUrl} characters");
+            return;
+        }
+
+        if (HeaderSize(request.Headers) > _maxHeaders)
+        {
+            await ErrorWriter.WriteAsync(context, StatusCodes.Status431RequestHeaderFieldsTooLarge, $"Request headers exceed {_maxHeaders} bytes");
             return;
         }
 
@@ -72,6 +89,18 @@ internal sealed class ApiErrorMiddleware(RequestDelegate next, IOptions<Orchestr
 
             await ErrorWriter.WriteAsync(context, response.StatusCode, ErrorWriter.MessageFor(response.StatusCode));
         }
+    }
+
+    private static long HeaderSize(IHeaderDictionary headers)
+    {
+        long size = 0;
+        foreach (var (name, values) in headers)
+        {
+            size += name.Length + 4; // ": " and CRLF
+            foreach (var value in values) size += value?.Length ?? 0;
+        }
+
+        return size;
     }
 
     private static bool IsApiPath(PathString path) =>

@@ -11,6 +11,10 @@ public static class ErrorWriter
     public static IResult Result(int statusCode, string message, IReadOnlyList<FieldError>? details = null) =>
         Results.Json(new ErrorBody(message, details), Options, "application/json", statusCode);
 
+    /// <summary>A 401 for a failed credential: Foreman's message in <c>error</c>, what to fix in <c>details</c>.</summary>
+    internal static IResult Unauthorized(Auth.AuthResult auth) =>
+        Result(StatusCodes.Status401Unauthorized, auth.Failure ?? MessageFor(401), auth.Hint is null ? null : [new FieldError("Authorization", auth.Hint)]);
+
     /// <summary>Writes an error directly (middleware, outside endpoint results).</summary>
     public static Task WriteAsync(HttpContext context, int statusCode, string message, IReadOnlyList<FieldError>? details = null)
     {
@@ -29,8 +33,10 @@ public static class ErrorWriter
         405 => "Method not allowed",
         408 => "Request timeout",
         413 => "Request body too large",
+        414 => "Request URL too long",
         415 => "Unsupported media type",
         429 => "Rate limit exceeded. Try again later.",
+        431 => "Request headers too large",
         >= 500 => "Internal server error",
         _ => "Request failed",
     };

@@ -9,5 +9,6 @@ internal static class ForemanEndpoints
         RunEndpoints.Map(group.MapGroup("").WithTags("Foreman runs"));
         TaskEndpoints.Map(group.MapGroup("").WithTags("Foreman tasks"));
         RunDataEndpoints.Map(group.MapGroup("").WithTags("Foreman run data"));
+        ConfigEndpoints.Map(group);
     }
 }

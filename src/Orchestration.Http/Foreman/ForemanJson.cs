@@ -38,6 +38,7 @@ internal static class ForemanJson
         UpdatedAt = run.UpdatedAt.UtcDateTime,
         StartedAt = run.StartedAt?.UtcDateTime,
         CompletedAt = run.CompletedAt?.UtcDateTime,
+        DurationMs = DurationMs(run.StartedAt, run.CompletedAt),
     };
 
     /// <param name="task">The task.</param>
@@ -62,7 +63,7 @@ internal static class ForemanJson
         QueuedAt = task.QueuedAt?.UtcDateTime,
         StartedAt = task.StartedAt?.UtcDateTime,
         CompletedAt = task.CompletedAt?.UtcDateTime,
-        DurationMs = task is { StartedAt: { } s, CompletedAt: { } c } && c >= s ? (long)(c - s).TotalMilliseconds : null,
+        DurationMs = DurationMs(task.StartedAt, task.CompletedAt),
         QueueJobId = StoredJson.NullableText(task.QueueJobId),
     };
 
@@ -79,6 +80,9 @@ internal static class ForemanJson
         CreatedAt = entry.CreatedAt.UtcDateTime,
         UpdatedAt = entry.UpdatedAt.UtcDateTime,
     };
+
+    private static long? DurationMs(DateTimeOffset? started, DateTimeOffset? completed) =>
+        started is { } s && completed is { } c && c >= s ? (long)(c - s).TotalMilliseconds : null;
 
     public static IResult Ok<T>(T body, int status = StatusCodes.Status200OK) => Results.Json(body, Options, statusCode: status);
 }

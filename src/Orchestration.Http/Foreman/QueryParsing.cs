@@ -1,5 +1,6 @@
 using System.Globalization;
 using Orchestration.Http.Errors;
+using Orchestration.Http.Platform;
 
 namespace Orchestration.Http.Foreman;
 
@@ -10,6 +11,47 @@ namespace Orchestration.Http.Foreman;
 internal static class QueryParsing
 {
     public const int MaxLimit = 100;
+
+    /// <summary>
+    /// 400 naming the first query parameter the endpoint does not know. A misspelt or unsupported filter must not
+    /// silently answer every row.
+    /// </summary>
+    public static void RejectUnknown(HttpContext context, params ReadOnlySpan<string> known)
+    {
+        foreach (var name in context.Request.Query.Keys)
+        {
+            var found = false;
+            // Case-insensitive like the framework's own binding of the known names.
+            foreach (var k in known) found |= string.Equals(k, name, StringComparison.OrdinalIgnoreCase);
+            if (!found) throw ApiException.Validation(name, "is not a query parameter of this endpoint");
+        }
+    }
+
+    /// <summary>
+    /// A comma list (<c>keys</c>, <c>keyStartsWith</c>, <c>tags</c>, <c>tagStartsWith</c>) within the same caps as every
+    /// list query: at most <see cref="LimitOptions.MaxQueryListValues"/> values, each an identifier of at most
+    /// <see cref="LimitOptions.MaxIdentifierLength"/> characters (the key and tag length cap, so a longer value could
+    /// match nothing).
+    /// </summary>
+    public static IReadOnlyList<string> CappedList(LimitOptions limits, string field, string? value)
+    {
+        var list = CommaList(value);
+        if (limits.QueryValuesProblem(list.Count) is { } tooMany) throw ApiException.Validation(field, tooMany);
+        foreach (var item in list)
+        {
+            if (limits.IdentifierProblem(item) is { } problem) throw ApiException.Validation(field, "values " + problem);
+        }
+
+        return list;
+    }
+
+    /// <summary>A single text value (<c>key</c>, <c>keyPattern</c>) capped like an identifier; empty is absent.</summary>
+    public static string? CappedText(LimitOptions limits, string field, string? value)
+    {
+        if (string.IsNullOrEmpty(value)) return null;
+        if (limits.IdentifierProblem(value) is { } problem) throw ApiException.Validation(field, problem);
+        return value;
+    }
 
     public static int Limit(string? value, int defaultValue)
     {

@@ -60,8 +60,11 @@ internal static class RunDataEndpoints
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client, Guid runId,
-        string? key, string? tags, string? tagMode, string? keyStartsWith, string? includeAll, string? limit, string? offset, string? sortBy, string? sortOrder)
+        string? key, string? keys, string? keyStartsWith, string? keyPattern, string? tags, string? tagStartsWith, string? tagMode,
+        string? includeAll, string? limit, string? offset, string? sortBy, string? sortOrder)
     {
+        QueryParsing.RejectUnknown(context, "key", "keys", "keyStartsWith", "keyPattern", "tags", "tagStartsWith", "tagMode",
+            "includeAll", "limit", "offset", "sortBy", "sortOrder");
         var mode = tagMode?.ToLowerInvariant() switch
         {
             null or "" or "any" => TagMatch.Any,
@@ -71,17 +74,22 @@ internal static class RunDataEndpoints
         var sort = sortBy switch
         {
             null or "" or "created_at" or "createdAt" => RunDataSortField.CreatedAt,
+            "updated_at" or "updatedAt" => RunDataSortField.UpdatedAt,
             "key" => RunDataSortField.Key,
-            _ => throw ApiException.Validation("sortBy", "must be created_at or key"),
+            _ => throw ApiException.Validation("sortBy", "must be created_at, updated_at or key"),
         };
+        var limits = context.Limits();
         var query = new RunDataQuery
         {
             OrgId = context.GetCaller().OrgId,
             RunId = runId,
-            Key = string.IsNullOrEmpty(key) ? null : key,
-            Tags = QueryParsing.CommaList(tags),
+            Key = QueryParsing.CappedText(limits, "key", key),
+            Keys = QueryParsing.CappedList(limits, "keys", keys),
+            KeyPrefixes = QueryParsing.CappedList(limits, "keyStartsWith", keyStartsWith),
+            KeyPattern = QueryParsing.CappedText(limits, "keyPattern", keyPattern),
+            Tags = QueryParsing.CappedList(limits, "tags", tags),
+            TagPrefixes = QueryParsing.CappedList(limits, "tagStartsWith", tagStartsWith),
             TagMatch = mode,
-            KeyPrefixes = QueryParsing.CommaList(keyStartsWith),
             IncludeAll = QueryParsing.Bool("includeAll", includeAll),
             Limit = QueryParsing.Limit(limit, 100),
             Offset = QueryParsing.Offset(offset),
@@ -90,7 +98,7 @@ internal static class RunDataEndpoints
         };
         await RequireRunAsync(client, query.OrgId, runId, context.RequestAborted);
         var page = await client.Queries.QueryRunDataAsync(query, context.RequestAborted);
-        return ForemanJson.Ok(new ListResponse<RunDataResponse>(page.Items.Select(ForemanJson.ToContract).ToList(), page.Total, query.Limit, query.Offset));
+        return ForemanLists.Page(page, ForemanJson.ToContract, query.Limit, query.Offset);
     }
 
     private static async Task<IResult> ChangeTagsAsync(HttpContext context, IOrchestrationClient client, Guid runId, Guid id)
@@ -99,8 +107,10 @@ internal static class RunDataEndpoints
         var limits = context.Limits();
         if (limits.IdentifierListProblem(request.Add) is { } addProblem) throw ApiException.Validation("add", addProblem);
         if (limits.IdentifierListProblem(request.Remove) is { } removeProblem) throw ApiException.Validation("remove", removeProblem);
+        var orgId = context.GetCaller().OrgId;
+        await RequireRunAsync(client, orgId, runId, context.RequestAborted);
         var entry = await client.ChangeRunDataTagsAsync(
-            new ChangeRunDataTagsParams(context.GetCaller().OrgId, runId, id, request.Add ?? [], request.Remove ?? []), context.RequestAborted)
+            new ChangeRunDataTagsParams(orgId, runId, id, request.Add ?? [], request.Remove ?? []), context.RequestAborted)
             ?? throw ApiException.NotFound("Run data");
         return ForemanJson.Ok(ForemanJson.ToContract(entry));
     }
@@ -123,8 +133,9 @@ internal static class RunDataEndpoints
         return ForemanJson.Ok(new DeleteRunDataResponse(deleted));
     }
 
+    // A run's family never changes, so checking it before the write is as safe as checking it inside.
     private static async Task RequireRunAsync(IOrchestrationClient client, string orgId, Guid runId, CancellationToken cancellationToken)
     {
-        if (await client.Queries.GetRunAsync(orgId, runId, cancellationToken) is null) throw ApiException.NotFound("Run");
+        if (await FamilyScope.FindRunAsync(client, orgId, FamilyScope.Foreman, runId, cancellationToken) is null) throw ApiException.NotFound("Run");
     }
 }

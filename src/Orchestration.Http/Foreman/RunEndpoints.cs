@@ -41,7 +41,7 @@ internal static class RunEndpoints
 
     private static async Task<IResult> GetAsync(HttpContext context, IOrchestrationClient client, Guid id)
     {
-        var run = await client.Queries.GetRunAsync(context.GetCaller().OrgId, id, context.RequestAborted) ?? throw ApiException.NotFound("Run");
+        var run = await FamilyScope.FindRunAsync(client, context.GetCaller().OrgId, FamilyScope.Foreman, id, context.RequestAborted) ?? throw ApiException.NotFound("Run");
         return ForemanJson.Ok(ForemanJson.ToContract(run));
     }
 
@@ -60,6 +60,7 @@ internal static class RunEndpoints
         var outcome = await client.UpdateRunAsync(new UpdateRunParams
         {
             OrgId = orgId,
+            Family = ForemanJson.Family,
             RunId = id,
             Status = status,
             OutputJson = ForemanJson.Text(request.OutputData),
@@ -69,7 +70,7 @@ internal static class RunEndpoints
         switch (outcome)
         {
             case RunCommandStatus.NotFound: throw ApiException.NotFound("Run");
-            case RunCommandStatus.InvalidState: throw ApiException.Conflict("The run's status follows its tasks; only open runs take a status from clients");
+            case RunCommandStatus.InvalidState: throw ApiException.Conflict("The run has finished (completed, failed or cancelled); its status can no longer change");
         }
 
         var run = await client.Queries.GetRunAsync(orgId, id, context.RequestAborted) ?? throw ApiException.NotFound("Run");
@@ -79,6 +80,7 @@ internal static class RunEndpoints
     private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client,
         string? limit, string? offset, string? status, string? sortBy, string? sortOrder)
     {
+        QueryParsing.RejectUnknown(context, "limit", "offset", "status", "sortBy", "sortOrder");
         if (context.Limits().QueryListProblem(context.Request.Query) is { } tooMany) throw ApiException.Validation(tooMany.Field, tooMany.Message);
         RunStatus? filter = null;
         if (!string.IsNullOrEmpty(status))
@@ -91,8 +93,10 @@ internal static class RunEndpoints
         {
             null or "" or "created_at" or "createdAt" => RunSortField.CreatedAt,
             "updated_at" or "updatedAt" => RunSortField.UpdatedAt,
+            "started_at" or "startedAt" => RunSortField.StartedAt,
+            "completed_at" or "completedAt" => RunSortField.CompletedAt,
             "status" => RunSortField.Status,
-            _ => throw ApiException.Validation("sortBy", "must be created_at, updated_at or status"),
+            _ => throw ApiException.Validation("sortBy", "must be created_at, updated_at, started_at, completed_at or status"),
         };
         var limits = context.Limits();
         var query = new RunQuery
@@ -108,12 +112,8 @@ internal static class RunEndpoints
             Descending = QueryParsing.Descending(sortOrder),
         };
         var page = await client.Queries.ListRunsAsync(query, context.RequestAborted);
-        var items = limits.WithinBudget(page.Items,
+        return ForemanLists.Page(page, limits,
             r => StoredJson.ListCost(limits.MaxListPayloadBytes, r.InputJson, r.OutputJson, r.ErrorJson, r.MetadataJson),
-            r => ForemanJson.ToContract(r, limits.MaxListPayloadBytes));
-        // A page cut short by the byte budget (in the store or here) reports the items it holds as its limit, so
-        // offset + limit is the next page.
-        var applied = items.Count < query.Limit && query.Offset + items.Count < page.Total ? items.Count : query.Limit;
-        return ForemanJson.Ok(new ListResponse<RunResponse>(items, page.Total, applied, query.Offset));
+            r => ForemanJson.ToContract(r, limits.MaxListPayloadBytes), query.Limit, query.Offset);
     }
 }

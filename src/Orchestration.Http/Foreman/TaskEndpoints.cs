@@ -41,7 +41,7 @@ internal static class TaskEndpoints
         if (context.Limits().IdentifierProblem(request.Type) is { } typeProblem) errors.Add(new FieldError("type", typeProblem));
         if (errors.Count > 0) throw ApiException.Validation(errors);
 
-        var result = await client.AddTaskAsync(context.GetCaller().OrgId, request.RunId!.Value, new TaskSpec
+        var result = await client.AddTaskAsync(context.GetCaller().OrgId, ForemanJson.Family, request.RunId!.Value, new TaskSpec
         {
             Type = request.Type!,
             InputJson = ForemanJson.Text(request.InputData),
@@ -62,7 +62,8 @@ internal static class TaskEndpoints
 
     private static async Task<IResult> GetAsync(HttpContext context, IOrchestrationClient client, Guid id)
     {
-        var task = await client.Queries.GetTaskAsync(context.GetCaller().OrgId, id, context.RequestAborted) ?? throw ApiException.NotFound("Task");
+        var task = await FamilyScope.FindTaskAsync(client, context.GetCaller().OrgId, FamilyScope.SharedTaskReaders, id, context.RequestAborted)
+            ?? throw ApiException.NotFound("Task");
         return ForemanJson.Ok(ForemanJson.ToContract(task));
     }
 
@@ -82,6 +83,7 @@ internal static class TaskEndpoints
         var outcome = await client.UpdateTaskAsync(new UpdateTaskParams
         {
             OrgId = orgId,
+            Family = ForemanJson.Family,
             TaskId = id,
             Status = status,
             OutputJson = ForemanJson.Text(request.OutputData),
@@ -92,16 +94,26 @@ internal static class TaskEndpoints
         switch (outcome)
         {
             case RunCommandStatus.NotFound: throw ApiException.NotFound("Task");
-            case RunCommandStatus.InvalidState: throw ApiException.Conflict("The task cannot change to that status now");
+            case RunCommandStatus.InvalidState:
+                throw ApiException.Conflict("The task has finished (completed, failed, cancelled or skipped); its status can no longer change");
         }
 
         var task = await client.Queries.GetTaskAsync(orgId, id, context.RequestAborted) ?? throw ApiException.NotFound("Task");
         return ForemanJson.Ok(ForemanJson.ToContract(task));
     }
 
-    private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client, string? runId, string? status, string? limit, string? offset)
+    private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client,
+        string? runId, string? status, string? limit, string? offset, string? sortBy, string? sortOrder)
     {
+        QueryParsing.RejectUnknown(context, "runId", "status", "limit", "offset", "sortBy", "sortOrder");
         if (context.Limits().QueryListProblem(context.Request.Query) is { } tooMany) throw ApiException.Validation(tooMany.Field, tooMany.Message);
+        var sort = sortBy switch
+        {
+            null or "" or "created_at" or "createdAt" => TaskSortField.CreatedAt,
+            "started_at" or "startedAt" => TaskSortField.StartedAt,
+            "completed_at" or "completedAt" => TaskSortField.CompletedAt,
+            _ => throw ApiException.Validation("sortBy", "must be created_at, started_at or completed_at"),
+        };
         Guid? run = null;
         if (!string.IsNullOrEmpty(runId))
         {
@@ -121,21 +133,20 @@ internal static class TaskEndpoints
         {
             OrgId = context.GetCaller().OrgId,
             RunId = run,
-            // Without a run filter, list only Foreman's own tasks, as the run list does.
-            Family = run is null ? ForemanJson.Family : null,
+            // With or without a run filter: another family's run lists as empty, as another org's does.
+            Family = ForemanJson.Family,
             Status = filter,
             Limit = QueryParsing.Limit(limit, 20),
             Offset = QueryParsing.Offset(offset),
             MaxPayloadChars = limits.MaxListPayloadBytes,
             PayloadBudgetChars = limits.MaxListResponseBytes,
+            SortBy = sort,
+            // Oldest first unless asked: the order this list always had (Foreman's server defaults to newest first).
+            Descending = !string.IsNullOrEmpty(sortOrder) && QueryParsing.Descending(sortOrder),
         };
         var page = await client.Queries.ListTasksAsync(query, context.RequestAborted);
-        var items = limits.WithinBudget(page.Items,
+        return ForemanLists.Page(page, limits,
             t => StoredJson.ListCost(limits.MaxListPayloadBytes, t.InputJson, t.OutputJson, t.ErrorJson, t.MetadataJson),
-            t => ForemanJson.ToContract(t, limits.MaxListPayloadBytes));
-        // A page cut short by the byte budget (in the store or here) reports the items it holds as its limit, so
-        // offset + limit is the next page.
-        var applied = items.Count < query.Limit && query.Offset + items.Count < page.Total ? items.Count : query.Limit;
-        return ForemanJson.Ok(new ListResponse<TaskResponse>(items, page.Total, applied, query.Offset));
+            t => ForemanJson.ToContract(t, limits.MaxListPayloadBytes), query.Limit, query.Offset);
     }
 }

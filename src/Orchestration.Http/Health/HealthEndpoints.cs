@@ -1,17 +1,25 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Microsoft.Extensions.Hosting;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Health;
 
-/// <summary>Body of the health endpoints: the union of the Foreman/jobs (<c>database</c>) and FlowCtl (<c>timestamp</c>) fields.</summary>
+/// <summary>
+/// Body of the health endpoints: the union of the seeds' fields (<c>status</c>, <c>database</c>, <c>timestamp</c>) and
+/// the real Foreman server's (<c>environment</c>, <c>services</c>).
+/// </summary>
 /// <param name="Status"><c>healthy</c> or <c>unhealthy</c>.</param>
 /// <param name="Database"><c>connected</c> or <c>disconnected</c>.</param>
 /// <param name="Timestamp">Server time, UTC.</param>
+/// <param name="Environment">The host's environment name in lower case (<c>development</c>, <c>production</c>, ...).</param>
+/// <param name="Services">Each dependency's state; today only <c>database</c>.</param>
 public sealed record HealthResponse(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("database")] string Database,
-    [property: JsonPropertyName("timestamp")] DateTime Timestamp);
+    [property: JsonPropertyName("timestamp")] DateTime Timestamp,
+    [property: JsonPropertyName("environment")] string Environment,
+    [property: JsonPropertyName("services")] IReadOnlyDictionary<string, string> Services);
 
 internal static class HealthEndpoints
 {
@@ -30,7 +38,7 @@ internal static class HealthEndpoints
         }
     }
 
-    private static async Task<IResult> CheckAsync(IOrchestrationQueries queries, TimeProvider time, CancellationToken cancellationToken)
+    private static async Task<IResult> CheckAsync(IOrchestrationQueries queries, TimeProvider time, IHostEnvironment environment, CancellationToken cancellationToken)
     {
         bool ok;
         try
@@ -43,7 +51,10 @@ internal static class HealthEndpoints
             ok = false;
         }
 
-        var body = new HealthResponse(ok ? "healthy" : "unhealthy", ok ? "connected" : "disconnected", time.GetUtcNow().UtcDateTime);
+        var database = ok ? "connected" : "disconnected";
+        // Lower case as Foreman reports NODE_ENV ("development", "production"); ASP.NET Core capitalises its names.
+        var body = new HealthResponse(ok ? "healthy" : "unhealthy", database, time.GetUtcNow().UtcDateTime,
+            environment.EnvironmentName.ToLowerInvariant(), new Dictionary<string, string> { ["database"] = database });
         return Results.Json(body, Json, statusCode: ok ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable);
     }
 }

@@ -1,39 +1,60 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+using Orchestration.Storage;
 
 namespace Orchestration.Http.Jobs;
 
 /// <summary>
-/// Remote executors seen by this process: last call, completed count, declared types and capacity, per org. Kept in
-/// memory: the admin list is a view of recent activity, and what an executor currently holds is read from the store,
-/// so a restart only resets the counters. Several hosts behind a balancer each see the executors that called them.
+/// Collects this host's executor calls (last call, completions, declared types and capacity) in memory and writes them
+/// to the store's <see cref="IExecutorRegistry"/> in batches: an executor polling every second costs no write per poll,
+/// and a completion adds no registry write to its request. <see cref="ExecutorRegistryWriter"/> flushes every second;
+/// the admin views flush first, so this host's own calls are always visible to them.
 /// </summary>
-internal sealed class ExecutorTracker(TimeProvider time)
+internal sealed class ExecutorTracker(IExecutorRegistry registry, TimeProvider time, IOptions<OrchestrationHttpOptions> options) : IDisposable
 {
-    private readonly ConcurrentDictionary<(string OrgId, string ExecutorId), Entry> _entries = new();
+    private readonly ConcurrentDictionary<(string OrgId, string ExecutorId), Pending> _pending = new();
+    private readonly SemaphoreSlim _flushGate = new(1, 1);
 
-    public void Touch(string orgId, string executorId, IReadOnlyList<string>? types = null, int? capacity = null)
+    public void Touch(string orgId, string executorId, IReadOnlyList<string>? types = null, int? capacity = null) =>
+        Merge(orgId, executorId, new Pending(time.GetUtcNow(), 0, types, capacity));
+
+    public void Completed(string orgId, string executorId) => Merge(orgId, executorId, new Pending(time.GetUtcNow(), 1, null, null));
+
+    /// <summary>Writes what was collected since the last flush; on failure it is kept for the next one.</summary>
+    public async Task FlushAsync(CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
-        _entries.AddOrUpdate((orgId, executorId),
-            _ => new Entry(now, 0, types, capacity),
-            (_, e) => e with { LastSeen = now, Types = types ?? e.Types, Capacity = capacity ?? e.Capacity });
+        if (_pending.IsEmpty) return;
+        await _flushGate.WaitAsync(cancellationToken);
+        try
+        {
+            var batch = new List<ExecutorActivity>();
+            foreach (var key in _pending.Keys)
+            {
+                if (_pending.TryRemove(key, out var p)) batch.Add(new ExecutorActivity(key.OrgId, key.ExecutorId, p.SeenAt, p.Completed, p.Types, p.Capacity));
+            }
+
+            if (batch.Count == 0) return;
+            try
+            {
+                await registry.RecordExecutorActivityAsync(batch, options.Value.Executors.MaxExecutorsPerOrg, cancellationToken);
+            }
+            catch
+            {
+                foreach (var a in batch) Merge(a.OrgId, a.ExecutorId, new Pending(a.SeenAt, a.Completed, a.Types, a.Capacity));
+                throw;
+            }
+        }
+        finally
+        {
+            _flushGate.Release();
+        }
     }
 
-    public void Completed(string orgId, string executorId)
-    {
-        var now = time.GetUtcNow();
-        _entries.AddOrUpdate((orgId, executorId), _ => new Entry(now, 1, null, null), (_, e) => e with { LastSeen = now, Completed = e.Completed + 1 });
-    }
+    public void Dispose() => _flushGate.Dispose();
 
-    /// <summary>Executors of <paramref name="orgId"/> whose last call is younger than <paramref name="window"/>.</summary>
-    public IReadOnlyList<(string ExecutorId, Entry Entry)> Active(string orgId, TimeSpan window)
-    {
-        var since = time.GetUtcNow() - window;
-        return _entries.Where(kv => kv.Key.OrgId == orgId && kv.Value.LastSeen >= since)
-            .Select(kv => (kv.Key.ExecutorId, kv.Value)).OrderBy(x => x.ExecutorId, StringComparer.Ordinal).ToList();
-    }
+    private void Merge(string orgId, string executorId, Pending add) =>
+        _pending.AddOrUpdate((orgId, executorId), add, (_, p) => new Pending(
+            add.SeenAt > p.SeenAt ? add.SeenAt : p.SeenAt, p.Completed + add.Completed, add.Types ?? p.Types, add.Capacity ?? p.Capacity));
 
-    public Entry? Get(string orgId, string executorId) => _entries.TryGetValue((orgId, executorId), out var e) ? e : null;
-
-    internal sealed record Entry(DateTimeOffset LastSeen, long Completed, IReadOnlyList<string>? Types, int? Capacity);
+    private sealed record Pending(DateTimeOffset SeenAt, long Completed, IReadOnlyList<string>? Types, int? Capacity);
 }

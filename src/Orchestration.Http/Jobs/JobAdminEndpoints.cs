@@ -12,7 +12,8 @@ internal static class JobAdminEndpoints
 {
     private const int MaxRunningScanned = 10_000;
 
-    public static async Task<IResult> StatsAsync(HttpContext context, IOrchestrationClient client, ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
+    public static async Task<IResult> StatsAsync(HttpContext context, IOrchestrationClient client, ExecutorTracker tracker, IExecutorRegistry registry,
+        TimeProvider time, IOptions<OrchestrationHttpOptions> options)
     {
         var orgId = context.GetCaller().OrgId;
         var byStatus = new Dictionary<string, int>();
@@ -22,19 +23,23 @@ internal static class JobAdminEndpoints
         foreach (var (name, value) in JobsJson.Priorities)
             byPriority[name] = await CountAsync(client, orgId, JobsJson.TaskStatusesOf("pending"), value, context.RequestAborted);
 
-        var executors = await ListAsync(client, tracker, orgId, options.Value.Executors.HeartbeatTimeout, context.RequestAborted);
+        var executors = await ListAsync(client, tracker, registry, time, orgId, options.Value.Executors.HeartbeatTimeout, context.RequestAborted);
         return JobsJson.Ok(new JobStatsResponse(byStatus, byPriority, executors.Count));
     }
 
-    public static async Task<IResult> ExecutorsAsync(HttpContext context, IOrchestrationClient client, ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options) =>
-        JobsJson.Ok(await ListAsync(client, tracker, context.GetCaller().OrgId, options.Value.Executors.HeartbeatTimeout, context.RequestAborted));
+    public static async Task<IResult> ExecutorsAsync(HttpContext context, IOrchestrationClient client, ExecutorTracker tracker, IExecutorRegistry registry,
+        TimeProvider time, IOptions<OrchestrationHttpOptions> options) =>
+        JobsJson.Ok(await ListAsync(client, tracker, registry, time, context.GetCaller().OrgId, options.Value.Executors.HeartbeatTimeout, context.RequestAborted));
 
     /// <summary>
     /// Active = holding a running task of the org, or seen within the heartbeat timeout. What an executor holds comes
-    /// from the store (the truth after reaping); last call and counters from this process's <see cref="ExecutorTracker"/>.
+    /// from the running tasks (the truth after reaping); last call and counters from the store's executor registry,
+    /// shared by every host (this host's buffered calls are flushed first).
     /// </summary>
-    private static async Task<IReadOnlyList<ExecutorRow>> ListAsync(IOrchestrationClient client, ExecutorTracker tracker, string orgId, TimeSpan window, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<ExecutorRow>> ListAsync(IOrchestrationClient client, ExecutorTracker tracker, IExecutorRegistry registry, TimeProvider time,
+        string orgId, TimeSpan window, CancellationToken cancellationToken)
     {
+        await tracker.FlushAsync(cancellationToken);
         var running = await client.Queries.ListTasksAsync(new TaskQuery
         {
             OrgId = orgId,
@@ -45,17 +50,22 @@ internal static class JobAdminEndpoints
         }, cancellationToken);
         var holding = running.Items.Where(t => t.ExecutorId is not null).GroupBy(t => t.ExecutorId!, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
+        var records = (await registry.ListExecutorsAsync(orgId, cancellationToken)).ToDictionary(r => r.ExecutorId, StringComparer.Ordinal);
 
+        var since = time.GetUtcNow() - window;
         var ids = new SortedSet<string>(holding.Keys, StringComparer.Ordinal);
-        foreach (var (id, _) in tracker.Active(orgId, window)) ids.Add(id);
+        foreach (var r in records.Values)
+        {
+            if (r.LastSeen >= since) ids.Add(r.ExecutorId);
+        }
 
         return ids.Select(id =>
         {
             holding.TryGetValue(id, out var task);
-            var entry = tracker.Get(orgId, id);
+            records.TryGetValue(id, out var record);
             var current = task is null ? (Guid?)null : task.RunId;
             var jobType = task is null ? null : task.Type == JobsJson.TaskType ? task.Name : task.Type;
-            return new ExecutorRow(id, current, jobType, entry?.LastSeen.UtcDateTime, entry?.Completed ?? 0, entry?.Types, entry?.Capacity);
+            return new ExecutorRow(id, current, jobType, record?.LastSeen.UtcDateTime, record?.JobsCompleted ?? 0, record?.Types, record?.Capacity);
         }).ToList();
     }
 

@@ -17,6 +17,12 @@ internal static class JobEndpoints
     public const int MaxLimit = 1000;
     public const int MaxBulk = 1000;
 
+    /// <summary>Largest <c>timeout_seconds</c>: a week, far above any binary job and far below a TimeSpan overflow.</summary>
+    public const int MaxTimeoutSeconds = 7 * 24 * 3600;
+
+    /// <summary>executr's own submit tool sends <c>background</c> when no priority is chosen; a submit without one gets it too.</summary>
+    public const string DefaultPriority = "background";
+
     /// <summary>
     /// Lease losses retry at once on another executor, at most this many attempts in all; an executor's own fail is
     /// final (seed 003 has no retries).
@@ -32,7 +38,7 @@ internal static class JobEndpoints
         jobs.MapGet("/jobs/{id}", GetAsync).RequirePermission(Permissions.JobsRead).WithName("JobsGet")
             .Produces<JobDetail>().Produces<JobsErrorBody>(StatusCodes.Status404NotFound);
         jobs.MapDelete("/jobs/{id}", CancelAsync).RequirePermission(Permissions.JobsCancel).WithName("JobsCancel")
-            .Produces<JobAckResponse>().Produces<JobsErrorBody>(StatusCodes.Status400BadRequest).Produces<JobsErrorBody>(StatusCodes.Status404NotFound);
+            .Produces(StatusCodes.Status204NoContent).Produces<JobsErrorBody>(StatusCodes.Status400BadRequest).Produces<JobsErrorBody>(StatusCodes.Status404NotFound);
         jobs.MapPost("/jobs/bulk", BulkSubmitAsync).RequirePermission(Permissions.JobsSubmit).WithName("JobsBulkSubmit")
             .Accepts<List<SubmitJobRequest>>("application/json").Produces<IReadOnlyList<BulkSubmitItem>>(StatusCodes.Status201Created)
             .Produces<IReadOnlyList<BulkSubmitItem>>(StatusCodes.Status400BadRequest);
@@ -134,7 +140,8 @@ internal static class JobEndpoints
         var jobId = JobLookup.ParseId(id);
         var error = await CancelOneAsync(client, context.GetCaller().OrgId, jobId, context.RequestAborted);
         if (error is not null) throw error;
-        return JobsJson.Ok(new JobAckResponse(jobId, "cancelled"));
+        // executr's client accepts only 204 here.
+        return Results.NoContent();
     }
 
     private static async Task<IResult> BulkCancelAsync(HttpContext context, IOrchestrationClient client)
@@ -159,20 +166,22 @@ internal static class JobEndpoints
     }
 
     /// <summary>
-    /// Cancels a job only while it waits. A claim landing between the check and the cancel still loses: the run is
-    /// cancelled and the executor's next heartbeat or completion is refused, as for any cancelled run.
+    /// Cancels a pending or running job. Cancelling the run cancels its task in the same write: the in-process worker's
+    /// token fires (the exec handler kills the process tree), and a remote executor is refused on its next heartbeat or
+    /// report. Finished jobs stay as they are (terminal is final).
     /// </summary>
     private static async Task<JobsException?> CancelOneAsync(IOrchestrationClient client, string orgId, Guid jobId, CancellationToken cancellationToken)
     {
         var task = await JobLookup.FindAsync(client, orgId, jobId, cancellationToken);
         if (task is null) return JobsException.NotFound(jobId);
         var status = JobsJson.StatusOf(task.Status);
-        if (status != "pending") return JobsException.State(jobId, status, $"Job is not pending (status {status})");
+        if (status is not ("pending" or "running")) return JobsException.State(jobId, status, $"Job is already finished (status {status})");
         return await client.CancelRunAsync(orgId, jobId, cancellationToken) switch
         {
             RunCommandStatus.Applied => null,
             RunCommandStatus.NotFound => JobsException.NotFound(jobId),
-            _ => JobsException.State(jobId, status, "Job is not pending"),
+            // Finished between the read and the cancel.
+            _ => JobsException.State(jobId, "finished", "Job is already finished"),
         };
     }
 
@@ -187,9 +196,10 @@ internal static class JobEndpoints
         if (string.IsNullOrEmpty(request.BinarySha256)) throw JobsException.Field("binary_sha256", "is required");
         if (request.BinarySha256.Length != 64 || !request.BinarySha256.All(char.IsAsciiHexDigit))
             throw JobsException.Field("binary_sha256", "must be 64 hexadecimal digits");
-        if (string.IsNullOrEmpty(request.Priority)) throw JobsException.Field("priority", "is required");
-        if (!JobsJson.TryParsePriority(request.Priority, out var priority))
+        if (!JobsJson.TryParsePriority(string.IsNullOrEmpty(request.Priority) ? DefaultPriority : request.Priority, out var priority))
             throw JobsException.Field("priority", "must be one of foreground, background, best_effort");
+        if (request.TimeoutSeconds is { } timeout && (timeout < 1 || timeout > MaxTimeoutSeconds))
+            throw JobsException.Field("timeout_seconds", $"must be between 1 and {MaxTimeoutSeconds}");
         var arguments = request.Arguments ?? [];
         for (var i = 0; i < arguments.Count; i++)
         {
@@ -209,6 +219,8 @@ internal static class JobEndpoints
             BinarySha256 = request.BinarySha256.ToLowerInvariant(),
             Arguments = arguments,
             EnvVariables = request.EnvVariables ?? new Dictionary<string, string>(),
+            // The exec handler (in the host or in a remote executor built on it) kills the process tree at this bound.
+            TimeoutSeconds = request.TimeoutSeconds,
         };
         return new RunSpec
         {
@@ -224,6 +236,7 @@ internal static class JobEndpoints
                     InputJson = System.Text.Json.JsonSerializer.Serialize(input, JobsJson.Options),
                     Priority = priority,
                     RetryPolicy = JobRetryPolicy,
+                    Timeout = request.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                 },
             ],
         };

@@ -4,6 +4,7 @@ using Orchestration.Engine;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Errors;
 using Orchestration.Http.Jobs.Contracts;
+using Orchestration.Http.RateLimiting;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Jobs;
@@ -17,16 +18,17 @@ internal static class JobExecutorEndpoints
 {
     public static void Map(RouteGroupBuilder group)
     {
-        group.MapPost("/jobs/claim", ClaimAsync).RequirePermission(Permissions.JobsExecute).WithName("JobsClaim")
+        group.MapPost("/jobs/claim", ClaimAsync).RequirePermission(Permissions.JobsExecute).IsExecutorCall().WithName("JobsClaim")
             .Accepts<ClaimJobRequest>("application/json").Produces<JobDetail>().Produces(StatusCodes.Status204NoContent)
             .Produces<JobsErrorBody>(StatusCodes.Status400BadRequest);
-        group.MapPut("/jobs/{id}/heartbeat", HeartbeatAsync).RequirePermission(Permissions.JobsExecute).WithName("JobsHeartbeat")
-            .Accepts<JobHeartbeatRequest>("application/json").Produces<JobAckResponse>().Produces<JobsErrorBody>(StatusCodes.Status404NotFound);
-        group.MapPut("/jobs/{id}/complete", CompleteAsync).RequirePermission(Permissions.JobsExecute).WithName("JobsComplete")
-            .Accepts<JobResultRequest>("application/json").Produces<JobAckResponse>()
+        // 204 without a body on success: executr's client treats any other success code as an error.
+        group.MapPut("/jobs/{id}/heartbeat", HeartbeatAsync).RequirePermission(Permissions.JobsExecute).IsExecutorCall().WithName("JobsHeartbeat")
+            .Accepts<JobHeartbeatRequest>("application/json").Produces(StatusCodes.Status204NoContent).Produces<JobsErrorBody>(StatusCodes.Status404NotFound);
+        group.MapPut("/jobs/{id}/complete", CompleteAsync).RequirePermission(Permissions.JobsExecute).IsExecutorCall().WithName("JobsComplete")
+            .Accepts<JobResultRequest>("application/json").Produces(StatusCodes.Status204NoContent)
             .Produces<JobsErrorBody>(StatusCodes.Status400BadRequest).Produces<JobsErrorBody>(StatusCodes.Status404NotFound);
-        group.MapPut("/jobs/{id}/fail", FailAsync).RequirePermission(Permissions.JobsExecute).WithName("JobsFail")
-            .Accepts<JobResultRequest>("application/json").Produces<JobAckResponse>()
+        group.MapPut("/jobs/{id}/fail", FailAsync).RequirePermission(Permissions.JobsExecute).IsExecutorCall().WithName("JobsFail")
+            .Accepts<JobResultRequest>("application/json").Produces(StatusCodes.Status204NoContent)
             .Produces<JobsErrorBody>(StatusCodes.Status400BadRequest).Produces<JobsErrorBody>(StatusCodes.Status404NotFound);
     }
 
@@ -34,14 +36,16 @@ internal static class JobExecutorEndpoints
         ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
     {
         var request = await JsonBody.ReadAsync<ClaimJobRequest>(context, JobsJson.Options);
-        if (string.IsNullOrWhiteSpace(request.ExecutorId)) throw JobsException.Field("executor_id", "is required");
+        var executorId = ExecutorCalls.ExecutorId(request.ExecutorId);
+        var executorIp = ExecutorCalls.ExecutorIp(request.ExecutorIp, context);
         var orgId = context.GetCaller().OrgId;
-        tracker.Touch(orgId, request.ExecutorId, [JobsJson.TaskType], 1);
+        ExecutorCalls.Admit(context, orgId, executorId);
+        tracker.Touch(orgId, executorId, [JobsJson.TaskType], 1);
 
         var claimed = await store.ClaimTasksAsync(new ClaimTasksParams
         {
-            ExecutorId = request.ExecutorId,
-            ExecutorIp = request.ExecutorIp ?? context.Connection.RemoteIpAddress?.ToString(),
+            ExecutorId = executorId,
+            ExecutorIp = executorIp,
             Types = [JobsJson.TaskType],
             OrgId = orgId,
             Family = JobsJson.Family,
@@ -55,26 +59,49 @@ internal static class JobExecutorEndpoints
         return JobsJson.Ok(JobsJson.ToDetail(claimed[0], attempts));
     }
 
+    /// <summary>
+    /// Extends the lease. A cancelled job, a job past its <c>timeout_seconds</c> (failed here, for good) and a job this
+    /// executor no longer holds all answer 404, the seed's one refusal; <c>context.status</c> says which.
+    /// </summary>
     private static async Task<IResult> HeartbeatAsync(HttpContext context, string id, IOrchestrationClient client, IOrchestrationStore store,
-        ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
+        ExecutorTracker tracker, TimeProvider time, IOptions<OrchestrationHttpOptions> options)
     {
         var jobId = JobLookup.ParseId(id);
         var request = await JsonBody.ReadAsync<JobHeartbeatRequest>(context, JobsJson.Options);
-        if (string.IsNullOrWhiteSpace(request.ExecutorId)) throw JobsException.Field("executor_id", "is required");
+        var executorId = ExecutorCalls.ExecutorId(request.ExecutorId);
         var orgId = context.GetCaller().OrgId;
-        tracker.Touch(orgId, request.ExecutorId);
+        ExecutorCalls.Admit(context, orgId, executorId);
+        tracker.Touch(orgId, executorId);
 
         var task = await JobLookup.FindAsync(client, orgId, jobId, context.RequestAborted);
-        if (task is not { Status: TaskRunStatus.Running, LeaseToken: { } token } || !string.Equals(task.ExecutorId, request.ExecutorId, StringComparison.Ordinal))
-            throw new JobsException(StatusCodes.Status404NotFound, "Job not found or not running for this executor", new Dictionary<string, string> { ["job_id"] = id });
+        if (task is { Status: TaskRunStatus.Cancelled }) throw NotRunning(jobId, "cancelled", "Job was cancelled");
+        if (task is not { Status: TaskRunStatus.Running, LeaseToken: { } token } || !string.Equals(task.ExecutorId, executorId, StringComparison.Ordinal))
+            throw NotRunning(jobId, task is null ? null : JobsJson.StatusOf(task.Status), "Job not found or not running for this executor");
 
-        var result = await store.HeartbeatTasksAsync(new HeartbeatTasksParams([new TaskLease(task.Id, token)], options.Value.Executors.HeartbeatTimeout), context.RequestAborted);
+        var lease = new TaskLease(task.Id, token);
+        if (task is { Timeout: { } limit, StartedAt: { } started } && time.GetUtcNow() >= started + limit)
+        {
+            // A remote attempt has no in-process timer: its first heartbeat past the bound ends it, and the answer tells
+            // the executor to stop. Lease loss in between is the same refusal.
+            var message = $"timed out after {limit.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} s (timeout_seconds)";
+            await store.FailTasksAsync([new TaskFailure(lease, JsonDefaults.ErrorJson(message), Retryable: false)], context.RequestAborted);
+            throw NotRunning(jobId, "failed", "Job timed out: " + message);
+        }
+
+        var result = await store.HeartbeatTasksAsync(new HeartbeatTasksParams([lease], options.Value.Executors.HeartbeatTimeout), context.RequestAborted);
         return result[0].Outcome switch
         {
-            HeartbeatOutcome.Extended => JobsJson.Ok(new JobAckResponse(jobId, "running")),
-            HeartbeatOutcome.Cancelled => JobsJson.Ok(new JobAckResponse(jobId, "cancelled")),
-            _ => throw new JobsException(StatusCodes.Status404NotFound, "Job not found or not running for this executor", new Dictionary<string, string> { ["job_id"] = id }),
+            HeartbeatOutcome.Extended => Results.NoContent(),
+            HeartbeatOutcome.Cancelled => throw NotRunning(jobId, "cancelled", "Job was cancelled"),
+            _ => throw NotRunning(jobId, null, "Job not found or not running for this executor"),
         };
+    }
+
+    private static JobsException NotRunning(Guid jobId, string? status, string message)
+    {
+        var context = new Dictionary<string, string> { ["job_id"] = jobId.ToString() };
+        if (status is not null) context["status"] = status;
+        return new JobsException(StatusCodes.Status404NotFound, message, context);
     }
 
     private static Task<IResult> CompleteAsync(HttpContext context, string id, IOrchestrationClient client, IOrchestrationStore store, ExecutorTracker tracker) =>
@@ -87,8 +114,14 @@ internal static class JobExecutorEndpoints
     {
         var jobId = JobLookup.ParseId(id);
         var request = await JsonBody.ReadAsync<JobResultRequest>(context, JobsJson.Options);
+        if (request.ExecutorId is { Length: > ExecutorCalls.MaxExecutorIdLength })
+            throw JobsException.Field("executor_id", $"must be at most {ExecutorCalls.MaxExecutorIdLength} characters");
         var orgId = context.GetCaller().OrgId;
-        var task = await JobLookup.GetAsync(client, orgId, jobId, context.RequestAborted);
+        var found = await JobLookup.FindAsync(client, orgId, jobId, context.RequestAborted);
+        // Counted against the executor named in the body, else the holder; reports naming neither share one bucket
+        // per org, so probing unknown ids is limited too.
+        ExecutorCalls.Admit(context, orgId, request.ExecutorId ?? found?.ExecutorId ?? "");
+        var task = found ?? throw JobsException.NotFound(jobId);
         var status = JobsJson.StatusOf(task.Status);
         if (task is not { Status: TaskRunStatus.Running, LeaseToken: { } token })
             throw JobsException.State(jobId, status, $"Invalid state transition: job is {status}");
@@ -111,6 +144,7 @@ internal static class JobExecutorEndpoints
             else tracker.Touch(orgId, holder);
         }
 
-        return JobsJson.Ok(new JobAckResponse(jobId, complete ? "completed" : "failed"));
+        // executr's client accepts only 204 here.
+        return Results.NoContent();
     }
 }

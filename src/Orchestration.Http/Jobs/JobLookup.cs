@@ -1,5 +1,6 @@
 using Orchestration.Domain;
 using Orchestration.Engine;
+using Orchestration.Http.Platform;
 
 namespace Orchestration.Http.Jobs;
 
@@ -11,8 +12,7 @@ internal static class JobLookup
 
     public static async Task<TaskRun?> FindAsync(IOrchestrationClient client, string orgId, Guid id, CancellationToken cancellationToken)
     {
-        var run = await client.Queries.GetRunAsync(orgId, id, cancellationToken);
-        if (run is null || !string.Equals(run.Family, JobsJson.Family, StringComparison.Ordinal)) return null;
+        if (await FamilyScope.FindRunAsync(client, orgId, FamilyScope.Jobs, id, cancellationToken) is null) return null;
         var tasks = await client.Queries.GetRunTasksAsync(orgId, id, cancellationToken);
         return tasks.Count == 1 ? tasks[0] : null;
     }

@@ -13,9 +13,9 @@ internal static class JobsEndpoints
         JobExecutorEndpoints.Map(group.MapGroup("").WithTags("Jobs executors"));
         TaskProtocolEndpoints.Map(group.MapGroup("").WithTags("Executor protocol"));
         MetricsEndpoint.Map(group);
-        group.MapGet("/admin/stats", JobAdminEndpoints.StatsAsync).RequirePermission(Permissions.Admin).WithName("JobsAdminStats").WithTags("Jobs admin")
+        group.MapGet("/admin/stats", JobAdminEndpoints.StatsAsync).RequirePermission(Permissions.OpsRead).WithName("JobsAdminStats").WithTags("Jobs admin")
             .Produces<JobStatsResponse>();
-        group.MapGet("/admin/executors", JobAdminEndpoints.ExecutorsAsync).RequirePermission(Permissions.Admin).WithName("JobsAdminExecutors").WithTags("Jobs admin")
+        group.MapGet("/admin/executors", JobAdminEndpoints.ExecutorsAsync).RequirePermission(Permissions.OpsRead).WithName("JobsAdminExecutors").WithTags("Jobs admin")
             .Produces<IReadOnlyList<ExecutorRow>>();
     }
 }

@@ -76,6 +76,7 @@ internal static class JobsJson
             Arguments = input?.Arguments ?? [],
             EnvVariables = input?.EnvVariables ?? new Dictionary<string, string>(),
             Priority = PriorityName(task.Priority),
+            TimeoutSeconds = input?.TimeoutSeconds is { } t ? (int)t : null,
             Status = StatusOf(task.Status),
             ExecutorId = task.ExecutorId,
             Stdout = output?.Stdout,

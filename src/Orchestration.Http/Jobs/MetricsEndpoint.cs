@@ -9,18 +9,21 @@ using Orchestration.Storage;
 namespace Orchestration.Http.Jobs;
 
 /// <summary>
-/// <c>GET /api/v1/metrics</c>: Prometheus text. Counters and the duration histogram are process-wide, so the endpoint
-/// needs <c>admin</c>; the queue-depth and executor gauges are read from the store at scrape time for the caller's org.
+/// <c>GET /api/v1/metrics</c>: Prometheus text, for <c>ops:read</c>. The queue-depth and executor gauges are read from
+/// the store at scrape time for the caller's org. Counters and the duration histogram are process-wide (every org's
+/// work), so only system callers get them; an org operator sees its own org and nothing else.
 /// </summary>
 internal static class MetricsEndpoint
 {
     public static void Map(RouteGroupBuilder group) =>
-        group.MapGet("/metrics", ScrapeAsync).RequirePermission(Permissions.Admin).WithName("Metrics").WithTags("Metrics")
+        group.MapGet("/metrics", ScrapeAsync).RequirePermission(Permissions.OpsRead).WithName("Metrics").WithTags("Metrics")
             .Produces<string>(StatusCodes.Status200OK, "text/plain");
 
-    private static async Task<IResult> ScrapeAsync(HttpContext context, PrometheusExporter exporter, IOrchestrationClient client, ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
+    private static async Task<IResult> ScrapeAsync(HttpContext context, PrometheusExporter exporter, IOrchestrationClient client, ExecutorTracker tracker,
+        IExecutorRegistry registry, TimeProvider time, IOptions<OrchestrationHttpOptions> options)
     {
-        var orgId = context.GetCaller().OrgId;
+        var caller = context.GetCaller();
+        var orgId = caller.OrgId;
         var depth = new List<(string, double)>();
         foreach (var (name, value) in JobsJson.Priorities)
         {
@@ -31,11 +34,9 @@ internal static class MetricsEndpoint
             depth.Add(($"{{priority=\"{name}\"}}", page.Total));
         }
 
-        var running = await client.Queries.ListTasksAsync(new TaskQuery { OrgId = orgId, Status = TaskRunStatus.Running, Limit = 10_000, MaxPayloadChars = 0 }, context.RequestAborted);
-        var active = new HashSet<string>(running.Items.Select(t => t.ExecutorId).OfType<string>(), StringComparer.Ordinal);
-        foreach (var (id, _) in tracker.Active(orgId, options.Value.Executors.HeartbeatTimeout)) active.Add(id);
+        var active = await JobAdminEndpoints.ListAsync(client, tracker, registry, time, orgId, options.Value.Executors.HeartbeatTimeout, context.RequestAborted);
 
-        var text = exporter.Render(
+        var text = exporter.Render(caller.IsSystem,
         [
             ("orchestration_jobs_queue_depth", "Pending binary jobs by priority", depth),
             ("orchestration_active_executors", "Executors holding work or seen within the heartbeat timeout", [("", active.Count)]),

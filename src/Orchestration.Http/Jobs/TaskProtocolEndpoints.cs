@@ -5,6 +5,7 @@ using Orchestration.Engine;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Errors;
 using Orchestration.Http.Jobs.Contracts;
+using Orchestration.Http.RateLimiting;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Jobs;
@@ -21,16 +22,16 @@ internal static class TaskProtocolEndpoints
 
     public static void Map(RouteGroupBuilder group)
     {
-        group.MapPost("/tasks/claim", ClaimAsync).RequirePermission(Permissions.JobsExecute).WithName("TasksClaim")
+        group.MapPost("/tasks/claim", ClaimAsync).RequirePermission(Permissions.JobsExecute).IsExecutorCall().WithName("TasksClaim")
             .Accepts<ClaimTasksRequest>("application/json").Produces<ClaimTasksResponse>().Produces(StatusCodes.Status204NoContent)
             .Produces<JobsErrorBody>(StatusCodes.Status400BadRequest);
-        group.MapPut("/tasks/{id:guid}/heartbeat", HeartbeatAsync).RequirePermission(Permissions.JobsExecute).WithName("TasksHeartbeat")
+        group.MapPut("/tasks/{id:guid}/heartbeat", HeartbeatAsync).RequirePermission(Permissions.JobsExecute).IsExecutorCall().WithName("TasksHeartbeat")
             .Accepts<TaskHeartbeatRequest>("application/json").Produces<TaskHeartbeatResponse>()
             .Produces<JobsErrorBody>(StatusCodes.Status404NotFound).Produces<JobsErrorBody>(StatusCodes.Status409Conflict);
-        group.MapPut("/tasks/{id:guid}/complete", CompleteAsync).RequirePermission(Permissions.JobsExecute).WithName("TasksComplete")
+        group.MapPut("/tasks/{id:guid}/complete", CompleteAsync).RequirePermission(Permissions.JobsExecute).IsExecutorCall().WithName("TasksComplete")
             .Accepts<TaskCompleteRequest>("application/json").Produces<TaskWriteResponse>()
             .Produces<JobsErrorBody>(StatusCodes.Status404NotFound).Produces<JobsErrorBody>(StatusCodes.Status409Conflict);
-        group.MapPut("/tasks/{id:guid}/fail", FailAsync).RequirePermission(Permissions.JobsExecute).WithName("TasksFail")
+        group.MapPut("/tasks/{id:guid}/fail", FailAsync).RequirePermission(Permissions.JobsExecute).IsExecutorCall().WithName("TasksFail")
             .Accepts<TaskFailRequest>("application/json").Produces<TaskWriteResponse>()
             .Produces<JobsErrorBody>(StatusCodes.Status404NotFound).Produces<JobsErrorBody>(StatusCodes.Status409Conflict);
     }
@@ -38,19 +39,20 @@ internal static class TaskProtocolEndpoints
     private static async Task<IResult> ClaimAsync(HttpContext context, IOrchestrationStore store, ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
     {
         var request = await JsonBody.ReadAsync<ClaimTasksRequest>(context, JobsJson.Options);
-        if (string.IsNullOrWhiteSpace(request.ExecutorId)) throw JobsException.Field("executor_id", "is required");
-        if (request.Types is not { Count: > 0 } types || types.Any(string.IsNullOrWhiteSpace))
-            throw JobsException.Field("types", "must list at least one task type");
+        var executorId = ExecutorCalls.ExecutorId(request.ExecutorId);
+        var executorIp = ExecutorCalls.ExecutorIp(request.ExecutorIp, context);
+        var types = ExecutorCalls.Types(request.Types);
         var max = request.Max ?? 1;
         if (max is < 1 or > MaxClaim) throw JobsException.Field("max", $"must be between 1 and {MaxClaim}");
         var lease = Lease(request.LeaseSeconds, options.Value);
         var orgId = context.GetCaller().OrgId;
-        tracker.Touch(orgId, request.ExecutorId, types, max);
+        ExecutorCalls.Admit(context, orgId, executorId);
+        tracker.Touch(orgId, executorId, types, max);
 
         var claimed = await store.ClaimTasksAsync(new ClaimTasksParams
         {
-            ExecutorId = request.ExecutorId,
-            ExecutorIp = request.ExecutorIp ?? context.Connection.RemoteIpAddress?.ToString(),
+            ExecutorId = executorId,
+            ExecutorIp = executorIp,
             Types = types,
             OrgId = orgId,
             Max = max,
@@ -103,9 +105,15 @@ internal static class TaskProtocolEndpoints
         return JobsJson.Ok(new TaskWriteResponse(id, result.Status?.ToWire() ?? "failed"));
     }
 
-    private static async Task<TaskRun> HeldTaskAsync(HttpContext context, IOrchestrationClient client, Guid id) =>
-        await client.Queries.GetTaskAsync(context.GetCaller().OrgId, id, context.RequestAborted)
-        ?? throw new JobsException(StatusCodes.Status404NotFound, "Task not found", new Dictionary<string, string> { ["task_id"] = id.ToString() });
+    /// <summary>The task, counted against the per-executor limit of the executor holding it (the body carries only the token).</summary>
+    private static async Task<TaskRun> HeldTaskAsync(HttpContext context, IOrchestrationClient client, Guid id)
+    {
+        var orgId = context.GetCaller().OrgId;
+        var task = await client.Queries.GetTaskAsync(orgId, id, context.RequestAborted);
+        // Calls for unknown or unheld tasks share one bucket per org, so probing ids is limited too.
+        ExecutorCalls.Admit(context, orgId, task?.ExecutorId ?? "");
+        return task ?? throw new JobsException(StatusCodes.Status404NotFound, "Task not found", new Dictionary<string, string> { ["task_id"] = id.ToString() });
+    }
 
     private static JobsException LeaseLost(Guid id) =>
         new(StatusCodes.Status409Conflict, "Lease lost: the task is no longer running under this lease token", new Dictionary<string, string> { ["task_id"] = id.ToString() });

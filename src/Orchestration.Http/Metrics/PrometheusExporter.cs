@@ -36,10 +36,26 @@ internal sealed class PrometheusExporter : IDisposable
         _listener.Start();
     }
 
-    /// <summary>The exposition text; <paramref name="gauges"/> are point-in-time values computed by the caller at scrape time.</summary>
-    public string Render(IEnumerable<(string Name, string Help, IReadOnlyList<(string Labels, double Value)> Samples)> gauges)
+    /// <summary>
+    /// The exposition text; <paramref name="gauges"/> are point-in-time values computed by the caller at scrape time.
+    /// <paramref name="processWide"/> adds the counters and histograms, which sum every org's work.
+    /// </summary>
+    public string Render(bool processWide, IEnumerable<(string Name, string Help, IReadOnlyList<(string Labels, double Value)> Samples)> gauges)
     {
         var text = new StringBuilder();
+        if (processWide) RenderInstruments(text);
+
+        foreach (var (name, help, samples) in gauges)
+        {
+            Header(text, name, help, "gauge");
+            foreach (var (labels, value) in samples) text.Append(name).Append(labels).Append(' ').Append(Number(value)).Append('\n');
+        }
+
+        return text.ToString();
+    }
+
+    private void RenderInstruments(StringBuilder text)
+    {
         foreach (var (instrument, value) in _counters.OrderBy(c => c.Key.Name, StringComparer.Ordinal))
         {
             var name = Name(instrument) + "_total";
@@ -58,14 +74,6 @@ internal sealed class PrometheusExporter : IDisposable
             text.Append(name).Append("_sum ").Append(Number(sum)).Append('\n');
             text.Append(name).Append("_count ").Append(Number(count)).Append('\n');
         }
-
-        foreach (var (name, help, samples) in gauges)
-        {
-            Header(text, name, help, "gauge");
-            foreach (var (labels, value) in samples) text.Append(name).Append(labels).Append(' ').Append(Number(value)).Append('\n');
-        }
-
-        return text.ToString();
     }
 
     public void Dispose() => _listener.Dispose();

@@ -20,13 +20,15 @@ internal sealed class ApiPlatformFilter(CallerAuthenticator authenticator, ApiRa
         var context = invocation.HttpContext;
         var auth = await authenticator.AuthenticateAsync(context, context.RequestAborted);
 
-        if (!limiter.TryAcquire(limiter.TargetFor(auth.Caller, context), context, out var retryAfter))
+        // Executor calls of an authenticated caller are counted per executor by the endpoint (ExecutorCallMetadata).
+        var executorCall = auth.Caller is not null && context.GetEndpoint()?.Metadata.GetMetadata<ExecutorCallMetadata>() is not null;
+        if (!executorCall && !limiter.TryAcquire(limiter.TargetFor(auth.Caller, context), context, out var retryAfter))
         {
             context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
             return ErrorWriter.Result(StatusCodes.Status429TooManyRequests, ErrorWriter.MessageFor(429));
         }
 
-        if (auth.Caller is not { } caller) return ErrorWriter.Result(StatusCodes.Status401Unauthorized, auth.Failure ?? "Unauthorized");
+        if (auth.Caller is not { } caller) return ErrorWriter.Unauthorized(auth);
 
         var required = context.GetEndpoint()?.Metadata.GetMetadata<PermissionMetadata>();
         if (required is null)
@@ -36,7 +38,7 @@ internal sealed class ApiPlatformFilter(CallerAuthenticator authenticator, ApiRa
             return ErrorWriter.Result(StatusCodes.Status403Forbidden, "Forbidden");
         }
 
-        if (!caller.Has(required.Permission))
+        if (required.Permission != PermissionMetadata.AnyCaller && !caller.Has(required.Permission))
             return ErrorWriter.Result(StatusCodes.Status403Forbidden, $"Missing permission '{required.Permission}'");
 
         context.SetCaller(caller);

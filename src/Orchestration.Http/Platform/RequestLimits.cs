@@ -44,12 +44,15 @@ internal static class RequestLimits
         {
             var count = 0;
             foreach (var value in values) count += value is null ? 1 : value.AsSpan().Count(',') + 1;
-            if (count > limits.MaxQueryListValues)
-                return (name, $"must hold at most {limits.MaxQueryListValues} values (Orchestration:Limits:MaxQueryListValues)");
+            if (limits.QueryValuesProblem(count) is { } problem) return (name, problem);
         }
 
         return null;
     }
+
+    /// <summary>What is wrong with a query parameter holding <paramref name="count"/> values, or null.</summary>
+    public static string? QueryValuesProblem(this LimitOptions limits, int count) =>
+        count > limits.MaxQueryListValues ? $"must hold at most {limits.MaxQueryListValues} values (Orchestration:Limits:MaxQueryListValues)" : null;
 
     /// <summary>
     /// Maps the items of a page in order while their cost fits <see cref="LimitOptions.MaxListResponseBytes"/>; the first

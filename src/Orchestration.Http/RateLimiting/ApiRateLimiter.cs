@@ -38,6 +38,13 @@ internal sealed class ApiRateLimiter : IDisposable
         return Target(caller.PartitionKey, caller.RateLimit ?? _options.PerKey.Limit, caller.RateLimitWindowSeconds ?? _options.PerKey.WindowSeconds);
     }
 
+    /// <summary>
+    /// An executor protocol call, counted per (org, executor id) rather than per key: one key often serves a fleet of
+    /// executors, and an idle executor polling every second must never run out of calls.
+    /// </summary>
+    public RateLimitTarget ExecutorTarget(string orgId, string executorId) =>
+        Target($"exec:{orgId}:{executorId}", _options.PerExecutor.Limit, _options.PerExecutor.WindowSeconds);
+
     /// <summary>Counts the request, sets the <c>X-RateLimit-*</c> headers and says whether it may proceed.</summary>
     public bool TryAcquire(RateLimitTarget target, HttpContext context, out TimeSpan retryAfter)
     {

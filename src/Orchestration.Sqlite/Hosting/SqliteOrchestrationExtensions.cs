@@ -26,6 +26,7 @@ public static class SqliteOrchestrationExtensions
             services.AddSingleton<IOrchestrationStore>(sp => sp.GetRequiredService<SqliteStore>());
             services.AddSingleton<IOrchestrationQueries>(sp => sp.GetRequiredService<SqliteStore>());
             services.AddSingleton<IIdentityStore>(sp => sp.GetRequiredService<SqliteStore>());
+            services.AddSingleton<IExecutorRegistry>(sp => sp.GetRequiredService<SqliteStore>());
             // Registered before the worker and maintenance services (AddOrchestration adds them after the store), so the
             // schema is in place before anything claims.
             services.AddHostedService<SqliteStartupService>();

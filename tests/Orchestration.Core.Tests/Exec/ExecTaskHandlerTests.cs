@@ -242,7 +242,9 @@ public sealed class ExecTaskHandlerTests
             """);
         try
         {
-            var output = await _exec.RunAsync(Input(script));
+            // The bound is what the test proves: far above the 500 ms drain timeout (a loaded machine), far below the
+            // 300 s the open pipe would otherwise hold the handler.
+            var output = await _exec.RunAsync(Input(script)).WaitAsync(TimeSpan.FromSeconds(60));
 
             Assert.Multiple(() =>
             {

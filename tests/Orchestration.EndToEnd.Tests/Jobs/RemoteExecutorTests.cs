@@ -177,6 +177,40 @@ public sealed class RemoteExecutorTests
         Assert.That(late.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
     }
 
+    [Test]
+    public async Task Executor_RunningJobCancelled_BinaryKilledAndExecutorFreeForTheNextJob()
+    {
+        var pidFile = Path.Combine(_dir.Path, "never-exits.pid");
+        var (url, sha) = _binaries.Script("never-exits.sh", "echo $$ > \"$1\"\nsleep 600\necho survived");
+        var id = await SubmitAsync(url, sha, [pidFile]);
+        var deadline = DateTime.UtcNow + JobDeadline;
+        while (!File.Exists(pidFile) || (await File.ReadAllTextAsync(pidFile)).Trim().Length == 0)
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail("the binary never started:\n" + _executor.Output);
+            await Task.Delay(PollInterval);
+        }
+
+        var pid = (await File.ReadAllTextAsync(pidFile)).Trim();
+        using var cancel = await _client.DeleteAsync($"/api/v1/jobs/{id}");
+        Assert.That(cancel.StatusCode, Is.EqualTo(HttpStatusCode.NoContent), await cancel.Content.ReadAsStringAsync());
+
+        // The executor hears of it on its next heartbeat (every second here) and kills the process tree.
+        deadline = DateTime.UtcNow + JobDeadline;
+        while (Directory.Exists($"/proc/{pid}"))
+        {
+            if (DateTime.UtcNow > deadline) Assert.Fail($"process {pid} still alive after the cancel:\n" + _executor.Output);
+            await Task.Delay(PollInterval);
+        }
+
+        var (nextUrl, nextSha) = _binaries.Script("after-cancel.sh", "echo next");
+        var next = await WaitFinishedAsync(await SubmitAsync(nextUrl, nextSha));
+        var cancelled = (await _client.GetFromJsonAsync<JsonNode>($"/api/v1/jobs/{id}"))!;
+
+        Assert.That(next["status"]!.GetValue<string>(), Is.EqualTo("completed"), next.ToJsonString());
+        Assert.That(cancelled["status"]!.GetValue<string>(), Is.EqualTo("cancelled"));
+        Assert.That(_executor.Output, Does.Contain("heartbeat refused"));
+    }
+
     private async Task<JsonNode> PostAsync(string path, object body)
     {
         using var response = await _client.PostAsJsonAsync(path, body);

@@ -5,7 +5,9 @@ namespace Orchestration.EndToEnd.Tests.Postgres;
 /// <summary>Several worker host processes on one Postgres: nothing lost, nothing run twice, through host crashes and server restarts.</summary>
 public sealed class MultiHostTests
 {
-    private const int LeaseMs = 2000;
+    // Long enough that a host stalled by a loaded machine keeps its leases (a lost lease is legal but would make the
+    // reclaim counts below depend on timing), short enough that a killed host's tasks are reclaimed quickly.
+    private const int LeaseMs = 5000;
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(120);
 
     [Test]
@@ -25,8 +27,11 @@ public sealed class MultiHostTests
 
         Assert.That(finished, Is.True, $"not finished in {Bound}: {await db.StatusSummaryAsync()}\n{fleet.Output}");
         await db.AssertExactlyOnceAsync(2000);
+        // Exactly-once across processes is only tested if work was shared. Which hosts get how much depends on timing,
+        // so what is required is that more than one did, not that each did.
         var executors = await db.ScalarAsync("SELECT count(DISTINCT executor_id) FROM {s}.attempts WHERE outcome = 'completed'");
-        Assert.That(executors, Is.EqualTo(3), "every host should have taken part");
+        await TestContext.Out.WriteLineAsync($"hosts that completed tasks: {executors}");
+        Assert.That(executors, Is.GreaterThanOrEqualTo(2), "the work was not shared between hosts");
     }
 
     [Test]
@@ -64,7 +69,9 @@ public sealed class MultiHostTests
         await using var fleet = new HostFleet(db.ConnectionString, db.Schema, LeaseMs);
         await Task.WhenAll(fleet.StartAsync("host-a"), fleet.StartAsync("host-b"), fleet.StartAsync("host-c"));
 
-        await db.EnqueueAsync(runs: 10, tasksPerRun: 100, delayMs: 20);
+        // 1,000 tasks of 200 ms on 3 hosts of 32 slots take about 2 s, ten times the few milliseconds between seeing the
+        // 200th completion and the server going down, so the restart certainly lands mid-run.
+        await db.EnqueueAsync(runs: 10, tasksPerRun: 100, delayMs: 200);
         var deadline = DateTime.UtcNow + Bound;
         while (await db.ScalarAsync("SELECT count(*) FROM {s}.tasks WHERE status = 'completed'") < 200 && DateTime.UtcNow < deadline) await Task.Delay(50);
         var completedBefore = await db.ScalarAsync("SELECT count(*) FROM {s}.tasks WHERE status = 'completed'");

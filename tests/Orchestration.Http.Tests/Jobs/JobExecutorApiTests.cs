@@ -78,34 +78,36 @@ public sealed class JobExecutorApiTests(ApiBackend backend) : JobsFixture(backen
     }
 
     [Test]
-    public async Task Heartbeat_Holder_Returns200_OtherExecutorOrUnknownJob_Returns404()
+    public async Task Heartbeat_Holder_Returns204_OtherExecutorOrUnknownJob_Returns404()
     {
         var t = await NewTenantAsync();
         var id = await SubmitAsync(t.Client);
         await ClaimAsync(t.Client, "worker-1");
 
-        var (ok, _, _) = await PutAsync(t.Client, $"/api/v1/jobs/{id}/heartbeat", new { executor_id = "worker-1" });
+        var (ok, _, okResponse) = await PutAsync(t.Client, $"/api/v1/jobs/{id}/heartbeat", new { executor_id = "worker-1" });
         var (stranger, _, _) = await PutAsync(t.Client, $"/api/v1/jobs/{id}/heartbeat", new { executor_id = "worker-2" });
         var (unknown, _, _) = await PutAsync(t.Client, $"/api/v1/jobs/{Guid.NewGuid()}/heartbeat", new { executor_id = "worker-1" });
 
-        Assert.That(ok, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(ok, Is.EqualTo(HttpStatusCode.NoContent));
+        Assert.That(await okResponse.Content.ReadAsByteArrayAsync(), Is.Empty);
         Assert.That(stranger, Is.EqualTo(HttpStatusCode.NotFound));
         Assert.That(unknown, Is.EqualTo(HttpStatusCode.NotFound));
     }
 
     [Test]
-    public async Task Complete_Holder_JobCompletedWithOutput_SecondCompleteReturns400()
+    public async Task Complete_Holder_Returns204AndJobCompletedWithOutput_SecondCompleteReturns400()
     {
         var t = await NewTenantAsync();
         var id = await SubmitAsync(t.Client);
         await ClaimAsync(t.Client, "worker-1");
         var result = new { executor_id = "worker-1", stdout = "Job output...", stderr = "", exit_code = 0 };
 
-        var (first, _, _) = await PutAsync(t.Client, $"/api/v1/jobs/{id}/complete", result);
+        var (first, _, firstResponse) = await PutAsync(t.Client, $"/api/v1/jobs/{id}/complete", result);
         var (second, error, _) = await PutAsync(t.Client, $"/api/v1/jobs/{id}/complete", result);
         var (_, job, _) = await t.Client.GetJsonAsync($"/api/v1/jobs/{id}");
 
-        Assert.That(first, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(first, Is.EqualTo(HttpStatusCode.NoContent));
+        Assert.That(await firstResponse.Content.ReadAsByteArrayAsync(), Is.Empty);
         Assert.That(second, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(error!["context"]!["status"]!.GetValue<string>(), Is.EqualTo("completed"));
         Assert.That(job.Str("status"), Is.EqualTo("completed"));
@@ -138,7 +140,7 @@ public sealed class JobExecutorApiTests(ApiBackend backend) : JobsFixture(backen
     }
 
     [Test]
-    public async Task Fail_Holder_JobFailedWithStderrAndMessage()
+    public async Task Fail_Holder_Returns204AndJobFailedWithStderrAndMessage()
     {
         var t = await NewTenantAsync();
         var id = await SubmitAsync(t.Client);
@@ -148,7 +150,7 @@ public sealed class JobExecutorApiTests(ApiBackend backend) : JobsFixture(backen
             new { executor_id = "worker-1", stdout = "Partial output...", stderr = "Error messages...", exit_code = 1, error_message = "Binary execution failed" });
         var (_, job, _) = await t.Client.GetJsonAsync($"/api/v1/jobs/{id}");
 
-        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.NoContent));
         Assert.That(job.Str("status"), Is.EqualTo("failed"));
         Assert.That(job.Str("stderr"), Is.EqualTo("Error messages..."));
         Assert.That(job.Str("stdout"), Is.EqualTo("Partial output..."));
@@ -167,7 +169,7 @@ public sealed class JobExecutorApiTests(ApiBackend backend) : JobsFixture(backen
         var (status, _, _) = await PutAsync(t.Client, $"/api/v1/jobs/{id}/complete", new { executor_id = "worker-1", stdout = big, stderr = big, exit_code = 0 });
         var (_, job, _) = await t.Client.GetJsonAsync($"/api/v1/jobs/{id}");
 
-        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.NoContent));
         Assert.That(job.Str("stdout"), Has.Length.EqualTo(1024 * 1024));
         Assert.That(job.Str("stderr"), Has.Length.EqualTo(1024 * 1024));
     }
@@ -193,7 +195,7 @@ public sealed class JobExecutorApiTests(ApiBackend backend) : JobsFixture(backen
         Assert.That(second.Str("id"), Is.EqualTo(id));
         Assert.That(late, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(lateBeat, Is.EqualTo(HttpStatusCode.NotFound));
-        Assert.That(done, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(done, Is.EqualTo(HttpStatusCode.NoContent));
         Assert.That(job.Str("stdout"), Is.EqualTo("ok"));
         Assert.That(job!["attempts"]!.AsArray().Select(a => a.Str("status")), Is.EqualTo(new[] { "lease_expired", "completed" }));
     }
@@ -211,6 +213,6 @@ public sealed class JobExecutorApiTests(ApiBackend backend) : JobsFixture(backen
         await Store.ReleaseExpiredLeasesAsync(100, CancellationToken.None);
         var (status, _, _) = await PutAsync(t.Client, $"/api/v1/jobs/{id}/complete", new { executor_id = "worker-1", exit_code = 0 });
 
-        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.NoContent));
     }
 }

@@ -44,7 +44,6 @@ public sealed class JobsApiTests(ApiBackend backend) : JobsFixture(backend)
     [TestCase("type")]
     [TestCase("binary_url")]
     [TestCase("binary_sha256")]
-    [TestCase("priority")]
     public async Task Submit_MissingRequiredField_Returns400NamingField(string field)
     {
         var t = await NewTenantAsync();
@@ -54,6 +53,41 @@ public sealed class JobsApiTests(ApiBackend backend) : JobsFixture(backend)
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(body!["context"]!["field"]!.GetValue<string>(), Is.EqualTo(field));
+    }
+
+    [Test]
+    public async Task Submit_WithoutPriority_CreatedAsBackground()
+    {
+        var t = await NewTenantAsync();
+        var (status, body, _) = await t.Client.PostJsonAsync("/api/v1/jobs", new { type = "t", binary_url = "https://example.com/b", binary_sha256 = Sha });
+        var (_, job, _) = await t.Client.GetJsonAsync($"/api/v1/jobs/{body.Str("id")}");
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.Created), body?.ToJsonString());
+        Assert.That(job.Str("priority"), Is.EqualTo("background"));
+    }
+
+    [TestCase(0)]
+    [TestCase(-5)]
+    [TestCase(7 * 24 * 3600 + 1)]
+    public async Task Submit_TimeoutSecondsOutOfRange_Returns400NamingField(int timeout)
+    {
+        var t = await NewTenantAsync();
+        var (status, body, _) = await t.Client.PostJsonAsync("/api/v1/jobs",
+            new { type = "t", binary_url = "https://example.com/b", binary_sha256 = Sha, timeout_seconds = timeout });
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(body!["context"]!["field"]!.GetValue<string>(), Is.EqualTo("timeout_seconds"));
+    }
+
+    [Test]
+    public async Task Submit_TimeoutSeconds_ShownOnTheJob()
+    {
+        var t = await NewTenantAsync();
+        var (_, body, _) = await t.Client.PostJsonAsync("/api/v1/jobs",
+            new { type = "t", binary_url = "https://example.com/b", binary_sha256 = Sha, timeout_seconds = 30 });
+        var (_, job, _) = await t.Client.GetJsonAsync($"/api/v1/jobs/{body.Str("id")}");
+
+        Assert.That(job!["timeout_seconds"]!.GetValue<int>(), Is.EqualTo(30));
     }
 
     [Test]
@@ -130,30 +164,52 @@ public sealed class JobsApiTests(ApiBackend backend) : JobsFixture(backend)
     }
 
     [Test]
-    public async Task Cancel_PendingJob_Returns200AndJobIsCancelled()
+    public async Task Cancel_PendingJob_Returns204AndJobIsCancelled()
     {
         var t = await NewTenantAsync();
         var id = await SubmitAsync(t.Client);
 
-        var (status, _, _) = await t.Client.DeleteJsonAsync($"/api/v1/jobs/{id}");
+        var (status, _, response) = await t.Client.DeleteJsonAsync($"/api/v1/jobs/{id}");
         var (_, job, _) = await t.Client.GetJsonAsync($"/api/v1/jobs/{id}");
 
-        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(status, Is.EqualTo(HttpStatusCode.NoContent));
+        Assert.That(await response.Content.ReadAsByteArrayAsync(), Is.Empty);
         Assert.That(job.Str("status"), Is.EqualTo("cancelled"));
         Assert.That(await ClaimAsync(t.Client, "worker-1"), Is.Null);
     }
 
     [Test]
-    public async Task Cancel_RunningJob_Returns400()
+    public async Task Cancel_RunningJob_Returns204_HolderHeartbeatAndCompleteRefused()
     {
         var t = await NewTenantAsync();
         var id = await SubmitAsync(t.Client);
         await ClaimAsync(t.Client, "worker-1");
 
+        var (status, _, _) = await t.Client.DeleteJsonAsync($"/api/v1/jobs/{id}");
+        var (beat, beatBody, _) = await PutAsync(t.Client, $"/api/v1/jobs/{id}/heartbeat", new { executor_id = "worker-1" });
+        var (complete, _, _) = await PutAsync(t.Client, $"/api/v1/jobs/{id}/complete", new { executor_id = "worker-1", exit_code = 0 });
+        var (_, job, _) = await t.Client.GetJsonAsync($"/api/v1/jobs/{id}");
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.NoContent));
+        Assert.That(beat, Is.EqualTo(HttpStatusCode.NotFound));
+        Assert.That(beatBody!["context"]!["status"]!.GetValue<string>(), Is.EqualTo("cancelled"));
+        Assert.That(complete, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(job.Str("status"), Is.EqualTo("cancelled"));
+    }
+
+    [Test]
+    public async Task Cancel_FinishedJob_Returns400NamingStatus()
+    {
+        var t = await NewTenantAsync();
+        var id = await SubmitAsync(t.Client);
+        await ClaimAsync(t.Client, "worker-1");
+        await PutAsync(t.Client, $"/api/v1/jobs/{id}/complete", new { executor_id = "worker-1", exit_code = 0 });
+
         var (status, body, _) = await t.Client.DeleteJsonAsync($"/api/v1/jobs/{id}");
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(body!["context"]!["job_id"]!.GetValue<string>(), Is.EqualTo(id));
+        Assert.That(body["context"]!["status"]!.GetValue<string>(), Is.EqualTo("completed"));
     }
 
     [Test]
@@ -185,21 +241,23 @@ public sealed class JobsApiTests(ApiBackend backend) : JobsFixture(backend)
     }
 
     [Test]
-    public async Task BulkCancel_MixedIds_CountsCancelledAndFailed()
+    public async Task BulkCancel_MixedIds_CancelsPendingAndRunning_CountsFinishedAndMissingAsFailed()
     {
         var t = await NewTenantAsync();
-        var a = await SubmitAsync(t.Client);
-        var b = await SubmitAsync(t.Client);
+        var finished = await SubmitAsync(t.Client, priority: "foreground");
+        await ClaimAsync(t.Client, "worker-1");
+        await PutAsync(t.Client, $"/api/v1/jobs/{finished}/complete", new { executor_id = "worker-1", exit_code = 0 });
         var running = await SubmitAsync(t.Client, priority: "foreground");
         await ClaimAsync(t.Client, "worker-1");
+        var a = await SubmitAsync(t.Client);
         var missing = Guid.NewGuid().ToString();
 
-        var (status, body, _) = await t.Client.PostJsonAsync("/api/v1/jobs/bulk/cancel", new { job_ids = new[] { a, b, running, missing } });
+        var (status, body, _) = await t.Client.PostJsonAsync("/api/v1/jobs/bulk/cancel", new { job_ids = new[] { a, running, finished, missing } });
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(body!["cancelled"]!.GetValue<int>(), Is.EqualTo(2));
         Assert.That(body["failed"]!.GetValue<int>(), Is.EqualTo(2));
-        Assert.That(body["errors"]!.AsArray().Select(e => e.Str("job_id")), Is.EquivalentTo(new[] { running, missing }));
+        Assert.That(body["errors"]!.AsArray().Select(e => e.Str("job_id")), Is.EquivalentTo(new[] { finished, missing }));
     }
 
     [TestCase("jobs:read", "POST", "/api/v1/jobs")]

@@ -30,9 +30,9 @@ public sealed class MetricsTests(ApiBackend backend) : JobsFixture(backend)
     }
 
     [Test]
-    public async Task Metrics_KeyWithoutAdmin_Returns403()
+    public async Task Metrics_KeyWithoutOpsRead_Returns403()
     {
-        var t = await NewTenantAsync("*");
+        var t = await NewTenantAsync("jobs:*");
         var (status, _, _) = await t.Client.GetJsonAsync("/api/v1/metrics");
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.Forbidden));

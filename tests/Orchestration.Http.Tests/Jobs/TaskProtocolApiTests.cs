@@ -27,6 +27,27 @@ public sealed class TaskProtocolApiTests(ApiBackend backend) : JobsFixture(backe
     }
 
     [Test]
+    public async Task Claim_PollingPastThePerKeyLimit_NeverAnswered429_AndKeyWindowUntouched()
+    {
+        var t = await NewTenantAsync();
+        var (_, key, _) = await Admin.PostJsonAsync("/api/v1/admin/api-keys",
+            new { orgId = t.OrgId, name = "worker", permissions = new[] { "jobs:*" }, rateLimit = new { limit = 100, windowSeconds = 900 } });
+        using var worker = Factory.WithKey(key.Str("key"));
+        var statuses = new HashSet<HttpStatusCode>();
+        for (var i = 0; i < 150; i++)
+        {
+            var (status, _, _) = await worker.PostJsonAsync("/api/v1/tasks/claim", new { executor_id = "py-worker-9", types = new[] { "nothing-queued" } });
+            statuses.Add(status);
+            Factory.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+
+        var (_, _, listResponse) = await worker.GetJsonAsync("/api/v1/jobs");
+
+        Assert.That(statuses, Is.EquivalentTo(new[] { HttpStatusCode.NoContent }));
+        Assert.That(listResponse.Headers.GetValues("X-RateLimit-Remaining").Single(), Is.EqualTo("99"));
+    }
+
+    [Test]
     public async Task Claim_TypeServed_ReturnsTaskWithLeaseAndInput()
     {
         var t = await NewTenantAsync();

@@ -36,6 +36,7 @@ public static class Backends
         yield return new InMemoryBackend();
         yield return new SqliteBackend();
         yield return new PostgresBackend();
+        yield return new PostgresDatabaseClockBackend();
     }
 }
 

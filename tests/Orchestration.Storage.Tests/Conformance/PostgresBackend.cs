@@ -6,7 +6,8 @@ using Orchestration.Testing;
 namespace Orchestration.Storage.Tests.Conformance;
 
 /// <summary>
-/// PostgreSQL in host-clock mode (the suite drives time with a fake clock), one fresh schema per test in a database
+/// PostgreSQL in host-clock mode (time read from the fake clock through the store's host-clock option; see
+/// <see cref="PostgresDatabaseClockBackend"/> for the production mode), one fresh schema per test in a database
 /// shared by this test process, dropped afterwards.
 /// </summary>
 public sealed class PostgresBackend : Backend

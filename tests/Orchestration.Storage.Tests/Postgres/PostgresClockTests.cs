@@ -75,6 +75,8 @@ public sealed class PostgresClockTests
 
         Assert.That(result[0].Status, Is.EqualTo(TaskRunStatus.Retrying));
         Assert.That(again, Is.Empty, "claimed before its retry delay");
-        Assert.That(stored!.NotBefore, Is.GreaterThan(DateTimeOffset.UtcNow + TimeSpan.FromSeconds(50)));
+        // Measured against the failure's own database timestamp, not the test's wall clock: exact, whatever the load.
+        var attempt = (await store.GetAttemptsAsync(Org.DefaultId, task.Id, CancellationToken.None)).Single();
+        Assert.That(stored!.NotBefore - attempt.EndedAt, Is.EqualTo(TimeSpan.FromMinutes(1)));
     }
 }

@@ -17,6 +17,24 @@ public sealed class SqliteFileTests
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero));
 
     [Test]
+    [Platform(Exclude = "Win", Reason = "Unix file modes")]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task Initialize_NewFile_DatabaseWalAndShmAreOwnerOnly()
+    {
+        using var db = new TempDatabase();
+        using (var store = new SqliteStore(db.ConnectionString, _time))
+        {
+            await store.CreateOrgAsync(new Org(Org, "Org A", _time.GetUtcNow()), CancellationToken.None);
+
+            foreach (var suffix in new[] { "", "-wal", "-shm" })
+            {
+                Assert.That(File.Exists(db.Path + suffix), Is.True, suffix);
+                Assert.That(File.GetUnixFileMode(db.Path + suffix), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite), "mode of the database file" + suffix);
+            }
+        }
+    }
+
+    [Test]
     public async Task Reopen_AfterDispose_RunsTasksEventsDataAndKeysSurvive()
     {
         using var db = new TempDatabase();

@@ -32,6 +32,13 @@ public sealed partial class InMemoryStore
             {
                 RunSortField.UpdatedAt => query.Descending ? matching.OrderByDescending(r => r.Run.UpdatedAt).ThenByDescending(r => r.Run.Id) : matching.OrderBy(r => r.Run.UpdatedAt).ThenBy(r => r.Run.Id),
                 RunSortField.Status => query.Descending ? matching.OrderByDescending(r => r.Run.Status.ToWire(), StringComparer.Ordinal).ThenByDescending(r => r.Run.Id) : matching.OrderBy(r => r.Run.Status.ToWire(), StringComparer.Ordinal).ThenBy(r => r.Run.Id),
+                // Runs without the time come last in either direction, as the SQL stores order them (NULLS LAST).
+                RunSortField.StartedAt => query.Descending
+                    ? matching.OrderBy(r => r.Run.StartedAt is null).ThenByDescending(r => r.Run.StartedAt).ThenByDescending(r => r.Run.Id)
+                    : matching.OrderBy(r => r.Run.StartedAt is null).ThenBy(r => r.Run.StartedAt).ThenBy(r => r.Run.Id),
+                RunSortField.CompletedAt => query.Descending
+                    ? matching.OrderBy(r => r.Run.CompletedAt is null).ThenByDescending(r => r.Run.CompletedAt).ThenByDescending(r => r.Run.Id)
+                    : matching.OrderBy(r => r.Run.CompletedAt is null).ThenBy(r => r.Run.CompletedAt).ThenBy(r => r.Run.Id),
                 _ => query.Descending ? matching.OrderByDescending(r => r.Run.CreatedAt).ThenByDescending(r => r.Run.Id) : matching.OrderBy(r => r.Run.CreatedAt).ThenBy(r => r.Run.Id),
             };
             var fits = StoredPayload.Budget<Run>(query.PayloadBudgetChars, StoredPayload.Cost);
@@ -63,9 +70,20 @@ public sealed partial class InMemoryStore
                 && (query.Priority is null || t.Task.Priority == query.Priority)
                 && (query.Type is null || string.Equals(t.Task.Type, query.Type, StringComparison.Ordinal))
                 && (query.Family is null || string.Equals(_runs[t.Task.RunId].Run.Family, query.Family, StringComparison.Ordinal)))
-                .OrderBy(t => t.Sequence).ToList();
+                .ToList();
+            Func<TaskState, DateTimeOffset?> time = query.SortBy switch
+            {
+                TaskSortField.StartedAt => t => t.Task.StartedAt,
+                TaskSortField.CompletedAt => t => t.Task.CompletedAt,
+                _ => _ => null,
+            };
+            // Tasks without the time come last in either direction, as the SQL stores order them (NULLS LAST); with
+            // creation order every time is null and the sequence alone decides.
+            var ordered = query.Descending
+                ? matching.OrderBy(t => time(t) is null).ThenByDescending(time).ThenByDescending(t => t.Sequence)
+                : matching.OrderBy(t => time(t) is null).ThenBy(time).ThenBy(t => t.Sequence);
             var fits = StoredPayload.Budget<TaskRun>(query.PayloadBudgetChars, StoredPayload.Cost);
-            var page = matching.Skip(query.Offset).Take(query.Limit).Select(t => Capped(t.Task, query.MaxPayloadChars)).TakeWhile(fits).ToList();
+            var page = ordered.Skip(query.Offset).Take(query.Limit).Select(t => Capped(t.Task, query.MaxPayloadChars)).TakeWhile(fits).ToList();
             return Task.FromResult(new Page<TaskRun>(page, matching.Count));
         }
     }
@@ -109,17 +127,18 @@ public sealed partial class InMemoryStore
         {
             if (!TryGetRun(query.OrgId, query.RunId, out var run)) return Task.FromResult(new Page<RunDataEntry>([], 0));
             // Position in run.Data is insertion order: the tie-breaker and the meaning of "latest".
-            var matching = run.Data.Select((e, i) => (Entry: e, Seq: i)).Where(x =>
-                (query.Key is null || string.Equals(x.Entry.Key, query.Key, StringComparison.Ordinal))
-                && (query.KeyPrefixes.Count == 0 || query.KeyPrefixes.Any(p => x.Entry.Key.StartsWith(p, StringComparison.Ordinal)))
-                && (query.Tags.Count == 0 || (query.TagMatch == TagMatch.All
-                    ? query.Tags.All(t => x.Entry.Tags.Contains(t, StringComparer.Ordinal))
-                    : query.Tags.Any(t => x.Entry.Tags.Contains(t, StringComparer.Ordinal))))).ToList();
+            var matching = run.Data.Select((e, i) => (Entry: e, Seq: i)).Where(x => RunDataFilter.Matches(query, x.Entry)).ToList();
             if (!query.IncludeAll)
                 matching = matching.GroupBy(x => x.Entry.Key, StringComparer.Ordinal).Select(g => g.MaxBy(x => x.Seq)).ToList();
-            var ordered = query.SortBy == RunDataSortField.Key
-                ? (query.Descending ? matching.OrderByDescending(x => x.Entry.Key, StringComparer.Ordinal).ThenByDescending(x => x.Seq) : matching.OrderBy(x => x.Entry.Key, StringComparer.Ordinal).ThenBy(x => x.Seq))
-                : (query.Descending ? matching.OrderByDescending(x => x.Seq) : matching.OrderBy(x => x.Seq));
+            var ordered = (query.SortBy, query.Descending) switch
+            {
+                (RunDataSortField.Key, true) => matching.OrderByDescending(x => x.Entry.Key, StringComparer.Ordinal).ThenByDescending(x => x.Seq),
+                (RunDataSortField.Key, false) => matching.OrderBy(x => x.Entry.Key, StringComparer.Ordinal).ThenBy(x => x.Seq),
+                (RunDataSortField.UpdatedAt, true) => matching.OrderByDescending(x => x.Entry.UpdatedAt).ThenByDescending(x => x.Seq),
+                (RunDataSortField.UpdatedAt, false) => matching.OrderBy(x => x.Entry.UpdatedAt).ThenBy(x => x.Seq),
+                (_, true) => matching.OrderByDescending(x => x.Seq),
+                _ => matching.OrderBy(x => x.Seq),
+            };
             var page = ordered.Skip(query.Offset).Take(query.Limit).Select(x => x.Entry).ToList();
             return Task.FromResult(new Page<RunDataEntry>(page, matching.Count));
         }

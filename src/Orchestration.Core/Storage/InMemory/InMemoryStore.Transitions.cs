@@ -82,6 +82,13 @@ public sealed partial class InMemoryStore
         return false;
     }
 
+    private bool TryGetRun(string orgId, string? family, Guid runId, out RunState run)
+    {
+        if (TryGetRun(orgId, runId, out run) && ClientRules.FamilyMatches(run.Run.Family, family)) return true;
+        run = null!;
+        return false;
+    }
+
     private bool TryGetLeased(TaskLease lease, out TaskState ts) =>
         _tasks.TryGetValue(lease.TaskId, out ts!) && ts.Task.Status == TaskRunStatus.Running && ts.Task.LeaseToken == lease.LeaseToken;
 

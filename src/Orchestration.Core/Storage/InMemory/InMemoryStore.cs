@@ -108,8 +108,8 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
         {
             var now = _time.GetUtcNow();
             var nt = parameters.Task;
-            if (!TryGetRun(parameters.OrgId, parameters.RunId, out var run)) result = new AddTaskResult(AddTaskStatus.RunNotFound, null);
-            else if (run.Run.Kind == RunKind.Managed && run.Run.Status.IsTerminal()) result = new AddTaskResult(AddTaskStatus.RunFinished, null);
+            if (!TryGetRun(parameters.OrgId, parameters.Family, parameters.RunId, out var run)) result = new AddTaskResult(AddTaskStatus.RunNotFound, null);
+            else if (run.Run.Status.IsTerminal()) result = new AddTaskResult(AddTaskStatus.RunFinished, null);
             else if (run.ByName.ContainsKey(nt.Name)) result = new AddTaskResult(AddTaskStatus.DuplicateName, null, nt.Name);
             else if (nt.Dependencies.FirstOrDefault(d => !run.ByName.ContainsKey(d)) is { } missing)
                 result = new AddTaskResult(AddTaskStatus.UnknownDependency, null, missing);
@@ -429,10 +429,12 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
     /// <inheritdoc />
     public Task<RunCommandStatus> UpdateOpenRunAsync(UpdateRunParams parameters, CancellationToken cancellationToken)
     {
+        var cancelledRunning = false;
         lock (_gate)
         {
-            if (!TryGetRun(parameters.OrgId, parameters.RunId, out var run)) return Task.FromResult(RunCommandStatus.NotFound);
-            if (parameters.Status is not null && run.Run.Kind != RunKind.Open) return Task.FromResult(RunCommandStatus.InvalidState);
+            if (!TryGetRun(parameters.OrgId, parameters.Family, parameters.RunId, out var run)) return Task.FromResult(RunCommandStatus.NotFound);
+            if (parameters.Status is { } wanted && !ClientRules.MayChangeRunStatus(run.Run.Kind, run.Run.Status, wanted))
+                return Task.FromResult(RunCommandStatus.InvalidState);
             var now = _time.GetUtcNow();
             var r = run.Run with
             {
@@ -449,12 +451,14 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     StartedAt = status == RunStatus.Running ? r.StartedAt ?? now : r.StartedAt,
                     CompletedAt = status.IsTerminal() ? now : null,
                 };
+                if (status.IsTerminal()) cancelledRunning = CancelUnfinishedTasks(run, now);
                 AddEvent(r, null, EventTypes.ForRunStatus(status), null, now);
             }
 
             run.Run = r;
         }
 
+        if (cancelledRunning) TasksCancelled.Notify();
         return Task.FromResult(RunCommandStatus.Applied);
     }
 
@@ -464,9 +468,9 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
         var wake = false;
         lock (_gate)
         {
-            if (!_tasks.TryGetValue(parameters.TaskId, out var ts) || !string.Equals(ts.Task.OrgId, parameters.OrgId, StringComparison.Ordinal))
+            if (!_tasks.TryGetValue(parameters.TaskId, out var ts) || !TryGetRun(parameters.OrgId, parameters.Family, ts.Task.RunId, out var run))
                 return Task.FromResult(RunCommandStatus.NotFound);
-            var run = _runs[ts.Task.RunId];
+            if (parameters.Status is { } wanted && !ClientRules.MayChangeTaskStatus(run.Run.Kind, ts.Task.Status, wanted)) return Task.FromResult(RunCommandStatus.InvalidState);
             var now = _time.GetUtcNow();
             ts.Task = ts.Task with
             {
@@ -508,12 +512,6 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 AddEvent(run.Run, ts.Task.Id, EventTypes.ForTaskStatus(status), $$"""{"status":"{{status.ToWire()}}"}""", now);
                 if (status == TaskRunStatus.Completed) wake |= PromoteDependents(run, ts, now);
                 if (status == TaskRunStatus.Failed) SkipDependents(run, ts, now);
-                if (run.Run.Kind == RunKind.Managed && run.Run.Status == RunStatus.Pending && status == TaskRunStatus.Running)
-                {
-                    run.Run = run.Run with { Status = RunStatus.Running, StartedAt = now, UpdatedAt = now };
-                    AddEvent(run.Run, null, EventTypes.RunStarted, null, now);
-                }
-
                 FinalizeIfDone(run, now);
             }
         }

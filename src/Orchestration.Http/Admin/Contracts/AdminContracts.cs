@@ -18,16 +18,16 @@ public sealed record OrgResponse(
 /// <summary>A per-key rate limit.</summary>
 public sealed record RateLimitContract
 {
-    /// <summary>Requests per window (at least 1).</summary>
+    /// <summary>Requests per window (1 to 1,000,000).</summary>
     [JsonPropertyName("limit")] public int Limit { get; init; }
-    /// <summary>Window length in seconds (at least 1).</summary>
+    /// <summary>Window length in seconds (1 to 86,400, a day).</summary>
     [JsonPropertyName("windowSeconds")] public int WindowSeconds { get; init; }
 }
 
 /// <summary><c>POST /api/v1/admin/api-keys</c> body.</summary>
 public sealed record CreateApiKeyRequest
 {
-    /// <summary>The org the key acts for (required, must exist).</summary>
+    /// <summary>The org the key acts for (must exist). Optional: defaults to the caller's org, the only one an org key may name.</summary>
     [JsonPropertyName("orgId")] public string? OrgId { get; init; }
     /// <summary>Display name (required).</summary>
     [JsonPropertyName("name")] public string? Name { get; init; }

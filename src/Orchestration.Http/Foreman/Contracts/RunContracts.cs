@@ -56,12 +56,34 @@ public sealed record RunResponse
     [JsonPropertyName("startedAt")] public DateTime? StartedAt { get; init; }
     /// <summary>When the run finished.</summary>
     [JsonPropertyName("completedAt")] public DateTime? CompletedAt { get; init; }
+    /// <summary><c>completedAt − startedAt</c> in milliseconds, once both are set (Foreman's run field).</summary>
+    [JsonPropertyName("durationMs")] public long? DurationMs { get; init; }
 }
 
-/// <summary>A page of items: <c>{items, total, limit, offset}</c>.</summary>
+/// <summary>
+/// A page of items in both list envelopes Foreman clients read: the seed's <c>{items, total, limit, offset}</c> and the
+/// real Foreman server's <c>{data, pagination: {total, limit, offset}}</c>, in one body so either kind of client works
+/// against the same host. Built only by <c>ForemanLists.Page</c>, so a field added to lists is added in one place.
+/// </summary>
 /// <typeparam name="T">Item type.</typeparam>
 public sealed record ListResponse<T>(
     [property: JsonPropertyName("items")] IReadOnlyList<T> Items,
+    [property: JsonPropertyName("total")] int Total,
+    [property: JsonPropertyName("limit")] int Limit,
+    [property: JsonPropertyName("offset")] int Offset)
+{
+    /// <summary>The same items under the real Foreman server's name.</summary>
+    [JsonPropertyName("data")] public IReadOnlyList<T> Data => Items;
+
+    /// <summary>The paging numbers as the real Foreman server nests them.</summary>
+    [JsonPropertyName("pagination")] public Pagination Pagination => new(Total, Limit, Offset);
+}
+
+/// <summary>The real Foreman server's <c>pagination</c> object.</summary>
+/// <param name="Total">How many rows match, ignoring limit and offset.</param>
+/// <param name="Limit">The page size applied.</param>
+/// <param name="Offset">Rows skipped.</param>
+public sealed record Pagination(
     [property: JsonPropertyName("total")] int Total,
     [property: JsonPropertyName("limit")] int Limit,
     [property: JsonPropertyName("offset")] int Offset);

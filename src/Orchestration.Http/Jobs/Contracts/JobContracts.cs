@@ -15,8 +15,10 @@ public sealed record SubmitJobRequest
     [JsonPropertyName("arguments")] public IReadOnlyList<string>? Arguments { get; init; }
     /// <summary>Environment variables.</summary>
     [JsonPropertyName("env_variables")] public IReadOnlyDictionary<string, string>? EnvVariables { get; init; }
-    /// <summary><c>foreground</c>, <c>background</c> or <c>best_effort</c>.</summary>
+    /// <summary><c>foreground</c>, <c>background</c> (the default when omitted) or <c>best_effort</c>.</summary>
     [JsonPropertyName("priority")] public string? Priority { get; init; }
+    /// <summary>Seconds an attempt may run before it fails and its process tree is killed; omitted means no limit.</summary>
+    [JsonPropertyName("timeout_seconds")] public int? TimeoutSeconds { get; init; }
 }
 
 /// <summary>Answer of <c>POST /api/v1/jobs</c>.</summary>
@@ -60,6 +62,8 @@ public sealed record JobDetail
     [JsonPropertyName("env_variables")] public IReadOnlyDictionary<string, string> EnvVariables { get; init; } = new Dictionary<string, string>();
     /// <summary>Priority name.</summary>
     [JsonPropertyName("priority")] public required string Priority { get; init; }
+    /// <summary>The submitted bound on one attempt's run time, when given; executors kill the binary past it.</summary>
+    [JsonPropertyName("timeout_seconds")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public int? TimeoutSeconds { get; init; }
     /// <summary>pending, running, completed, failed or cancelled.</summary>
     [JsonPropertyName("status")] public required string Status { get; init; }
     /// <summary>The executor holding or last holding the job.</summary>

@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using System.Reflection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using Orchestration.Domain;
+using Orchestration.Engine;
+using Orchestration.Execution;
+using Orchestration.Storage;
+using Orchestration.Storage.InMemory;
+
+namespace Orchestration.Core.Tests.Execution;
+
+public sealed class CompletionWriterTests
+{
+    private FakeTimeProvider _time = null!;
+    private InMemoryStore _inner = null!;
+    private FaultyStore _faults = null!;
+    private IOrchestrationStore _store = null!;
+    private ConcurrentDictionary<Guid, TaskWriteResult?> _written = null!;
+    private TaskCompletionSource _allWritten = null!;
+    private int _expected;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        _inner = new InMemoryStore(_time);
+        _store = FaultyStore.Wrap(_inner, out _faults);
+        _written = new();
+        _allWritten = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [TearDown]
+    public void TearDown() => _inner.Dispose();
+
+    [Test]
+    public async Task RunAsync_OneItemRefusedForGood_OthersCompleteAndThatTaskFailsWithReason()
+    {
+        var tasks = await ClaimTasksAsync(8);
+        var poison = tasks[5];
+        _faults.RefuseCompletionOf = poison.Id;
+        var writer = StartWriter(tasks.Count, out var loop);
+
+        foreach (var t in tasks) writer.Complete(new TaskCompletion(new TaskLease(t.Id, t.LeaseToken!.Value), "{\"ok\":true}"), t.Id);
+        writer.Close();
+        await AdvanceUntilAsync(loop);
+
+        Assert.That(_written, Has.Count.EqualTo(8), "every submitter hears back once");
+        foreach (var t in tasks.Where(t => t.Id != poison.Id))
+        {
+            Assert.That(_written[t.Id], Is.EqualTo(new TaskWriteResult(t.Id, true, TaskRunStatus.Completed)));
+            Assert.That((await _inner.GetTaskAsync(Org.DefaultId, t.Id, CancellationToken.None))!.Status, Is.EqualTo(TaskRunStatus.Completed));
+        }
+
+        var refused = await _inner.GetTaskAsync(Org.DefaultId, poison.Id, CancellationToken.None);
+        Assert.Multiple(() =>
+        {
+            Assert.That(_written[poison.Id], Is.EqualTo(new TaskWriteResult(poison.Id, true, TaskRunStatus.Failed)));
+            // Failed for good although the default policy has attempts left: the same result would be refused again.
+            Assert.That(refused!.Status, Is.EqualTo(TaskRunStatus.Failed));
+            Assert.That(refused.ErrorJson, Does.Contain("could not be stored").And.Contain(nameof(InvalidOperationException)));
+            Assert.That(refused.ErrorJson, Does.Not.Contain(FaultyStore.SecretDetail), "store error text stays in the log");
+        });
+    }
+
+    [Test]
+    public async Task RunAsync_StoreDownThenBack_EveryItemAppliesAndNoneFails()
+    {
+        var tasks = await ClaimTasksAsync(6);
+        // Long enough to reach the alone retries and the fallback failure: both must wait for the store.
+        _faults.FailEveryCall = 10;
+        var writer = StartWriter(tasks.Count, out var loop);
+
+        foreach (var t in tasks) writer.Complete(new TaskCompletion(new TaskLease(t.Id, t.LeaseToken!.Value), null), t.Id);
+        writer.Close();
+        await AdvanceUntilAsync(loop);
+
+        Assert.That(_faults.FailEveryCall, Is.EqualTo(0), "the outage was used up");
+        foreach (var t in tasks)
+        {
+            Assert.That(_written[t.Id], Is.EqualTo(new TaskWriteResult(t.Id, true, TaskRunStatus.Completed)));
+            Assert.That((await _inner.GetTaskAsync(Org.DefaultId, t.Id, CancellationToken.None))!.Status, Is.EqualTo(TaskRunStatus.Completed));
+        }
+    }
+
+    [Test]
+    public async Task RunAsync_RefusedItemWhileStoreDown_WaitsForStoreThenFailsTask()
+    {
+        var tasks = await ClaimTasksAsync(1);
+        _faults.RefuseCompletionOf = tasks[0].Id;
+        // The fallback failure fails too while the store is down: the writer must neither give up nor lose the item.
+        _faults.FailEveryCall = 3 * CompletionWriter.AloneTriesBeforeRefused + 1;
+        var writer = StartWriter(1, out var loop);
+
+        writer.Complete(new TaskCompletion(new TaskLease(tasks[0].Id, tasks[0].LeaseToken!.Value), null), tasks[0].Id);
+        writer.Close();
+        await AdvanceUntilAsync(loop);
+
+        Assert.That(_faults.FailEveryCall, Is.EqualTo(0), "the writer kept trying through the outage");
+        Assert.That(_written[tasks[0].Id], Is.EqualTo(new TaskWriteResult(tasks[0].Id, true, TaskRunStatus.Failed)));
+    }
+
+    private async Task<IReadOnlyList<TaskRun>> ClaimTasksAsync(int count)
+    {
+        var client = new OrchestrationClient(_inner, _inner, Options.Create(new EngineOptions()), _time);
+        for (var i = 0; i < count; i++)
+            await client.CreateRunAsync(new RunSpec { Tasks = [new TaskSpec { Name = $"t{i}", Type = "work" }] });
+        var claimed = await _inner.ClaimTasksAsync(new ClaimTasksParams
+        {
+            ExecutorId = "e1", ExecutorIp = "127.0.0.1", Types = [], Max = count, LeaseDuration = TimeSpan.FromMinutes(5),
+        }, CancellationToken.None);
+        Assert.That(claimed, Has.Count.EqualTo(count));
+        return claimed;
+    }
+
+    private CompletionWriter StartWriter(int expected, out Task loop)
+    {
+        _expected = expected;
+        var writer = new CompletionWriter(_store, new WorkerOptions(), _time, NullLogger.Instance, (state, result) =>
+        {
+            Assert.That(_written.TryAdd((Guid)state, result), Is.True, "an item was reported twice");
+            if (_written.Count == _expected) _allWritten.TrySetResult();
+        });
+        loop = Task.Run(writer.RunAsync);
+        return writer;
+    }
+
+    // The writer backs off on the fake clock; move it on whenever the writer is waiting, until it is done.
+    private async Task AdvanceUntilAsync(Task loop)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        while (!loop.IsCompleted)
+        {
+            await Task.WhenAny(loop, Task.Delay(TimeSpan.FromMilliseconds(5), deadline.Token));
+            deadline.Token.ThrowIfCancellationRequested();
+            _time.Advance(TimeSpan.FromSeconds(5));
+        }
+
+        await loop;
+        await _allWritten.Task.WaitAsync(deadline.Token);
+    }
+
+    /// <summary>The in-memory store, except that it throws on the writes a test chooses.</summary>
+    public class FaultyStore : DispatchProxy
+    {
+        public const string SecretDetail = "password=hunter2";
+        private IOrchestrationStore _inner = null!;
+        private readonly object _gate = new();
+
+        public Guid? RefuseCompletionOf { get; set; }
+        public int FailEveryCall { get; set; }
+
+        public static IOrchestrationStore Wrap(IOrchestrationStore inner, out FaultyStore faults)
+        {
+            var proxy = Create<IOrchestrationStore, FaultyStore>();
+            faults = (FaultyStore)(object)proxy;
+            faults._inner = inner;
+            return proxy;
+        }
+
+        protected override object? Invoke(MethodInfo? targetMethod, object?[]? args)
+        {
+            lock (_gate)
+            {
+                if (targetMethod!.Name is nameof(IOrchestrationStore.CompleteTasksAsync) or nameof(IOrchestrationStore.FailTasksAsync))
+                {
+                    if (FailEveryCall > 0)
+                    {
+                        FailEveryCall--;
+                        return Task.FromException<IReadOnlyList<TaskWriteResult>>(new TimeoutException("database unreachable"));
+                    }
+
+                    if (targetMethod.Name == nameof(IOrchestrationStore.CompleteTasksAsync)
+                        && args![0] is IReadOnlyList<TaskCompletion> items && items.Any(c => c.Lease.TaskId == RefuseCompletionOf))
+                        return Task.FromException<IReadOnlyList<TaskWriteResult>>(new InvalidOperationException("constraint violated, " + SecretDetail));
+                }
+            }
+
+            return targetMethod.Invoke(_inner, args);
+        }
+    }
+}
