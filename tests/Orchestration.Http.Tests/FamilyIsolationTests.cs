@@ -46,7 +46,7 @@ public sealed class FamilyIsolationTests(ApiBackend backend) : ApiFixture(backen
         var (_, claimed, _) = await owner.Client.PostJsonAsync("/api/v1/jobs/claim", new { executor_id = "worker-1" });
         Assert.That(claimed.Str("id"), Is.EqualTo(completedJob));
         var (done, _, _) = await owner.Client.SendAsync(HttpMethod.Put, $"/api/v1/jobs/{completedJob}/complete", new { executor_id = "worker-1", exit_code = 0 });
-        Assert.That(done, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(done, Is.EqualTo(HttpStatusCode.NoContent));
         var runningJob = await SubmitJobAsync(owner.Client);
         await owner.Client.PostJsonAsync("/api/v1/jobs/claim", new { executor_id = "worker-2" });
         var completedTask = await JobTaskIdAsync(owner.OrgId, completedJob);

@@ -25,8 +25,7 @@ public abstract class ConformanceTest(Backend backend)
     protected IOrchestrationStore Store => _handle!.Store;
     protected IOrchestrationQueries Queries => _handle!.Queries;
     protected IIdentityStore Identity => _handle!.Identity;
-    // Every back end's store class also keeps the executor registry (registered as IExecutorRegistry by each UseX).
-    protected IExecutorRegistry Executors => (IExecutorRegistry)_handle!.Store;
+    protected IExecutorRegistry Executors => _handle!.Executors;
     protected IOrchestrationClient Client { get; private set; } = null!;
 
     [SetUp]

@@ -53,7 +53,8 @@ public sealed class PostgresDatabaseClockBackend : Backend
                 await dataSource.DisposeAsync();
                 await using var cmd = shared.CreateCommand($"DROP SCHEMA \"{schema}\" CASCADE; DROP SCHEMA \"{clockSchema}\" CASCADE");
                 await cmd.ExecuteNonQueryAsync();
-            });
+            },
+            ClockedProxy<IExecutorRegistry>.Wrap(store, clock));
     }
 
     /// <summary>Copies the fake clock into the database whenever it has moved since the last copy.</summary>
