@@ -135,13 +135,23 @@ public sealed class ListBudgetTests(ApiBackend backend) : ApiFixture(backend)
 
         var (status, page, _) = await t.Client.GetJsonAsync("/api/v1/runs?limit=100&sortOrder=asc");
         var (nextStatus, next, _) = await t.Client.GetJsonAsync("/api/v1/runs?limit=100&sortOrder=asc&offset=2");
+        var (lastStatus, last, _) = await t.Client.GetJsonAsync("/api/v1/runs?limit=100&sortOrder=asc&offset=4");
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(page!["items"]!.AsArray(), Has.Count.EqualTo(2));
         Assert.That(page["limit"]!.GetValue<int>(), Is.EqualTo(2));
         Assert.That(page["total"]!.GetValue<int>(), Is.EqualTo(5));
+        // The real Foreman server's envelope says the same as the reference's.
+        Assert.That(page["data"]!.AsArray(), Has.Count.EqualTo(2));
+        Assert.That(page["pagination"]!["limit"]!.GetValue<int>(), Is.EqualTo(2));
+        Assert.That(page["pagination"]!["total"]!.GetValue<int>(), Is.EqualTo(5));
         Assert.That(nextStatus, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(next!["items"]!.AsArray(), Has.Count.EqualTo(2));
+        // The last page is short because the rows ran out, not the budget: its limit is the one applied.
+        Assert.That(lastStatus, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(last!["items"]!.AsArray(), Has.Count.EqualTo(1));
+        Assert.That(last["limit"]!.GetValue<int>(), Is.EqualTo(100));
+        Assert.That(last["pagination"]!["limit"]!.GetValue<int>(), Is.EqualTo(100));
     }
 
     [Test]
@@ -179,5 +189,36 @@ public sealed class ListBudgetTests(ApiBackend backend) : ApiFixture(backend)
         Assert.That(page!["items"]!.AsArray(), Has.Count.EqualTo(2));
         Assert.That(page["limit"]!.GetValue<int>(), Is.EqualTo(2));
         Assert.That(page["total"]!.GetValue<int>(), Is.EqualTo(4));
+        Assert.That(page["data"]!.AsArray(), Has.Count.EqualTo(2));
+        Assert.That(page["pagination"]!["limit"]!.GetValue<int>(), Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task ListTasks_SortedByStartedAtOverTheBudget_ShortensThePageInSortOrder()
+    {
+        var t = await NewTenantAsync();
+        var run = await CreateRunAsync(t.Client);
+        var ids = new List<string>();
+        for (var i = 0; i < 4; i++)
+        {
+            var (s, task, _) = await t.Client.PostJsonAsync("/api/v1/tasks", new { runId = run, type = "t", inputData = new { pad = new string('p', 900) } });
+            Assert.That(s, Is.EqualTo(HttpStatusCode.Created), task?.ToJsonString());
+            ids.Add(task.Str("id"));
+        }
+
+        // Started in reverse creation order, so started_at ascending is the reverse of the default order.
+        for (var i = ids.Count - 1; i >= 0; i--)
+        {
+            Factory.Time.Advance(TimeSpan.FromSeconds(1));
+            var (s, body, _) = await t.Client.PatchJsonAsync($"/api/v1/tasks/{ids[i]}", new { status = "running" });
+            Assert.That(s, Is.EqualTo(HttpStatusCode.OK), body?.ToJsonString());
+        }
+
+        var (status, page, _) = await t.Client.GetJsonAsync($"/api/v1/tasks?runId={run}&limit=100&sortBy=started_at&sortOrder=asc");
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK), page?.ToJsonString());
+        Assert.That(page!["items"]!.AsArray().Select(x => x.Str("id")), Is.EqualTo(new[] { ids[3], ids[2] }));
+        Assert.That(page["limit"]!.GetValue<int>(), Is.EqualTo(2));
+        Assert.That(page["pagination"]!["limit"]!.GetValue<int>(), Is.EqualTo(2));
     }
 }
