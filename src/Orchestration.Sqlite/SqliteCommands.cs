@@ -51,7 +51,6 @@ internal sealed partial class SqliteCommands(SqliteConnection connection, bool c
         }
     }
 
-    /// <summary>Reads every row with <paramref name="map"/> before returning, so the statement is free for reuse.</summary>
     /// <summary>Like <see cref="Query{T}"/>, but stops reading at the first row <paramref name="take"/> refuses.</summary>
     public List<T> QueryWhile<T>(string sql, Func<Row, T> map, Func<T, bool> take, params object?[] args)
     {
@@ -74,6 +73,7 @@ internal sealed partial class SqliteCommands(SqliteConnection connection, bool c
         }
     }
 
+    /// <summary>Reads every row with <paramref name="map"/> before returning, so the statement is free for reuse.</summary>
     public List<T> Query<T>(string sql, Func<Row, T> map, params object?[] args)
     {
         var stmt = Native(sql, args);
