@@ -11,8 +11,8 @@ namespace Orchestration.Execution;
 /// own write applied. While one batch is being written the next one fills, so batches grow with load and cost nothing
 /// when idle. A batch the store throws on is halved until the failing item stands alone, so one item the store
 /// refuses for good cannot hold back the others; that item's task is then failed for good with an error saying its
-/// result could not be stored. An item whose failure cannot be written either means the store itself is failing
-/// (database down): it is retried with backoff until it is written.
+/// result could not be stored. Transient errors (the database down or restarting) never count as a refusal: such an
+/// item is retried with backoff until it is written.
 /// </summary>
 /// <param name="store">Where results are written.</param>
 /// <param name="options">Supplies the batch size.</param>
@@ -24,8 +24,7 @@ namespace Orchestration.Execution;
 /// </param>
 internal sealed partial class CompletionWriter(IOrchestrationStore store, WorkerOptions options, TimeProvider time, ILogger logger, Action<object, TaskWriteResult?> written)
 {
-    // Tries of an item alone before it is taken to be refused for good; the ones after the first absorb transient
-    // errors (a serialization failure, a dropped connection) that happened to hit the item's own write.
+    // Non-transient errors of an item's own writes before it is taken to be refused for good.
     internal const int AloneTriesBeforeRefused = 3;
 
     private readonly Channel<PendingWrite> _queue = Channel.CreateUnbounded<PendingWrite>(new UnboundedChannelOptions { SingleReader = true });
@@ -92,18 +91,20 @@ internal sealed partial class CompletionWriter(IOrchestrationStore store, Worker
         return store.FailTasksAsync(failures, CancellationToken.None);
     }
 
-    // The item's first try failed inside its batch. Retry it alone with backoff; from the last of the tries on, each
-    // failed retry is followed at once by the permanent failure. Only when the store accepts that write right after
-    // refusing the item is the item taken to be refused for good; while the store is down, both writes fail and the
-    // loop waits for it.
+    // The item's first try failed inside its batch. Retry it alone with backoff. Errors the store reports as transient
+    // (a dropped or stale connection, a timeout, a restarting server) say nothing about the item and never count
+    // against it; once the item has been refused AloneTriesBeforeRefused times for other reasons, the task is failed
+    // for good instead. That write succeeding is the proof that the store works and refuses only this item; while the
+    // store is down it fails too, and the loop goes on waiting.
     private async Task<TaskWriteResult> WriteAloneAsync(PendingWrite item, Exception firstError)
     {
         var delay = TimeSpan.FromMilliseconds(50);
         var error = firstError;
+        var refusals = IsTransient(firstError) ? 0 : 1;
         var lease = item.Completion?.Lease ?? item.Failure!.Lease;
-        for (var attempt = 2; ; attempt++)
+        for (var attempt = 1; ; attempt++)
         {
-            LogWriteFailed(logger, error, attempt - 1, delay);
+            LogWriteFailed(logger, error, attempt, delay);
             await Task.Delay(delay, time);
             delay = TimeSpan.FromMilliseconds(Math.Min(delay.TotalMilliseconds * 2, 5000));
             try
@@ -113,9 +114,10 @@ internal sealed partial class CompletionWriter(IOrchestrationStore store, Worker
             catch (Exception retryError)
             {
                 error = retryError;
+                if (!IsTransient(retryError)) refusals++;
             }
 
-            if (attempt < AloneTriesBeforeRefused) continue;
+            if (refusals < AloneTriesBeforeRefused) continue;
             try
             {
                 var refused = await store.FailTasksAsync([new TaskFailure(lease, RefusedError(error), Retryable: false)], CancellationToken.None);
@@ -128,6 +130,13 @@ internal sealed partial class CompletionWriter(IOrchestrationStore store, Worker
             }
         }
     }
+
+    private static bool IsTransient(Exception error) => error switch
+    {
+        TimeoutException or IOException or System.Net.Sockets.SocketException => true,
+        System.Data.Common.DbException db when db.IsTransient => true,
+        _ => error.InnerException is { } inner && IsTransient(inner),
+    };
 
     // The exception's message can carry SQL or connection details, so only its type goes on the task; the log has it whole.
     private static string RefusedError(Exception error) =>
