@@ -15,6 +15,8 @@
 #   MUTATION_CONCURRENCY=4 scripts/mutation.sh core
 #
 # Reports (HTML + JSON) land in mutation-results/<target>/ (git-ignored); the script ends with the score per file.
+# Stryker writes the reports only when the whole run is done. The progress bar needs a terminal; the dots reporter
+# (one character per mutant: . killed, S survived, T timeout) shows how far a run in the background has got.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
