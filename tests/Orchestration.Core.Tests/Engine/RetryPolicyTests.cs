@@ -38,4 +38,37 @@ public sealed class RetryPolicyTests
             Assert.That(delay.TotalMilliseconds, Is.GreaterThanOrEqualTo(unjittered.TotalMilliseconds * (1 - policy.Jitter) - 0.001));
         }
     }
+
+    [Test]
+    public void Validate_EveryFieldAtItsBound_Usable()
+    {
+        // The loosest policy each rule allows: one attempt, no delay, max equal to initial, constant delay, full jitter.
+        Assert.That(new RetryPolicy(1, TimeSpan.Zero, TimeSpan.Zero, 1, 0).Validate(), Is.Null);
+        Assert.That(new RetryPolicy(1, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5), 1, 1).Validate(), Is.Null);
+    }
+
+    [TestCase(0, 0, 0, 1.0, 0.0, "max_attempts must be at least 1")]
+    [TestCase(1, -1, 0, 1.0, 0.0, "initial_delay must not be negative")]
+    [TestCase(1, 5, 4, 1.0, 0.0, "max_delay must be at least initial_delay")]
+    [TestCase(1, 0, 0, 0.99, 0.0, "backoff_factor must be at least 1")]
+    [TestCase(1, 0, 0, double.NaN, 0.0, "backoff_factor must be at least 1")]
+    [TestCase(1, 0, 0, double.PositiveInfinity, 0.0, "backoff_factor must be at least 1")]
+    [TestCase(1, 0, 0, 1.0, -0.01, "jitter must be between 0 and 1")]
+    [TestCase(1, 0, 0, 1.0, 1.01, "jitter must be between 0 and 1")]
+    [TestCase(1, 0, 0, 1.0, double.NaN, "jitter must be between 0 and 1")]
+    public void Validate_FieldJustPastItsBound_NamesThatField(int maxAttempts, int initialMs, int maxMs, double factor, double jitter, string expected)
+    {
+        var policy = new RetryPolicy(maxAttempts, TimeSpan.FromMilliseconds(initialMs), TimeSpan.FromMilliseconds(maxMs), factor, jitter);
+
+        Assert.That(policy.Validate(), Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void DelayBefore_FullJitterAtTheTopOfTheSample_ShortensTowardsZeroNeverBelow()
+    {
+        var policy = new RetryPolicy(3, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(10), 1, 1);
+
+        Assert.That(policy.DelayBefore(2, 0.5), Is.EqualTo(TimeSpan.FromSeconds(5)));
+        Assert.That(policy.DelayBefore(2, 0.999), Is.GreaterThanOrEqualTo(TimeSpan.Zero).And.LessThan(TimeSpan.FromMilliseconds(11)));
+    }
 }

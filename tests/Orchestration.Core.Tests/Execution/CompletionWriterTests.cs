@@ -101,6 +101,84 @@ public sealed class CompletionWriterTests
         Assert.That(_written[tasks[0].Id], Is.EqualTo(new TaskWriteResult(tasks[0].Id, true, TaskRunStatus.Failed)));
     }
 
+    [Test]
+    public async Task RunAsync_CompletionsAndFailuresMixed_EachWrittenAsItsOwnKind()
+    {
+        var tasks = await ClaimTasksAsync(4);
+        var writer = NewWriter(tasks.Count);
+
+        writer.Complete(new TaskCompletion(LeaseOf(tasks[0]), "{\"n\":0}"), tasks[0].Id);
+        writer.Fail(new TaskFailure(LeaseOf(tasks[1]), JsonDefaults.ErrorJson("transient")), tasks[1].Id);
+        writer.Complete(new TaskCompletion(LeaseOf(tasks[2]), "{\"n\":2}"), tasks[2].Id);
+        writer.Fail(new TaskFailure(LeaseOf(tasks[3]), JsonDefaults.ErrorJson("bad input"), Retryable: false), tasks[3].Id);
+        writer.Close();
+        await AdvanceUntilAsync(Task.Run(writer.RunAsync));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_written[tasks[0].Id], Is.EqualTo(new TaskWriteResult(tasks[0].Id, true, TaskRunStatus.Completed)));
+            Assert.That(_written[tasks[1].Id], Is.EqualTo(new TaskWriteResult(tasks[1].Id, true, TaskRunStatus.Retrying)));
+            Assert.That(_written[tasks[2].Id], Is.EqualTo(new TaskWriteResult(tasks[2].Id, true, TaskRunStatus.Completed)));
+            Assert.That(_written[tasks[3].Id], Is.EqualTo(new TaskWriteResult(tasks[3].Id, true, TaskRunStatus.Failed)));
+            Assert.That(_faults.Calls, Is.EqualTo(2), "one call for the completions, one for the failures");
+        });
+        Assert.That((await _inner.GetTaskAsync(Org.DefaultId, tasks[2].Id, CancellationToken.None))!.OutputJson, Is.EqualTo("{\"n\":2}"));
+    }
+
+    [Test]
+    public async Task RunAsync_MoreItemsThanBatchSize_NoStoreCallCarriesMoreThanBatchSize()
+    {
+        var tasks = await ClaimTasksAsync(7);
+        var writer = NewWriter(tasks.Count, new WorkerOptions { CompletionBatchSize = 3 });
+
+        // Everything is queued before the loop first reads, so the loop must cut the backlog itself.
+        foreach (var t in tasks) writer.Complete(new TaskCompletion(LeaseOf(t), null), t.Id);
+        writer.Close();
+        await AdvanceUntilAsync(Task.Run(writer.RunAsync));
+
+        Assert.That(_faults.LargestBatch, Is.EqualTo(3));
+        foreach (var t in tasks) Assert.That(_written[t.Id], Is.EqualTo(new TaskWriteResult(t.Id, true, TaskRunStatus.Completed)));
+    }
+
+    [Test]
+    public async Task Complete_AfterClose_ReportedAsNotWrittenAndStoreUntouched()
+    {
+        var tasks = await ClaimTasksAsync(1);
+        var writer = StartWriter(1, out var loop);
+        writer.Close();
+        await loop;
+
+        writer.Complete(new TaskCompletion(LeaseOf(tasks[0]), null), tasks[0].Id);
+
+        Assert.That(_written.TryGetValue(tasks[0].Id, out var result), Is.True, "the submitter hears back at once");
+        Assert.That(result, Is.Null);
+        Assert.That(_faults.Calls, Is.Zero);
+        Assert.That((await _inner.GetTaskAsync(Org.DefaultId, tasks[0].Id, CancellationToken.None))!.Status, Is.EqualTo(TaskRunStatus.Running));
+    }
+
+    [Test]
+    public async Task RunAsync_FailureRefusedForGood_OtherFailuresApplyAndThatTaskFailsWithReason()
+    {
+        var tasks = await ClaimTasksAsync(3);
+        _faults.RefuseFailureOf = tasks[1].Id;
+        var writer = NewWriter(tasks.Count);
+
+        foreach (var t in tasks) writer.Fail(new TaskFailure(LeaseOf(t), JsonDefaults.ErrorJson("transient")), t.Id);
+        writer.Close();
+        await AdvanceUntilAsync(Task.Run(writer.RunAsync));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(_written[tasks[0].Id], Is.EqualTo(new TaskWriteResult(tasks[0].Id, true, TaskRunStatus.Retrying)));
+            Assert.That(_written[tasks[2].Id], Is.EqualTo(new TaskWriteResult(tasks[2].Id, true, TaskRunStatus.Retrying)));
+            Assert.That(_written[tasks[1].Id], Is.EqualTo(new TaskWriteResult(tasks[1].Id, true, TaskRunStatus.Failed)), "failed for good, not retried");
+        });
+        var refused = await _inner.GetTaskAsync(Org.DefaultId, tasks[1].Id, CancellationToken.None);
+        Assert.That(refused!.ErrorJson, Does.Contain("could not be stored"));
+    }
+
+    private static TaskLease LeaseOf(TaskRun task) => new(task.Id, task.LeaseToken!.Value);
+
     private async Task<IReadOnlyList<TaskRun>> ClaimTasksAsync(int count)
     {
         var client = new OrchestrationClient(_inner, _inner, Options.Create(new EngineOptions()), _time);
@@ -116,14 +194,20 @@ public sealed class CompletionWriterTests
 
     private CompletionWriter StartWriter(int expected, out Task loop)
     {
+        var writer = NewWriter(expected);
+        loop = Task.Run(writer.RunAsync);
+        return writer;
+    }
+
+    // A writer whose loop the test starts itself, so a whole backlog can be queued before the loop first reads.
+    private CompletionWriter NewWriter(int expected, WorkerOptions? options = null)
+    {
         _expected = expected;
-        var writer = new CompletionWriter(_store, new WorkerOptions(), _time, NullLogger.Instance, (state, result) =>
+        return new CompletionWriter(_store, options ?? new WorkerOptions(), _time, NullLogger.Instance, (state, result) =>
         {
             Assert.That(_written.TryAdd((Guid)state, result), Is.True, "an item was reported twice");
             if (_written.Count == _expected) _allWritten.TrySetResult();
         });
-        loop = Task.Run(writer.RunAsync);
-        return writer;
     }
 
     // The writer backs off on the fake clock; move it on whenever the writer is waiting, until it is done.
@@ -149,7 +233,13 @@ public sealed class CompletionWriterTests
         private readonly object _gate = new();
 
         public Guid? RefuseCompletionOf { get; set; }
+        public Guid? RefuseFailureOf { get; set; }
         public int FailEveryCall { get; set; }
+
+        /// <summary>Write calls that reached the store (refused ones included).</summary>
+        public int Calls { get; private set; }
+
+        public int LargestBatch { get; private set; }
 
         public static IOrchestrationStore Wrap(IOrchestrationStore inner, out FaultyStore faults)
         {
@@ -165,6 +255,8 @@ public sealed class CompletionWriterTests
             {
                 if (targetMethod!.Name is nameof(IOrchestrationStore.CompleteTasksAsync) or nameof(IOrchestrationStore.FailTasksAsync))
                 {
+                    Calls++;
+                    LargestBatch = Math.Max(LargestBatch, ((System.Collections.ICollection)args![0]!).Count);
                     if (FailEveryCall > 0)
                     {
                         FailEveryCall--;
@@ -174,6 +266,11 @@ public sealed class CompletionWriterTests
                     if (targetMethod.Name == nameof(IOrchestrationStore.CompleteTasksAsync)
                         && args![0] is IReadOnlyList<TaskCompletion> items && items.Any(c => c.Lease.TaskId == RefuseCompletionOf))
                         return Task.FromException<IReadOnlyList<TaskWriteResult>>(new InvalidOperationException("constraint violated, " + SecretDetail));
+
+                    // Only the retryable failure is refused: the writer's own fallback (Retryable: false) goes through.
+                    if (targetMethod.Name == nameof(IOrchestrationStore.FailTasksAsync)
+                        && args![0] is IReadOnlyList<TaskFailure> failures && failures.Any(f => f.Lease.TaskId == RefuseFailureOf && f.Retryable))
+                        return Task.FromException<IReadOnlyList<TaskWriteResult>>(new InvalidOperationException("constraint violated"));
                 }
             }
 

@@ -129,6 +129,16 @@ public sealed class ClaimConformanceTests(Backend backend) : ConformanceTest(bac
     }
 
     [Test]
+    public async Task ClaimTasks_MaxZero_ClaimsNothingAndTaskStaysQueued()
+    {
+        var run = await CreateRunAsync(T("a"));
+
+        Assert.That(await ClaimAsync(max: 0), Is.Empty);
+        Assert.That((await TaskByNameAsync(run.Id, "a")).Status, Is.EqualTo(TaskRunStatus.Queued));
+        Assert.That((await RunAsync(run.Id)).Status, Is.EqualTo(RunStatus.Pending));
+    }
+
+    [Test]
     public async Task ClaimTasks_DependentsNotReady_NotClaimable()
     {
         await CreateRunAsync(T("a"), T("b", "a"));

@@ -42,6 +42,30 @@ public sealed class EventConformanceTests(Backend backend) : ConformanceTest(bac
     }
 
     [Test]
+    public async Task Events_StartedRetryingAndTimedOut_CarryAttemptRetryTimeAndReason()
+    {
+        var run = (await Client.CreateRunAsync(new RunSpec { OrgId = Org, Timeout = TimeSpan.FromMinutes(5), Tasks = [T("a")] })).Run;
+        await FailAsync(await ClaimOneAsync("a"));
+        var retryAt = (await TaskByNameAsync(run.Id, "a")).NotBefore;
+        Time.Advance(Policy.InitialDelay);
+        await ClaimOneAsync("a");
+        Time.Advance(TimeSpan.FromMinutes(5));
+        await Store.FailTimedOutRunsAsync(100, CancellationToken.None);
+
+        var events = await EventsAsync(run.Id);
+        var started = events.Where(e => e.Type == EventTypes.TaskStarted).Select(e => Data(e).GetProperty("attempt").GetInt32());
+        var retrying = Data(events.Single(e => e.Type == EventTypes.TaskRetrying));
+        var failed = Data(events.Single(e => e.Type == EventTypes.RunFailed));
+
+        Assert.That(started, Is.EqualTo(new[] { 1, 2 }));
+        Assert.That(retrying.GetProperty("attempt").GetInt32(), Is.EqualTo(1), "the attempt that failed");
+        Assert.That(DateTimeOffset.Parse(retrying.GetProperty("retry_at").GetString()!, System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(retryAt));
+        Assert.That(failed.GetProperty("reason").GetString(), Is.EqualTo("timeout"));
+    }
+
+    private static System.Text.Json.JsonElement Data(EngineEvent e) => System.Text.Json.JsonDocument.Parse(e.DataJson!).RootElement;
+
+    [Test]
     public async Task Events_CancelMidRun_EveryUnfinishedTaskCancelledThenRun()
     {
         var run = await CreateRunAsync(T("a"), T("b", "a"));

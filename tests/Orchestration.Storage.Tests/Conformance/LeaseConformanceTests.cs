@@ -138,4 +138,37 @@ public sealed class LeaseConformanceTests(Backend backend) : ConformanceTest(bac
         Assert.That(results[0].Status, Is.EqualTo(TaskRunStatus.Completed));
         Assert.That((await TaskAsync(claimed[1].Id)).Status, Is.EqualTo(TaskRunStatus.Running));
     }
+
+    [Test]
+    public async Task ReleaseExpiredLeases_ExactlyAtExpiry_Reaped()
+    {
+        await CreateRunAsync(T("a"));
+        var task = await ClaimOneAsync();
+        Time.Advance(LeaseLength);
+
+        Assert.That(await Store.ReleaseExpiredLeasesAsync(100, CancellationToken.None), Is.EqualTo(1), "a lease is over at its expiry instant");
+        Assert.That(await CompleteAsync(task), Is.False);
+    }
+
+    [Test]
+    public async Task ReleaseExpiredLeases_MoreExpiredThanLimit_ReapsLimitEarliestFirstThenTheRest()
+    {
+        await CreateRunAsync(T("a"));
+        var first = await ClaimOneAsync("a");
+        Time.Advance(TimeSpan.FromSeconds(1));
+        await CreateRunAsync(T("b"));
+        var second = await ClaimOneAsync("b");
+        Time.Advance(TimeSpan.FromSeconds(1));
+        await CreateRunAsync(T("c"));
+        var third = await ClaimOneAsync("c");
+        Time.Advance(LeaseLength);
+
+        Assert.That(await Store.ReleaseExpiredLeasesAsync(2, CancellationToken.None), Is.EqualTo(2));
+        Assert.That((await TaskAsync(first.Id)).Status, Is.EqualTo(TaskRunStatus.Retrying));
+        Assert.That((await TaskAsync(second.Id)).Status, Is.EqualTo(TaskRunStatus.Retrying));
+        Assert.That((await TaskAsync(third.Id)).Status, Is.EqualTo(TaskRunStatus.Running), "the latest expiry waits for the next pass");
+
+        Assert.That(await Store.ReleaseExpiredLeasesAsync(2, CancellationToken.None), Is.EqualTo(1));
+        Assert.That((await TaskAsync(third.Id)).Status, Is.EqualTo(TaskRunStatus.Retrying));
+    }
 }

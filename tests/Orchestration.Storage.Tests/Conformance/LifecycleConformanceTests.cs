@@ -112,6 +112,30 @@ public sealed class LifecycleConformanceTests(Backend backend) : ConformanceTest
     }
 
     [Test]
+    public async Task FailTimedOutRuns_ExactlyAtDeadline_RunFails()
+    {
+        var run = (await Client.CreateRunAsync(new RunSpec { OrgId = Org, Timeout = TimeSpan.FromMinutes(1), Tasks = [T("a")] })).Run;
+        Time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.That(await Store.FailTimedOutRunsAsync(100, CancellationToken.None), Is.EqualTo(1), "a deadline is over at its instant");
+        Assert.That((await RunAsync(run.Id)).Status, Is.EqualTo(RunStatus.Failed));
+    }
+
+    [Test]
+    public async Task FailTimedOutRuns_MoreDueThanLimit_LimitPerPassUntilAllFailed()
+    {
+        var runs = new List<Run>();
+        for (var i = 0; i < 3; i++)
+            runs.Add((await Client.CreateRunAsync(new RunSpec { OrgId = Org, Timeout = TimeSpan.FromMinutes(1), Tasks = [T("a")] })).Run);
+        Time.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.That(await Store.FailTimedOutRunsAsync(2, CancellationToken.None), Is.EqualTo(2));
+        Assert.That(await Store.FailTimedOutRunsAsync(2, CancellationToken.None), Is.EqualTo(1));
+        Assert.That(await Store.FailTimedOutRunsAsync(2, CancellationToken.None), Is.Zero);
+        foreach (var run in runs) Assert.That((await RunAsync(run.Id)).Status, Is.EqualTo(RunStatus.Failed));
+    }
+
+    [Test]
     public async Task CreateRun_SameIdempotencyKey_ReturnsFirstRunAndWritesNothing()
     {
         var first = await Client.CreateRunAsync(new RunSpec { OrgId = Org, IdempotencyKey = "order-42", Tasks = [T("a")] });

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Mutation testing with Stryker.NET (pinned in .config/dotnet-tools.json). Too slow for every CI run: a developer
+# runs it before touching the files the guarantees rest on, and records the scores in docs/testing.md.
+#
+#   scripts/mutation.sh [core|sqlite|all] [extra Stryker options...]
+#
+#   core    src/Orchestration.Core (engine, completion writer, retry policy, in-memory store) against
+#           Orchestration.Core.Tests and the conformance suite on the in-memory back end only.
+#   sqlite  src/Orchestration.Sqlite against the conformance suite on the SQLite back end only.
+#
+# Extra options go to Stryker as they are and win over stryker/<target>.json, e.g.
+#   scripts/mutation.sh core --mutate '**/Storage/InMemory/InMemoryStore.Transitions.cs'
+#   scripts/mutation.sh core --since:main          # only files changed since main
+#   scripts/mutation.sh sqlite --break-at 80       # non-zero exit below 80%
+#   MUTATION_CONCURRENCY=4 scripts/mutation.sh core
+#
+# Reports (HTML + JSON) land in mutation-results/<target>/ (git-ignored); the script ends with the score per file.
+# Stryker writes the reports only when the whole run is done. The progress bar needs a terminal; the dots reporter
+# (one character per mutant: . killed, S survived, T timeout) shows how far a run in the background has got.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+target="${1:-core}"
+[ $# -gt 0 ] && shift
+case "$target" in
+  core|sqlite) targets=("$target") ;;
+  all) targets=(core sqlite) ;;
+  *) echo "usage: $0 [core|sqlite|all] [stryker options...]" >&2; exit 2 ;;
+esac
+
+export DOTNET_CLI_TELEMETRY_OPTOUT=1
+export DOTNET_NOLOGO=1
+dotnet tool restore >/dev/null
+
+status=0
+for t in "${targets[@]}"; do
+  out="$PWD/mutation-results/$t"
+  rm -rf "$out"
+  echo "== mutation: $t (config stryker/$t.json, reports in mutation-results/$t/reports)"
+  # Run from stryker/: in the repository root Stryker finds Orchestration.sln and refuses explicit test projects.
+  (cd stryker && dotnet stryker --config-file "$t.json" --output "$out" \
+    --concurrency "${MUTATION_CONCURRENCY:-2}" --skip-version-check "$@") || status=$?
+  report="$out/reports/mutation-report.json"
+  if [ -f "$report" ]; then
+    echo "== score per file ($t): killed+timeout / (killed+timeout+survived+no coverage)"
+    python3 - "$report" <<'PY'
+import json, sys
+files = json.load(open(sys.argv[1]))["files"]
+detected = {"Killed", "Timeout"}
+counted = detected | {"Survived", "NoCoverage"}
+tk = tc = 0
+for path in sorted(files):
+    statuses = [m["status"] for m in files[path]["mutants"]]
+    k = sum(s in detected for s in statuses)
+    c = sum(s in counted for s in statuses)
+    s = sum(x == "Survived" for x in statuses)
+    n = sum(x == "NoCoverage" for x in statuses)
+    tk += k; tc += c
+    score = f"{100 * k / c:6.2f}%" if c else "   n/a "
+    print(f"{score}  killed {k:4}  survived {s:4}  no coverage {n:4}  {path}")
+print(f"{100 * tk / tc:6.2f}%  total ({tk}/{tc})" if tc else "no mutants")
+PY
+  fi
+done
+exit $status
