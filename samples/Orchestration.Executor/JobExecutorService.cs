@@ -13,7 +13,7 @@ using Orchestration.Execution.Exec;
 
 namespace Orchestration.Executor;
 
-/// <summary>Claim, run, heartbeat, report; one job at a time, as seed 003's executor.</summary>
+/// <summary>Claim, run, heartbeat, report; one job at a time, as the job queue API reference's executor.</summary>
 internal sealed partial class JobExecutorService(ExecutorSettings settings, IServiceProvider services, ILogger<JobExecutorService> logger) : BackgroundService
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);

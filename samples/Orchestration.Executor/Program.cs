@@ -6,7 +6,7 @@ using Orchestration.Execution.Exec;
 using Orchestration.Executor;
 using Orchestration.Hosting;
 
-// A remote executor for seed 003's job queue: claims exec jobs over HTTP with an API key, runs them with the engine's
+// A remote executor for the job queue API: claims exec jobs over HTTP with an API key, runs them with the engine's
 // own exec handler (hash check, no shell, SSRF guard), heartbeats, reports, and stops on Ctrl+C.
 var builder = Host.CreateApplicationBuilder(args);
 var settings = builder.Configuration.GetSection("Executor").Get<ExecutorSettings>() ?? new ExecutorSettings();

@@ -6,7 +6,7 @@ using Orchestration.Hosting;
 namespace Orchestration.Host;
 
 /// <summary>
-/// Demo handlers for FlowCtl's task types (seed 004): they simulate work in steps, log progress and record it in run
+/// Demo handlers for FlowCtl's task types: they simulate work in steps, log progress and record it in run
 /// data. They never execute the commands in their payloads: running commands is the job of the <c>exec</c> type,
 /// which is off unless a host turns it on.
 /// </summary>

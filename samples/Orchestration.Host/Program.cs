@@ -10,7 +10,7 @@ builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
 
 var orchestration = builder.Services.AddOrchestration(o => HostStorage.Configure(o, builder.Configuration))
     .AddDemoHandlers();
-// As in seed 003, exec jobs are run by remote executors that claim them; the host runs them itself only when asked.
+// As in the job queue API reference, exec jobs are run by remote executors that claim them; the host runs them itself only when asked.
 if (builder.Configuration.GetValue<bool>("Orchestration:Exec:RunInHost")) orchestration.AddExecTaskHandler();
 // This host serves nothing but the API, so every path answers errors in the API's JSON shape.
 builder.Services.AddOrchestrationHttp(builder.Configuration,

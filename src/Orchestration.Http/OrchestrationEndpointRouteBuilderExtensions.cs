@@ -55,7 +55,7 @@ public static class OrchestrationEndpointRouteBuilderExtensions
     }
 
     /// <summary>
-    /// Mounts the binary job queue family of seed 003 alone (snake_case JSON): <c>/api/v1/jobs</c>, its executor calls,
+    /// Mounts the job queue API alone (snake_case JSON): <c>/api/v1/jobs</c>, its executor calls,
     /// <c>/api/v1/admin/stats</c> and <c>/api/v1/admin/executors</c>.
     /// </summary>
     public static RouteGroupBuilder MapJobsApi(this IEndpointRouteBuilder endpoints)

@@ -161,7 +161,7 @@ public sealed class ExecutorsOptions
     /// <summary>
     /// A job or task claimed over HTTP whose executor has not heartbeated for this many seconds loses its lease: the
     /// leader's reaper sends it back to pending (or to failed when its attempts are used up). It is also how long an
-    /// executor stays in the admin list after its last call. Default 15, as seed 003's executor uses.
+    /// executor stays in the admin list after its last call. Default 15, as the job queue API reference's executor uses.
     /// </summary>
     public int HeartbeatTimeoutSeconds { get; set; } = 15;
 

@@ -30,7 +30,7 @@ public static class Permissions
     public const string RunDataRead = "rundata:read";
     /// <summary>Write run data.</summary>
     public const string RunDataWrite = "rundata:write";
-    /// <summary>Submit binary jobs (seed 003).</summary>
+    /// <summary>Submit binary jobs (the job queue API).</summary>
     public const string JobsSubmit = "jobs:submit";
     /// <summary>Read binary jobs.</summary>
     public const string JobsRead = "jobs:read";

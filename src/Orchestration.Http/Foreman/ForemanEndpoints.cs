@@ -1,6 +1,6 @@
 namespace Orchestration.Http.Foreman;
 
-/// <summary>The Foreman family (seeds 000 and 001): runs, tasks and run data, camelCase JSON.</summary>
+/// <summary>The Foreman API: runs, tasks and run data, camelCase JSON.</summary>
 internal static class ForemanEndpoints
 {
     public static void Map(RouteGroupBuilder group)

@@ -9,7 +9,7 @@ using Orchestration.Storage;
 namespace Orchestration.Http.Foreman;
 
 /// <summary>
-/// <c>/api/v1/tasks</c>. Tasks created here stay pending until a client moves them with PATCH (seed 001's workflow) or
+/// <c>/api/v1/tasks</c>. Tasks created here stay pending until a client moves them with PATCH (the Foreman API reference's workflow) or
 /// an executor claims them after a client queues them.
 /// </summary>
 internal static class TaskEndpoints

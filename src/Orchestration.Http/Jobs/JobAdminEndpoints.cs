@@ -7,7 +7,7 @@ using Orchestration.Storage;
 
 namespace Orchestration.Http.Jobs;
 
-/// <summary>Seed 003's admin views, scoped to the caller's org.</summary>
+/// <summary>The job queue API reference's admin views, scoped to the caller's org.</summary>
 internal static class JobAdminEndpoints
 {
     private const int MaxRunningScanned = 10_000;

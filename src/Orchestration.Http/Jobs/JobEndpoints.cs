@@ -25,7 +25,7 @@ internal static class JobEndpoints
 
     /// <summary>
     /// Lease losses retry at once on another executor, at most this many attempts in all; an executor's own fail is
-    /// final (seed 003 has no retries).
+    /// final (the job queue API reference has no retries).
     /// </summary>
     private static readonly RetryPolicy JobRetryPolicy = new(5, TimeSpan.Zero, TimeSpan.Zero, 1, 0);
 

@@ -10,7 +10,7 @@ using Orchestration.Storage;
 namespace Orchestration.Http.Jobs;
 
 /// <summary>
-/// Seed 003's executor calls. The wire names the executor, not a lease token, so each call resolves the job's task,
+/// The job queue API reference's executor calls. The wire names the executor, not a lease token, so each call resolves the job's task,
 /// checks that this executor holds it, and then writes fenced by the lease token it just read: if the lease moved in
 /// between (reaped, re-claimed), the store refuses the write and the executor is told so.
 /// </summary>
@@ -125,7 +125,7 @@ internal static class JobExecutorEndpoints
         var status = JobsJson.StatusOf(task.Status);
         if (task is not { Status: TaskRunStatus.Running, LeaseToken: { } token })
             throw JobsException.State(jobId, status, $"Invalid state transition: job is {status}");
-        // Seed 003's executors may omit executor_id; when given it must be the holder (a lost executor's late report).
+        // The job queue API reference's executors may omit executor_id; when given it must be the holder (a lost executor's late report).
         if (request.ExecutorId is { } executor && !string.Equals(task.ExecutorId, executor, StringComparison.Ordinal))
             throw JobsException.State(jobId, status, "Invalid state transition: the job is held by another executor");
 

@@ -3,7 +3,7 @@ using Orchestration.Http.Jobs.Contracts;
 
 namespace Orchestration.Http.Jobs;
 
-/// <summary>The binary job queue family (seed 003): jobs, executor calls and its admin views, snake_case JSON.</summary>
+/// <summary>The job queue API: jobs, executor calls and its admin views, snake_case JSON.</summary>
 internal static class JobsEndpoints
 {
     public static void Map(RouteGroupBuilder group)

@@ -22,7 +22,7 @@ internal sealed class JobsException(int statusCode, string message, IReadOnlyDic
 
 /// <summary>
 /// Inside the platform filter (auth and permissions already checked): turns the family's errors, and the platform's
-/// own body and validation errors, into seed 003's body with <c>context</c>.
+/// own body and validation errors, into the job queue API reference's body with <c>context</c>.
 /// </summary>
 internal sealed class JobsErrorFilter : IEndpointFilter
 {

@@ -13,7 +13,7 @@ internal static class JobsJson
     public const string TaskType = "exec";
     public const int MaxOutputBytes = ExecOptions.DefaultMaxOutputBytes;
 
-    /// <summary>Contracts name every property explicitly (snake_case as in seed 003).</summary>
+    /// <summary>Contracts name every property explicitly (snake_case as in the job queue API reference).</summary>
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web);
 
     public static readonly IReadOnlyList<(string Name, int Value)> Priorities = [("foreground", 20), ("background", 10), ("best_effort", 0)];
@@ -38,7 +38,7 @@ internal static class JobsJson
     public static string PriorityName(int value) =>
         value >= 20 ? "foreground" : value >= 10 ? "background" : "best_effort";
 
-    /// <summary>Seed 003 knows five statuses; the engine's waiting states all read as pending.</summary>
+    /// <summary>The job queue API reference knows five statuses; the engine's waiting states all read as pending.</summary>
     public static string StatusOf(TaskRunStatus status) => status switch
     {
         TaskRunStatus.Pending or TaskRunStatus.Queued or TaskRunStatus.Retrying or TaskRunStatus.AwaitingApproval => "pending",
@@ -91,7 +91,7 @@ internal static class JobsJson
     }
 
     /// <summary>
-    /// Keeps at most <see cref="MaxOutputBytes"/> UTF-8 bytes, cut on a character boundary: seed 003 accepts larger
+    /// Keeps at most <see cref="MaxOutputBytes"/> UTF-8 bytes, cut on a character boundary: the job queue API reference accepts larger
     /// outputs and stores their start rather than refusing the executor's report.
     /// </summary>
     public static string Truncate(string? text)

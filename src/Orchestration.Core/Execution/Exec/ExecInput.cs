@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Orchestration.Execution.Exec;
 
 /// <summary>
-/// Input of an <c>exec</c> task, with the field names of the binary job queue (seed 003). The binary is downloaded
+/// Input of an <c>exec</c> task, with the field names of the job queue API. The binary is downloaded
 /// from <see cref="BinaryUrl"/>, must hash to <see cref="BinarySha256"/> before anything runs, and is started with
 /// <see cref="Arguments"/> as separate argv entries (never through a shell) and <see cref="EnvVariables"/> on top of a
 /// minimal environment.

@@ -5,7 +5,7 @@ namespace Orchestration.Execution.Exec;
 /// <summary>Settings of the built-in <c>exec</c> task type; see <c>docs/exec.md</c>.</summary>
 public sealed class ExecOptions
 {
-    /// <summary>Default of <see cref="MaxOutputBytes"/>: 1 MiB, the limit of seed 003.</summary>
+    /// <summary>Default of <see cref="MaxOutputBytes"/>: 1 MiB, the limit of the job queue API reference.</summary>
     public const int DefaultMaxOutputBytes = 1024 * 1024;
 
     /// <summary>

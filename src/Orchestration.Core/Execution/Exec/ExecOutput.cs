@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Orchestration.Execution.Exec;
 
 /// <summary>
-/// Output of an <c>exec</c> task (seed 003's <c>stdout</c>, <c>stderr</c>, <c>exit_code</c>). Each stream keeps its
+/// Output of an <c>exec</c> task (the job queue API reference's <c>stdout</c>, <c>stderr</c>, <c>exit_code</c>). Each stream keeps its
 /// first <see cref="ExecOptions.MaxOutputBytes"/> bytes, decoded as UTF-8; the truncated flags say whether more was written.
 /// Also stored as the partial output of a failed attempt (non-zero exit code or timeout).
 /// </summary>

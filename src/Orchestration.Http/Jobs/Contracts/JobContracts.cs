@@ -2,7 +2,7 @@ using System.Text.Json.Serialization;
 
 namespace Orchestration.Http.Jobs.Contracts;
 
-/// <summary>Body of <c>POST /api/v1/jobs</c> and one item of <c>POST /api/v1/jobs/bulk</c> (seed 003).</summary>
+/// <summary>Body of <c>POST /api/v1/jobs</c> and one item of <c>POST /api/v1/jobs/bulk</c> (the job queue API).</summary>
 public sealed record SubmitJobRequest
 {
     /// <summary>Job type identifier, no whitespace.</summary>
