@@ -16,7 +16,7 @@ public static class JobsBackends
     }
 }
 
-/// <summary>One sample host per back end; tenants with keys made through the admin API; helpers speaking seed 003.</summary>
+/// <summary>One sample host per back end; tenants with keys made through the admin API; helpers speaking the job queue API.</summary>
 [TestFixtureSource(typeof(JobsBackends), nameof(JobsBackends.All))]
 public abstract class JobsFixture(ApiBackend backend)
 {
