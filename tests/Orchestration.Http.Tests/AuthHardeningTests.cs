@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.IdentityModel.Tokens;
-using Orchestration.Http.Auth;
+using Orchestration.Http.Platform.Auth;
 using Orchestration.Http.Tests.Infrastructure;
 
 namespace Orchestration.Http.Tests;

@@ -1,4 +1,4 @@
-namespace Orchestration.Http.Auth;
+namespace Orchestration.Http.Platform.Auth;
 
 /// <summary>Who is calling: the org every query is scoped by, and what the caller may do.</summary>
 /// <param name="OrgId">The caller's org.</param>

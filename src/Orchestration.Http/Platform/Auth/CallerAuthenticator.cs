@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Storage;
 
-namespace Orchestration.Http.Auth;
+namespace Orchestration.Http.Platform.Auth;
 
 /// <summary>The outcome of reading the request's credential: a caller, or the 401 message and a hint for the details.</summary>
 internal readonly record struct AuthResult(Caller? Caller, string? Failure, string? Hint = null)

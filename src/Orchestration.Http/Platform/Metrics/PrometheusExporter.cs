@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Text;
 using Orchestration.Diagnostics;
 
-namespace Orchestration.Http.Metrics;
+namespace Orchestration.Http.Platform.Metrics;
 
 /// <summary>
 /// Listens to the <c>Orchestration</c> meter and renders what it heard in the Prometheus text format (0.0.4).

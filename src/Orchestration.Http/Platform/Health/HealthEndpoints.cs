@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using Microsoft.Extensions.Hosting;
 using Orchestration.Storage;
 
-namespace Orchestration.Http.Health;
+namespace Orchestration.Http.Platform.Health;
 
 /// <summary>
 /// Body of the health endpoints: the union of the seeds' fields (<c>status</c>, <c>database</c>, <c>timestamp</c>) and

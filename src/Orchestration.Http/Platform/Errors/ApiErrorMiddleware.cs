@@ -2,10 +2,10 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Orchestration.Http.Auth;
-using Orchestration.Http.RateLimiting;
+using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Platform.RateLimiting;
 
-namespace Orchestration.Http.Errors;
+namespace Orchestration.Http.Platform.Errors;
 
 /// <summary>
 /// Outermost guard for API paths (every path with <c>Orchestration:Http:JsonErrorsOnAllPaths</c>): caps URL, header and

@@ -1,4 +1,4 @@
-namespace Orchestration.Http.Errors;
+namespace Orchestration.Http.Platform.Errors;
 
 /// <summary>
 /// Thrown by endpoint code to answer with an error; the platform filter turns it into <see cref="ErrorBody"/>. Keeps

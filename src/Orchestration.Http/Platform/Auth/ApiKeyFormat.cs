@@ -2,7 +2,7 @@ using System.Diagnostics.CodeAnalysis;
 using System.Security.Cryptography;
 using System.Text;
 
-namespace Orchestration.Http.Auth;
+namespace Orchestration.Http.Platform.Auth;
 
 /// <summary>
 /// API keys look like <c>orch_&lt;id&gt;_&lt;secret&gt;</c>: the id finds the stored record, the secret is checked against

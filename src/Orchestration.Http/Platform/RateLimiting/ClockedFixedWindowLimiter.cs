@@ -1,6 +1,6 @@
 using System.Threading.RateLimiting;
 
-namespace Orchestration.Http.RateLimiting;
+namespace Orchestration.Http.Platform.RateLimiting;
 
 /// <summary>
 /// A <see cref="FixedWindowRateLimiter"/> whose windows are driven by a <see cref="TimeProvider"/> instead of its own

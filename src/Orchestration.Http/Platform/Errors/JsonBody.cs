@@ -3,7 +3,7 @@ using System.Text.Unicode;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
-namespace Orchestration.Http.Errors;
+namespace Orchestration.Http.Platform.Errors;
 
 /// <summary>
 /// Reads request bodies for every family. Endpoints read bodies themselves instead of using parameter binding so auth,

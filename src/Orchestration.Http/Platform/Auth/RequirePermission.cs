@@ -1,4 +1,4 @@
-namespace Orchestration.Http.Auth;
+namespace Orchestration.Http.Platform.Auth;
 
 /// <summary>Endpoint metadata: the permission a caller needs. Endpoints without it are refused (fail closed).</summary>
 /// <param name="Permission">The permission name.</param>

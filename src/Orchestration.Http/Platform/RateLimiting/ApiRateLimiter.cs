@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.Extensions.Options;
-using Orchestration.Http.Auth;
+using Orchestration.Http.Platform.Auth;
 
-namespace Orchestration.Http.RateLimiting;
+namespace Orchestration.Http.Platform.RateLimiting;
 
 /// <summary>What one request is counted against.</summary>
 /// <param name="Partition">Key id or client IP, plus the window, so a changed limit starts a fresh partition.</param>

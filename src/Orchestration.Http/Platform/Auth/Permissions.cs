@@ -1,4 +1,4 @@
-namespace Orchestration.Http.Auth;
+namespace Orchestration.Http.Platform.Auth;
 
 /// <summary>
 /// Permission names an API key or token can carry. Two kinds:

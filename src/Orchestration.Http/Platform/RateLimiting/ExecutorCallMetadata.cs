@@ -1,4 +1,4 @@
-namespace Orchestration.Http.RateLimiting;
+namespace Orchestration.Http.Platform.RateLimiting;
 
 /// <summary>
 /// Marks an executor protocol endpoint (claim, heartbeat, complete, fail). The platform filter leaves such calls of an

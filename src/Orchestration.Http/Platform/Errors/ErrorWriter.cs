@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace Orchestration.Http.Errors;
+namespace Orchestration.Http.Platform.Errors;
 
 /// <summary>The one error writer every family uses.</summary>
 public static class ErrorWriter

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Storage;
 
-namespace Orchestration.Http.Auth;
+namespace Orchestration.Http.Platform.Auth;
 
 /// <summary>
 /// Makes sure an operator can reach the admin API on a fresh database: stores the configured bootstrap key (hashed), or

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Orchestration.Http.Errors;
+namespace Orchestration.Http.Platform.Errors;
 
 /// <summary>The body of every error response: <c>{"error": "...", "details": [...]}</c>, details only for validation errors.</summary>
 /// <param name="Error">What went wrong, for people.</param>
