@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Net;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests.Jobs;
+namespace Orchestration.Http.Tests.Executors;
 
 /// <summary>Seed 003's executor endpoints: claim, heartbeat, complete, fail, and lease loss.</summary>
 public sealed class JobExecutorApiTests(ApiBackend backend) : JobsFixture(backend)

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Orchestration.Http.Platform;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Platform;
 
 /// <summary>Stored text that no JSON writer accepts is turned into something every response can carry.</summary>
 public sealed class StoredJsonTests

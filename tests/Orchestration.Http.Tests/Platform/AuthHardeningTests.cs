@@ -5,7 +5,7 @@ using Microsoft.IdentityModel.Tokens;
 using Orchestration.Http.Platform.Auth;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Platform;
 
 /// <summary>Start-up checks of the auth settings, and what a failed credential costs the host.</summary>
 [TestFixtureSource(typeof(ApiBackends), nameof(ApiBackends.All))]

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orchestration.Engine;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests.Jobs;
+namespace Orchestration.Http.Tests.Executors;
 
 /// <summary>The generic executor protocol: claim by type, fenced heartbeat, complete and fail.</summary>
 public sealed class TaskProtocolApiTests(ApiBackend backend) : JobsFixture(backend)

@@ -1,7 +1,7 @@
 using System.Net;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Foreman;
 
 public sealed class TasksApiTests(ApiBackend backend) : ApiFixture(backend)
 {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Platform;
 
 /// <summary>The error answers of the executor protocols, the job queue's bulk calls and the Foreman writes: each refusal is a 4xx naming what was wrong, and nothing changes.</summary>
 public sealed class ErrorPathTests(ApiBackend backend) : ApiFixture(backend)

@@ -3,7 +3,7 @@ using System.Text.Json.Nodes;
 using Orchestration.Http.Tests.Infrastructure;
 using Snapshooter.NUnit;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Foreman;
 
 /// <summary>The JSON shapes on the wire, pinned. A changed snapshot is a changed contract: check it against the seeds.</summary>
 public sealed class SnapshotTests(ApiBackend backend) : ApiFixture(backend)

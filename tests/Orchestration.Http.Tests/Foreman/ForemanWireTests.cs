@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Foreman;
 
 /// <summary>
 /// The Foreman API as the real <c>foreman-client</c> (codespin-ai/foreman) speaks it, next to the seed's wire: both list

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orchestration.Engine;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Platform;
 
 /// <summary>
 /// A run belongs to the API family that created it: the Foreman API and the job queue API, called in the same org with

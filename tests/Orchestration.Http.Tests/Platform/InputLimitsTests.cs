@@ -1,7 +1,7 @@
 using System.Net;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Platform;
 
 /// <summary>Identifier lengths and list-valued body fields are capped; over a cap is a 400 naming it.</summary>
 public sealed class InputLimitsTests(ApiBackend backend) : ApiFixture(backend)

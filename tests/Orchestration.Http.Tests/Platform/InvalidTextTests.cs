@@ -6,7 +6,7 @@ using Orchestration.Domain;
 using Orchestration.Http.Tests.Infrastructure;
 using Orchestration.Storage;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Platform;
 
 /// <summary>Text that is not valid UTF-8 is refused before anything is written, and a bad stored row never breaks a read.</summary>
 public sealed class InvalidTextTests(ApiBackend backend) : ApiFixture(backend)

@@ -1,7 +1,7 @@
 using System.Net;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Platform;
 
 public sealed class AuthTests(ApiBackend backend) : ApiFixture(backend)
 {

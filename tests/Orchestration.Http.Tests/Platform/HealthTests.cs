@@ -4,7 +4,7 @@ using Orchestration.Domain;
 using Orchestration.Http.Tests.Infrastructure;
 using Orchestration.Storage;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Platform;
 
 public sealed class HealthTests(ApiBackend backend) : ApiFixture(backend)
 {

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json.Nodes;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests.Jobs;
+namespace Orchestration.Http.Tests.Executors;
 
 /// <summary>
 /// The job queue's executor calls driven exactly as executr's executor drives them: claim every poll interval with

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orchestration.Http.Tests.Infrastructure;
 using Orchestration.Storage;
 
-namespace Orchestration.Http.Tests.Jobs;
+namespace Orchestration.Http.Tests.Infrastructure;
 
 /// <summary>Stores the job queue API is tested on: the in-memory reference and every back end the other APIs run on.</summary>
 public static class JobsBackends

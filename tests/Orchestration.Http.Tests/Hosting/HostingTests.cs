@@ -8,7 +8,7 @@ using Microsoft.IdentityModel.Tokens;
 using Orchestration.Hosting;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Hosting;
 
 /// <summary>Start-up wiring: bootstrap key, auth switched off, JWT bearer, and the checks for missing registrations.</summary>
 [TestFixtureSource(typeof(ApiBackends), nameof(ApiBackends.All))]

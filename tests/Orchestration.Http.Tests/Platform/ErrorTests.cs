@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Orchestration.Storage;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Platform;
 
 public sealed class ErrorTests(ApiBackend backend) : ApiFixture(backend)
 {

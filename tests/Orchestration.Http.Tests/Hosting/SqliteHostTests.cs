@@ -2,7 +2,7 @@ using System.Net;
 using System.Text;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Hosting;
 
 /// <summary>What only a durable store shows: the bootstrap key across restarts, and keys at rest.</summary>
 public sealed class SqliteHostTests

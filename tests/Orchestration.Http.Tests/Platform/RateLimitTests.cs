@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Platform;
 
 public sealed class RateLimitTests(ApiBackend backend) : ApiFixture(backend)
 {

@@ -1,7 +1,7 @@
 using System.Net;
 using Orchestration.Testing;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Hosting;
 
 /// <summary>The sample host as a real process behind Kestrel: what the server itself adds, and how a failed start ends.</summary>
 public sealed class SampleHostProcessTests

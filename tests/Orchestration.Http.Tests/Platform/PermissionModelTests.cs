@@ -1,7 +1,7 @@
 using System.Net;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Platform;
 
 /// <summary>
 /// The permission model: <c>admin</c> is the cross-org system permission, <c>ops:read</c> the org operator's view,

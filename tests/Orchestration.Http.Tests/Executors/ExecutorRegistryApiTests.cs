@@ -3,7 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests.Jobs;
+namespace Orchestration.Http.Tests.Executors;
 
 /// <summary>
 /// <c>GET /api/v1/admin/executors</c> reads the executor registry from the store: two hosts on one database agree,

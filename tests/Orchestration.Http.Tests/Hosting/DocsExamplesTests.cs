@@ -4,7 +4,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Orchestration.Http.Tests.Infrastructure;
 
-namespace Orchestration.Http.Tests;
+namespace Orchestration.Http.Tests.Hosting;
 
 /// <summary>
 /// Runs every curl example of <c>docs/api/foreman.md</c> in order against the host, with a tiny interpreter for the
