@@ -18,7 +18,7 @@ internal static class JobEndpoints
     public const int MaxBulk = 1000;
 
     /// <summary>The job list as the job queue API reference pages it: 100 by default, at most 1,000.</summary>
-    private static readonly PagingWire Pages = new(DefaultLimit, MaxLimit, JobsException.Field);
+    public static readonly PagingWire Pages = new(DefaultLimit, MaxLimit, JobsException.Field);
 
     /// <summary>Largest <c>timeout_seconds</c>: a week, far above any binary job and far below a TimeSpan overflow.</summary>
     public const int MaxTimeoutSeconds = 7 * 24 * 3600;
