@@ -4,7 +4,7 @@ using Orchestration.Benchmarks.Engine;
 using Orchestration.Benchmarks.Micro;
 using Orchestration.Benchmarks.Reporting;
 
-namespace Orchestration.Core.Tests.Benchmarks;
+namespace Orchestration.Benchmarks.Tests;
 
 /// <summary>
 /// Runs each benchmark scenario with a tiny N through <see cref="Harness.RunAsync"/>, so the harness keeps working as
