@@ -2,7 +2,7 @@ using Orchestration.Execution.Exec;
 using Orchestration.Hosting;
 using Orchestration.Host;
 using Orchestration.Http;
-using Orchestration.Http.Auth;
+using Orchestration.Http.Platform.Auth;
 
 var builder = WebApplication.CreateBuilder(args);
 // The server's name and version help only whoever is looking for a known hole.

@@ -2,9 +2,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Orchestration.Hosting;
 using Microsoft.AspNetCore.Http.Metadata;
 using Orchestration.Http.Admin;
-using Orchestration.Http.Errors;
+using Orchestration.Http.Platform.Errors;
 using Orchestration.Http.Foreman;
-using Orchestration.Http.Health;
+using Orchestration.Http.Platform.Health;
 using Orchestration.Http.Jobs;
 using Orchestration.Http.Platform;
 
@@ -62,7 +62,7 @@ public static class OrchestrationEndpointRouteBuilderExtensions
     {
         var group = endpoints.MapOrchestrationGroup("/api/v1");
         // Created now rather than at the first scrape, so measurements from start-up on are counted.
-        endpoints.ServiceProvider.GetRequiredService<Http.Metrics.PrometheusExporter>();
+        endpoints.ServiceProvider.GetRequiredService<Platform.Metrics.PrometheusExporter>();
         JobsEndpoints.Map(group);
         return group;
     }

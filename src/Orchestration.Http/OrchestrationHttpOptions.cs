@@ -60,7 +60,7 @@ public sealed class AuthOptions
     internal static string? BootstrapKeyWeakness(string key)
     {
         if (key.Length < MinBootstrapKeyLength) return $"must be at least {MinBootstrapKeyLength} characters";
-        if (!Auth.ApiKeyFormat.TryParse(key, out _, out var secret)) return "is not a valid key (orch_<id>_<secret>, or any other string)";
+        if (!Platform.Auth.ApiKeyFormat.TryParse(key, out _, out var secret)) return "is not a valid key (orch_<id>_<secret>, or any other string)";
         if (secret.Length < MinBootstrapKeyLength)
             return $"has a secret part (what follows orch_<id>_) of {secret.Length} characters; it must be at least {MinBootstrapKeyLength}";
         if (secret.Distinct().Count() < MinBootstrapDistinctCharacters)

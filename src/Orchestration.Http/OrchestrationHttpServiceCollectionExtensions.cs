@@ -4,10 +4,10 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
-using Orchestration.Http.Auth;
-using Orchestration.Http.Errors;
+using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Platform.Errors;
 using Orchestration.Http.Platform;
-using Orchestration.Http.RateLimiting;
+using Orchestration.Http.Platform.RateLimiting;
 
 namespace Orchestration.Http;
 
@@ -38,7 +38,7 @@ public static class OrchestrationHttpServiceCollectionExtensions
         services.TryAddSingleton<Storage.IExecutorRegistry>(sp =>
             sp.GetRequiredService<Storage.IOrchestrationStore>() as Storage.IExecutorRegistry ?? new Storage.InMemory.InMemoryStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<Jobs.ExecutorTracker>();
-        services.TryAddSingleton<Metrics.PrometheusExporter>();
+        services.TryAddSingleton<Platform.Metrics.PrometheusExporter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiErrorStartupFilter>());
         services.AddHostedService<ApiKeyBootstrapper>();
         services.AddHostedService<Jobs.ExecutorRegistryWriter>();

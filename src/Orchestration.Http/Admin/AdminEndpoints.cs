@@ -2,8 +2,8 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Http.Admin.Contracts;
-using Orchestration.Http.Auth;
-using Orchestration.Http.Errors;
+using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Platform.Errors;
 using Orchestration.Http.Platform;
 using Orchestration.Storage;
 

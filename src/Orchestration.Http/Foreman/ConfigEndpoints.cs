@@ -1,5 +1,5 @@
-using Orchestration.Http.Auth;
-using Orchestration.Http.Errors;
+using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Platform.Errors;
 
 namespace Orchestration.Http.Foreman;
 

@@ -1,5 +1,4 @@
-using System.Globalization;
-using Orchestration.Http.Errors;
+using Orchestration.Http.Platform.Errors;
 using Orchestration.Http.Platform;
 
 namespace Orchestration.Http.Foreman;
@@ -11,6 +10,12 @@ namespace Orchestration.Http.Foreman;
 internal static class QueryParsing
 {
     public const int MaxLimit = 100;
+
+    /// <summary>Run and task lists: 20 per page by default, as in the Foreman API reference.</summary>
+    public static readonly PagingWire ListPages = new(20, MaxLimit, ApiException.Validation);
+
+    /// <summary>Run data entries: 100 per page by default.</summary>
+    public static readonly PagingWire DataPages = new(100, MaxLimit, ApiException.Validation);
 
     /// <summary>
     /// 400 naming the first query parameter the endpoint does not know. A misspelt or unsupported filter must not
@@ -51,23 +56,6 @@ internal static class QueryParsing
         if (string.IsNullOrEmpty(value)) return null;
         if (limits.IdentifierProblem(value) is { } problem) throw ApiException.Validation(field, problem);
         return value;
-    }
-
-    public static int Limit(string? value, int defaultValue)
-    {
-        if (string.IsNullOrEmpty(value)) return defaultValue;
-        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1)
-            throw ApiException.Validation("limit", "must be a positive integer");
-        // Larger pages are clamped rather than refused; the envelope's limit says what was applied.
-        return Math.Min(n, MaxLimit);
-    }
-
-    public static int Offset(string? value)
-    {
-        if (string.IsNullOrEmpty(value)) return 0;
-        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n))
-            throw ApiException.Validation("offset", "must be a non-negative integer");
-        return n;
     }
 
     public static bool Descending(string? sortOrder) => sortOrder?.ToLowerInvariant() switch

@@ -1,6 +1,6 @@
 using Orchestration.Engine;
-using Orchestration.Http.Auth;
-using Orchestration.Http.Errors;
+using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Platform.Errors;
 using Orchestration.Http.Foreman.Contracts;
 using Orchestration.Http.Platform;
 using Orchestration.Storage;
@@ -91,8 +91,8 @@ internal static class RunDataEndpoints
             TagPrefixes = QueryParsing.CappedList(limits, "tagStartsWith", tagStartsWith),
             TagMatch = mode,
             IncludeAll = QueryParsing.Bool("includeAll", includeAll),
-            Limit = QueryParsing.Limit(limit, 100),
-            Offset = QueryParsing.Offset(offset),
+            Limit = QueryParsing.DataPages.Limit(limit),
+            Offset = QueryParsing.DataPages.Offset(offset),
             SortBy = sort,
             Descending = QueryParsing.Descending(sortOrder),
         };

@@ -1,7 +1,7 @@
 using Orchestration.Domain;
 using Orchestration.Engine;
-using Orchestration.Http.Auth;
-using Orchestration.Http.Errors;
+using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Platform.Errors;
 using Orchestration.Http.Foreman.Contracts;
 using Orchestration.Http.Platform;
 using Orchestration.Storage;
@@ -104,8 +104,8 @@ internal static class RunEndpoints
             OrgId = context.GetCaller().OrgId,
             Family = ForemanJson.Family,
             Status = filter,
-            Limit = QueryParsing.Limit(limit, 20),
-            Offset = QueryParsing.Offset(offset),
+            Limit = QueryParsing.ListPages.Limit(limit),
+            Offset = QueryParsing.ListPages.Offset(offset),
             MaxPayloadChars = limits.MaxListPayloadBytes,
             PayloadBudgetChars = limits.MaxListResponseBytes,
             SortBy = sort,

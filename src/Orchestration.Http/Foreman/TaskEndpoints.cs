@@ -1,7 +1,7 @@
 using Orchestration.Domain;
 using Orchestration.Engine;
-using Orchestration.Http.Auth;
-using Orchestration.Http.Errors;
+using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Platform.Errors;
 using Orchestration.Http.Foreman.Contracts;
 using Orchestration.Http.Platform;
 using Orchestration.Storage;
@@ -136,8 +136,8 @@ internal static class TaskEndpoints
             // With or without a run filter: another family's run lists as empty, as another org's does.
             Family = ForemanJson.Family,
             Status = filter,
-            Limit = QueryParsing.Limit(limit, 20),
-            Offset = QueryParsing.Offset(offset),
+            Limit = QueryParsing.ListPages.Limit(limit),
+            Offset = QueryParsing.ListPages.Offset(offset),
             MaxPayloadChars = limits.MaxListPayloadBytes,
             PayloadBudgetChars = limits.MaxListResponseBytes,
             SortBy = sort,

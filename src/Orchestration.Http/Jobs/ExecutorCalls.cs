@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Orchestration.Http.RateLimiting;
+using Orchestration.Http.Platform.RateLimiting;
 
 namespace Orchestration.Http.Jobs;
 

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Engine;
-using Orchestration.Http.Auth;
+using Orchestration.Http.Platform.Auth;
 using Orchestration.Http.Jobs.Contracts;
 using Orchestration.Storage;
 

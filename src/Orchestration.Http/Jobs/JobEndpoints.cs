@@ -2,8 +2,8 @@ using System.Globalization;
 using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Execution.Exec;
-using Orchestration.Http.Auth;
-using Orchestration.Http.Errors;
+using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Platform.Errors;
 using Orchestration.Http.Jobs.Contracts;
 using Orchestration.Http.Platform;
 using Orchestration.Storage;
@@ -16,6 +16,9 @@ internal static class JobEndpoints
     public const int DefaultLimit = 100;
     public const int MaxLimit = 1000;
     public const int MaxBulk = 1000;
+
+    /// <summary>The job list as the job queue API reference pages it: 100 by default, at most 1,000.</summary>
+    public static readonly PagingWire Pages = new(DefaultLimit, MaxLimit, JobsException.Field);
 
     /// <summary>Largest <c>timeout_seconds</c>: a week, far above any binary job and far below a TimeSpan overflow.</summary>
     public const int MaxTimeoutSeconds = 7 * 24 * 3600;
@@ -118,8 +121,8 @@ internal static class JobEndpoints
             Statuses = statuses,
             Name = string.IsNullOrEmpty(type) ? null : type,
             Priority = priorityValue,
-            Limit = ParseInt("limit", limit, DefaultLimit, 1, MaxLimit),
-            Offset = ParseInt("offset", offset, 0, 0, int.MaxValue),
+            Limit = Pages.Limit(limit),
+            Offset = Pages.Offset(offset),
             // A job summary shows no payload; loading 1,000 of them would cost whatever they hold.
             MaxPayloadChars = 0,
         };
@@ -240,14 +243,5 @@ internal static class JobEndpoints
                 },
             ],
         };
-    }
-
-    private static int ParseInt(string field, string? value, int defaultValue, int min, int max)
-    {
-        if (string.IsNullOrEmpty(value)) return defaultValue;
-        if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < min)
-            throw JobsException.Field(field, min == 0 ? "must be a non-negative integer" : "must be a positive integer");
-        // Larger pages are clamped to the documented maximum rather than refused.
-        return Math.Min(n, max);
     }
 }

@@ -1,10 +1,10 @@
 using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Engine;
-using Orchestration.Http.Auth;
-using Orchestration.Http.Errors;
+using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Platform.Errors;
 using Orchestration.Http.Jobs.Contracts;
-using Orchestration.Http.RateLimiting;
+using Orchestration.Http.Platform.RateLimiting;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Jobs;

@@ -1,4 +1,4 @@
-using Orchestration.Http.Auth;
+using Orchestration.Http.Platform.Auth;
 using Orchestration.Http.Jobs.Contracts;
 
 namespace Orchestration.Http.Jobs;

@@ -1,4 +1,4 @@
-using Orchestration.Http.Errors;
+using Orchestration.Http.Platform.Errors;
 using Orchestration.Http.Jobs.Contracts;
 
 namespace Orchestration.Http.Jobs;

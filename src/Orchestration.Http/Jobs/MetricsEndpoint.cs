@@ -2,8 +2,8 @@ using System.Globalization;
 using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Engine;
-using Orchestration.Http.Auth;
-using Orchestration.Http.Metrics;
+using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Platform.Metrics;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Jobs;

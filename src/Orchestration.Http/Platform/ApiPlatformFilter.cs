@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Orchestration.Engine;
-using Orchestration.Http.Auth;
-using Orchestration.Http.Errors;
-using Orchestration.Http.RateLimiting;
+using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Platform.Errors;
+using Orchestration.Http.Platform.RateLimiting;
 
 namespace Orchestration.Http.Platform;
 

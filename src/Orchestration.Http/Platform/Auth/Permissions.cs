@@ -1,0 +1,88 @@
+namespace Orchestration.Http.Platform.Auth;
+
+/// <summary>
+/// Permission names an API key or token can carry. Two kinds:
+/// <list type="bullet">
+/// <item><description>Org-scoped permissions act only on the caller's own org: the families' permissions,
+/// <see cref="OpsRead"/> (stats, executors, metrics) and <see cref="KeysManage"/> (the org's own API keys).
+/// <c>*</c> grants every org-scoped permission except <see cref="KeysManage"/>; <c>family:*</c> grants every
+/// permission of that family.</description></item>
+/// <item><description><see cref="Admin"/> is the one cross-org <em>system</em> permission (orgs, keys of every org).
+/// It is never implied by a wildcard: only the bootstrap key holds it, and keys a system key grants it to
+/// explicitly.</description></item>
+/// </list>
+/// </summary>
+public static class Permissions
+{
+    /// <summary>Create runs.</summary>
+    public const string RunsCreate = "runs:create";
+    /// <summary>Read runs.</summary>
+    public const string RunsRead = "runs:read";
+    /// <summary>Update runs.</summary>
+    public const string RunsUpdate = "runs:update";
+    /// <summary>Create tasks.</summary>
+    public const string TasksCreate = "tasks:create";
+    /// <summary>Read tasks.</summary>
+    public const string TasksRead = "tasks:read";
+    /// <summary>Update tasks.</summary>
+    public const string TasksUpdate = "tasks:update";
+    /// <summary>Read run data.</summary>
+    public const string RunDataRead = "rundata:read";
+    /// <summary>Write run data.</summary>
+    public const string RunDataWrite = "rundata:write";
+    /// <summary>Submit binary jobs (the job queue API).</summary>
+    public const string JobsSubmit = "jobs:submit";
+    /// <summary>Read binary jobs.</summary>
+    public const string JobsRead = "jobs:read";
+    /// <summary>Cancel pending binary jobs.</summary>
+    public const string JobsCancel = "jobs:cancel";
+    /// <summary>Executor calls: claim, heartbeat, complete and fail jobs, and the generic task protocol.</summary>
+    public const string JobsExecute = "jobs:execute";
+    /// <summary>Every jobs permission.</summary>
+    public const string JobsAll = "jobs:*";
+    /// <summary>Every run permission.</summary>
+    public const string RunsAll = "runs:*";
+    /// <summary>Every task permission.</summary>
+    public const string TasksAll = "tasks:*";
+    /// <summary>Every run-data permission.</summary>
+    public const string RunDataAll = "rundata:*";
+    /// <summary>Operator views of the caller's own org: job stats, executors, metrics.</summary>
+    public const string OpsRead = "ops:read";
+    /// <summary>Every operator permission.</summary>
+    public const string OpsAll = "ops:*";
+    /// <summary>
+    /// List, create and revoke API keys of the caller's own org, never with more than the caller holds. Only granted
+    /// explicitly (not by <c>*</c>), since it lets a key mint keys.
+    /// </summary>
+    public const string KeysManage = "keys:manage";
+    /// <summary>Every org-scoped permission except <see cref="KeysManage"/>; never <see cref="Admin"/>.</summary>
+    public const string All = "*";
+    /// <summary>
+    /// The cross-org system permission: create orgs, and list, create and revoke API keys of every org. The name stays
+    /// <c>admin</c> for compatibility with keys already stored; it is granted only explicitly and implies
+    /// <see cref="KeysManage"/>.
+    /// </summary>
+    public const string Admin = "admin";
+    /// <summary>The system permission under its descriptive name; <see cref="Admin"/> is the same permission.</summary>
+    public const string System = Admin;
+
+    /// <summary>Every name a key may be given. Families that add permissions add them here.</summary>
+    public static IReadOnlySet<string> Known { get; } = new HashSet<string>(StringComparer.Ordinal)
+    {
+        RunsCreate, RunsRead, RunsUpdate, TasksCreate, TasksRead, TasksUpdate, RunDataRead, RunDataWrite,
+        JobsSubmit, JobsRead, JobsCancel, JobsExecute, JobsAll,
+        RunsAll, TasksAll, RunDataAll, OpsRead, OpsAll, KeysManage, All, Admin,
+    };
+
+    /// <summary>True when <paramref name="granted"/> satisfies <paramref name="required"/>.</summary>
+    public static bool Grants(IReadOnlyCollection<string> granted, string required)
+    {
+        if (granted.Contains(required)) return true;
+        if (string.Equals(required, Admin, StringComparison.Ordinal)) return false;
+        // Minting keys is never a side effect of a wildcard; the system permission manages every org's keys anyway.
+        if (string.Equals(required, KeysManage, StringComparison.Ordinal)) return granted.Contains(Admin);
+        if (granted.Contains(All)) return true;
+        var colon = required.IndexOf(':', StringComparison.Ordinal);
+        return colon > 0 && granted.Contains(string.Concat(required.AsSpan(0, colon), ":*"));
+    }
+}

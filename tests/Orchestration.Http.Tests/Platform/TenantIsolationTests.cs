@@ -1,0 +1,176 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Orchestration.Http.Tests.Infrastructure;
+
+namespace Orchestration.Http.Tests.Platform;
+
+/// <summary>
+/// Every API route, read from the endpoint data source, is called by one org with the ids of another org's objects.
+/// A route missing from <see cref="Probes"/> fails the test, so a new route cannot escape the check.
+/// </summary>
+public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixture(backend)
+{
+    private enum Expect
+    {
+        /// <summary>Another org's object answers exactly as a missing one.</summary>
+        NotFound,
+        /// <summary>Admin routes: an org key without <c>admin</c> or <c>keys:manage</c> is refused.</summary>
+        Forbidden,
+        /// <summary>Lists and creates: succeed, and the body holds nothing of the other org.</summary>
+        OwnRowsOnly,
+        /// <summary>Health: public, carries no tenant data.</summary>
+        Public,
+        /// <summary>Foreman's Redis-config endpoints: 501 for everyone, no tenant data.</summary>
+        NotImplemented,
+    }
+
+    private sealed record Probe(string Url, object? Body, Expect Expect);
+
+    private static Dictionary<string, Probe> Probes(Owned a) => new()
+    {
+        ["GET /health"] = new("/health", null, Expect.Public),
+        ["GET /api/v1/health"] = new("/api/v1/health", null, Expect.Public),
+        ["POST /api/v1/admin/orgs"] = new("/api/v1/admin/orgs", new { name = "x" }, Expect.Forbidden),
+        ["POST /api/v1/admin/api-keys"] = new("/api/v1/admin/api-keys", new { orgId = a.OrgId, name = "x", permissions = new[] { "*" } }, Expect.Forbidden),
+        ["GET /api/v1/admin/api-keys"] = new($"/api/v1/admin/api-keys?orgId={a.OrgId}", null, Expect.Forbidden),
+        ["DELETE /api/v1/admin/api-keys/{id}"] = new($"/api/v1/admin/api-keys/{a.KeyId}", null, Expect.Forbidden),
+        ["POST /api/v1/runs"] = new("/api/v1/runs", new { inputData = 1 }, Expect.OwnRowsOnly),
+        ["GET /api/v1/runs"] = new("/api/v1/runs?limit=100", null, Expect.OwnRowsOnly),
+        ["GET /api/v1/runs/{id}"] = new($"/api/v1/runs/{a.RunId}", null, Expect.NotFound),
+        ["PATCH /api/v1/runs/{id}"] = new($"/api/v1/runs/{a.RunId}", new { status = "cancelled", outputData = 1 }, Expect.NotFound),
+        ["POST /api/v1/tasks"] = new("/api/v1/tasks", new { runId = a.RunId, type = "x" }, Expect.NotFound),
+        ["GET /api/v1/tasks"] = new($"/api/v1/tasks?runId={a.RunId}", null, Expect.OwnRowsOnly),
+        ["GET /api/v1/tasks/{id}"] = new($"/api/v1/tasks/{a.TaskId}", null, Expect.NotFound),
+        ["PATCH /api/v1/tasks/{id}"] = new($"/api/v1/tasks/{a.TaskId}", new { status = "failed" }, Expect.NotFound),
+        ["POST /api/v1/runs/{runId}/data"] = new($"/api/v1/runs/{a.RunId}/data", new { key = "k", value = 1 }, Expect.NotFound),
+        ["GET /api/v1/runs/{runId}/data"] = new($"/api/v1/runs/{a.RunId}/data", null, Expect.NotFound),
+        ["GET /api/v1/runs/{runId}/data/{key}"] = new($"/api/v1/runs/{a.RunId}/data/{a.DataKey}", null, Expect.NotFound),
+        ["PATCH /api/v1/runs/{runId}/data/{id}/tags"] = new($"/api/v1/runs/{a.RunId}/data/{a.DataId}/tags", new { remove = new[] { "secret" } }, Expect.NotFound),
+        ["DELETE /api/v1/runs/{runId}/data"] = new($"/api/v1/runs/{a.RunId}/data?key={a.DataKey}", null, Expect.NotFound),
+        ["POST /api/v1/jobs"] = new("/api/v1/jobs", new { type = "t", binary_url = "https://example.com/b", binary_sha256 = new string('a', 64), priority = "background" }, Expect.OwnRowsOnly),
+        ["GET /api/v1/jobs"] = new("/api/v1/jobs?limit=1000", null, Expect.OwnRowsOnly),
+        ["GET /api/v1/jobs/{id}"] = new($"/api/v1/jobs/{a.PendingJobId}", null, Expect.NotFound),
+        ["DELETE /api/v1/jobs/{id}"] = new($"/api/v1/jobs/{a.PendingJobId}", null, Expect.NotFound),
+        ["POST /api/v1/jobs/bulk"] = new("/api/v1/jobs/bulk", new[] { new { type = "t", binary_url = "https://example.com/b", binary_sha256 = new string('a', 64), priority = "background" } }, Expect.OwnRowsOnly),
+        ["POST /api/v1/jobs/bulk/cancel"] = new("/api/v1/jobs/bulk/cancel", new { job_ids = new[] { a.PendingJobId } }, Expect.OwnRowsOnly),
+        ["POST /api/v1/jobs/claim"] = new("/api/v1/jobs/claim", new { executor_id = "intruder" }, Expect.OwnRowsOnly),
+        ["PUT /api/v1/jobs/{id}/heartbeat"] = new($"/api/v1/jobs/{a.RunningJobId}/heartbeat", new { executor_id = "owner-worker" }, Expect.NotFound),
+        ["PUT /api/v1/jobs/{id}/complete"] = new($"/api/v1/jobs/{a.RunningJobId}/complete", new { executor_id = "owner-worker", exit_code = 0 }, Expect.NotFound),
+        ["PUT /api/v1/jobs/{id}/fail"] = new($"/api/v1/jobs/{a.RunningJobId}/fail", new { executor_id = "owner-worker", exit_code = 1 }, Expect.NotFound),
+        ["POST /api/v1/tasks/claim"] = new("/api/v1/tasks/claim", new { executor_id = "intruder", types = new[] { "exec", "process-order" }, max = 100 }, Expect.OwnRowsOnly),
+        ["PUT /api/v1/tasks/{id}/heartbeat"] = new($"/api/v1/tasks/{a.TaskId}/heartbeat", new { lease_token = Guid.NewGuid() }, Expect.NotFound),
+        ["PUT /api/v1/tasks/{id}/complete"] = new($"/api/v1/tasks/{a.TaskId}/complete", new { lease_token = Guid.NewGuid() }, Expect.NotFound),
+        ["PUT /api/v1/tasks/{id}/fail"] = new($"/api/v1/tasks/{a.TaskId}/fail", new { lease_token = Guid.NewGuid(), retryable = false }, Expect.NotFound),
+        ["GET /api/v1/metrics"] = new("/api/v1/metrics", null, Expect.OwnRowsOnly),
+        ["GET /api/v1/admin/stats"] = new("/api/v1/admin/stats", null, Expect.OwnRowsOnly),
+        ["GET /api/v1/admin/executors"] = new("/api/v1/admin/executors", null, Expect.OwnRowsOnly),
+        ["GET /api/v1/config"] = new("/api/v1/config", null, Expect.NotImplemented),
+        ["GET /api/v1/config/redis"] = new("/api/v1/config/redis", null, Expect.NotImplemented),
+        ["GET /api/v1/config/queues"] = new("/api/v1/config/queues", null, Expect.NotImplemented),
+    };
+
+    private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId, string PendingJobId, string RunningJobId);
+
+    [Test]
+    public async Task EveryApiRoute_CalledWithAnotherOrgsIds_RevealsAndChangesNothing()
+    {
+        var owner = await NewTenantAsync();
+        var run = await CreateRunAsync(owner.Client, new { secret = "a" });
+        var task = await CreateTaskAsync(owner.Client, run);
+        var (_, entry, _) = await owner.Client.PostJsonAsync($"/api/v1/runs/{run}/data", new { key = "secret-key", value = 1, tags = new[] { "secret" }, taskId = task });
+        var job = new { type = "secret-job", binary_url = "https://example.com/b", binary_sha256 = new string('a', 64), priority = "foreground" };
+        var (_, runningJob, _) = await owner.Client.PostJsonAsync("/api/v1/jobs", job);
+        var (_, claimed, _) = await owner.Client.PostJsonAsync("/api/v1/jobs/claim", new { executor_id = "owner-worker" });
+        Assert.That(claimed.Str("id"), Is.EqualTo(runningJob.Str("id")));
+        var (_, pendingJob, _) = await owner.Client.PostJsonAsync("/api/v1/jobs", job with { priority = "background" });
+        var a = new Owned(owner.OrgId, owner.KeyId, run, task, "secret-key", entry.Str("id"), pendingJob.Str("id"), runningJob.Str("id"));
+        var intruder = await NewTenantAsync("*");
+        var probes = Probes(a);
+
+        var routes = ApiRoutes();
+        Assert.That(routes.Where(r => !probes.ContainsKey(r)), Is.Empty, "routes without a tenant probe: add them to Probes");
+        Assert.That(probes.Keys.Where(k => !routes.Contains(k)), Is.Empty, "probes for routes that no longer exist");
+
+        foreach (var route in routes)
+        {
+            var probe = probes[route];
+            var method = new HttpMethod(route[..route.IndexOf(' ', StringComparison.Ordinal)]);
+            var (status, body, _) = await intruder.Client.SendAsync(method, probe.Url, probe.Body);
+            var text = body?.ToJsonString() ?? "";
+            switch (probe.Expect)
+            {
+                case Expect.NotFound:
+                    Assert.That(status, Is.EqualTo(HttpStatusCode.NotFound), route);
+                    break;
+                case Expect.Forbidden:
+                    Assert.That(status, Is.EqualTo(HttpStatusCode.Forbidden), route);
+                    break;
+                case Expect.OwnRowsOnly:
+                    Assert.That((int)status, Is.InRange(200, 299), route);
+                    Assert.That(text, Does.Not.Contain(a.OrgId).And.Not.Contain(a.RunId).And.Not.Contain(a.TaskId).And.Not.Contain(a.RunningJobId).And.Not.Contain("secret-job"), route);
+                    break;
+                case Expect.Public:
+                    Assert.That(status, Is.EqualTo(HttpStatusCode.OK), route);
+                    Assert.That(text, Does.Not.Contain(a.OrgId), route);
+                    break;
+                case Expect.NotImplemented:
+                    Assert.That(status, Is.EqualTo(HttpStatusCode.NotImplemented), route);
+                    Assert.That(text, Does.Not.Contain(a.OrgId), route);
+                    break;
+            }
+        }
+
+        var (_, runAfter, _) = await owner.Client.GetJsonAsync($"/api/v1/runs/{run}");
+        var (_, taskAfter, _) = await owner.Client.GetJsonAsync($"/api/v1/tasks/{task}");
+        var (_, dataAfter, _) = await owner.Client.GetJsonAsync($"/api/v1/runs/{run}/data?includeAll=true");
+        var (ownerKeyStatus, _, _) = await owner.Client.GetJsonAsync("/api/v1/runs");
+        Assert.That(runAfter.Str("status"), Is.EqualTo("pending"));
+        Assert.That(runAfter!["outputData"], Is.Null);
+        Assert.That(runAfter["totalTasks"]!.GetValue<int>(), Is.EqualTo(1));
+        Assert.That(taskAfter.Str("status"), Is.EqualTo("pending"));
+        Assert.That(dataAfter!["items"]!.AsArray().Select(e => e.Str("id")), Is.EqualTo(new[] { a.DataId }));
+        Assert.That(dataAfter["items"]![0]!["tags"]!.AsArray().Select(t => t!.GetValue<string>()), Is.EqualTo(new[] { "secret" }));
+        Assert.That(ownerKeyStatus, Is.EqualTo(HttpStatusCode.OK), "the owner's key was not revoked by the intruder");
+        var (_, pendingAfter, _) = await owner.Client.GetJsonAsync($"/api/v1/jobs/{a.PendingJobId}");
+        var (_, runningAfter, _) = await owner.Client.GetJsonAsync($"/api/v1/jobs/{a.RunningJobId}");
+        Assert.That(pendingAfter.Str("status"), Is.EqualTo("pending"));
+        Assert.That(runningAfter.Str("status"), Is.EqualTo("running"));
+        Assert.That(runningAfter.Str("executor_id"), Is.EqualTo("owner-worker"));
+    }
+
+    [Test]
+    public async Task ListRuns_TwoOrgs_EachSeesOnlyItsOwn()
+    {
+        var a = await NewTenantAsync();
+        var b = await NewTenantAsync();
+        var runA = await CreateRunAsync(a.Client);
+        var runB = await CreateRunAsync(b.Client);
+
+        var (_, listA, _) = await a.Client.GetJsonAsync("/api/v1/runs");
+        var (_, listB, _) = await b.Client.GetJsonAsync("/api/v1/runs");
+        var (_, tasksB, _) = await b.Client.GetJsonAsync("/api/v1/tasks");
+
+        Assert.That(listA!["items"]!.AsArray().Select(r => r.Str("id")), Is.EqualTo(new[] { runA }));
+        Assert.That(listB!["items"]!.AsArray().Select(r => r.Str("id")), Is.EqualTo(new[] { runB }));
+        Assert.That(listA["total"]!.GetValue<int>(), Is.EqualTo(1));
+        Assert.That(tasksB!["total"]!.GetValue<int>(), Is.Zero);
+    }
+
+    /// <summary>"METHOD /pattern" of every endpoint under /api and /health, route constraints removed.</summary>
+    private List<string> ApiRoutes()
+    {
+        var source = Factory.Services.GetRequiredService<EndpointDataSource>();
+        return source.Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText is { } raw && (raw.StartsWith("/api/", StringComparison.Ordinal) || raw == "/health"))
+            .SelectMany(e => (e.Metadata.GetMetadata<HttpMethodMetadata>()?.HttpMethods ?? ["ANY"])
+                .Select(m => $"{m} {Constraint().Replace(e.RoutePattern.RawText!, "}")}"))
+            .Distinct()
+            .Order(StringComparer.Ordinal)
+            .ToList();
+    }
+
+    [GeneratedRegex(":[a-z]+}")]
+    private static partial Regex Constraint();
+}
