@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Http.Auth;
+using Orchestration.Http.Executors;
 using Orchestration.Http.Metrics;
 using Orchestration.Storage;
 

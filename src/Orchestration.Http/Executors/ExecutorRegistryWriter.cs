@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orchestration.Storage;
 
-namespace Orchestration.Http.Jobs;
+namespace Orchestration.Http.Executors;
 
 /// <summary>
 /// Flushes <see cref="ExecutorTracker"/> every second and, once a minute, drops registry rows not seen for

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Orchestration.Storage;
 
-namespace Orchestration.Http.Jobs;
+namespace Orchestration.Http.Executors;
 
 /// <summary>
 /// Collects this host's executor calls (last call, completions, declared types and capacity) in memory and writes them

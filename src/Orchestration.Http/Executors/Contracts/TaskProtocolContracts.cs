@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace Orchestration.Http.Jobs.Contracts;
+namespace Orchestration.Http.Executors.Contracts;
 
 /// <summary>Body of <c>POST /api/v1/tasks/claim</c>: the generic executor protocol, for any task type.</summary>
 public sealed record ClaimTasksRequest

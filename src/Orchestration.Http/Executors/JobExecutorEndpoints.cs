@@ -1,17 +1,19 @@
 using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Engine;
+using Orchestration.Execution;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Errors;
+using Orchestration.Http.Jobs;
 using Orchestration.Http.Jobs.Contracts;
 using Orchestration.Http.RateLimiting;
 using Orchestration.Storage;
 
-namespace Orchestration.Http.Jobs;
+namespace Orchestration.Http.Executors;
 
 /// <summary>
-/// The job queue API reference's executor calls. The wire names the executor, not a lease token, so each call resolves the job's task,
-/// checks that this executor holds it, and then writes fenced by the lease token it just read: if the lease moved in
+/// The job queue API reference's executor calls. The wire names the executor, not a lease token, so each call resolves the job's task
+/// and asks the executor front for this executor's lease of it, then writes fenced by that lease: if the lease moved in
 /// between (reaped, re-claimed), the store refuses the write and the executor is told so.
 /// </summary>
 internal static class JobExecutorEndpoints
@@ -32,38 +34,31 @@ internal static class JobExecutorEndpoints
             .Produces<JobsErrorBody>(StatusCodes.Status400BadRequest).Produces<JobsErrorBody>(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> ClaimAsync(HttpContext context, IOrchestrationClient client, IOrchestrationStore store,
-        ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
+    private static async Task<IResult> ClaimAsync(HttpContext context, IOrchestrationClient client, IOptions<OrchestrationHttpOptions> options)
     {
         var request = await JsonBody.ReadAsync<ClaimJobRequest>(context, JobsJson.Options);
-        var executorId = ExecutorCalls.ExecutorId(request.ExecutorId);
-        var executorIp = ExecutorCalls.ExecutorIp(request.ExecutorIp, context);
-        var orgId = context.GetCaller().OrgId;
-        ExecutorCalls.Admit(context, orgId, executorId);
-        tracker.Touch(orgId, executorId, [JobsJson.TaskType], 1);
-
-        var claimed = await store.ClaimTasksAsync(new ClaimTasksParams
+        var claimed = await ExecutorCalls.ClaimAsync(context, new ExecutorClaim
         {
-            ExecutorId = executorId,
-            ExecutorIp = executorIp,
+            ExecutorId = ExecutorCalls.ExecutorId(request.ExecutorId),
+            ExecutorIp = ExecutorCalls.ExecutorIp(request.ExecutorIp, context),
             Types = [JobsJson.TaskType],
-            OrgId = orgId,
             Family = JobsJson.Family,
             Max = 1,
             LeaseDuration = options.Value.Executors.HeartbeatTimeout,
-        }, context.RequestAborted);
+            Protocol = ExecutorProtocol.JobQueue,
+        });
         if (claimed.Count == 0) return Results.NoContent();
-        Orchestration.Diagnostics.OrchestrationMetrics.JobsClaimed.Add(1);
 
-        var attempts = await client.Queries.GetAttemptsAsync(orgId, claimed[0].Id, context.RequestAborted);
-        return JobsJson.Ok(JobsJson.ToDetail(claimed[0], attempts));
+        var job = claimed[0].Task;
+        var attempts = await client.Queries.GetAttemptsAsync(job.OrgId, job.Id, context.RequestAborted);
+        return JobsJson.Ok(JobsJson.ToDetail(job, attempts));
     }
 
     /// <summary>
     /// Extends the lease. A cancelled job, a job past its <c>timeout_seconds</c> (failed here, for good) and a job this
     /// executor no longer holds all answer 404, the seed's one refusal; <c>context.status</c> says which.
     /// </summary>
-    private static async Task<IResult> HeartbeatAsync(HttpContext context, string id, IOrchestrationClient client, IOrchestrationStore store,
+    private static async Task<IResult> HeartbeatAsync(HttpContext context, string id, IOrchestrationClient client, IExecutorFront front,
         ExecutorTracker tracker, TimeProvider time, IOptions<OrchestrationHttpOptions> options)
     {
         var jobId = JobLookup.ParseId(id);
@@ -75,20 +70,19 @@ internal static class JobExecutorEndpoints
 
         var task = await JobLookup.FindAsync(client, orgId, jobId, context.RequestAborted);
         if (task is { Status: TaskRunStatus.Cancelled }) throw NotRunning(jobId, "cancelled", "Job was cancelled");
-        if (task is not { Status: TaskRunStatus.Running, LeaseToken: { } token } || !string.Equals(task.ExecutorId, executorId, StringComparison.Ordinal))
+        if (task is null || front.LeaseOf(task, executorId) is not { } lease)
             throw NotRunning(jobId, task is null ? null : JobsJson.StatusOf(task.Status), "Job not found or not running for this executor");
 
-        var lease = new TaskLease(task.Id, token);
         if (task is { Timeout: { } limit, StartedAt: { } started } && time.GetUtcNow() >= started + limit)
         {
             // A remote attempt has no in-process timer: its first heartbeat past the bound ends it, and the answer tells
             // the executor to stop. Lease loss in between is the same refusal.
             var message = $"timed out after {limit.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} s (timeout_seconds)";
-            await store.FailTasksAsync([new TaskFailure(lease, JsonDefaults.ErrorJson(message), Retryable: false)], context.RequestAborted);
+            await front.FailTimedOutAsync(lease, JsonDefaults.ErrorJson(message), context.RequestAborted);
             throw NotRunning(jobId, "failed", "Job timed out: " + message);
         }
 
-        var result = await store.HeartbeatTasksAsync(new HeartbeatTasksParams([lease], options.Value.Executors.HeartbeatTimeout), context.RequestAborted);
+        var result = await front.HeartbeatAsync([lease], options.Value.Executors.HeartbeatTimeout, context.RequestAborted);
         return result[0].Outcome switch
         {
             HeartbeatOutcome.Extended => Results.NoContent(),
@@ -104,13 +98,13 @@ internal static class JobExecutorEndpoints
         return new JobsException(StatusCodes.Status404NotFound, message, context);
     }
 
-    private static Task<IResult> CompleteAsync(HttpContext context, string id, IOrchestrationClient client, IOrchestrationStore store, ExecutorTracker tracker) =>
-        FinishAsync(context, id, client, store, tracker, complete: true);
+    private static Task<IResult> CompleteAsync(HttpContext context, string id, IOrchestrationClient client, IExecutorFront front, ExecutorTracker tracker) =>
+        FinishAsync(context, id, client, front, tracker, complete: true);
 
-    private static Task<IResult> FailAsync(HttpContext context, string id, IOrchestrationClient client, IOrchestrationStore store, ExecutorTracker tracker) =>
-        FinishAsync(context, id, client, store, tracker, complete: false);
+    private static Task<IResult> FailAsync(HttpContext context, string id, IOrchestrationClient client, IExecutorFront front, ExecutorTracker tracker) =>
+        FinishAsync(context, id, client, front, tracker, complete: false);
 
-    private static async Task<IResult> FinishAsync(HttpContext context, string id, IOrchestrationClient client, IOrchestrationStore store, ExecutorTracker tracker, bool complete)
+    private static async Task<IResult> FinishAsync(HttpContext context, string id, IOrchestrationClient client, IExecutorFront front, ExecutorTracker tracker, bool complete)
     {
         var jobId = JobLookup.ParseId(id);
         var request = await JsonBody.ReadAsync<JobResultRequest>(context, JobsJson.Options);
@@ -123,20 +117,18 @@ internal static class JobExecutorEndpoints
         ExecutorCalls.Admit(context, orgId, request.ExecutorId ?? found?.ExecutorId ?? "");
         var task = found ?? throw JobsException.NotFound(jobId);
         var status = JobsJson.StatusOf(task.Status);
-        if (task is not { Status: TaskRunStatus.Running, LeaseToken: { } token })
+        if (front.LeaseOf(task, executorId: null) is not { } lease)
             throw JobsException.State(jobId, status, $"Invalid state transition: job is {status}");
         // The job queue API reference's executors may omit executor_id; when given it must be the holder (a lost executor's late report).
         if (request.ExecutorId is { } executor && !string.Equals(task.ExecutorId, executor, StringComparison.Ordinal))
             throw JobsException.State(jobId, status, "Invalid state transition: the job is held by another executor");
 
-        var lease = new TaskLease(task.Id, token);
         var output = JobsJson.OutputJson(request);
+        var report = new ExecutorReport(ExecutorProtocol.JobQueue, task.StartedAt);
         var results = complete
-            ? await store.CompleteTasksAsync([new TaskCompletion(lease, output)], context.RequestAborted)
-            : await store.FailTasksAsync([new TaskFailure(lease, JsonDefaults.ErrorJson(request.ErrorMessage ?? "job failed"), Retryable: false, output)], context.RequestAborted);
+            ? await front.CompleteAsync([new TaskCompletion(lease, output)], report, context.RequestAborted)
+            : await front.FailAsync([new TaskFailure(lease, JsonDefaults.ErrorJson(request.ErrorMessage ?? "job failed"), Retryable: false, output)], report, context.RequestAborted);
         if (!results[0].Applied) throw JobsException.State(jobId, status, "Invalid state transition: the executor no longer holds the job");
-        (complete ? Orchestration.Diagnostics.OrchestrationMetrics.JobsCompleted : Orchestration.Diagnostics.OrchestrationMetrics.JobsFailed).Add(1);
-        if (task.StartedAt is { } started) Orchestration.Diagnostics.OrchestrationMetrics.JobDuration.Record(Math.Max(0, (DateTimeOffset.UtcNow - started).TotalSeconds));
 
         if (task.ExecutorId is { } holder)
         {

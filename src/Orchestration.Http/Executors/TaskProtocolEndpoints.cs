@@ -2,13 +2,16 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Engine;
+using Orchestration.Execution;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Errors;
+using Orchestration.Http.Executors.Contracts;
+using Orchestration.Http.Jobs;
 using Orchestration.Http.Jobs.Contracts;
 using Orchestration.Http.RateLimiting;
 using Orchestration.Storage;
 
-namespace Orchestration.Http.Jobs;
+namespace Orchestration.Http.Executors;
 
 /// <summary>
 /// The generic executor protocol: remote workers in any language claim tasks of the types they serve, and every later
@@ -19,6 +22,8 @@ internal static class TaskProtocolEndpoints
 {
     public const int MaxClaim = 100;
     public const int MaxLeaseSeconds = 3600;
+
+    private static readonly ExecutorReport Report = new(ExecutorProtocol.TaskProtocol);
 
     public static void Map(RouteGroupBuilder group)
     {
@@ -36,7 +41,7 @@ internal static class TaskProtocolEndpoints
             .Produces<JobsErrorBody>(StatusCodes.Status404NotFound).Produces<JobsErrorBody>(StatusCodes.Status409Conflict);
     }
 
-    private static async Task<IResult> ClaimAsync(HttpContext context, IOrchestrationStore store, ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
+    private static async Task<IResult> ClaimAsync(HttpContext context, IOptions<OrchestrationHttpOptions> options)
     {
         var request = await JsonBody.ReadAsync<ClaimTasksRequest>(context, JobsJson.Options);
         var executorId = ExecutorCalls.ExecutorId(request.ExecutorId);
@@ -44,33 +49,27 @@ internal static class TaskProtocolEndpoints
         var types = ExecutorCalls.Types(request.Types);
         var max = request.Max ?? 1;
         if (max is < 1 or > MaxClaim) throw JobsException.Field("max", $"must be between 1 and {MaxClaim}");
-        var lease = Lease(request.LeaseSeconds, options.Value);
-        var orgId = context.GetCaller().OrgId;
-        ExecutorCalls.Admit(context, orgId, executorId);
-        tracker.Touch(orgId, executorId, types, max);
-
-        var claimed = await store.ClaimTasksAsync(new ClaimTasksParams
+        var claimed = await ExecutorCalls.ClaimAsync(context, new ExecutorClaim
         {
             ExecutorId = executorId,
             ExecutorIp = executorIp,
             Types = types,
-            OrgId = orgId,
             Max = max,
-            LeaseDuration = lease,
-        }, context.RequestAborted);
+            LeaseDuration = Lease(request.LeaseSeconds, options.Value),
+            Protocol = ExecutorProtocol.TaskProtocol,
+        });
         if (claimed.Count == 0) return Results.NoContent();
-        Orchestration.Diagnostics.OrchestrationMetrics.TasksClaimed.Add(claimed.Count);
-        return JobsJson.Ok(new ClaimTasksResponse(claimed.Select(t => new ClaimedTask(
-            t.Id, t.RunId, t.Type, t.Name, Element(t.InputJson), t.Attempt, t.LeaseToken!.Value, t.LeaseExpiresAt?.UtcDateTime)).ToList()));
+        return JobsJson.Ok(new ClaimTasksResponse(claimed.Select(c => new ClaimedTask(
+            c.Task.Id, c.Task.RunId, c.Task.Type, c.Task.Name, Element(c.Task.InputJson), c.Task.Attempt, c.Lease.LeaseToken, c.Task.LeaseExpiresAt?.UtcDateTime)).ToList()));
     }
 
-    private static async Task<IResult> HeartbeatAsync(HttpContext context, Guid id, IOrchestrationClient client, IOrchestrationStore store,
+    private static async Task<IResult> HeartbeatAsync(HttpContext context, Guid id, IOrchestrationClient client, IExecutorFront front,
         ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
     {
         var request = await JsonBody.ReadAsync<TaskHeartbeatRequest>(context, JobsJson.Options);
         var task = await HeldTaskAsync(context, client, id);
         var token = request.LeaseToken ?? throw JobsException.Field("lease_token", "is required");
-        var result = (await store.HeartbeatTasksAsync(new HeartbeatTasksParams([new TaskLease(id, token)], Lease(request.LeaseSeconds, options.Value)), context.RequestAborted))[0];
+        var result = (await front.HeartbeatAsync([new TaskLease(id, token)], Lease(request.LeaseSeconds, options.Value), context.RequestAborted))[0];
         if (task.ExecutorId is { } executor) tracker.Touch(task.OrgId, executor);
         return result.Outcome switch
         {
@@ -80,27 +79,25 @@ internal static class TaskProtocolEndpoints
         };
     }
 
-    private static async Task<IResult> CompleteAsync(HttpContext context, Guid id, IOrchestrationClient client, IOrchestrationStore store, ExecutorTracker tracker)
+    private static async Task<IResult> CompleteAsync(HttpContext context, Guid id, IOrchestrationClient client, IExecutorFront front, ExecutorTracker tracker)
     {
         var request = await JsonBody.ReadAsync<TaskCompleteRequest>(context, JobsJson.Options);
         var task = await HeldTaskAsync(context, client, id);
         var token = request.LeaseToken ?? throw JobsException.Field("lease_token", "is required");
-        var result = (await store.CompleteTasksAsync([new TaskCompletion(new TaskLease(id, token), Text(request.Output))], context.RequestAborted))[0];
+        var result = (await front.CompleteAsync([new TaskCompletion(new TaskLease(id, token), Text(request.Output))], Report, context.RequestAborted))[0];
         if (!result.Applied) throw LeaseLost(id);
-        Orchestration.Diagnostics.OrchestrationMetrics.TasksCompleted.Add(1);
         if (task.ExecutorId is { } executor) tracker.Completed(task.OrgId, executor);
         return JobsJson.Ok(new TaskWriteResponse(id, result.Status?.ToWire() ?? "completed"));
     }
 
-    private static async Task<IResult> FailAsync(HttpContext context, Guid id, IOrchestrationClient client, IOrchestrationStore store, ExecutorTracker tracker)
+    private static async Task<IResult> FailAsync(HttpContext context, Guid id, IOrchestrationClient client, IExecutorFront front, ExecutorTracker tracker)
     {
         var request = await JsonBody.ReadAsync<TaskFailRequest>(context, JobsJson.Options);
         var task = await HeldTaskAsync(context, client, id);
         var token = request.LeaseToken ?? throw JobsException.Field("lease_token", "is required");
         var failure = new TaskFailure(new TaskLease(id, token), JsonDefaults.ErrorJson(request.Error ?? "task failed"), request.Retryable ?? true, Text(request.Output));
-        var result = (await store.FailTasksAsync([failure], context.RequestAborted))[0];
+        var result = (await front.FailAsync([failure], Report, context.RequestAborted))[0];
         if (!result.Applied) throw LeaseLost(id);
-        Orchestration.Diagnostics.OrchestrationMetrics.TasksFailed.Add(1);
         if (task.ExecutorId is { } executor) tracker.Touch(task.OrgId, executor);
         return JobsJson.Ok(new TaskWriteResponse(id, result.Status?.ToWire() ?? "failed"));
     }

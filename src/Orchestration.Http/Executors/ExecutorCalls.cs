@@ -1,11 +1,17 @@
 using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orchestration.Execution;
+using Orchestration.Http.Auth;
+using Orchestration.Http.Jobs;
 using Orchestration.Http.RateLimiting;
 
-namespace Orchestration.Http.Jobs;
+namespace Orchestration.Http.Executors;
 
-/// <summary>Checks shared by both executor protocols: the documented caps on claim bodies and the per-executor rate limit.</summary>
+/// <summary>
+/// What both executor protocols share: the documented caps on claim bodies, the per-executor rate limit, and the claim
+/// itself (admitted, recorded for the executor registry, then taken through the engine's executor front).
+/// </summary>
 internal static class ExecutorCalls
 {
     /// <summary>Longest <c>executor_id</c>: ids are stored on every attempt and in the executor registry.</summary>
@@ -39,6 +45,18 @@ internal static class ExecutorCalls
         if (types.Count > MaxTypes) throw JobsException.Field("types", $"must list at most {MaxTypes} task types");
         if (types.Any(t => t.Length > MaxTypeLength)) throw JobsException.Field("types", $"entries must be at most {MaxTypeLength} characters");
         return types;
+    }
+
+    /// <summary>
+    /// Claims for the caller's org through <see cref="IExecutorFront"/>, after counting the call against the executor's
+    /// limit and recording it (with the types and capacity it declared) for the executor registry.
+    /// </summary>
+    public static Task<IReadOnlyList<LeasedTask>> ClaimAsync(HttpContext context, ExecutorClaim claim)
+    {
+        var orgId = context.GetCaller().OrgId;
+        Admit(context, orgId, claim.ExecutorId);
+        context.RequestServices.GetRequiredService<ExecutorTracker>().Touch(orgId, claim.ExecutorId, [.. claim.Types], claim.Max);
+        return context.RequestServices.GetRequiredService<IExecutorFront>().ClaimAsync(claim with { OrgId = orgId }, context.RequestAborted);
     }
 
     /// <summary>
