@@ -1,7 +1,7 @@
 using System.Globalization;
 using Orchestration.Domain;
 using Orchestration.Engine;
-using Orchestration.Execution.Exec;
+using Orchestration.Exec;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Errors;
 using Orchestration.Http.Jobs.Contracts;

@@ -10,7 +10,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
-namespace Orchestration.Core.Tests.Exec;
+namespace Orchestration.Exec.Tests;
 
 /// <summary>A Kestrel server on 127.0.0.1 (random port) that serves test binaries and redirects, and counts requests per path.</summary>
 internal sealed class TestBinaryServer : IAsyncDisposable

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Orchestration.Execution.Exec;
+namespace Orchestration.Exec;
 
 /// <summary>
 /// Input of an <c>exec</c> task, with the field names of the job queue API. The binary is downloaded

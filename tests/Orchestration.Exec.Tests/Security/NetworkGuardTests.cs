@@ -1,8 +1,8 @@
 using System.Net;
 using NUnit.Framework;
-using Orchestration.Security;
+using Orchestration.Exec.Security;
 
-namespace Orchestration.Core.Tests.Security;
+namespace Orchestration.Exec.Tests.Security;
 
 [TestFixture]
 public sealed class NetworkGuardTests

@@ -3,9 +3,10 @@ using System.Net;
 using System.Net.Http;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using Orchestration.Security;
+using Orchestration.Exec.Security;
+using Orchestration.Execution;
 
-namespace Orchestration.Execution.Exec;
+namespace Orchestration.Exec;
 
 /// <summary>
 /// Content-addressed store of verified binaries: <c>&lt;cache&gt;/&lt;sha256&gt;</c>. A miss downloads the binary

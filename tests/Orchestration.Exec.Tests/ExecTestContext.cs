@@ -4,17 +4,17 @@ using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Execution;
-using Orchestration.Execution.Exec;
-using Orchestration.Security;
-using Orchestration.Storage.InMemory;
+using Orchestration.Exec;
+using Orchestration.Exec.Security;
+using Orchestration.Hosting;
 
-namespace Orchestration.Core.Tests.Exec;
+namespace Orchestration.Exec.Tests;
 
 /// <summary>A scratch directory with the exec handler wired to it, for driving the handler without the runtime.</summary>
 internal sealed class ExecTestContext : IDisposable
 {
-    private readonly InMemoryStore _store = new(TimeProvider.System);
-    private readonly ServiceProvider _services = new ServiceCollection().BuildServiceProvider();
+    // A whole in-memory engine through the public entry point, as a remote executor hosting the handler builds one.
+    private readonly ServiceProvider _services = NewEngine();
 
     public ExecTestContext(Action<ExecOptions>? configure = null, GuardedConnector? connector = null)
     {
@@ -65,15 +65,20 @@ internal sealed class ExecTestContext : IDisposable
             CreatedAt = now,
             UpdatedAt = now,
         };
-        var client = new OrchestrationClient(_store, _store, Microsoft.Extensions.Options.Options.Create(new EngineOptions()));
-        return new TaskContext(task, client, NullLogger.Instance, _services);
+        return new TaskContext(task, _services.GetRequiredService<IOrchestrationClient>(), NullLogger.Instance, _services);
+    }
+
+    private static ServiceProvider NewEngine()
+    {
+        var services = new ServiceCollection();
+        services.AddOrchestration(o => o.UseInMemory());
+        return services.BuildServiceProvider();
     }
 
     public void Dispose()
     {
         Cache.Dispose();
         _services.Dispose();
-        _store.Dispose();
         try
         {
             Directory.Delete(Root, recursive: true);

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
 
-namespace Orchestration.Security;
+namespace Orchestration.Exec.Security;
 
 /// <summary>
 /// Builds <see cref="SocketsHttpHandler"/>s whose every new connection is vetted by <see cref="NetworkGuard"/>: the

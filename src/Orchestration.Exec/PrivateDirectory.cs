@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 
-namespace Orchestration.Execution.Exec;
+namespace Orchestration.Exec;
 
 /// <summary>
 /// Makes sure a directory that will hold binaries about to be executed belongs to this user and nobody else can

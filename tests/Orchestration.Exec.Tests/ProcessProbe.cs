@@ -1,6 +1,6 @@
 using System.Diagnostics;
 
-namespace Orchestration.Core.Tests.Exec;
+namespace Orchestration.Exec.Tests;
 
 /// <summary>Polls (with a deadline) for process death and files written by test scripts.</summary>
 internal static class ProcessProbe

@@ -1,8 +1,8 @@
 using System.Text;
 using NUnit.Framework;
-using Orchestration.Execution.Exec;
+using Orchestration.Exec;
 
-namespace Orchestration.Core.Tests.Exec;
+namespace Orchestration.Exec.Tests;
 
 [TestFixture]
 public sealed class OutputCaptureTests

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Orchestration.Security;
+namespace Orchestration.Exec.Security;
 
 /// <summary>
 /// Decides whether an outbound connection may go to an address or host name. Refuses everything that reaches the

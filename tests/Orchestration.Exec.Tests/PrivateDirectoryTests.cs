@@ -1,8 +1,8 @@
 using System.Runtime.Versioning;
 using NUnit.Framework;
-using Orchestration.Execution.Exec;
+using Orchestration.Exec;
 
-namespace Orchestration.Core.Tests.Exec;
+namespace Orchestration.Exec.Tests;
 
 [TestFixture]
 [UnsupportedOSPlatform("windows")]

@@ -1,4 +1,4 @@
-namespace Orchestration.Security;
+namespace Orchestration.Exec.Security;
 
 /// <summary>Thrown when <see cref="NetworkGuard"/> refuses an outbound target (an address, a host name or a redirect).</summary>
 internal sealed class NetworkTargetRefusedException : Exception

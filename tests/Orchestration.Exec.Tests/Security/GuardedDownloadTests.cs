@@ -1,11 +1,11 @@
 using System.Net;
 using NUnit.Framework;
-using Orchestration.Core.Tests.Exec;
+using Orchestration.Exec.Tests;
 using Orchestration.Execution;
-using Orchestration.Execution.Exec;
-using Orchestration.Security;
+using Orchestration.Exec;
+using Orchestration.Exec.Security;
 
-namespace Orchestration.Core.Tests.Security;
+namespace Orchestration.Exec.Tests.Security;
 
 /// <summary>The exec download with the guard ON: private targets are refused, directly, through DNS and through redirects.</summary>
 [TestFixture]

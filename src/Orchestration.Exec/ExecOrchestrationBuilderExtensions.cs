@@ -3,9 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Orchestration.Hosting;
-using Orchestration.Security;
+using Orchestration.Exec.Security;
 
-namespace Orchestration.Execution.Exec;
+namespace Orchestration.Exec;
 
 /// <summary>Registers the built-in <c>exec</c> task type.</summary>
 public static class ExecOrchestrationBuilderExtensions

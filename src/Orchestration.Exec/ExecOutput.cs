@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace Orchestration.Execution.Exec;
+namespace Orchestration.Exec;
 
 /// <summary>
 /// Output of an <c>exec</c> task (the job queue API reference's <c>stdout</c>, <c>stderr</c>, <c>exit_code</c>). Each stream keeps its

@@ -3,9 +3,9 @@ using System.Text.Json;
 using NUnit.Framework;
 using Orchestration.Engine;
 using Orchestration.Execution;
-using Orchestration.Execution.Exec;
+using Orchestration.Exec;
 
-namespace Orchestration.Core.Tests.Exec;
+namespace Orchestration.Exec.Tests;
 
 [TestFixture]
 [NonParallelizable]

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Orchestration.Execution.Exec;
+namespace Orchestration.Exec;
 
 /// <summary>
 /// Reads one output pipe to its end, keeping the first <c>limit</c> bytes and discarding the rest. Reading on after

@@ -1,8 +1,9 @@
 using System.ComponentModel;
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Orchestration.Execution;
 
-namespace Orchestration.Execution.Exec;
+namespace Orchestration.Exec;
 
 /// <summary>What a finished (or killed) process left behind.</summary>
 /// <param name="Output">Captured output; <see cref="ExecOutput.ExitCode"/> is null when the process was killed.</param>

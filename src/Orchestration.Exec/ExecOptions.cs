@@ -1,6 +1,6 @@
 using System.Net;
 
-namespace Orchestration.Execution.Exec;
+namespace Orchestration.Exec;
 
 /// <summary>Settings of the built-in <c>exec</c> task type; see <c>docs/exec.md</c>.</summary>
 public sealed class ExecOptions

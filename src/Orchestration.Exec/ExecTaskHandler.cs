@@ -2,8 +2,9 @@ using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Orchestration.Engine;
+using Orchestration.Execution;
 
-namespace Orchestration.Execution.Exec;
+namespace Orchestration.Exec;
 
 /// <summary>
 /// The built-in <c>exec</c> task type: fetch the binary through <see cref="BinaryCache"/> (nothing runs unless its

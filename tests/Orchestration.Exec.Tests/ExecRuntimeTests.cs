@@ -5,11 +5,11 @@ using Microsoft.Extensions.Hosting;
 using NUnit.Framework;
 using Orchestration.Domain;
 using Orchestration.Engine;
-using Orchestration.Execution.Exec;
+using Orchestration.Exec;
 using Orchestration.Hosting;
-using Orchestration.Security;
+using Orchestration.Exec.Security;
 
-namespace Orchestration.Core.Tests.Exec;
+namespace Orchestration.Exec.Tests;
 
 /// <summary>The exec type through the real host, runtime and in-memory store.</summary>
 [TestFixture]

@@ -1,6 +1,7 @@
 using System.Globalization;
+using Orchestration.Execution;
 
-namespace Orchestration.Execution.Exec;
+namespace Orchestration.Exec;
 
 /// <summary>An <see cref="ExecInput"/> checked and normalised; every problem is a permanent failure (it will not fix itself).</summary>
 internal sealed record ExecJob(Uri Url, string Sha256, IReadOnlyList<string> Arguments, IReadOnlyDictionary<string, string> Environment, TimeSpan? Timeout)
