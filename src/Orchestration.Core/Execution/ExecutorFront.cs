@@ -11,19 +11,9 @@ namespace Orchestration.Execution;
 /// </summary>
 internal sealed class ExecutorFront(IOrchestrationStore store, TimeProvider time) : IExecutorFront
 {
-    public async Task<IReadOnlyList<LeasedTask>> ClaimAsync(ExecutorClaim claim, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LeasedTask>> ClaimAsync(ClaimTasksParams claim, ExecutorProtocol protocol, CancellationToken cancellationToken)
     {
-        var claimed = await store.ClaimTasksAsync(new ClaimTasksParams
-        {
-            ExecutorId = claim.ExecutorId,
-            ExecutorIp = claim.ExecutorIp,
-            Types = claim.Types,
-            OrgId = claim.OrgId,
-            Family = claim.Family,
-            Max = claim.Max,
-            LeaseDuration = claim.LeaseDuration,
-            TypeLimits = claim.TypeLimits,
-        }, cancellationToken);
+        var claimed = await store.ClaimTasksAsync(claim, cancellationToken);
         if (claimed.Count == 0) return [];
 
         var leased = new LeasedTask[claimed.Count];
@@ -33,7 +23,7 @@ internal sealed class ExecutorFront(IOrchestrationStore store, TimeProvider time
             leased[i] = new LeasedTask(task with { LeaseToken = null }, new TaskLease(task.Id, task.LeaseToken!.Value));
         }
 
-        var counter = claim.Protocol switch
+        var counter = protocol switch
         {
             ExecutorProtocol.JobQueue => OrchestrationMetrics.JobsClaimed,
             ExecutorProtocol.TaskProtocol => OrchestrationMetrics.TasksClaimed,

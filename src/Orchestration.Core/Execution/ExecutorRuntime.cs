@@ -142,14 +142,14 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             IReadOnlyList<LeasedTask> claimed;
             try
             {
-                claimed = await _front.ClaimAsync(new ExecutorClaim
+                claimed = await _front.ClaimAsync(new ClaimTasksParams
                 {
                     ExecutorId = _options.ExecutorId,
                     Types = types,
                     Max = room,
                     LeaseDuration = _options.LeaseDuration,
                     TypeLimits = _options.TypeLimits.Count > 0 ? _options.TypeLimits : null,
-                }, stoppingToken);
+                }, ExecutorProtocol.InProcess, stoppingToken);
                 backoff = TimeSpan.Zero;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)

@@ -12,8 +12,11 @@ namespace Orchestration.Execution;
 /// </summary>
 public interface IExecutorFront
 {
-    /// <summary>Claims up to <see cref="ExecutorClaim.Max"/> ready tasks, each with its lease; empty when none is ready.</summary>
-    Task<IReadOnlyList<LeasedTask>> ClaimAsync(ExecutorClaim claim, CancellationToken cancellationToken);
+    /// <summary>
+    /// Claims up to <see cref="ClaimTasksParams.Max"/> ready tasks for <paramref name="protocol"/>'s executor, each with
+    /// its lease; empty when none is ready.
+    /// </summary>
+    Task<IReadOnlyList<LeasedTask>> ClaimAsync(ClaimTasksParams claim, ExecutorProtocol protocol, CancellationToken cancellationToken);
 
     /// <summary>
     /// The lease of a task as its holder's: present only while the task runs and, when <paramref name="executorId"/> is
@@ -51,29 +54,6 @@ public enum ExecutorProtocol
 
     /// <summary>The job queue API's executor calls (<c>/api/v1/jobs/claim</c> and the executor-named calls).</summary>
     JobQueue,
-}
-
-/// <summary>What an executor asks to claim.</summary>
-public sealed record ExecutorClaim
-{
-    /// <summary>The claiming executor, recorded on the attempt.</summary>
-    public required string ExecutorId { get; init; }
-    /// <summary>Its address, recorded on the attempt.</summary>
-    public string? ExecutorIp { get; init; }
-    /// <summary>Task types it runs.</summary>
-    public required IReadOnlyCollection<string> Types { get; init; }
-    /// <summary>Only tasks of this org; null for every org (the in-process runtime).</summary>
-    public string? OrgId { get; init; }
-    /// <summary>Only tasks of runs of this family; null for any.</summary>
-    public string? Family { get; init; }
-    /// <summary>Most tasks to take.</summary>
-    public required int Max { get; init; }
-    /// <summary>How long each lease lasts without a heartbeat.</summary>
-    public required TimeSpan LeaseDuration { get; init; }
-    /// <summary>Per-type caps on running tasks, or null.</summary>
-    public IReadOnlyDictionary<string, int>? TypeLimits { get; init; }
-    /// <summary>The protocol the claim comes from.</summary>
-    public ExecutorProtocol Protocol { get; init; } = ExecutorProtocol.InProcess;
 }
 
 /// <summary>A claimed task and the lease every later call for it presents. The task carries no lease token: handlers never need one.</summary>

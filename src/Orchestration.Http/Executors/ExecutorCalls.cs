@@ -5,6 +5,7 @@ using Orchestration.Execution;
 using Orchestration.Http.Auth;
 using Orchestration.Http.Jobs;
 using Orchestration.Http.RateLimiting;
+using Orchestration.Storage;
 
 namespace Orchestration.Http.Executors;
 
@@ -48,15 +49,22 @@ internal static class ExecutorCalls
     }
 
     /// <summary>
+    /// The lease a claim or heartbeat takes when the executor names none: <c>Orchestration:Executors:HeartbeatTimeoutSeconds</c>,
+    /// the one bound both protocols give an executor between heartbeats.
+    /// </summary>
+    public static TimeSpan DefaultLease(HttpContext context) =>
+        context.RequestServices.GetRequiredService<IOptions<OrchestrationHttpOptions>>().Value.Executors.HeartbeatTimeout;
+
+    /// <summary>
     /// Claims for the caller's org through <see cref="IExecutorFront"/>, after counting the call against the executor's
     /// limit and recording it (with the types and capacity it declared) for the executor registry.
     /// </summary>
-    public static Task<IReadOnlyList<LeasedTask>> ClaimAsync(HttpContext context, ExecutorClaim claim)
+    public static Task<IReadOnlyList<LeasedTask>> ClaimAsync(HttpContext context, IExecutorFront front, ClaimTasksParams claim, ExecutorProtocol protocol)
     {
         var orgId = context.GetCaller().OrgId;
         Admit(context, orgId, claim.ExecutorId);
         context.RequestServices.GetRequiredService<ExecutorTracker>().Touch(orgId, claim.ExecutorId, [.. claim.Types], claim.Max);
-        return context.RequestServices.GetRequiredService<IExecutorFront>().ClaimAsync(claim with { OrgId = orgId }, context.RequestAborted);
+        return front.ClaimAsync(claim with { OrgId = orgId }, protocol, context.RequestAborted);
     }
 
     /// <summary>

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Execution;
@@ -34,19 +33,18 @@ internal static class JobExecutorEndpoints
             .Produces<JobsErrorBody>(StatusCodes.Status400BadRequest).Produces<JobsErrorBody>(StatusCodes.Status404NotFound);
     }
 
-    private static async Task<IResult> ClaimAsync(HttpContext context, IOrchestrationClient client, IOptions<OrchestrationHttpOptions> options)
+    private static async Task<IResult> ClaimAsync(HttpContext context, IOrchestrationClient client, IExecutorFront front)
     {
         var request = await JsonBody.ReadAsync<ClaimJobRequest>(context, JobsJson.Options);
-        var claimed = await ExecutorCalls.ClaimAsync(context, new ExecutorClaim
+        var claimed = await ExecutorCalls.ClaimAsync(context, front, new ClaimTasksParams
         {
             ExecutorId = ExecutorCalls.ExecutorId(request.ExecutorId),
             ExecutorIp = ExecutorCalls.ExecutorIp(request.ExecutorIp, context),
             Types = [JobsJson.TaskType],
             Family = JobsJson.Family,
             Max = 1,
-            LeaseDuration = options.Value.Executors.HeartbeatTimeout,
-            Protocol = ExecutorProtocol.JobQueue,
-        });
+            LeaseDuration = ExecutorCalls.DefaultLease(context),
+        }, ExecutorProtocol.JobQueue);
         if (claimed.Count == 0) return Results.NoContent();
 
         var job = claimed[0].Task;
@@ -59,7 +57,7 @@ internal static class JobExecutorEndpoints
     /// executor no longer holds all answer 404, the seed's one refusal; <c>context.status</c> says which.
     /// </summary>
     private static async Task<IResult> HeartbeatAsync(HttpContext context, string id, IOrchestrationClient client, IExecutorFront front,
-        ExecutorTracker tracker, TimeProvider time, IOptions<OrchestrationHttpOptions> options)
+        ExecutorTracker tracker, TimeProvider time)
     {
         var jobId = JobLookup.ParseId(id);
         var request = await JsonBody.ReadAsync<JobHeartbeatRequest>(context, JobsJson.Options);
@@ -82,7 +80,7 @@ internal static class JobExecutorEndpoints
             throw NotRunning(jobId, "failed", "Job timed out: " + message);
         }
 
-        var result = await front.HeartbeatAsync([lease], options.Value.Executors.HeartbeatTimeout, context.RequestAborted);
+        var result = await front.HeartbeatAsync([lease], ExecutorCalls.DefaultLease(context), context.RequestAborted);
         return result[0].Outcome switch
         {
             HeartbeatOutcome.Extended => Results.NoContent(),

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Execution;
@@ -41,7 +40,7 @@ internal static class TaskProtocolEndpoints
             .Produces<JobsErrorBody>(StatusCodes.Status404NotFound).Produces<JobsErrorBody>(StatusCodes.Status409Conflict);
     }
 
-    private static async Task<IResult> ClaimAsync(HttpContext context, IOptions<OrchestrationHttpOptions> options)
+    private static async Task<IResult> ClaimAsync(HttpContext context, IExecutorFront front)
     {
         var request = await JsonBody.ReadAsync<ClaimTasksRequest>(context, JobsJson.Options);
         var executorId = ExecutorCalls.ExecutorId(request.ExecutorId);
@@ -49,27 +48,26 @@ internal static class TaskProtocolEndpoints
         var types = ExecutorCalls.Types(request.Types);
         var max = request.Max ?? 1;
         if (max is < 1 or > MaxClaim) throw JobsException.Field("max", $"must be between 1 and {MaxClaim}");
-        var claimed = await ExecutorCalls.ClaimAsync(context, new ExecutorClaim
+        var claimed = await ExecutorCalls.ClaimAsync(context, front, new ClaimTasksParams
         {
             ExecutorId = executorId,
             ExecutorIp = executorIp,
             Types = types,
             Max = max,
-            LeaseDuration = Lease(request.LeaseSeconds, options.Value),
-            Protocol = ExecutorProtocol.TaskProtocol,
-        });
+            LeaseDuration = Lease(request.LeaseSeconds, context),
+        }, ExecutorProtocol.TaskProtocol);
         if (claimed.Count == 0) return Results.NoContent();
         return JobsJson.Ok(new ClaimTasksResponse(claimed.Select(c => new ClaimedTask(
             c.Task.Id, c.Task.RunId, c.Task.Type, c.Task.Name, Element(c.Task.InputJson), c.Task.Attempt, c.Lease.LeaseToken, c.Task.LeaseExpiresAt?.UtcDateTime)).ToList()));
     }
 
     private static async Task<IResult> HeartbeatAsync(HttpContext context, Guid id, IOrchestrationClient client, IExecutorFront front,
-        ExecutorTracker tracker, IOptions<OrchestrationHttpOptions> options)
+        ExecutorTracker tracker)
     {
         var request = await JsonBody.ReadAsync<TaskHeartbeatRequest>(context, JobsJson.Options);
         var task = await HeldTaskAsync(context, client, id);
         var token = request.LeaseToken ?? throw JobsException.Field("lease_token", "is required");
-        var result = (await front.HeartbeatAsync([new TaskLease(id, token)], Lease(request.LeaseSeconds, options.Value), context.RequestAborted))[0];
+        var result = (await front.HeartbeatAsync([new TaskLease(id, token)], Lease(request.LeaseSeconds, context), context.RequestAborted))[0];
         if (task.ExecutorId is { } executor) tracker.Touch(task.OrgId, executor);
         return result.Outcome switch
         {
@@ -115,9 +113,9 @@ internal static class TaskProtocolEndpoints
     private static JobsException LeaseLost(Guid id) =>
         new(StatusCodes.Status409Conflict, "Lease lost: the task is no longer running under this lease token", new Dictionary<string, string> { ["task_id"] = id.ToString() });
 
-    private static TimeSpan Lease(int? seconds, OrchestrationHttpOptions options)
+    private static TimeSpan Lease(int? seconds, HttpContext context)
     {
-        if (seconds is null) return options.Executors.HeartbeatTimeout;
+        if (seconds is null) return ExecutorCalls.DefaultLease(context);
         if (seconds is < 1 or > MaxLeaseSeconds) throw JobsException.Field("lease_seconds", $"must be between 1 and {MaxLeaseSeconds}");
         return TimeSpan.FromSeconds(seconds.Value);
     }

@@ -208,7 +208,7 @@ public sealed class ExecutorFrontTests
     }
 
     private Task<IReadOnlyList<LeasedTask>> ClaimAsync(int max, ExecutorProtocol protocol = ExecutorProtocol.InProcess) =>
-        _front.ClaimAsync(new ExecutorClaim { ExecutorId = "e1", Types = ["work"], Max = max, LeaseDuration = Lease, Protocol = protocol }, CancellationToken.None);
+        _front.ClaimAsync(new ClaimTasksParams { ExecutorId = "e1", Types = ["work"], Max = max, LeaseDuration = Lease }, protocol, CancellationToken.None);
 
     // Sums what the Orchestration meter's instruments record while it listens.
     private sealed class Measurements : IDisposable
