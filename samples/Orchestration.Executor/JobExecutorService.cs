@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Execution;
-using Orchestration.Execution.Exec;
+using Orchestration.Exec;
 
 namespace Orchestration.Executor;
 

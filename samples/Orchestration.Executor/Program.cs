@@ -2,7 +2,7 @@ using System.Net;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Orchestration.Execution.Exec;
+using Orchestration.Exec;
 using Orchestration.Executor;
 using Orchestration.Hosting;
 

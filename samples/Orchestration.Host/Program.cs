@@ -1,4 +1,4 @@
-using Orchestration.Execution.Exec;
+using Orchestration.Exec;
 using Orchestration.Hosting;
 using Orchestration.Host;
 using Orchestration.Http;

@@ -37,11 +37,11 @@ public static class OrchestrationHttpServiceCollectionExtensions
         // Every built-in store registers its own registry; a host's custom store that keeps none gets one per process.
         services.TryAddSingleton<Storage.IExecutorRegistry>(sp =>
             sp.GetRequiredService<Storage.IOrchestrationStore>() as Storage.IExecutorRegistry ?? new Storage.InMemory.InMemoryStore(sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<Jobs.ExecutorTracker>();
+        services.TryAddSingleton<Executors.ExecutorTracker>();
         services.TryAddSingleton<Platform.Metrics.PrometheusExporter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiErrorStartupFilter>());
         services.AddHostedService<ApiKeyBootstrapper>();
-        services.AddHostedService<Jobs.ExecutorRegistryWriter>();
+        services.AddHostedService<Executors.ExecutorRegistryWriter>();
         return services;
     }
 

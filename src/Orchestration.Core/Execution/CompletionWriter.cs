@@ -14,7 +14,7 @@ namespace Orchestration.Execution;
 /// result could not be stored. Transient errors (the database down or restarting) never count as a refusal: such an
 /// item is retried with backoff until it is written.
 /// </summary>
-/// <param name="store">Where results are written.</param>
+/// <param name="front">Where results are written: the executor front, each item fenced by its lease.</param>
 /// <param name="options">Supplies the batch size.</param>
 /// <param name="time">Clock for the retry backoff.</param>
 /// <param name="logger">Receives write failures.</param>
@@ -22,8 +22,14 @@ namespace Orchestration.Execution;
 /// Called once per submitted item, on the writer loop, with the item's state and its result; null when the writer was
 /// already closed and nothing was written. It must be quick and must not throw: it runs between batches.
 /// </param>
-internal sealed partial class CompletionWriter(IOrchestrationStore store, WorkerOptions options, TimeProvider time, ILogger logger, Action<object, TaskWriteResult?> written)
+internal sealed partial class CompletionWriter(IExecutorFront front, WorkerOptions options, TimeProvider time, ILogger logger, Action<object, TaskWriteResult?> written)
 {
+    /// <summary>A writer over a store's own front (the runtime passes the host's front; tests pass a bare store).</summary>
+    public CompletionWriter(IOrchestrationStore store, WorkerOptions options, TimeProvider time, ILogger logger, Action<object, TaskWriteResult?> written)
+        : this(new ExecutorFront(store, time), options, time, logger, written)
+    {
+    }
+
     // Non-transient errors of an item's own writes before it is taken to be refused for good.
     internal const int AloneTriesBeforeRefused = 3;
 
@@ -83,12 +89,12 @@ internal sealed partial class CompletionWriter(IOrchestrationStore store, Worker
         {
             var batch = new TaskCompletion[count];
             for (var i = 0; i < count; i++) batch[i] = items[start + i].Completion!;
-            return store.CompleteTasksAsync(batch, CancellationToken.None);
+            return front.CompleteAsync(batch, ExecutorReport.InProcess, CancellationToken.None);
         }
 
         var failures = new TaskFailure[count];
         for (var i = 0; i < count; i++) failures[i] = items[start + i].Failure!;
-        return store.FailTasksAsync(failures, CancellationToken.None);
+        return front.FailAsync(failures, ExecutorReport.InProcess, CancellationToken.None);
     }
 
     // The item's first try failed inside its batch. Retry it alone with backoff. Errors the store reports as transient
@@ -120,7 +126,7 @@ internal sealed partial class CompletionWriter(IOrchestrationStore store, Worker
             if (refusals < AloneTriesBeforeRefused) continue;
             try
             {
-                var refused = await store.FailTasksAsync([new TaskFailure(lease, RefusedError(error), Retryable: false)], CancellationToken.None);
+                var refused = await front.FailAsync([new TaskFailure(lease, RefusedError(error), Retryable: false)], ExecutorReport.InProcess, CancellationToken.None);
                 LogItemRefused(logger, error, lease.TaskId);
                 return refused[0];
             }

@@ -18,6 +18,7 @@ namespace Orchestration.Execution;
 internal sealed partial class ExecutorRuntime : BackgroundService
 {
     private readonly IOrchestrationStore _store;
+    private readonly IExecutorFront _front;
     private readonly IServiceScopeFactory _scopes;
     private readonly IOrchestrationClient _client;
     private readonly WorkerOptions _options;
@@ -43,6 +44,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
 
     public ExecutorRuntime(
         IOrchestrationStore store,
+        IExecutorFront front,
         IServiceScopeFactory scopes,
         IOrchestrationClient client,
         IEnumerable<HandlerRegistration> handlers,
@@ -51,6 +53,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         ILoggerFactory loggerFactory)
     {
         _store = store;
+        _front = front;
         _scopes = scopes;
         _client = client;
         _options = options;
@@ -64,7 +67,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 throw new InvalidOperationException($"Orchestration: two handlers are registered for task type '{h.Type}'; register each type once.");
         }
 
-        _writer = new CompletionWriter(store, options, time, _logger, OnWritten);
+        _writer = new CompletionWriter(front, options, time, _logger, OnWritten);
         _prefetchWindowTicks = options.PrefetchWindow.TotalSeconds * time.TimestampFrequency;
         // Claimed tasks not yet durably finished: the running handlers, a full read-ahead, one more claim, and a full
         // completion batch.
@@ -136,17 +139,17 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             }
 
             var version = _store.WorkAvailable.Version;
-            IReadOnlyList<TaskRun> claimed;
+            IReadOnlyList<LeasedTask> claimed;
             try
             {
-                claimed = await _store.ClaimTasksAsync(new ClaimTasksParams
+                claimed = await _front.ClaimAsync(new ClaimTasksParams
                 {
                     ExecutorId = _options.ExecutorId,
                     Types = types,
                     Max = room,
                     LeaseDuration = _options.LeaseDuration,
                     TypeLimits = _options.TypeLimits.Count > 0 ? _options.TypeLimits : null,
-                }, stoppingToken);
+                }, ExecutorProtocol.InProcess, stoppingToken);
                 backoff = TimeSpan.Zero;
             }
             catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
@@ -157,9 +160,9 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 continue;
             }
 
-            foreach (var task in claimed)
+            foreach (var (task, lease) in claimed)
             {
-                var entry = new InFlight(new TaskLease(task.Id, task.LeaseToken!.Value), task.Attempt);
+                var entry = new InFlight(lease, task.Attempt);
                 _inFlight[entry.Lease] = entry;
                 Interlocked.Increment(ref _unfinished);
                 Interlocked.Increment(ref _buffered);
@@ -336,7 +339,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
     {
         var entries = _inFlight.Values.ToList();
         if (entries.Count == 0) return;
-        var results = await _store.HeartbeatTasksAsync(new HeartbeatTasksParams(entries.Select(e => e.Lease).ToList(), _options.LeaseDuration), cancellationToken);
+        var results = await _front.HeartbeatAsync(entries.Select(e => e.Lease).ToList(), _options.LeaseDuration, cancellationToken);
         for (var i = 0; i < results.Count; i++)
         {
             if (results[i].Outcome == HeartbeatOutcome.Extended) continue;
@@ -381,7 +384,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
     {
         try
         {
-            await _store.ReleaseTasksAsync(entries.Select(e => e.Lease).ToList(), CancellationToken.None);
+            await _front.ReleaseAsync(entries.Select(e => e.Lease).ToList(), CancellationToken.None);
         }
         catch (Exception ex)
         {

@@ -11,15 +11,28 @@ public sealed class TaskContext
 {
     private readonly IOrchestrationClient _client;
 
-    internal TaskContext(TaskRun task, IOrchestrationClient client, ILogger logger, IServiceProvider services)
+    /// <summary>
+    /// A context for one attempt. The engine builds it for in-process handlers; a remote executor that runs a handler
+    /// outside the engine (such as the sample executor running the exec handler) builds its own around the task it was
+    /// handed, with a client of whatever engine the handler may call back into.
+    /// </summary>
+    /// <param name="task">The task being run (its input and attempt).</param>
+    /// <param name="client">The engine the handler's run-data and child-task calls go to.</param>
+    /// <param name="logger">The logger handed to the handler.</param>
+    /// <param name="services">The attempt's DI scope.</param>
+    public TaskContext(TaskRun task, IOrchestrationClient client, ILogger logger, IServiceProvider services)
     {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(logger);
+        ArgumentNullException.ThrowIfNull(services);
         Task = task;
         _client = client;
         Logger = logger;
         Services = services;
     }
 
-    /// <summary>The task as claimed (input, attempt, lease).</summary>
+    /// <summary>The task as claimed (input, attempt). Its lease stays with the executor: handlers never see a lease token.</summary>
     public TaskRun Task { get; }
     /// <summary>The run's org.</summary>
     public string OrgId => Task.OrgId;

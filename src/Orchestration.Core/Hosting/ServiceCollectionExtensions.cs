@@ -13,7 +13,7 @@ namespace Orchestration.Hosting;
 public static class ServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the engine, the chosen store, the in-process worker and the maintenance loop. Options are validated when the
+    /// Adds the engine, the chosen store, the executor front (<see cref="IExecutorFront"/>), the in-process worker and the maintenance loop. Options are validated when the
     /// host starts; a missing store or a bad setting stops start-up with a message that says what to fix.
     /// </summary>
     public static OrchestrationBuilder AddOrchestration(this IServiceCollection services, Action<OrchestrationOptions> configure)
@@ -33,6 +33,7 @@ public static class ServiceCollectionExtensions
         services.AddSingleton(options.Maintenance);
         services.TryAddSingleton<ILeaderElector, AlwaysLeader>();
         services.TryAddSingleton<IOrchestrationClient, OrchestrationClient>();
+        services.TryAddSingleton<IExecutorFront, ExecutorFront>();
         services.AddSingleton<ExecutorRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<ExecutorRuntime>());
         services.AddHostedService<MaintenanceService>();

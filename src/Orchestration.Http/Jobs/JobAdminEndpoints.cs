@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Executors;
 using Orchestration.Http.Jobs.Contracts;
 using Orchestration.Storage;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using Orchestration.Domain;
 using Orchestration.Engine;
-using Orchestration.Execution.Exec;
 using Orchestration.Http.Platform.Auth;
 using Orchestration.Http.Platform.Errors;
+using Orchestration.Exec;
 using Orchestration.Http.Jobs.Contracts;
 using Orchestration.Http.Platform;
 using Orchestration.Storage;

@@ -1,4 +1,5 @@
 using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Executors;
 using Orchestration.Http.Jobs.Contracts;
 
 namespace Orchestration.Http.Jobs;

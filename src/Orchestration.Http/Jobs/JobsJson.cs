@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Orchestration.Domain;
-using Orchestration.Execution.Exec;
+using Orchestration.Exec;
 using Orchestration.Http.Jobs.Contracts;
 
 namespace Orchestration.Http.Jobs;

@@ -4,6 +4,7 @@ using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Http.Platform.Auth;
 using Orchestration.Http.Platform.Metrics;
+using Orchestration.Http.Executors;
 using Orchestration.Storage;
 
 namespace Orchestration.Http.Jobs;

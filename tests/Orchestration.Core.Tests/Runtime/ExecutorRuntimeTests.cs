@@ -103,8 +103,10 @@ public sealed class ExecutorRuntimeTests
         await h.Store.WaitUntilAsync(() => Task.FromResult(!probe.Claimed.IsEmpty), "the handler to start");
         probe.Claimed.TryPeek(out var claimed);
 
-        // Another node reaped the lease and requeued the task; only the next heartbeat can tell this executor.
-        await h.Store.Inner.ReleaseTasksAsync([new TaskLease(claimed!.Id, claimed.LeaseToken!.Value)], CancellationToken.None);
+        // Another node reaped the lease and requeued the task; only the next heartbeat can tell this executor. The lease
+        // is read from the store: handlers never see it.
+        var running = await h.Store.Inner.GetTaskAsync(Default.Id, claimed!.Id, CancellationToken.None);
+        await h.Store.Inner.ReleaseTasksAsync([new TaskLease(running!.Id, running.LeaseToken!.Value)], CancellationToken.None);
         await h.Runtime.HeartbeatOnceAsync(CancellationToken.None);
 
         Assert.That(await probe.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(20)), Is.EqualTo("long"));

@@ -1,0 +1,83 @@
+using Orchestration.Diagnostics;
+using Orchestration.Domain;
+using Orchestration.Storage;
+
+namespace Orchestration.Execution;
+
+/// <summary>
+/// <see cref="IExecutorFront"/> over the store's intent-named, lease-fenced calls. Stateless: it adds what every
+/// executor needs around the store (the lease taken out of the task, the protocol counters) and nothing that would
+/// cost the runtime's batches a round trip.
+/// </summary>
+internal sealed class ExecutorFront(IOrchestrationStore store, TimeProvider time) : IExecutorFront
+{
+    public async Task<IReadOnlyList<LeasedTask>> ClaimAsync(ClaimTasksParams claim, ExecutorProtocol protocol, CancellationToken cancellationToken)
+    {
+        var claimed = await store.ClaimTasksAsync(claim, cancellationToken);
+        if (claimed.Count == 0) return [];
+
+        var leased = new LeasedTask[claimed.Count];
+        for (var i = 0; i < leased.Length; i++)
+        {
+            var task = claimed[i];
+            leased[i] = new LeasedTask(task with { LeaseToken = null }, new TaskLease(task.Id, task.LeaseToken!.Value));
+        }
+
+        var counter = protocol switch
+        {
+            ExecutorProtocol.JobQueue => OrchestrationMetrics.JobsClaimed,
+            ExecutorProtocol.TaskProtocol => OrchestrationMetrics.TasksClaimed,
+            _ => null,
+        };
+        counter?.Add(leased.Length);
+        return leased;
+    }
+
+    public TaskLease? LeaseOf(TaskRun task, string? executorId)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        if (task is not { Status: TaskRunStatus.Running, LeaseToken: { } token }) return null;
+        if (executorId is not null && !string.Equals(task.ExecutorId, executorId, StringComparison.Ordinal)) return null;
+        return new TaskLease(task.Id, token);
+    }
+
+    public Task<IReadOnlyList<HeartbeatResult>> HeartbeatAsync(IReadOnlyList<TaskLease> leases, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
+        store.HeartbeatTasksAsync(new HeartbeatTasksParams(leases, leaseDuration), cancellationToken);
+
+    public async Task<IReadOnlyList<TaskWriteResult>> CompleteAsync(IReadOnlyList<TaskCompletion> completions, ExecutorReport report, CancellationToken cancellationToken)
+    {
+        var results = await store.CompleteTasksAsync(completions, cancellationToken);
+        Count(results, report, report.Protocol == ExecutorProtocol.JobQueue ? OrchestrationMetrics.JobsCompleted : OrchestrationMetrics.TasksCompleted);
+        return results;
+    }
+
+    public async Task<IReadOnlyList<TaskWriteResult>> FailAsync(IReadOnlyList<TaskFailure> failures, ExecutorReport report, CancellationToken cancellationToken)
+    {
+        var results = await store.FailTasksAsync(failures, cancellationToken);
+        Count(results, report, report.Protocol == ExecutorProtocol.JobQueue ? OrchestrationMetrics.JobsFailed : OrchestrationMetrics.TasksFailed);
+        return results;
+    }
+
+    public async Task<TaskWriteResult> FailTimedOutAsync(TaskLease lease, string errorJson, CancellationToken cancellationToken) =>
+        (await store.FailTasksAsync([new TaskFailure(lease, errorJson, Retryable: false)], cancellationToken))[0];
+
+    public Task<int> ReleaseAsync(IReadOnlyList<TaskLease> leases, CancellationToken cancellationToken) =>
+        store.ReleaseTasksAsync(leases, cancellationToken);
+
+    // Only applied writes count: a report refused for a lost lease changed nothing. The in-process runtime's results
+    // are not protocol traffic and are left to the engine's own counters.
+    private void Count(IReadOnlyList<TaskWriteResult> results, ExecutorReport report, System.Diagnostics.Metrics.Counter<long> counter)
+    {
+        if (report.Protocol == ExecutorProtocol.InProcess) return;
+        var applied = 0;
+        foreach (var r in results)
+        {
+            if (r.Applied) applied++;
+        }
+
+        if (applied == 0) return;
+        counter.Add(applied);
+        if (report is { Protocol: ExecutorProtocol.JobQueue, AttemptStartedAt: { } started })
+            OrchestrationMetrics.JobDuration.Record(Math.Max(0, (time.GetUtcNow() - started).TotalSeconds));
+    }
+}
