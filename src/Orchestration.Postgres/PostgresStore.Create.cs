@@ -57,17 +57,20 @@ public sealed partial class PostgresStore
         """;
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken)
-    {
-        if (PostgresEnqueue.Current is { } ambient)
-        {
-            // Inside the caller's transaction: no retry and no commit here; NOTIFY goes out when the caller commits.
-            return CreateInCallerTransactionAsync(ambient, runs, cancellationToken);
-        }
-
-        return CanCopy(runs)
+    public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken) =>
+        CanCopy(runs)
             ? CopyAndAnalyzeAsync(runs, cancellationToken)
             : InTransactionAsync((tx, ct) => CreateRunsCoreAsync(tx, runs, ct), cancellationToken);
+
+    /// <summary>
+    /// Creates the runs inside the caller's <paramref name="transaction"/> (transactional enqueue, see
+    /// <see cref="PostgresEnqueue"/>): nothing is visible until the caller commits, and a rollback leaves no trace.
+    /// </summary>
+    public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        // Inside the caller's transaction: no retry and no commit here; NOTIFY goes out when the caller commits.
+        return CreateInCallerTransactionAsync(transaction, runs, cancellationToken);
     }
 
     private async Task<IReadOnlyList<CreateRunResult>> CopyAndAnalyzeAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken)
