@@ -133,13 +133,13 @@ public sealed partial class PostgresStore
         };
         if (limits.Count == 0)
         {
-            var fast = await InOneRoundTripAsync((tx, ct) => tx.ReadAsync(S(FastClaimSql.Replace("{task}", Rows.TaskColumns, StringComparison.Ordinal)), args,
-                r => (Task: r.IsDBNull(0) ? null : Rows.Task(r), Limited: r.GetBoolean(r.FieldCount - 1)), ct, skipResults: 1), cancellationToken);
+            var fast = await InOneRoundTripAsync((tx, ct) => tx.ReadAsync(S(FastClaimSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal)), args,
+                r => (Task: r.IsDBNull(0) ? null : PostgresRows.Task(r), Limited: r.GetBoolean(r.FieldCount - 1)), ct, skipResults: 1), cancellationToken);
             if (fast.Count == 0 || !fast[0].Limited) return fast.Where(f => f.Task is not null).Select(f => f.Task!).ToList();
         }
 
-        var sql = S(ClaimSql.Replace("{task}", Rows.TaskColumns, StringComparison.Ordinal));
-        return await InOneRoundTripAsync((tx, ct) => tx.ReadAsync(sql, args, Rows.Task, ct, skipResults: 1), cancellationToken);
+        var sql = S(ClaimSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal));
+        return await InOneRoundTripAsync((tx, ct) => tx.ReadAsync(sql, args, PostgresRows.Task, ct, skipResults: 1), cancellationToken);
     }
 
     /// <inheritdoc />

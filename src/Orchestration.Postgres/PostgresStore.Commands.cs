@@ -85,13 +85,13 @@ public sealed partial class PostgresStore
                 status = remaining == 0 && nt.Enqueue ? "queued" : "pending";
             }
 
-            var rows = await tx.ReadAsync(S(InsertTaskSql.Replace("{task}", Rows.TaskColumns, StringComparison.Ordinal)), new
+            var rows = await tx.ReadAsync(S(InsertTaskSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal)), new
             {
                 id = nt.Id, run = run.Id, org = run.OrgId, name = nt.Name, type = nt.Type, status, priority = nt.Priority, input = nt.InputJson,
                 meta = nt.MetadataJson, deps = nt.Dependencies.ToArray(), parent = nt.ParentTaskId, maxAttempts = nt.RetryPolicy.MaxAttempts,
                 initial = nt.RetryPolicy.InitialDelay.Ticks, maxDelay = nt.RetryPolicy.MaxDelay.Ticks, factor = nt.RetryPolicy.BackoffFactor,
                 jitter = nt.RetryPolicy.Jitter, timeout = nt.Timeout?.Ticks, enqueue = nt.Enqueue, remaining,
-            }, Rows.Task, ct);
+            }, PostgresRows.Task, ct);
             if (status == "queued") tx.WorkAvailable = true;
             return new AddTaskResult(AddTaskStatus.Added, rows[0]);
         }, cancellationToken);
@@ -166,7 +166,7 @@ public sealed partial class PostgresStore
             if (runId is null) return RunCommandStatus.NotFound;
             var run = await LockRunAsync(tx, parameters.OrgId, runId.Value, ct);
             if (run is null || !ClientRules.FamilyMatches(run.Family, parameters.Family)) return RunCommandStatus.NotFound;
-            var rows = await tx.ReadAsync(S("SELECT " + Rows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @id FOR UPDATE"), new { id = parameters.TaskId }, Rows.Task, ct);
+            var rows = await tx.ReadAsync(S("SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @id FOR UPDATE"), new { id = parameters.TaskId }, PostgresRows.Task, ct);
             var task = rows[0];
             if (parameters.Status is { } wanted && !ClientRules.MayChangeTaskStatus(run.Kind, task.Status, wanted)) return RunCommandStatus.InvalidState;
             var now = await NowAsync(tx, ct);
@@ -224,7 +224,7 @@ public sealed partial class PostgresStore
 
     private async Task<Run?> LockRunAsync(PgTx tx, string org, Guid run, CancellationToken ct)
     {
-        var rows = await tx.ReadAsync(S(LockRunSql.Replace("{run}", Rows.RunColumns, StringComparison.Ordinal)), new { run, org }, Rows.Run, ct);
+        var rows = await tx.ReadAsync(S(LockRunSql.Replace("{run}", PostgresRows.RunColumns, StringComparison.Ordinal)), new { run, org }, PostgresRows.Run, ct);
         return rows.Count > 0 ? rows[0] : null;
     }
 

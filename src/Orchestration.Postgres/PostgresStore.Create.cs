@@ -125,9 +125,8 @@ public sealed partial class PostgresStore
             var p = runs[toInsert[j]];
             rId[j] = p.RunId;
             rOrg[j] = p.OrgId;
-            rKind[j] = Rows.Kind(p.Kind);
-            // A managed run without tasks has nothing left to do: it completes as it is created.
-            rDone[j] = p.Kind == RunKind.Managed && p.Tasks.Count == 0;
+            rKind[j] = PostgresRows.Kind(p.Kind);
+            rDone[j] = NewRun.CompletesAtOnce(p);
             rStatus[j] = rDone[j] ? "completed" : "pending";
             rFamily[j] = p.Family;
             rName[j] = p.Name;
@@ -168,7 +167,7 @@ public sealed partial class PostgresStore
             tRun[i] = run;
             tName[i] = t.Name;
             tType[i] = t.Type;
-            var queued = t.Dependencies.Count == 0 && t.Enqueue;
+            var queued = NewRun.QueuedAtOnce(t);
             anyQueued |= queued;
             tStatus[i] = queued ? "queued" : "pending";
             tPriority[i] = t.Priority;
@@ -203,7 +202,7 @@ public sealed partial class PostgresStore
                 t_meta = tMeta, t_deps = tDeps, t_parent = tParent, t_max = tMaxAttempts, t_initial = tInitial, t_maxdelay = tMaxDelay,
                 t_factor = tFactor, t_jitter = tJitter, t_timeout = tTimeout, t_enqueue = tEnqueue, t_remaining = tRemaining,
                 d_run = dRun.ToArray(), d_name = dName.ToArray(), d_task = dTask.ToArray(),
-            }, Rows.Run, ct);
+            }, PostgresRows.Run, ct);
             foreach (var run in rows) created[run.Id] = run;
         }
 
@@ -232,8 +231,8 @@ public sealed partial class PostgresStore
 
     private async Task<Run> RunByKeyAsync(PgTx tx, string org, string key, CancellationToken ct)
     {
-        var rows = await tx.ReadAsync(S(RunByKeySql.Replace("{run}", Rows.RunColumns, StringComparison.Ordinal).Replace("{counters}", Rows.RunCounters, StringComparison.Ordinal)),
-            new { org, key }, Rows.Run, ct);
+        var rows = await tx.ReadAsync(S(RunByKeySql.Replace("{run}", PostgresRows.RunColumns, StringComparison.Ordinal).Replace("{counters}", PostgresRows.RunCounters, StringComparison.Ordinal)),
+            new { org, key }, PostgresRows.Run, ct);
         return rows.Count > 0 ? rows[0] : throw new InvalidOperationException($"Orchestration: idempotency key '{key}' conflicted but no run holds it.");
     }
 }

@@ -328,7 +328,7 @@ public sealed partial class PostgresStore
     {
         if (runs.Length == 0) return;
         var candidates = await tx.ReadAsync(S(FinalizeCandidatesSql), new { runs },
-            r => (Id: r.GetGuid(0), FailedName: Rows.Str(r, 1), FailedStatus: Rows.Str(r, 2), AnySkipped: r.GetBoolean(3)), ct);
+            r => (Id: r.GetGuid(0), FailedName: PostgresRows.Str(r, 1), FailedStatus: PostgresRows.Str(r, 2), AnySkipped: r.GetBoolean(3)), ct);
         if (candidates.Count == 0) return;
         var statuses = new string[candidates.Count];
         var errors = new string?[candidates.Count];
