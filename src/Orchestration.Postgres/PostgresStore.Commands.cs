@@ -6,58 +6,6 @@ namespace Orchestration.Postgres;
 // Client commands on runs and tasks. Each locks its run row first, like every outcome-changing write.
 public sealed partial class PostgresStore
 {
-    private const string LockRunSql = "SELECT {run} FROM {s}.runs r WHERE r.id = @run AND r.org_id = @org FOR UPDATE";
-
-    private const string InsertTaskSql = """
-        WITH ins AS (
-            INSERT INTO {s}.tasks AS t (id, run_id, org_id, name, type, status, priority, input_json, metadata_json, dependencies, parent_task_id,
-                                   retry_max_attempts, retry_initial_ticks, retry_max_ticks, retry_factor, retry_jitter, timeout_ticks,
-                                   enqueue, remaining_deps, created_at, updated_at, queued_at, completed_at, run_limited)
-            VALUES (@id, @run, @org, @name, @type, @status, @priority, @input, @meta, @deps, @parent, @maxAttempts, @initial, @maxDelay, @factor,
-                    @jitter, @timeout, @enqueue, @remaining, {now}, {now}, CASE WHEN @status = 'queued' THEN {now} END,
-                    CASE WHEN @status = 'skipped' THEN {now} END,
-                    EXISTS (SELECT 1 FROM {s}.runs lr WHERE lr.id = @run AND lr.max_concurrency IS NOT NULL))
-            RETURNING {task}
-        ), d AS (
-            INSERT INTO {s}.task_dependencies (run_id, dep_name, task_id) SELECT @run, dep, @id FROM unnest(@deps) AS dep
-        ), e AS (
-            INSERT INTO {s}.events (org_id, run_id, task_id, type, created_at) SELECT @org, @run, @id, 'task.skipped', {now} WHERE @status = 'skipped'
-        )
-        SELECT * FROM ins
-        """;
-
-    private const string RestartResetSql = """
-        UPDATE {s}.tasks SET status = 'pending', attempt = 0, output_json = NULL, error_json = NULL, not_before = NULL, lease_token = NULL,
-            lease_expires_at = NULL, queued_at = NULL, started_at = NULL, completed_at = NULL, updated_at = {now}
-        WHERE run_id = @run AND status IN ('failed', 'cancelled', 'skipped');
-        WITH rem AS (
-            SELECT t.id, (SELECT count(*)::int FROM {s}.task_dependencies d JOIN {s}.tasks u ON u.run_id = d.run_id AND u.name = d.dep_name
-                          WHERE d.run_id = t.run_id AND d.task_id = t.id AND u.status <> 'completed') AS n
-            FROM {s}.tasks t WHERE t.run_id = @run AND t.status = 'pending'
-        )
-        UPDATE {s}.tasks t SET remaining_deps = rem.n,
-            status = CASE WHEN rem.n = 0 AND t.enqueue THEN 'queued' ELSE t.status END,
-            queued_at = CASE WHEN rem.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
-            not_before = CASE WHEN rem.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
-            updated_at = CASE WHEN rem.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
-        FROM rem WHERE t.id = rem.id;
-        UPDATE {s}.runs SET status = 'pending', error_json = NULL, completed_at = NULL,
-            deadline_at = CASE WHEN deadline_at IS NULL THEN NULL ELSE {now} + (deadline_at - created_at) END, updated_at = {now}
-        WHERE id = @run;
-        INSERT INTO {s}.events (org_id, run_id, type, created_at) VALUES (@org, @run, 'run.restarted', {now});
-        """;
-
-    private const string UpdateRunSql = """
-        UPDATE {s}.runs SET output_json = @output, error_json = @error, metadata_json = @meta, status = @status, started_at = @startedAt,
-            completed_at = @completedAt, updated_at = {now}
-        WHERE id = @run
-        RETURNING updated_at
-        """;
-
-    private const string EventSql = """
-        INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at) VALUES (@org, @run, @task, @type, @data, {now})
-        """;
-
     /// <inheritdoc />
     public Task<AddTaskResult> AddTaskAsync(AddTaskParams parameters, CancellationToken cancellationToken) =>
         InTransactionAsync(async (tx, ct) =>
@@ -85,7 +33,7 @@ public sealed partial class PostgresStore
                 status = remaining == 0 && nt.Enqueue ? "queued" : "pending";
             }
 
-            var rows = await tx.ReadAsync(S(InsertTaskSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal)), new
+            var rows = await tx.ReadAsync(S(PostgresSql.InsertTaskSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal)), new
             {
                 id = nt.Id, run = run.Id, org = run.OrgId, name = nt.Name, type = nt.Type, status, priority = nt.Priority, input = nt.InputJson,
                 meta = nt.MetadataJson, deps = nt.Dependencies.ToArray(), parent = nt.ParentTaskId, maxAttempts = nt.RetryPolicy.MaxAttempts,
@@ -103,7 +51,7 @@ public sealed partial class PostgresStore
             var run = await LockRunAsync(tx, orgId, runId, ct);
             if (run is null) return RunCommandStatus.NotFound;
             if (run.Status.IsTerminal()) return RunCommandStatus.InvalidState;
-            var running = await tx.ScalarAsync<int>(S(CancelUnfinishedSql), new { runs = new[] { runId } }, ct);
+            var running = await tx.ScalarAsync<int>(S(PostgresSql.CancelUnfinishedSql), new { runs = new[] { runId } }, ct);
             if (running > 0) tx.TasksCancelled = true;
             await tx.ExecAsync(S("UPDATE {s}.runs SET status = 'cancelled', completed_at = {now}, updated_at = {now} WHERE id = @runId"), new { runId }, ct);
             await AddEventAsync(tx, run.OrgId, runId, null, EventTypes.RunCancelled, null, ct);
@@ -117,7 +65,7 @@ public sealed partial class PostgresStore
             var run = await LockRunAsync(tx, orgId, runId, ct);
             if (run is null) return RunCommandStatus.NotFound;
             if (run.Status is not (RunStatus.Failed or RunStatus.Cancelled)) return RunCommandStatus.InvalidState;
-            await tx.ExecAsync(S(RestartResetSql), new { run = runId, org = run.OrgId }, ct);
+            await tx.ExecAsync(S(PostgresSql.RestartResetSql), new { run = runId, org = run.OrgId }, ct);
             await FinalizeRunsAsync(tx, [runId], ct);
             tx.WorkAvailable = true;
             return RunCommandStatus.Applied;
@@ -147,10 +95,10 @@ public sealed partial class PostgresStore
                     CompletedAt = status.IsTerminal() ? now : null,
                 };
                 eventType = EventTypes.ForRunStatus(status);
-                if (status.IsTerminal() && await tx.ScalarAsync<int>(S(CancelUnfinishedSql), new { runs = new[] { r.Id } }, ct) > 0) tx.TasksCancelled = true;
+                if (status.IsTerminal() && await tx.ScalarAsync<int>(S(PostgresSql.CancelUnfinishedSql), new { runs = new[] { r.Id } }, ct) > 0) tx.TasksCancelled = true;
             }
 
-            await tx.ExecAsync(S(UpdateRunSql), new
+            await tx.ExecAsync(S(PostgresSql.UpdateRunSql), new
             {
                 run = r.Id, output = r.OutputJson, error = r.ErrorJson, meta = r.MetadataJson, status = r.Status.ToWire(), startedAt = r.StartedAt, completedAt = r.CompletedAt,
             }, ct);
@@ -224,17 +172,16 @@ public sealed partial class PostgresStore
 
     private async Task<Run?> LockRunAsync(PgTx tx, string org, Guid run, CancellationToken ct)
     {
-        var rows = await tx.ReadAsync(S(LockRunSql.Replace("{run}", PostgresRows.RunColumns, StringComparison.Ordinal)), new { run, org }, PostgresRows.Run, ct);
+        var rows = await tx.ReadAsync(S(PostgresSql.LockRunSql.Replace("{run}", PostgresRows.RunColumns, StringComparison.Ordinal)), new { run, org }, PostgresRows.Run, ct);
         return rows.Count > 0 ? rows[0] : null;
     }
 
     private Task AddEventAsync(PgTx tx, string org, Guid run, Guid? task, string type, string? data, CancellationToken ct) =>
-        tx.ExecAsync(S(EventSql), new { org, run, task, type, data }, ct);
+        tx.ExecAsync(S(PostgresSql.EventSql), new { org, run, task, type, data }, ct);
 
     // Npgsql reads timestamptz as a UTC DateTime, not a DateTimeOffset.
     private async Task<DateTimeOffset> NowAsync(PgTx tx, CancellationToken ct) =>
         _options.UseHostClock
             ? _time.GetUtcNow()
             : new DateTimeOffset(DateTime.SpecifyKind(await tx.ScalarAsync<DateTime>("SELECT now()", null, ct), DateTimeKind.Utc));
-
 }
