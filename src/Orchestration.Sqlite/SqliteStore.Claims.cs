@@ -16,7 +16,7 @@ public sealed partial class SqliteStore
         return WriteAsync<IReadOnlyList<TaskRun>>(tx =>
         {
             var now = tx.Now;
-            if (tx.RawDb.Scalar(Sql.NextRetryAfter, now) is long nextRetry) tx.WakeRetryAt(SqliteValues.Time(nextRetry));
+            if (tx.RawDb.Scalar(SqliteSql.NextRetryAfter, now) is long nextRetry) tx.WakeRetryAt(SqliteValues.Time(nextRetry));
             var picked = PickClaimable(tx, parameters);
             var claimed = new List<TaskRun>(picked.Count);
             foreach (var t in picked)
@@ -130,7 +130,7 @@ public sealed partial class SqliteStore
                     if (!perRun.TryGetValue(run.Id, out var running))
                     {
                         running = Convert.ToInt32(tx.RawDb.Scalar(
-                            "SELECT count(*) FROM tasks WHERE run_id = $run AND status = 'running' AND lease_expires_at IS NOT NULL", run.Id), CultureInfo.InvariantCulture);
+                            SqliteSql.RunningInRun, run.Id), CultureInfo.InvariantCulture);
                     }
 
                     if (running >= maxRun)
@@ -149,7 +149,7 @@ public sealed partial class SqliteStore
                     if (!perType.TryGetValue(t.Type, out var running))
                     {
                         running = Convert.ToInt32(tx.RawDb.Scalar(
-                            "SELECT count(*) FROM tasks WHERE status = 'running' AND lease_expires_at IS NOT NULL AND type = $type", t.Type), CultureInfo.InvariantCulture);
+                            SqliteSql.RunningOfType, t.Type), CultureInfo.InvariantCulture);
                     }
 
                     if (running >= maxType)
@@ -177,7 +177,7 @@ public sealed partial class SqliteStore
         {
             var results = new HeartbeatResult[parameters.Leases.Count];
             var ids = System.Text.Json.JsonSerializer.Serialize(parameters.Leases.Select(l => l.TaskId.ToString("D")).Distinct());
-            var rows = tx.RawDb.Query("SELECT id, seq, status, lease_token FROM tasks WHERE id IN (SELECT value FROM json_each($ids))",
+            var rows = tx.RawDb.Query(SqliteSql.LeasesByIds,
                     r => (Id: SqliteValues.Id(r, 0), Seq: r.GetInt64(1), Status: r.GetString(2), Token: SqliteValues.IdOrNull(r, 3)), ids)
                 .ToDictionary(x => x.Id);
             var expires = tx.Now + parameters.LeaseDuration;
@@ -190,7 +190,7 @@ public sealed partial class SqliteStore
                 }
                 else if (row.Status == "running")
                 {
-                    tx.RawDb.ExecRow("UPDATE tasks SET lease_expires_at = $expires, updated_at = $now WHERE seq = $seq", expires, tx.Now, row.Seq);
+                    tx.RawDb.ExecRow(SqliteSql.ExtendLease, expires, tx.Now, row.Seq);
                     results[i] = new HeartbeatResult(lease.TaskId, HeartbeatOutcome.Extended, expires);
                 }
                 else

@@ -14,17 +14,16 @@ public sealed partial class SqliteStore
             var run = tx.Run(parameters.OrgId, parameters.RunId);
             if (run is null || !ClientRules.FamilyMatches(run.Family, parameters.Family)) return new AddTaskResult(AddTaskStatus.RunNotFound, null);
             if (run.Status.IsTerminal()) return new AddTaskResult(AddTaskStatus.RunFinished, null);
-            const string statusByName = "SELECT status FROM tasks WHERE run_id = $run AND name = $name";
-            if (tx.Db.Scalar(statusByName, run.Id, nt.Name) is not null) return new AddTaskResult(AddTaskStatus.DuplicateName, null, nt.Name);
+            if (tx.Db.Scalar(SqliteSql.TaskStatusByName, run.Id, nt.Name) is not null) return new AddTaskResult(AddTaskStatus.DuplicateName, null, nt.Name);
             var depStatuses = new List<TaskRunStatus>(nt.Dependencies.Count);
             foreach (var dep in nt.Dependencies)
             {
-                if (tx.Db.Scalar(statusByName, run.Id, dep) is not string s) return new AddTaskResult(AddTaskStatus.UnknownDependency, null, dep);
+                if (tx.Db.Scalar(SqliteSql.TaskStatusByName, run.Id, dep) is not string s) return new AddTaskResult(AddTaskStatus.UnknownDependency, null, dep);
                 depStatuses.Add(StatusNames.ParseTaskStatus(s));
             }
 
             if (nt.ParentTaskId is { } parent
-                && !string.Equals(tx.Db.Scalar("SELECT run_id FROM tasks WHERE id = $id", parent) as string, run.Id.ToString("D"), StringComparison.Ordinal))
+                && !string.Equals(tx.Db.Scalar(SqliteSql.RunIdOfTask, parent) as string, run.Id.ToString("D"), StringComparison.Ordinal))
                 return new AddTaskResult(AddTaskStatus.ParentNotFound, null, parent.ToString());
 
             if (nt.Dependencies.Count > 0) run.MayHaveDependents = true;
@@ -70,7 +69,7 @@ public sealed partial class SqliteStore
             if (run is null) return RunCommandStatus.NotFound;
             if (run.Status is not (RunStatus.Failed or RunStatus.Cancelled)) return RunCommandStatus.InvalidState;
             var now = tx.Now;
-            var tasks = tx.Db.Query($"SELECT {TaskRow.Columns} FROM tasks WHERE run_id = $run ORDER BY seq", TaskRow.Read, run.Id);
+            var tasks = tx.Db.Query(SqliteSql.TasksOfRun, TaskRow.Read, run.Id);
             var changed = new HashSet<TaskRow>();
             foreach (var t in tasks)
             {

@@ -15,7 +15,7 @@ public sealed partial class SqliteStore
             for (var i = 0; i < runs.Count; i++)
             {
                 var p = runs[i];
-                if (p.IdempotencyKey is not null && tx.Db.Scalar(Sql.RunIdByKey, p.OrgId, p.IdempotencyKey) is string existing)
+                if (p.IdempotencyKey is not null && tx.Db.Scalar(SqliteSql.RunIdByKey, p.OrgId, p.IdempotencyKey) is string existing)
                 {
                     results[i] = new CreateRunResult(SnapshotRun(tx, Guid.ParseExact(existing, "D")), false);
                     continue;

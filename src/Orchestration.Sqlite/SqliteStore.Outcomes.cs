@@ -107,7 +107,7 @@ public sealed partial class SqliteStore
         WriteAsync(tx =>
         {
             var expired = tx.Db.Query(
-                $"SELECT {TaskRow.Columns} FROM tasks WHERE status = 'running' AND lease_expires_at <= $now ORDER BY lease_expires_at, seq LIMIT $limit",
+                SqliteSql.ExpiredLeases,
                 TaskRow.Read, tx.Now, limit);
             foreach (var t in expired)
             {
@@ -123,7 +123,7 @@ public sealed partial class SqliteStore
         WriteAsync(tx =>
         {
             var due = tx.Db.Query(
-                "SELECT id FROM runs WHERE deadline_armed = 1 AND deadline_at <= $now AND status NOT IN ('completed', 'failed', 'cancelled') ORDER BY deadline_at, seq LIMIT $limit",
+                SqliteSql.DueRuns,
                 r => SqliteValues.Id(r, 0), tx.Now, limit);
             foreach (var runId in due)
             {

@@ -13,8 +13,7 @@ public sealed partial class SqliteStore
             if (tx.Run(parameters.OrgId, parameters.RunId) is null) return null;
             var entry = parameters.ToEntry(tx.Now);
             tx.Db.Exec(
-                "INSERT INTO run_data (id, org_id, run_id, task_id, key, value, tags, metadata, created_at, updated_at) " +
-                "VALUES ($id, $org, $run, $task, $key, $value, $tags, $metadata, $created, $updated)",
+                SqliteSql.InsertRunData,
                 entry.Id, entry.OrgId, entry.RunId, entry.TaskId, entry.Key, entry.ValueJson, SqliteValues.ListToJsonAlways(entry.Tags), entry.MetadataJson, tx.Now, tx.Now);
             return (RunDataEntry?)entry;
         }, cancellationToken);
@@ -24,7 +23,7 @@ public sealed partial class SqliteStore
         WriteAsync(tx =>
         {
             if (tx.Run(parameters.OrgId, parameters.RunId) is null) return 0;
-            return tx.Db.Exec("DELETE FROM run_data WHERE run_id = $run AND (key = $key OR id = $id)", parameters.RunId, parameters.Key, parameters.EntryId);
+            return tx.Db.Exec(SqliteSql.DeleteRunData, parameters.RunId, parameters.Key, parameters.EntryId);
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -32,12 +31,12 @@ public sealed partial class SqliteStore
         WriteAsync(tx =>
         {
             if (tx.Run(parameters.OrgId, parameters.RunId) is null) return null;
-            var found = tx.Db.Query($"SELECT {RunDataRows.Columns} FROM run_data WHERE run_id = $run AND id = $id", RunDataRows.Read, parameters.RunId, parameters.EntryId);
+            var found = tx.Db.Query(SqliteSql.RunDataById, RunDataRows.Read, parameters.RunId, parameters.EntryId);
             if (found.Count == 0) return null;
             var entry = found[0].Entry;
             var tags = parameters.Apply(entry.Tags);
             entry = entry with { Tags = tags, UpdatedAt = tx.Now };
-            tx.Db.Exec("UPDATE run_data SET tags = $tags, updated_at = $now WHERE seq = $seq", SqliteValues.ListToJsonAlways(tags), tx.Now, found[0].Seq);
+            tx.Db.Exec(SqliteSql.UpdateRunDataTags, SqliteValues.ListToJsonAlways(tags), tx.Now, found[0].Seq);
             return (RunDataEntry?)entry;
         }, cancellationToken);
 }
