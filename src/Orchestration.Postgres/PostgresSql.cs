@@ -436,4 +436,83 @@ internal static class PostgresSql
         )
         SELECT count(*)::int FROM del
         """;
+
+    // More of Commands (PostgresStore.Commands.cs).
+    internal const string TaskStatusesByName = "SELECT name, status FROM {s}.tasks WHERE run_id = @run AND name = ANY(@names)";
+
+    internal const string CountTaskInRun = "SELECT count(*)::int FROM {s}.tasks WHERE id = @parent AND run_id = @run";
+
+    internal const string CancelRun = "UPDATE {s}.runs SET status = 'cancelled', completed_at = {now}, updated_at = {now} WHERE id = @runId";
+
+    internal const string RunIdOfTaskInOrg = "SELECT run_id FROM {s}.tasks WHERE id = @id AND org_id = @org";
+
+    internal const string LockTask = "SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @id FOR UPDATE";
+
+    internal const string UpdateTaskByClient = """
+        UPDATE {s}.tasks SET output_json = @output, error_json = @error, metadata_json = @meta, queue_job_id = @queueJobId, status = @status,
+            lease_expires_at = @leaseExpiresAt, not_before = @notBefore, queued_at = @queuedAt, started_at = @startedAt, completed_at = @completedAt,
+            updated_at = {now}
+        WHERE id = @id
+        """;
+
+    internal const string EndAttempt = "UPDATE {s}.attempts SET ended_at = {now}, outcome = @outcome WHERE task_id = @id AND number = @attempt AND ended_at IS NULL";
+
+    // More of Executors (PostgresStore.Executors.cs).
+    internal const string ExecutorsOfOrg = "SELECT org_id, executor_id, last_seen, jobs_completed, types, capacity FROM {s}.executors WHERE org_id = @orgId ORDER BY executor_id COLLATE \"C\"";
+
+    internal const string DeleteExecutorsSeenBefore = "DELETE FROM {s}.executors WHERE last_seen < @cutoff";
+
+    // Analyze (PostgresStore.Analyze.cs).
+    internal const string AnalyzeTables = "ANALYZE {s}.tasks, {s}.task_dependencies, {s}.runs, {s}.attempts";
+
+    // Copy (PostgresStore.Copy.cs).
+    internal const string CopyDependencies = "COPY {s}.task_dependencies (run_id, dep_name, task_id) FROM STDIN (FORMAT BINARY)";
+
+    internal const string CopyEvents = "COPY {s}.events (org_id, run_id, type, created_at) FROM STDIN (FORMAT BINARY)";
+
+    // Reads (PostgresStore.Reads.cs).
+    internal const string TaskInOrg = "SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @taskId AND t.org_id = @orgId";
+
+    internal const string TasksOfRunInOrg = "SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.run_id = @runId AND t.org_id = @orgId ORDER BY t.seq";
+
+    internal const string AttemptsOfTaskInOrg = "SELECT " + PostgresRows.AttemptColumns + " FROM {s}.attempts a JOIN {s}.tasks t ON t.id = a.task_id WHERE a.task_id = @taskId AND t.org_id = @orgId ORDER BY a.seq";
+
+    internal const string LatestRunData = "SELECT " + PostgresRows.RunDataColumns + " FROM {s}.run_data d WHERE d.run_id = @runId AND d.org_id = @orgId AND d.key = @key ORDER BY d.seq DESC LIMIT 1";
+
+    internal const string EventsAfter = "SELECT " + PostgresRows.EventColumns + " FROM {s}.events e WHERE e.seq > @afterSequence AND (@orgId::text IS NULL OR e.org_id = @orgId) ORDER BY e.seq LIMIT @limit";
+
+    // RunData (PostgresStore.RunData.cs).
+    internal const string InsertRunData = """
+        INSERT INTO {s}.run_data AS d (id, org_id, run_id, task_id, key, value_json, tags, metadata_json, created_at, updated_at)
+        SELECT @id, @org, @run, @task, @key, @value, @tags, @meta, {now}, {now}
+        WHERE EXISTS (SELECT 1 FROM {s}.runs WHERE id = @run AND org_id = @org)
+        RETURNING
+        """ + " " + PostgresRows.RunDataColumns;
+
+    internal const string DeleteRunData = """
+        DELETE FROM {s}.run_data WHERE run_id = @run AND org_id = @org AND ((@key::text IS NOT NULL AND key = @key) OR (@id::uuid IS NOT NULL AND id = @id))
+        """;
+
+    internal const string LockRunData = "SELECT " + PostgresRows.RunDataColumns + " FROM {s}.run_data d WHERE d.id = @id AND d.run_id = @run AND d.org_id = @org FOR UPDATE";
+
+    internal const string UpdateRunDataTags = "UPDATE {s}.run_data d SET tags = @tags, updated_at = {now} WHERE d.id = @id RETURNING " + PostgresRows.RunDataColumns;
+
+    // Identity (PostgresStore.Identity.cs).
+    internal const string InsertOrg = "INSERT INTO {s}.orgs (id, name, created_at) VALUES (@Id, @Name, @CreatedAt) ON CONFLICT (id) DO NOTHING";
+
+    internal const string OrgById = "SELECT id, name, created_at FROM {s}.orgs WHERE id = @orgId";
+
+    internal const string InsertApiKey = """
+        INSERT INTO {s}.api_keys (id, org_id, name, secret_hash, permissions, created_at, expires_at, revoked_at, rate_limit, rate_limit_window_seconds)
+        VALUES (@Id, @OrgId, @Name, @SecretHash, @Permissions, @CreatedAt, @ExpiresAt, @RevokedAt, @RateLimit, @RateLimitWindowSeconds)
+        ON CONFLICT (id) DO NOTHING
+        """;
+
+    internal const string ApiKeyById = "SELECT " + PostgresRows.ApiKeyColumns + " FROM {s}.api_keys k WHERE k.id = @keyId";
+
+    internal const string LiveApiKeys = "SELECT " + PostgresRows.ApiKeyColumns + " FROM {s}.api_keys k WHERE k.revoked_at IS NULL AND (@orgId::text IS NULL OR k.org_id = @orgId) ORDER BY k.created_at, k.seq";
+
+    internal const string RevokeApiKey = "UPDATE {s}.api_keys SET revoked_at = {now} WHERE id = @keyId AND revoked_at IS NULL";
+
+    internal const string CountApiKeys = "SELECT count(*)::int FROM {s}.api_keys";
 }

@@ -15,12 +15,12 @@ public sealed partial class PostgresStore
             if (run is null || !ClientRules.FamilyMatches(run.Family, parameters.Family)) return new AddTaskResult(AddTaskStatus.RunNotFound, null);
             if (run.Status.IsTerminal()) return new AddTaskResult(AddTaskStatus.RunFinished, null);
             var names = nt.Dependencies.Append(nt.Name).ToArray();
-            var existing = (await tx.ReadAsync(S("SELECT name, status FROM {s}.tasks WHERE run_id = @run AND name = ANY(@names)"), new { run = run.Id, names },
+            var existing = (await tx.ReadAsync(S(PostgresSql.TaskStatusesByName), new { run = run.Id, names },
                 r => (Name: r.GetString(0), Status: StatusNames.ParseTaskStatus(r.GetString(1))), ct)).ToDictionary(x => x.Name, x => x.Status, StringComparer.Ordinal);
             if (existing.ContainsKey(nt.Name)) return new AddTaskResult(AddTaskStatus.DuplicateName, null, nt.Name);
             if (nt.Dependencies.FirstOrDefault(d => !existing.ContainsKey(d)) is { } missing) return new AddTaskResult(AddTaskStatus.UnknownDependency, null, missing);
             if (nt.ParentTaskId is { } parent
-                && await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.tasks WHERE id = @parent AND run_id = @run"), new { parent, run = run.Id }, ct) == 0)
+                && await tx.ScalarAsync<int>(S(PostgresSql.CountTaskInRun), new { parent, run = run.Id }, ct) == 0)
                 return new AddTaskResult(AddTaskStatus.ParentNotFound, null, parent.ToString());
 
             var deps = nt.Dependencies.Select(d => existing[d]).ToList();
@@ -53,7 +53,7 @@ public sealed partial class PostgresStore
             if (run.Status.IsTerminal()) return RunCommandStatus.InvalidState;
             var running = await tx.ScalarAsync<int>(S(PostgresSql.CancelUnfinishedSql), new { runs = new[] { runId } }, ct);
             if (running > 0) tx.TasksCancelled = true;
-            await tx.ExecAsync(S("UPDATE {s}.runs SET status = 'cancelled', completed_at = {now}, updated_at = {now} WHERE id = @runId"), new { runId }, ct);
+            await tx.ExecAsync(S(PostgresSql.CancelRun), new { runId }, ct);
             await AddEventAsync(tx, run.OrgId, runId, null, EventTypes.RunCancelled, null, ct);
             return RunCommandStatus.Applied;
         }, cancellationToken);
@@ -110,11 +110,11 @@ public sealed partial class PostgresStore
     public Task<RunCommandStatus> UpdateTaskByClientAsync(UpdateTaskParams parameters, CancellationToken cancellationToken) =>
         InTransactionAsync(async (tx, ct) =>
         {
-            var runId = await tx.ScalarAsync<Guid?>(S("SELECT run_id FROM {s}.tasks WHERE id = @id AND org_id = @org"), new { id = parameters.TaskId, org = parameters.OrgId }, ct);
+            var runId = await tx.ScalarAsync<Guid?>(S(PostgresSql.RunIdOfTaskInOrg), new { id = parameters.TaskId, org = parameters.OrgId }, ct);
             if (runId is null) return RunCommandStatus.NotFound;
             var run = await LockRunAsync(tx, parameters.OrgId, runId.Value, ct);
             if (run is null || !ClientRules.FamilyMatches(run.Family, parameters.Family)) return RunCommandStatus.NotFound;
-            var rows = await tx.ReadAsync(S("SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @id FOR UPDATE"), new { id = parameters.TaskId }, PostgresRows.Task, ct);
+            var rows = await tx.ReadAsync(S(PostgresSql.LockTask), new { id = parameters.TaskId }, PostgresRows.Task, ct);
             var task = rows[0];
             if (parameters.Status is { } wanted && !ClientRules.MayChangeTaskStatus(run.Kind, task.Status, wanted)) return RunCommandStatus.InvalidState;
             var now = await NowAsync(tx, ct);
@@ -141,12 +141,7 @@ public sealed partial class PostgresStore
                 };
             }
 
-            await tx.ExecAsync(S("""
-                UPDATE {s}.tasks SET output_json = @output, error_json = @error, metadata_json = @meta, queue_job_id = @queueJobId, status = @status,
-                    lease_expires_at = @leaseExpiresAt, not_before = @notBefore, queued_at = @queuedAt, started_at = @startedAt, completed_at = @completedAt,
-                    updated_at = {now}
-                WHERE id = @id
-                """), new
+            await tx.ExecAsync(S(PostgresSql.UpdateTaskByClient), new
             {
                 id = task.Id, output = updated.OutputJson, error = updated.ErrorJson, meta = updated.MetadataJson, queueJobId = updated.QueueJobId,
                 status = updated.Status.ToWire(), leaseExpiresAt = updated.LeaseExpiresAt, notBefore = updated.NotBefore, queuedAt = updated.QueuedAt,
@@ -158,7 +153,7 @@ public sealed partial class PostgresStore
             if (previous == TaskRunStatus.Running)
             {
                 var outcome = newStatus == TaskRunStatus.Completed ? AttemptOutcomes.Completed : newStatus.IsTerminal() ? newStatus.ToWire() : AttemptOutcomes.Released;
-                await tx.ExecAsync(S("UPDATE {s}.attempts SET ended_at = {now}, outcome = @outcome WHERE task_id = @id AND number = @attempt AND ended_at IS NULL"),
+                await tx.ExecAsync(S(PostgresSql.EndAttempt),
                     new { outcome, id = task.Id, attempt = task.Attempt }, ct);
             }
 

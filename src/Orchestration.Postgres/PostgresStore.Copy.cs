@@ -113,7 +113,7 @@ public sealed partial class PostgresStore
 
         if (anyDeps)
         {
-            await using var w = await conn.BeginBinaryImportAsync(S("COPY {s}.task_dependencies (run_id, dep_name, task_id) FROM STDIN (FORMAT BINARY)"), ct);
+            await using var w = await conn.BeginBinaryImportAsync(S(PostgresSql.CopyDependencies), ct);
             foreach (var p in runs)
             {
                 foreach (var t in p.Tasks)
@@ -132,7 +132,7 @@ public sealed partial class PostgresStore
         }
 
         // In the runs' order, as their sequence numbers were drawn: run.created, then run.completed for empty runs.
-        await using (var w = await conn.BeginBinaryImportAsync(S("COPY {s}.events (org_id, run_id, type, created_at) FROM STDIN (FORMAT BINARY)"), ct))
+        await using (var w = await conn.BeginBinaryImportAsync(S(PostgresSql.CopyEvents), ct))
         {
             foreach (var p in runs)
             {

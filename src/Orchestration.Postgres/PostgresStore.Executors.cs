@@ -31,7 +31,7 @@ public sealed partial class PostgresStore : IExecutorRegistry
     /// <inheritdoc />
     public async Task<IReadOnlyList<ExecutorRecord>> ListExecutorsAsync(string orgId, CancellationToken cancellationToken) =>
         await OnConnectionAsync((tx, ct) => tx.ReadAsync(
-            S("SELECT org_id, executor_id, last_seen, jobs_completed, types, capacity FROM {s}.executors WHERE org_id = @orgId ORDER BY executor_id COLLATE \"C\""),
+            S(PostgresSql.ExecutorsOfOrg),
             new { orgId },
             r => new ExecutorRecord(r.GetString(0), r.GetString(1), r.GetFieldValue<DateTimeOffset>(2), r.GetInt64(3),
                 r.IsDBNull(4) ? null : r.GetFieldValue<string[]>(4), r.IsDBNull(5) ? null : r.GetInt32(5)),
@@ -39,5 +39,5 @@ public sealed partial class PostgresStore : IExecutorRegistry
 
     /// <inheritdoc />
     public Task<int> RemoveExecutorsSeenBeforeAsync(DateTimeOffset cutoff, CancellationToken cancellationToken) =>
-        OnConnectionAsync((tx, ct) => tx.ExecAsync(S("DELETE FROM {s}.executors WHERE last_seen < @cutoff"), new { cutoff = cutoff.ToUniversalTime() }, ct), cancellationToken);
+        OnConnectionAsync((tx, ct) => tx.ExecAsync(S(PostgresSql.DeleteExecutorsSeenBefore), new { cutoff = cutoff.ToUniversalTime() }, ct), cancellationToken);
 }

@@ -57,7 +57,7 @@ public sealed partial class PostgresStore
 
     /// <inheritdoc />
     public async Task<TaskRun?> GetTaskAsync(string orgId, Guid taskId, CancellationToken cancellationToken) =>
-        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @taskId AND t.org_id = @orgId"), new { orgId, taskId }, PostgresRows.Task, ct), cancellationToken)).FirstOrDefault();
+        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(PostgresSql.TaskInOrg), new { orgId, taskId }, PostgresRows.Task, ct), cancellationToken)).FirstOrDefault();
 
     /// <inheritdoc />
     public Task<Page<TaskRun>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
@@ -94,15 +94,15 @@ public sealed partial class PostgresStore
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<TaskRun>> GetRunTasksAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
-        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.run_id = @runId AND t.org_id = @orgId ORDER BY t.seq"), new { orgId, runId }, PostgresRows.Task, ct), cancellationToken);
+        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(PostgresSql.TasksOfRunInOrg), new { orgId, runId }, PostgresRows.Task, ct), cancellationToken);
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(string orgId, Guid taskId, CancellationToken cancellationToken) =>
-        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + PostgresRows.AttemptColumns + " FROM {s}.attempts a JOIN {s}.tasks t ON t.id = a.task_id WHERE a.task_id = @taskId AND t.org_id = @orgId ORDER BY a.seq"), new { orgId, taskId }, PostgresRows.Attempt, ct), cancellationToken);
+        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(PostgresSql.AttemptsOfTaskInOrg), new { orgId, taskId }, PostgresRows.Attempt, ct), cancellationToken);
 
     /// <inheritdoc />
     public async Task<RunDataEntry?> GetLatestRunDataAsync(string orgId, Guid runId, string key, CancellationToken cancellationToken) =>
-        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + PostgresRows.RunDataColumns + " FROM {s}.run_data d WHERE d.run_id = @runId AND d.org_id = @orgId AND d.key = @key ORDER BY d.seq DESC LIMIT 1"), new { orgId, runId, key }, PostgresRows.RunData, ct), cancellationToken)).FirstOrDefault();
+        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(PostgresSql.LatestRunData), new { orgId, runId, key }, PostgresRows.RunData, ct), cancellationToken)).FirstOrDefault();
 
     /// <inheritdoc />
     public Task<Page<RunDataEntry>> QueryRunDataAsync(RunDataQuery query, CancellationToken cancellationToken)
@@ -169,7 +169,7 @@ public sealed partial class PostgresStore
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<EngineEvent>> ReadEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) =>
-        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + PostgresRows.EventColumns + " FROM {s}.events e WHERE e.seq > @afterSequence AND (@orgId::text IS NULL OR e.org_id = @orgId) ORDER BY e.seq LIMIT @limit"),
+        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(PostgresSql.EventsAfter),
             new { afterSequence, limit = Math.Max(0, limit), orgId }, PostgresRows.Event, ct), cancellationToken);
 
     /// <inheritdoc />
