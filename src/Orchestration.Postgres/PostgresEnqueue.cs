@@ -11,10 +11,6 @@ namespace Orchestration.Postgres;
 /// </summary>
 public static class PostgresEnqueue
 {
-    private static readonly AsyncLocal<NpgsqlTransaction?> Ambient = new();
-
-    internal static NpgsqlTransaction? Current => Ambient.Value;
-
     /// <summary>
     /// Creates one run in <paramref name="transaction"/>. Nothing is visible to workers until the caller commits; a
     /// rollback leaves no trace. Requires the Postgres store.
@@ -26,38 +22,11 @@ public static class PostgresEnqueue
     }
 
     /// <summary>Creates several runs in <paramref name="transaction"/> (one statement). See <see cref="CreateRunAsync"/>.</summary>
-    public static async Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(this IOrchestrationClient client, IReadOnlyList<RunSpec> specs, NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
+    public static Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(this IOrchestrationClient client, IReadOnlyList<RunSpec> specs, NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);
-        var previous = Ambient.Value;
-        Ambient.Value = transaction;
-        try
-        {
-            return await client.CreateRunsAsync(specs, cancellationToken);
-        }
-        finally
-        {
-            Ambient.Value = previous;
-        }
+        if (client is not OrchestrationClient { Store: PostgresStore store } engine)
+            throw new InvalidOperationException("Orchestration: enqueue in a caller's transaction needs the engine client over the Postgres store.");
+        return store.CreateRunsAsync(engine.PrepareRuns(specs), transaction, cancellationToken);
     }
-
-    /// <summary>
-    /// Lower-level form for callers that build <see cref="CreateRunParams"/> themselves: creates the runs with
-    /// <paramref name="store"/> inside <paramref name="transaction"/>.
-    /// </summary>
-    public static async Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(this PostgresStore store, IReadOnlyList<CreateRunParams> runs, NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(transaction);
-        var previous = Ambient.Value;
-        Ambient.Value = transaction;
-        try
-        {
-            return await store.CreateRunsAsync(runs, cancellationToken);
-        }
-        finally
-        {
-            Ambient.Value = previous;
-        }
-    }
-
 }

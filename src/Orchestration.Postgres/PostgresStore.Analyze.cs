@@ -42,7 +42,7 @@ public sealed partial class PostgresStore
             try
             {
                 await using var conn = await _dataSource.OpenConnectionAsync();
-                await using var cmd = new NpgsqlCommand(S("ANALYZE {s}.tasks, {s}.task_dependencies, {s}.runs, {s}.attempts"), conn);
+                await using var cmd = new NpgsqlCommand(S(PostgresSql.AnalyzeTables), conn);
                 await cmd.ExecuteNonQueryAsync();
             }
             catch (Exception ex) when (ex is NpgsqlException or ObjectDisposedException or InvalidOperationException)

@@ -6,58 +6,6 @@ namespace Orchestration.Postgres;
 // Client commands on runs and tasks. Each locks its run row first, like every outcome-changing write.
 public sealed partial class PostgresStore
 {
-    private const string LockRunSql = "SELECT {run} FROM {s}.runs r WHERE r.id = @run AND r.org_id = @org FOR UPDATE";
-
-    private const string InsertTaskSql = """
-        WITH ins AS (
-            INSERT INTO {s}.tasks AS t (id, run_id, org_id, name, type, status, priority, input_json, metadata_json, dependencies, parent_task_id,
-                                   retry_max_attempts, retry_initial_ticks, retry_max_ticks, retry_factor, retry_jitter, timeout_ticks,
-                                   enqueue, remaining_deps, created_at, updated_at, queued_at, completed_at, run_limited)
-            VALUES (@id, @run, @org, @name, @type, @status, @priority, @input, @meta, @deps, @parent, @maxAttempts, @initial, @maxDelay, @factor,
-                    @jitter, @timeout, @enqueue, @remaining, {now}, {now}, CASE WHEN @status = 'queued' THEN {now} END,
-                    CASE WHEN @status = 'skipped' THEN {now} END,
-                    EXISTS (SELECT 1 FROM {s}.runs lr WHERE lr.id = @run AND lr.max_concurrency IS NOT NULL))
-            RETURNING {task}
-        ), d AS (
-            INSERT INTO {s}.task_dependencies (run_id, dep_name, task_id) SELECT @run, dep, @id FROM unnest(@deps) AS dep
-        ), e AS (
-            INSERT INTO {s}.events (org_id, run_id, task_id, type, created_at) SELECT @org, @run, @id, 'task.skipped', {now} WHERE @status = 'skipped'
-        )
-        SELECT * FROM ins
-        """;
-
-    private const string RestartResetSql = """
-        UPDATE {s}.tasks SET status = 'pending', attempt = 0, output_json = NULL, error_json = NULL, not_before = NULL, lease_token = NULL,
-            lease_expires_at = NULL, queued_at = NULL, started_at = NULL, completed_at = NULL, updated_at = {now}
-        WHERE run_id = @run AND status IN ('failed', 'cancelled', 'skipped');
-        WITH rem AS (
-            SELECT t.id, (SELECT count(*)::int FROM {s}.task_dependencies d JOIN {s}.tasks u ON u.run_id = d.run_id AND u.name = d.dep_name
-                          WHERE d.run_id = t.run_id AND d.task_id = t.id AND u.status <> 'completed') AS n
-            FROM {s}.tasks t WHERE t.run_id = @run AND t.status = 'pending'
-        )
-        UPDATE {s}.tasks t SET remaining_deps = rem.n,
-            status = CASE WHEN rem.n = 0 AND t.enqueue THEN 'queued' ELSE t.status END,
-            queued_at = CASE WHEN rem.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
-            not_before = CASE WHEN rem.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
-            updated_at = CASE WHEN rem.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
-        FROM rem WHERE t.id = rem.id;
-        UPDATE {s}.runs SET status = 'pending', error_json = NULL, completed_at = NULL,
-            deadline_at = CASE WHEN deadline_at IS NULL THEN NULL ELSE {now} + (deadline_at - created_at) END, updated_at = {now}
-        WHERE id = @run;
-        INSERT INTO {s}.events (org_id, run_id, type, created_at) VALUES (@org, @run, 'run.restarted', {now});
-        """;
-
-    private const string UpdateRunSql = """
-        UPDATE {s}.runs SET output_json = @output, error_json = @error, metadata_json = @meta, status = @status, started_at = @startedAt,
-            completed_at = @completedAt, updated_at = {now}
-        WHERE id = @run
-        RETURNING updated_at
-        """;
-
-    private const string EventSql = """
-        INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at) VALUES (@org, @run, @task, @type, @data, {now})
-        """;
-
     /// <inheritdoc />
     public Task<AddTaskResult> AddTaskAsync(AddTaskParams parameters, CancellationToken cancellationToken) =>
         InTransactionAsync(async (tx, ct) =>
@@ -67,12 +15,12 @@ public sealed partial class PostgresStore
             if (run is null || !ClientRules.FamilyMatches(run.Family, parameters.Family)) return new AddTaskResult(AddTaskStatus.RunNotFound, null);
             if (run.Status.IsTerminal()) return new AddTaskResult(AddTaskStatus.RunFinished, null);
             var names = nt.Dependencies.Append(nt.Name).ToArray();
-            var existing = (await tx.ReadAsync(S("SELECT name, status FROM {s}.tasks WHERE run_id = @run AND name = ANY(@names)"), new { run = run.Id, names },
+            var existing = (await tx.ReadAsync(S(PostgresSql.TaskStatusesByName), new { run = run.Id, names },
                 r => (Name: r.GetString(0), Status: StatusNames.ParseTaskStatus(r.GetString(1))), ct)).ToDictionary(x => x.Name, x => x.Status, StringComparer.Ordinal);
             if (existing.ContainsKey(nt.Name)) return new AddTaskResult(AddTaskStatus.DuplicateName, null, nt.Name);
             if (nt.Dependencies.FirstOrDefault(d => !existing.ContainsKey(d)) is { } missing) return new AddTaskResult(AddTaskStatus.UnknownDependency, null, missing);
             if (nt.ParentTaskId is { } parent
-                && await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.tasks WHERE id = @parent AND run_id = @run"), new { parent, run = run.Id }, ct) == 0)
+                && await tx.ScalarAsync<int>(S(PostgresSql.CountTaskInRun), new { parent, run = run.Id }, ct) == 0)
                 return new AddTaskResult(AddTaskStatus.ParentNotFound, null, parent.ToString());
 
             var deps = nt.Dependencies.Select(d => existing[d]).ToList();
@@ -85,13 +33,13 @@ public sealed partial class PostgresStore
                 status = remaining == 0 && nt.Enqueue ? "queued" : "pending";
             }
 
-            var rows = await tx.ReadAsync(S(InsertTaskSql.Replace("{task}", Rows.TaskColumns, StringComparison.Ordinal)), new
+            var rows = await tx.ReadAsync(S(PostgresSql.InsertTaskSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal)), new
             {
                 id = nt.Id, run = run.Id, org = run.OrgId, name = nt.Name, type = nt.Type, status, priority = nt.Priority, input = nt.InputJson,
                 meta = nt.MetadataJson, deps = nt.Dependencies.ToArray(), parent = nt.ParentTaskId, maxAttempts = nt.RetryPolicy.MaxAttempts,
                 initial = nt.RetryPolicy.InitialDelay.Ticks, maxDelay = nt.RetryPolicy.MaxDelay.Ticks, factor = nt.RetryPolicy.BackoffFactor,
                 jitter = nt.RetryPolicy.Jitter, timeout = nt.Timeout?.Ticks, enqueue = nt.Enqueue, remaining,
-            }, Rows.Task, ct);
+            }, PostgresRows.Task, ct);
             if (status == "queued") tx.WorkAvailable = true;
             return new AddTaskResult(AddTaskStatus.Added, rows[0]);
         }, cancellationToken);
@@ -103,9 +51,9 @@ public sealed partial class PostgresStore
             var run = await LockRunAsync(tx, orgId, runId, ct);
             if (run is null) return RunCommandStatus.NotFound;
             if (run.Status.IsTerminal()) return RunCommandStatus.InvalidState;
-            var running = await tx.ScalarAsync<int>(S(CancelUnfinishedSql), new { runs = new[] { runId } }, ct);
+            var running = await tx.ScalarAsync<int>(S(PostgresSql.CancelUnfinishedSql), new { runs = new[] { runId } }, ct);
             if (running > 0) tx.TasksCancelled = true;
-            await tx.ExecAsync(S("UPDATE {s}.runs SET status = 'cancelled', completed_at = {now}, updated_at = {now} WHERE id = @runId"), new { runId }, ct);
+            await tx.ExecAsync(S(PostgresSql.CancelRun), new { runId }, ct);
             await AddEventAsync(tx, run.OrgId, runId, null, EventTypes.RunCancelled, null, ct);
             return RunCommandStatus.Applied;
         }, cancellationToken);
@@ -117,7 +65,7 @@ public sealed partial class PostgresStore
             var run = await LockRunAsync(tx, orgId, runId, ct);
             if (run is null) return RunCommandStatus.NotFound;
             if (run.Status is not (RunStatus.Failed or RunStatus.Cancelled)) return RunCommandStatus.InvalidState;
-            await tx.ExecAsync(S(RestartResetSql), new { run = runId, org = run.OrgId }, ct);
+            await tx.ExecAsync(S(PostgresSql.RestartResetSql), new { run = runId, org = run.OrgId }, ct);
             await FinalizeRunsAsync(tx, [runId], ct);
             tx.WorkAvailable = true;
             return RunCommandStatus.Applied;
@@ -147,10 +95,10 @@ public sealed partial class PostgresStore
                     CompletedAt = status.IsTerminal() ? now : null,
                 };
                 eventType = EventTypes.ForRunStatus(status);
-                if (status.IsTerminal() && await tx.ScalarAsync<int>(S(CancelUnfinishedSql), new { runs = new[] { r.Id } }, ct) > 0) tx.TasksCancelled = true;
+                if (status.IsTerminal() && await tx.ScalarAsync<int>(S(PostgresSql.CancelUnfinishedSql), new { runs = new[] { r.Id } }, ct) > 0) tx.TasksCancelled = true;
             }
 
-            await tx.ExecAsync(S(UpdateRunSql), new
+            await tx.ExecAsync(S(PostgresSql.UpdateRunSql), new
             {
                 run = r.Id, output = r.OutputJson, error = r.ErrorJson, meta = r.MetadataJson, status = r.Status.ToWire(), startedAt = r.StartedAt, completedAt = r.CompletedAt,
             }, ct);
@@ -162,11 +110,11 @@ public sealed partial class PostgresStore
     public Task<RunCommandStatus> UpdateTaskByClientAsync(UpdateTaskParams parameters, CancellationToken cancellationToken) =>
         InTransactionAsync(async (tx, ct) =>
         {
-            var runId = await tx.ScalarAsync<Guid?>(S("SELECT run_id FROM {s}.tasks WHERE id = @id AND org_id = @org"), new { id = parameters.TaskId, org = parameters.OrgId }, ct);
+            var runId = await tx.ScalarAsync<Guid?>(S(PostgresSql.RunIdOfTaskInOrg), new { id = parameters.TaskId, org = parameters.OrgId }, ct);
             if (runId is null) return RunCommandStatus.NotFound;
             var run = await LockRunAsync(tx, parameters.OrgId, runId.Value, ct);
             if (run is null || !ClientRules.FamilyMatches(run.Family, parameters.Family)) return RunCommandStatus.NotFound;
-            var rows = await tx.ReadAsync(S("SELECT " + Rows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @id FOR UPDATE"), new { id = parameters.TaskId }, Rows.Task, ct);
+            var rows = await tx.ReadAsync(S(PostgresSql.LockTask), new { id = parameters.TaskId }, PostgresRows.Task, ct);
             var task = rows[0];
             if (parameters.Status is { } wanted && !ClientRules.MayChangeTaskStatus(run.Kind, task.Status, wanted)) return RunCommandStatus.InvalidState;
             var now = await NowAsync(tx, ct);
@@ -193,12 +141,7 @@ public sealed partial class PostgresStore
                 };
             }
 
-            await tx.ExecAsync(S("""
-                UPDATE {s}.tasks SET output_json = @output, error_json = @error, metadata_json = @meta, queue_job_id = @queueJobId, status = @status,
-                    lease_expires_at = @leaseExpiresAt, not_before = @notBefore, queued_at = @queuedAt, started_at = @startedAt, completed_at = @completedAt,
-                    updated_at = {now}
-                WHERE id = @id
-                """), new
+            await tx.ExecAsync(S(PostgresSql.UpdateTaskByClient), new
             {
                 id = task.Id, output = updated.OutputJson, error = updated.ErrorJson, meta = updated.MetadataJson, queueJobId = updated.QueueJobId,
                 status = updated.Status.ToWire(), leaseExpiresAt = updated.LeaseExpiresAt, notBefore = updated.NotBefore, queuedAt = updated.QueuedAt,
@@ -210,7 +153,7 @@ public sealed partial class PostgresStore
             if (previous == TaskRunStatus.Running)
             {
                 var outcome = newStatus == TaskRunStatus.Completed ? AttemptOutcomes.Completed : newStatus.IsTerminal() ? newStatus.ToWire() : AttemptOutcomes.Released;
-                await tx.ExecAsync(S("UPDATE {s}.attempts SET ended_at = {now}, outcome = @outcome WHERE task_id = @id AND number = @attempt AND ended_at IS NULL"),
+                await tx.ExecAsync(S(PostgresSql.EndAttempt),
                     new { outcome, id = task.Id, attempt = task.Attempt }, ct);
             }
 
@@ -224,17 +167,16 @@ public sealed partial class PostgresStore
 
     private async Task<Run?> LockRunAsync(PgTx tx, string org, Guid run, CancellationToken ct)
     {
-        var rows = await tx.ReadAsync(S(LockRunSql.Replace("{run}", Rows.RunColumns, StringComparison.Ordinal)), new { run, org }, Rows.Run, ct);
+        var rows = await tx.ReadAsync(S(PostgresSql.LockRunSql.Replace("{run}", PostgresRows.RunColumns, StringComparison.Ordinal)), new { run, org }, PostgresRows.Run, ct);
         return rows.Count > 0 ? rows[0] : null;
     }
 
     private Task AddEventAsync(PgTx tx, string org, Guid run, Guid? task, string type, string? data, CancellationToken ct) =>
-        tx.ExecAsync(S(EventSql), new { org, run, task, type, data }, ct);
+        tx.ExecAsync(S(PostgresSql.EventSql), new { org, run, task, type, data }, ct);
 
     // Npgsql reads timestamptz as a UTC DateTime, not a DateTimeOffset.
     private async Task<DateTimeOffset> NowAsync(PgTx tx, CancellationToken ct) =>
         _options.UseHostClock
             ? _time.GetUtcNow()
             : new DateTimeOffset(DateTime.SpecifyKind(await tx.ScalarAsync<DateTime>("SELECT now()", null, ct), DateTimeKind.Utc));
-
 }

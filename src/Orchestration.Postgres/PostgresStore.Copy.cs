@@ -1,6 +1,5 @@
 using Npgsql;
 using NpgsqlTypes;
-using Orchestration.Domain;
 using Orchestration.Storage;
 
 namespace Orchestration.Postgres;
@@ -48,13 +47,12 @@ public sealed partial class PostgresStore
             for (var i = 0; i < runs.Count; i++)
             {
                 var p = runs[i];
-                // A managed run without tasks has nothing left to do: it completes as it is created.
-                var done = p.Kind == RunKind.Managed && p.Tasks.Count == 0;
+                var done = NewRun.CompletesAtOnce(p);
                 DateTimeOffset? deadline = p.Timeout is { } timeout ? now.AddTicks(timeout.Ticks / 10 * 10) : null;
                 await w.StartRowAsync(ct);
                 await w.WriteAsync(p.RunId, NpgsqlDbType.Uuid, ct);
                 await w.WriteAsync(p.OrgId, NpgsqlDbType.Text, ct);
-                await w.WriteAsync(Rows.Kind(p.Kind), NpgsqlDbType.Text, ct);
+                await w.WriteAsync(PostgresRows.Kind(p.Kind), NpgsqlDbType.Text, ct);
                 await w.WriteAsync(done ? "completed" : "pending", NpgsqlDbType.Text, ct);
                 await w.WriteAsync(p.Family, NpgsqlDbType.Text, ct);
                 await WriteAsync(w, p.Name, NpgsqlDbType.Text, ct);
@@ -66,24 +64,7 @@ public sealed partial class PostgresStore
                 await w.WriteAsync(now, NpgsqlDbType.TimestampTz, ct);
                 await WriteAsync(w, done ? now : (DateTimeOffset?)null, NpgsqlDbType.TimestampTz, ct);
                 await WriteAsync(w, done ? now : (DateTimeOffset?)null, NpgsqlDbType.TimestampTz, ct);
-                results[i] = new CreateRunResult(new Run
-                {
-                    Id = p.RunId,
-                    OrgId = p.OrgId,
-                    Kind = p.Kind,
-                    Status = done ? RunStatus.Completed : RunStatus.Pending,
-                    Family = p.Family,
-                    Name = p.Name,
-                    InputJson = p.InputJson,
-                    MetadataJson = p.MetadataJson,
-                    MaxConcurrency = p.MaxConcurrency,
-                    DeadlineAt = deadline,
-                    CreatedAt = now,
-                    UpdatedAt = now,
-                    StartedAt = done ? now : null,
-                    CompletedAt = done ? now : null,
-                    TotalTasks = p.Tasks.Count,
-                }, true);
+                results[i] = new CreateRunResult(NewRun.Run(p, now, deadline, completed: done, totalTasks: p.Tasks.Count), true);
             }
 
             await w.CompleteAsync(ct);
@@ -97,7 +78,7 @@ public sealed partial class PostgresStore
             {
                 foreach (var t in p.Tasks)
                 {
-                    var queued = t.Dependencies.Count == 0 && t.Enqueue;
+                    var queued = NewRun.QueuedAtOnce(t);
                     anyQueued |= queued;
                     anyDeps |= t.Dependencies.Count > 0;
                     await w.StartRowAsync(ct);
@@ -132,7 +113,7 @@ public sealed partial class PostgresStore
 
         if (anyDeps)
         {
-            await using var w = await conn.BeginBinaryImportAsync(S("COPY {s}.task_dependencies (run_id, dep_name, task_id) FROM STDIN (FORMAT BINARY)"), ct);
+            await using var w = await conn.BeginBinaryImportAsync(S(PostgresSql.CopyDependencies), ct);
             foreach (var p in runs)
             {
                 foreach (var t in p.Tasks)
@@ -151,7 +132,7 @@ public sealed partial class PostgresStore
         }
 
         // In the runs' order, as their sequence numbers were drawn: run.created, then run.completed for empty runs.
-        await using (var w = await conn.BeginBinaryImportAsync(S("COPY {s}.events (org_id, run_id, type, created_at) FROM STDIN (FORMAT BINARY)"), ct))
+        await using (var w = await conn.BeginBinaryImportAsync(S(PostgresSql.CopyEvents), ct))
         {
             foreach (var p in runs)
             {
@@ -160,7 +141,7 @@ public sealed partial class PostgresStore
                 await w.WriteAsync(p.RunId, NpgsqlDbType.Uuid, ct);
                 await w.WriteAsync("run.created", NpgsqlDbType.Text, ct);
                 await w.WriteAsync(now, NpgsqlDbType.TimestampTz, ct);
-                if (p.Kind == RunKind.Managed && p.Tasks.Count == 0)
+                if (NewRun.CompletesAtOnce(p))
                 {
                     await w.StartRowAsync(ct);
                     await w.WriteAsync(p.OrgId, NpgsqlDbType.Text, ct);

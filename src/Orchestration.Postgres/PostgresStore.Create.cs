@@ -7,67 +7,21 @@ namespace Orchestration.Postgres;
 // Enqueue: runs with their graphs, in one statement per call (unnest), optionally inside the caller's transaction.
 public sealed partial class PostgresStore
 {
-    private const string CreateRunsSql = """
-        WITH r AS (
-            SELECT * FROM unnest(@r_id::uuid[], @r_org::text[], @r_kind::text[], @r_status::text[], @r_family::text[], @r_name::text[],
-                                 @r_input::text[], @r_meta::text[], @r_key::text[], @r_maxc::int[], @r_timeout::bigint[], @r_done::boolean[])
-                   WITH ORDINALITY AS r(id, org_id, kind, status, family, name, input_json, metadata_json, idempotency_key, max_concurrency, timeout_ticks, done, ord)
-        ), ins AS (
-            INSERT INTO {s}.runs AS x (id, org_id, kind, status, family, name, input_json, metadata_json, idempotency_key, max_concurrency,
-                                deadline_at, created_at, updated_at, started_at, completed_at)
-            SELECT id, org_id, kind, status, family, name, input_json, metadata_json, idempotency_key, max_concurrency,
-                   CASE WHEN timeout_ticks IS NULL THEN NULL ELSE {now} + timeout_ticks / 10 * interval '1 microsecond' END,
-                   {now}, {now}, CASE WHEN done THEN {now} END, CASE WHEN done THEN {now} END
-            FROM r ORDER BY ord
-            ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-            RETURNING x.*
-        ), t AS (
-            INSERT INTO {s}.tasks (id, run_id, org_id, name, type, status, priority, input_json, metadata_json, dependencies, parent_task_id,
-                                   retry_max_attempts, retry_initial_ticks, retry_max_ticks, retry_factor, retry_jitter, timeout_ticks,
-                                   enqueue, remaining_deps, created_at, updated_at, queued_at, run_limited)
-            SELECT n.id, n.run_id, ins.org_id, n.name, n.type, n.status, n.priority, n.input_json, n.metadata_json,
-                   coalesce(string_to_array(n.deps, chr(31)), '{}'), n.parent_task_id, n.max_attempts, n.initial_ticks, n.max_ticks, n.factor, n.jitter,
-                   n.timeout_ticks, n.enqueue, n.remaining, {now}, {now}, CASE WHEN n.status = 'queued' THEN {now} END, ins.max_concurrency IS NOT NULL
-            FROM unnest(@t_id::uuid[], @t_run::uuid[], @t_name::text[], @t_type::text[], @t_status::text[], @t_priority::int[], @t_input::text[],
-                        @t_meta::text[], @t_deps::text[], @t_parent::uuid[], @t_max::int[], @t_initial::bigint[], @t_maxdelay::bigint[],
-                        @t_factor::float8[], @t_jitter::float8[], @t_timeout::bigint[], @t_enqueue::boolean[], @t_remaining::int[])
-                 WITH ORDINALITY AS n(id, run_id, name, type, status, priority, input_json, metadata_json, deps, parent_task_id, max_attempts,
-                                      initial_ticks, max_ticks, factor, jitter, timeout_ticks, enqueue, remaining, ord)
-            JOIN ins ON ins.id = n.run_id
-            ORDER BY n.ord
-        ), d AS (
-            INSERT INTO {s}.task_dependencies (run_id, dep_name, task_id)
-            SELECT x.run_id, x.dep_name, x.task_id FROM unnest(@d_run::uuid[], @d_name::text[], @d_task::uuid[]) AS x(run_id, dep_name, task_id)
-            JOIN ins ON ins.id = x.run_id
-        ), e AS (
-            INSERT INTO {s}.events (org_id, run_id, type, created_at)
-            SELECT org_id, id, type, {now} FROM (
-                SELECT ins.org_id, ins.id, 'run.created' AS type, ins.seq, 0 AS k FROM ins
-                UNION ALL
-                SELECT ins.org_id, ins.id, 'run.completed', ins.seq, 1 FROM ins WHERE ins.status = 'completed') ev
-            ORDER BY seq, k
-        )
-        SELECT r.id, r.org_id, r.kind, r.status, r.family, r.name, r.input_json, r.output_json, r.error_json, r.metadata_json,
-               r.idempotency_key, r.max_concurrency, r.deadline_at, r.created_at, r.updated_at, r.started_at, r.completed_at
-        FROM ins r
-        """;
-
-    private const string RunByKeySql = """
-        SELECT {run}, {counters} FROM {s}.runs r WHERE r.org_id = @org AND r.idempotency_key = @key
-        """;
-
     /// <inheritdoc />
-    public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken)
-    {
-        if (PostgresEnqueue.Current is { } ambient)
-        {
-            // Inside the caller's transaction: no retry and no commit here; NOTIFY goes out when the caller commits.
-            return CreateInCallerTransactionAsync(ambient, runs, cancellationToken);
-        }
-
-        return CanCopy(runs)
+    public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken) =>
+        CanCopy(runs)
             ? CopyAndAnalyzeAsync(runs, cancellationToken)
             : InTransactionAsync((tx, ct) => CreateRunsCoreAsync(tx, runs, ct), cancellationToken);
+
+    /// <summary>
+    /// Creates the runs inside the caller's <paramref name="transaction"/> (transactional enqueue, see
+    /// <see cref="PostgresEnqueue"/>): nothing is visible until the caller commits, and a rollback leaves no trace.
+    /// </summary>
+    public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        // Inside the caller's transaction: no retry and no commit here; NOTIFY goes out when the caller commits.
+        return CreateInCallerTransactionAsync(transaction, runs, cancellationToken);
     }
 
     private async Task<IReadOnlyList<CreateRunResult>> CopyAndAnalyzeAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken)
@@ -122,9 +76,8 @@ public sealed partial class PostgresStore
             var p = runs[toInsert[j]];
             rId[j] = p.RunId;
             rOrg[j] = p.OrgId;
-            rKind[j] = Rows.Kind(p.Kind);
-            // A managed run without tasks has nothing left to do: it completes as it is created.
-            rDone[j] = p.Kind == RunKind.Managed && p.Tasks.Count == 0;
+            rKind[j] = PostgresRows.Kind(p.Kind);
+            rDone[j] = NewRun.CompletesAtOnce(p);
             rStatus[j] = rDone[j] ? "completed" : "pending";
             rFamily[j] = p.Family;
             rName[j] = p.Name;
@@ -165,7 +118,7 @@ public sealed partial class PostgresStore
             tRun[i] = run;
             tName[i] = t.Name;
             tType[i] = t.Type;
-            var queued = t.Dependencies.Count == 0 && t.Enqueue;
+            var queued = NewRun.QueuedAtOnce(t);
             anyQueued |= queued;
             tStatus[i] = queued ? "queued" : "pending";
             tPriority[i] = t.Priority;
@@ -192,7 +145,7 @@ public sealed partial class PostgresStore
         var created = new Dictionary<Guid, Run>();
         if (toInsert.Count > 0)
         {
-            var rows = await tx.ReadAsync(S(CreateRunsSql), new
+            var rows = await tx.ReadAsync(S(PostgresSql.CreateRunsSql), new
             {
                 r_id = rId, r_org = rOrg, r_kind = rKind, r_status = rStatus, r_family = rFamily, r_name = rName, r_input = rInput,
                 r_meta = rMeta, r_key = rKey, r_maxc = rMax, r_timeout = rTimeout, r_done = rDone,
@@ -200,7 +153,7 @@ public sealed partial class PostgresStore
                 t_meta = tMeta, t_deps = tDeps, t_parent = tParent, t_max = tMaxAttempts, t_initial = tInitial, t_maxdelay = tMaxDelay,
                 t_factor = tFactor, t_jitter = tJitter, t_timeout = tTimeout, t_enqueue = tEnqueue, t_remaining = tRemaining,
                 d_run = dRun.ToArray(), d_name = dName.ToArray(), d_task = dTask.ToArray(),
-            }, Rows.Run, ct);
+            }, PostgresRows.Run, ct);
             foreach (var run in rows) created[run.Id] = run;
         }
 
@@ -229,8 +182,8 @@ public sealed partial class PostgresStore
 
     private async Task<Run> RunByKeyAsync(PgTx tx, string org, string key, CancellationToken ct)
     {
-        var rows = await tx.ReadAsync(S(RunByKeySql.Replace("{run}", Rows.RunColumns, StringComparison.Ordinal).Replace("{counters}", Rows.RunCounters, StringComparison.Ordinal)),
-            new { org, key }, Rows.Run, ct);
+        var rows = await tx.ReadAsync(S(PostgresSql.RunByKeySql.Replace("{run}", PostgresRows.RunColumns, StringComparison.Ordinal).Replace("{counters}", PostgresRows.RunCounters, StringComparison.Ordinal)),
+            new { org, key }, PostgresRows.Run, ct);
         return rows.Count > 0 ? rows[0] : throw new InvalidOperationException($"Orchestration: idempotency key '{key}' conflicted but no run holds it.");
     }
 }

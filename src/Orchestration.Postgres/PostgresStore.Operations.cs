@@ -11,19 +11,6 @@ public sealed partial class PostgresStore
 {
     private static readonly string[] Tables = ["runs", "tasks", "task_dependencies", "attempts", "events", "run_data", "orgs", "api_keys"];
 
-    private const string PurgeSql = """
-        WITH victims AS (
-            SELECT id FROM {s}.runs
-            WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < {now} - @ageTicks / 10 * interval '1 microsecond'
-            ORDER BY completed_at LIMIT @batch FOR UPDATE SKIP LOCKED
-        ), ev AS (
-            DELETE FROM {s}.events WHERE run_id IN (SELECT id FROM victims)
-        ), del AS (
-            DELETE FROM {s}.runs WHERE id IN (SELECT id FROM victims) RETURNING 1
-        )
-        SELECT count(*)::int FROM del
-        """;
-
     /// <summary>
     /// Deletes up to <paramref name="batchSize"/> runs that finished more than <paramref name="olderThan"/> ago, with their
     /// tasks, attempts, dependencies, run data and events, in one transaction. Returns how many runs were deleted; call
@@ -32,7 +19,7 @@ public sealed partial class PostgresStore
     public Task<int> PurgeFinishedRunsAsync(TimeSpan olderThan, int batchSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        return InTransactionAsync((tx, ct) => tx.ScalarAsync<int>(S(PurgeSql), new { ageTicks = olderThan.Ticks, batch = batchSize }, ct), cancellationToken);
+        return InTransactionAsync((tx, ct) => tx.ScalarAsync<int>(S(PostgresSql.PurgeSql), new { ageTicks = olderThan.Ticks, batch = batchSize }, ct), cancellationToken);
     }
 
     /// <summary>Exact row counts and total sizes of the store's tables, for operators. Counting scans each table.</summary>

@@ -3,11 +3,11 @@ using Orchestration.Storage;
 
 namespace Orchestration.Postgres;
 
-// Queries for the APIs, run data and identity. Every query is scoped by org. Ordinal ordering of text uses COLLATE "C"
+// Queries for the APIs. Every query is scoped by org. Ordinal ordering of text uses COLLATE "C"
 // so results do not depend on the database's locale.
 public sealed partial class PostgresStore
 {
-    private string RunSelect => "SELECT " + Rows.RunColumns + ", " + Rows.RunCounters + " FROM {s}.runs r ";
+    private string RunSelect => "SELECT " + PostgresRows.RunColumns + ", " + PostgresRows.RunCounters + " FROM {s}.runs r ";
 
     // Oversized payloads are replaced in SQL, so their text never crosses the wire. The cap is an int, never caller text.
     private static string CapPayloads(string columns, string alias, int? maxChars)
@@ -25,11 +25,11 @@ public sealed partial class PostgresStore
 
     /// <inheritdoc />
     public async Task<Run?> GetRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
-        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(RunSelect + "WHERE r.id = @runId AND r.org_id = @orgId"), new { orgId, runId }, Rows.Run, ct), cancellationToken)).FirstOrDefault();
+        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(RunSelect + "WHERE r.id = @runId AND r.org_id = @orgId"), new { orgId, runId }, PostgresRows.Run, ct), cancellationToken)).FirstOrDefault();
 
     /// <inheritdoc />
     public async Task<Run?> GetRunByIdempotencyKeyAsync(string orgId, string idempotencyKey, CancellationToken cancellationToken) =>
-        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(RunSelect + "WHERE r.org_id = @orgId AND r.idempotency_key = @idempotencyKey"), new { orgId, idempotencyKey }, Rows.Run, ct), cancellationToken)).FirstOrDefault();
+        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(RunSelect + "WHERE r.org_id = @orgId AND r.idempotency_key = @idempotencyKey"), new { orgId, idempotencyKey }, PostgresRows.Run, ct), cancellationToken)).FirstOrDefault();
 
     /// <inheritdoc />
     public Task<Page<Run>> ListRunsAsync(RunQuery query, CancellationToken cancellationToken)
@@ -48,8 +48,8 @@ public sealed partial class PostgresStore
         return OnConnectionAsync(async (tx, ct) =>
         {
             var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.runs r " + where), args, ct);
-            var select = "SELECT " + CapPayloads(Rows.RunColumns, "r", query.MaxPayloadChars) + ", " + Rows.RunCounters + " FROM {s}.runs r ";
-            var items = await tx.ReadWhileAsync(S(select + where + "ORDER BY " + order + " LIMIT @limit OFFSET @offset"), args, Rows.Run,
+            var select = "SELECT " + CapPayloads(PostgresRows.RunColumns, "r", query.MaxPayloadChars) + ", " + PostgresRows.RunCounters + " FROM {s}.runs r ";
+            var items = await tx.ReadWhileAsync(S(select + where + "ORDER BY " + order + " LIMIT @limit OFFSET @offset"), args, PostgresRows.Run,
                 StoredPayload.Budget<Run>(query.PayloadBudgetChars, StoredPayload.Cost), ct);
             return new Page<Run>(items, total);
         }, cancellationToken);
@@ -57,7 +57,7 @@ public sealed partial class PostgresStore
 
     /// <inheritdoc />
     public async Task<TaskRun?> GetTaskAsync(string orgId, Guid taskId, CancellationToken cancellationToken) =>
-        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @taskId AND t.org_id = @orgId"), new { orgId, taskId }, Rows.Task, ct), cancellationToken)).FirstOrDefault();
+        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(PostgresSql.TaskInOrg), new { orgId, taskId }, PostgresRows.Task, ct), cancellationToken)).FirstOrDefault();
 
     /// <inheritdoc />
     public Task<Page<TaskRun>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
@@ -86,23 +86,23 @@ public sealed partial class PostgresStore
         return OnConnectionAsync(async (tx, ct) =>
         {
             var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.tasks t " + where), args, ct);
-            var items = await tx.ReadWhileAsync(S("SELECT " + CapPayloads(Rows.TaskColumns, "t", query.MaxPayloadChars) + " FROM {s}.tasks t " + where + " ORDER BY " + order + " LIMIT @limit OFFSET @offset"),
-                args, Rows.Task, StoredPayload.Budget<TaskRun>(query.PayloadBudgetChars, StoredPayload.Cost), ct);
+            var items = await tx.ReadWhileAsync(S("SELECT " + CapPayloads(PostgresRows.TaskColumns, "t", query.MaxPayloadChars) + " FROM {s}.tasks t " + where + " ORDER BY " + order + " LIMIT @limit OFFSET @offset"),
+                args, PostgresRows.Task, StoredPayload.Budget<TaskRun>(query.PayloadBudgetChars, StoredPayload.Cost), ct);
             return new Page<TaskRun>(items, total);
         }, cancellationToken);
     }
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<TaskRun>> GetRunTasksAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
-        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.TaskColumns + " FROM {s}.tasks t WHERE t.run_id = @runId AND t.org_id = @orgId ORDER BY t.seq"), new { orgId, runId }, Rows.Task, ct), cancellationToken);
+        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(PostgresSql.TasksOfRunInOrg), new { orgId, runId }, PostgresRows.Task, ct), cancellationToken);
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(string orgId, Guid taskId, CancellationToken cancellationToken) =>
-        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.AttemptColumns + " FROM {s}.attempts a JOIN {s}.tasks t ON t.id = a.task_id WHERE a.task_id = @taskId AND t.org_id = @orgId ORDER BY a.seq"), new { orgId, taskId }, Rows.Attempt, ct), cancellationToken);
+        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(PostgresSql.AttemptsOfTaskInOrg), new { orgId, taskId }, PostgresRows.Attempt, ct), cancellationToken);
 
     /// <inheritdoc />
     public async Task<RunDataEntry?> GetLatestRunDataAsync(string orgId, Guid runId, string key, CancellationToken cancellationToken) =>
-        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.RunDataColumns + " FROM {s}.run_data d WHERE d.run_id = @runId AND d.org_id = @orgId AND d.key = @key ORDER BY d.seq DESC LIMIT 1"), new { orgId, runId, key }, Rows.RunData, ct), cancellationToken)).FirstOrDefault();
+        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(PostgresSql.LatestRunData), new { orgId, runId, key }, PostgresRows.RunData, ct), cancellationToken)).FirstOrDefault();
 
     /// <inheritdoc />
     public Task<Page<RunDataEntry>> QueryRunDataAsync(RunDataQuery query, CancellationToken cancellationToken)
@@ -144,7 +144,7 @@ public sealed partial class PostgresStore
         return OnConnectionAsync(async (tx, ct) =>
         {
             var total = await tx.ScalarAsync<int>(S(matching + "SELECT count(*)::int FROM l"), args, ct);
-            var items = await tx.ReadAsync(S(matching + "SELECT " + Rows.RunDataColumns + " FROM l d ORDER BY " + order + " LIMIT @limit OFFSET @offset"), args, Rows.RunData, ct);
+            var items = await tx.ReadAsync(S(matching + "SELECT " + PostgresRows.RunDataColumns + " FROM l d ORDER BY " + order + " LIMIT @limit OFFSET @offset"), args, PostgresRows.RunData, ct);
             return new Page<RunDataEntry>(items, total);
         }, cancellationToken);
     }
@@ -169,8 +169,8 @@ public sealed partial class PostgresStore
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<EngineEvent>> ReadEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) =>
-        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.EventColumns + " FROM {s}.events e WHERE e.seq > @afterSequence AND (@orgId::text IS NULL OR e.org_id = @orgId) ORDER BY e.seq LIMIT @limit"),
-            new { afterSequence, limit = Math.Max(0, limit), orgId }, Rows.Event, ct), cancellationToken);
+        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(PostgresSql.EventsAfter),
+            new { afterSequence, limit = Math.Max(0, limit), orgId }, PostgresRows.Event, ct), cancellationToken);
 
     /// <inheritdoc />
     public async Task<bool> PingAsync(CancellationToken cancellationToken)
@@ -187,74 +187,4 @@ public sealed partial class PostgresStore
             return false;
         }
     }
-
-    /// <inheritdoc />
-    public async Task<RunDataEntry?> PutRunDataAsync(PutRunDataParams parameters, CancellationToken cancellationToken) =>
-        (await InTransactionAsync((tx, ct) => tx.ReadAsync(S("""
-            INSERT INTO {s}.run_data AS d (id, org_id, run_id, task_id, key, value_json, tags, metadata_json, created_at, updated_at)
-            SELECT @id, @org, @run, @task, @key, @value, @tags, @meta, {now}, {now}
-            WHERE EXISTS (SELECT 1 FROM {s}.runs WHERE id = @run AND org_id = @org)
-            RETURNING
-            """ + " " + Rows.RunDataColumns), new
-        {
-            id = parameters.EntryId, org = parameters.OrgId, run = parameters.RunId, task = parameters.TaskId, key = parameters.Key, value = parameters.ValueJson,
-            tags = parameters.Tags.Distinct(StringComparer.Ordinal).ToArray(), meta = parameters.MetadataJson,
-        }, Rows.RunData, ct), cancellationToken)).FirstOrDefault();
-
-    /// <inheritdoc />
-    public Task<int> DeleteRunDataAsync(DeleteRunDataParams parameters, CancellationToken cancellationToken) =>
-        InTransactionAsync((tx, ct) => tx.ExecAsync(S("""
-            DELETE FROM {s}.run_data WHERE run_id = @run AND org_id = @org AND ((@key::text IS NOT NULL AND key = @key) OR (@id::uuid IS NOT NULL AND id = @id))
-            """), new { run = parameters.RunId, org = parameters.OrgId, key = parameters.Key, id = parameters.EntryId }, ct), cancellationToken);
-
-    /// <inheritdoc />
-    public async Task<RunDataEntry?> ChangeRunDataTagsAsync(ChangeRunDataTagsParams parameters, CancellationToken cancellationToken) =>
-        await InTransactionAsync(async (tx, ct) =>
-        {
-            var rows = await tx.ReadAsync(S("SELECT " + Rows.RunDataColumns + " FROM {s}.run_data d WHERE d.id = @id AND d.run_id = @run AND d.org_id = @org FOR UPDATE"),
-                new { id = parameters.EntryId, run = parameters.RunId, org = parameters.OrgId }, Rows.RunData, ct);
-            if (rows.Count == 0) return null;
-            var tags = parameters.Apply(rows[0].Tags);
-            var updated = await tx.ReadAsync(S("UPDATE {s}.run_data d SET tags = @tags, updated_at = {now} WHERE d.id = @id RETURNING " + Rows.RunDataColumns),
-                new { id = parameters.EntryId, tags }, Rows.RunData, ct);
-            return updated[0];
-        }, cancellationToken);
-
-    /// <inheritdoc />
-    public Task<bool> CreateOrgAsync(Org org, CancellationToken cancellationToken) =>
-        OnConnectionAsync(async (tx, ct) => await tx.ExecAsync(S("INSERT INTO {s}.orgs (id, name, created_at) VALUES (@Id, @Name, @CreatedAt) ON CONFLICT (id) DO NOTHING"),
-            new { org.Id, org.Name, org.CreatedAt }, ct) == 1, cancellationToken);
-
-    /// <inheritdoc />
-    public async Task<Org?> GetOrgAsync(string orgId, CancellationToken cancellationToken) =>
-        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT id, name, created_at FROM {s}.orgs WHERE id = @orgId"), new { orgId },
-            r => new Org(r.GetString(0), r.GetString(1), r.GetFieldValue<DateTimeOffset>(2)), ct), cancellationToken)).FirstOrDefault();
-
-    /// <inheritdoc />
-    public Task<bool> CreateApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken) =>
-        OnConnectionAsync(async (tx, ct) => await tx.ExecAsync(S("""
-            INSERT INTO {s}.api_keys (id, org_id, name, secret_hash, permissions, created_at, expires_at, revoked_at, rate_limit, rate_limit_window_seconds)
-            VALUES (@Id, @OrgId, @Name, @SecretHash, @Permissions, @CreatedAt, @ExpiresAt, @RevokedAt, @RateLimit, @RateLimitWindowSeconds)
-            ON CONFLICT (id) DO NOTHING
-            """), new
-        {
-            key.Id, key.OrgId, key.Name, key.SecretHash, Permissions = key.Permissions.ToArray(), key.CreatedAt, key.ExpiresAt, key.RevokedAt, key.RateLimit, key.RateLimitWindowSeconds,
-        }, ct) == 1, cancellationToken);
-
-    /// <inheritdoc />
-    public async Task<ApiKeyRecord?> FindApiKeyAsync(string keyId, CancellationToken cancellationToken) =>
-        (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.ApiKeyColumns + " FROM {s}.api_keys k WHERE k.id = @keyId"), new { keyId }, Rows.ApiKey, ct), cancellationToken)).FirstOrDefault();
-
-    /// <inheritdoc />
-    public async Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync(string? orgId, CancellationToken cancellationToken) =>
-        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S("SELECT " + Rows.ApiKeyColumns + " FROM {s}.api_keys k WHERE k.revoked_at IS NULL AND (@orgId::text IS NULL OR k.org_id = @orgId) ORDER BY k.created_at, k.seq"),
-            new { orgId }, Rows.ApiKey, ct), cancellationToken);
-
-    /// <inheritdoc />
-    public Task<bool> RevokeApiKeyAsync(string keyId, CancellationToken cancellationToken) =>
-        OnConnectionAsync(async (tx, ct) => await tx.ExecAsync(S("UPDATE {s}.api_keys SET revoked_at = {now} WHERE id = @keyId AND revoked_at IS NULL"), new { keyId }, ct) == 1, cancellationToken);
-
-    /// <inheritdoc />
-    public Task<int> CountApiKeysAsync(CancellationToken cancellationToken) =>
-        OnConnectionAsync((tx, ct) => tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.api_keys"), null, ct), cancellationToken);
 }

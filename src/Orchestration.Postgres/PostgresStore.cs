@@ -93,7 +93,7 @@ public sealed partial class PostgresStore : IOrchestrationStore, IOrchestrationQ
         try
         {
             if (_migrated) return;
-            if (_options.MigrateOnStart) await Migrator.MigrateAsync(_dataSource, _options.Schema, cancellationToken);
+            if (_options.MigrateOnStart) await PostgresMigrator.MigrateAsync(_dataSource, _options.Schema, cancellationToken);
             _migrated = true;
         }
         finally

@@ -70,6 +70,27 @@ internal sealed class RunRow
         Unfinished = r.GetInt32(19),
     };
 
+    // The row of a run this process creates: it knows the run has no failed task yet.
+    public static RunRow Created(Run run, int unfinished) => new()
+    {
+        Id = run.Id,
+        OrgId = run.OrgId,
+        Kind = run.Kind,
+        Status = run.Status,
+        Family = run.Family,
+        Name = run.Name,
+        InputJson = run.InputJson,
+        MetadataJson = run.MetadataJson,
+        IdempotencyKey = run.IdempotencyKey,
+        MaxConcurrency = run.MaxConcurrency,
+        DeadlineAt = run.DeadlineAt,
+        DeadlineArmed = run.DeadlineAt is not null,
+        CreatedAt = run.CreatedAt,
+        UpdatedAt = run.UpdatedAt,
+        Unfinished = unfinished,
+        NoFailedTasks = true,
+    };
+
     public static string KindToDb(RunKind kind) => kind == RunKind.Open ? "open" : "managed";
 
     public Run ToRun(int total, int completed, int failed) => new()

@@ -7,29 +7,24 @@ namespace Orchestration.Sqlite;
 // Orgs and API keys. Rare and small, so Dapper's convenience wins over hand-written readers here.
 public sealed partial class SqliteStore
 {
-    private const string KeyColumns =
-        "id AS Id, org_id AS OrgId, name AS Name, secret_hash AS SecretHash, permissions AS Permissions, created_at AS CreatedAt, " +
-        "expires_at AS ExpiresAt, revoked_at AS RevokedAt, rate_limit AS RateLimit, rate_limit_window_seconds AS RateLimitWindowSeconds";
-
     /// <inheritdoc />
     public Task<bool> CreateOrgAsync(Org org, CancellationToken cancellationToken) =>
         WriteAsync(tx => tx.Db.Connection.Execute(
-            "INSERT INTO orgs (id, name, created_at) VALUES (@Id, @Name, @CreatedAt) ON CONFLICT (id) DO NOTHING",
+            SqliteSql.InsertOrg,
             new { org.Id, org.Name, CreatedAt = org.CreatedAt.UtcTicks }) == 1, cancellationToken);
 
     /// <inheritdoc />
     public Task<Org?> GetOrgAsync(string orgId, CancellationToken cancellationToken) =>
         ReadAsync(db =>
         {
-            var row = db.Connection.QuerySingleOrDefault<OrgRow>("SELECT id AS Id, name AS Name, created_at AS CreatedAt FROM orgs WHERE id = @orgId", new { orgId });
+            var row = db.Connection.QuerySingleOrDefault<OrgRow>(SqliteSql.OrgById, new { orgId });
             return row is null ? null : new Org(row.Id, row.Name, SqliteValues.Time(row.CreatedAt));
         }, cancellationToken);
 
     /// <inheritdoc />
     public Task<bool> CreateApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken) =>
         WriteAsync(tx => tx.Db.Connection.Execute(
-            "INSERT INTO api_keys (id, org_id, name, secret_hash, permissions, created_at, expires_at, revoked_at, rate_limit, rate_limit_window_seconds) " +
-            "VALUES (@Id, @OrgId, @Name, @SecretHash, @Permissions, @CreatedAt, @ExpiresAt, @RevokedAt, @RateLimit, @RateLimitWindowSeconds) ON CONFLICT (id) DO NOTHING",
+            SqliteSql.InsertApiKey,
             new
             {
                 key.Id,
@@ -46,22 +41,22 @@ public sealed partial class SqliteStore
 
     /// <inheritdoc />
     public Task<ApiKeyRecord?> FindApiKeyAsync(string keyId, CancellationToken cancellationToken) =>
-        ReadAsync(db => db.Connection.QuerySingleOrDefault<KeyRow>($"SELECT {KeyColumns} FROM api_keys WHERE id = @keyId", new { keyId })?.ToRecord(), cancellationToken);
+        ReadAsync(db => db.Connection.QuerySingleOrDefault<KeyRow>(SqliteSql.ApiKeyById, new { keyId })?.ToRecord(), cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync(string? orgId, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<ApiKeyRecord>>(db => db.Connection.Query<KeyRow>(
-                $"SELECT {KeyColumns} FROM api_keys WHERE revoked_at IS NULL AND (@orgId IS NULL OR org_id = @orgId) ORDER BY created_at, seq", new { orgId })
+                SqliteSql.LiveApiKeys, new { orgId })
             .Select(k => k.ToRecord()).ToList(), cancellationToken);
 
     /// <inheritdoc />
     public Task<bool> RevokeApiKeyAsync(string keyId, CancellationToken cancellationToken) =>
         WriteAsync(tx => tx.Db.Connection.Execute(
-            "UPDATE api_keys SET revoked_at = @now WHERE id = @keyId AND revoked_at IS NULL", new { now = tx.Now.UtcTicks, keyId }) == 1, cancellationToken);
+            SqliteSql.RevokeApiKey, new { now = tx.Now.UtcTicks, keyId }) == 1, cancellationToken);
 
     /// <inheritdoc />
     public Task<int> CountApiKeysAsync(CancellationToken cancellationToken) =>
-        ReadAsync(db => Convert.ToInt32(db.Connection.ExecuteScalar<long>("SELECT count(*) FROM api_keys"), CultureInfo.InvariantCulture), cancellationToken);
+        ReadAsync(db => Convert.ToInt32(db.Connection.ExecuteScalar<long>(SqliteSql.CountApiKeys), CultureInfo.InvariantCulture), cancellationToken);
 
     private sealed record OrgRow(string Id, string Name, long CreatedAt);
 

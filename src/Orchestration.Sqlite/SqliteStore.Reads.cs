@@ -10,7 +10,7 @@ public sealed partial class SqliteStore
 {
     private static (int Total, int Completed, int Failed) CountTasks(SqliteCommands db, Guid runId) =>
         db.QuerySingle(
-            "SELECT count(*), coalesce(sum(status = 'completed'), 0), coalesce(sum(status = 'failed'), 0) FROM tasks WHERE run_id = $run",
+            SqliteSql.CountTasksOfRun,
             r => new Tuple<int, int, int>(r.GetInt32(0), r.GetInt32(1), r.GetInt32(2)), runId) is { } c
             ? (c.Item1, c.Item2, c.Item3)
             : (0, 0, 0);
@@ -60,7 +60,7 @@ public sealed partial class SqliteStore
     public Task<Run?> GetRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
         ReadAsync(db =>
         {
-            var row = db.QuerySingle($"SELECT {RunRow.Columns} FROM runs WHERE id = $id AND org_id = $org", RunRow.Read, runId, orgId);
+            var row = db.QuerySingle(SqliteSql.RunInOrg, RunRow.Read, runId, orgId);
             if (row is null) return null;
             var (total, completed, failed) = CountTasks(db, runId);
             return (Run?)row.ToRun(total, completed, failed);
@@ -70,7 +70,7 @@ public sealed partial class SqliteStore
     public Task<Run?> GetRunByIdempotencyKeyAsync(string orgId, string idempotencyKey, CancellationToken cancellationToken) =>
         ReadAsync(db =>
         {
-            var row = db.QuerySingle($"SELECT {RunRow.Columns} FROM runs WHERE org_id = $org AND idempotency_key = $key", RunRow.Read, orgId, idempotencyKey);
+            var row = db.QuerySingle(SqliteSql.RunByKey, RunRow.Read, orgId, idempotencyKey);
             if (row is null) return null;
             var (total, completed, failed) = CountTasks(db, row.Id);
             return (Run?)row.ToRun(total, completed, failed);
@@ -114,7 +114,7 @@ public sealed partial class SqliteStore
 
     /// <inheritdoc />
     public Task<TaskRun?> GetTaskAsync(string orgId, Guid taskId, CancellationToken cancellationToken) =>
-        ReadAsync(db => db.QuerySingle($"SELECT {TaskRow.Columns} FROM tasks WHERE id = $id AND org_id = $org", TaskRow.Read, taskId, orgId)?.ToTaskRun(), cancellationToken);
+        ReadAsync(db => db.QuerySingle(SqliteSql.TaskInOrg, TaskRow.Read, taskId, orgId)?.ToTaskRun(), cancellationToken);
 
     /// <inheritdoc />
     public Task<Page<TaskRun>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken) =>
@@ -187,21 +187,20 @@ public sealed partial class SqliteStore
     /// <inheritdoc />
     public Task<IReadOnlyList<TaskRun>> GetRunTasksAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<TaskRun>>(db =>
-            db.Query($"SELECT {TaskRow.Columns} FROM tasks WHERE run_id = $run AND org_id = $org ORDER BY seq", TaskRow.Read, runId, orgId)
+            db.Query(SqliteSql.TasksOfRunInOrg, TaskRow.Read, runId, orgId)
                 .Select(t => t.ToTaskRun()).ToList(), cancellationToken);
 
     /// <inheritdoc />
     public Task<IReadOnlyList<TaskAttempt>> GetAttemptsAsync(string orgId, Guid taskId, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<TaskAttempt>>(db =>
-            db.Query($"SELECT {AttemptRows.Columns} FROM task_attempts a WHERE a.task_id = $task " +
-                     "AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.task_id AND t.org_id = $org) ORDER BY a.seq", AttemptRows.Read, taskId, orgId),
+            db.Query(SqliteSql.AttemptsOfTaskInOrg, AttemptRows.Read, taskId, orgId),
             cancellationToken);
 
     /// <inheritdoc />
     public Task<RunDataEntry?> GetLatestRunDataAsync(string orgId, Guid runId, string key, CancellationToken cancellationToken) =>
         ReadAsync(db =>
         {
-            var rows = db.Query($"SELECT {RunDataRows.Columns} FROM run_data WHERE run_id = $run AND key = $key AND org_id = $org ORDER BY seq DESC LIMIT 1",
+            var rows = db.Query(SqliteSql.LatestRunData,
                 RunDataRows.Read, runId, key, orgId);
             return rows.Count == 0 ? null : (RunDataEntry?)rows[0].Entry;
         }, cancellationToken);
@@ -220,8 +219,8 @@ public sealed partial class SqliteStore
     /// <inheritdoc />
     public Task<IReadOnlyList<EngineEvent>> ReadEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) =>
         ReadAsync<IReadOnlyList<EngineEvent>>(db => orgId is null
-            ? db.Query($"SELECT {EventRows.Columns} FROM events WHERE seq > $after ORDER BY seq LIMIT $limit", EventRows.Read, afterSequence, Math.Max(0, limit))
-            : db.Query($"SELECT {EventRows.Columns} FROM events WHERE seq > $after AND org_id = $org ORDER BY seq LIMIT $limit", EventRows.Read, afterSequence, orgId, Math.Max(0, limit)),
+            ? db.Query(SqliteSql.EventsAfter, EventRows.Read, afterSequence, Math.Max(0, limit))
+            : db.Query(SqliteSql.EventsAfterInOrg, EventRows.Read, afterSequence, orgId, Math.Max(0, limit)),
             cancellationToken);
 
     /// <inheritdoc />

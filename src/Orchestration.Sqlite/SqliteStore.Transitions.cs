@@ -7,7 +7,7 @@ namespace Orchestration.Sqlite;
 // reference store's method of the same name, including the order in which events are written.
 public sealed partial class SqliteStore
 {
-    private static TaskRow? LoadTask(WriteTx tx, Guid taskId) => tx.Db.QuerySingle(Sql.TaskById, TaskRow.Read, taskId);
+    private static TaskRow? LoadTask(WriteTx tx, Guid taskId) => tx.Db.QuerySingle(SqliteSql.TaskById, TaskRow.Read, taskId);
 
     private static void SaveTask(WriteTx tx, TaskRow t) => tx.SaveTask(t);
 
@@ -72,7 +72,7 @@ public sealed partial class SqliteStore
 
     // Pending dependents whose last unfinished dependency this was become queued; true when any did.
     private static bool PromoteDependents(WriteTx tx, RunRow run, TaskRow completed) =>
-        PromoteDependents(tx, tx.Db, tx.Db.Query(Sql.DependentSeqs, r => r.GetInt64(0), run.Id, completed.Name));
+        PromoteDependents(tx, tx.Db, tx.Db.Query(SqliteSql.DependentSeqs, r => r.GetInt64(0), run.Id, completed.Name));
 
     // Dependent rows are pending, so no buffered task write can touch them: the point updates may bypass the flush.
     private static bool PromoteDependents(WriteTx tx, SqliteCommands db, IReadOnlyList<long> dependents)
@@ -81,8 +81,8 @@ public sealed partial class SqliteStore
         // One decrement per listing, then the check, as the reference store does: a name listed twice counts twice.
         foreach (var seq in dependents)
         {
-            if (db.Exec(Sql.DecrementDependent, seq) == 0) continue;
-            promoted |= db.Exec(Sql.QueueIfReady, tx.Now, seq) > 0;
+            if (db.Exec(SqliteSql.DecrementDependent, seq) == 0) continue;
+            promoted |= db.Exec(SqliteSql.QueueIfReady, tx.Now, seq) > 0;
         }
 
         return promoted;
@@ -96,13 +96,13 @@ public sealed partial class SqliteStore
         while (queue.Count > 0)
         {
             var name = queue.Dequeue();
-            var dependents = tx.Db.Query(Sql.DependentsOf, r => (Seq: r.GetInt64(0), Id: SqliteValues.Id(r, 1), Status: r.GetString(2), Name: r.GetString(3)), run.Id, name);
+            var dependents = tx.Db.Query(SqliteSql.DependentsOf, r => (Seq: r.GetInt64(0), Id: SqliteValues.Id(r, 1), Status: r.GetString(2), Name: r.GetString(3)), run.Id, name);
             foreach (var d in dependents)
             {
                 // A task listed twice must be skipped once: the reference store re-reads the status it just changed.
                 if (d.Status is not ("pending" or "queued") || (skipped?.Contains(d.Seq) ?? false)) continue;
                 (skipped ??= []).Add(d.Seq);
-                tx.Db.Exec(Sql.SkipTask, tx.Now, d.Seq);
+                tx.Db.Exec(SqliteSql.SkipTask, tx.Now, d.Seq);
                 tx.TaskFailedIn(run.Id);
                 ChangeUnfinished(run, -1);
                 AddEvent(tx, run, d.Id, EventTypes.TaskSkipped, null);
@@ -115,7 +115,7 @@ public sealed partial class SqliteStore
     private static bool CancelUnfinishedTasks(WriteTx tx, RunRow run)
     {
         var anyRunning = false;
-        var tasks = tx.Db.Query($"SELECT {TaskRow.Columns} FROM tasks WHERE run_id = $run AND status NOT IN {Sql.Terminal} ORDER BY seq", TaskRow.Read, run.Id);
+        var tasks = tx.Db.Query($"SELECT {TaskRow.Columns} FROM tasks WHERE run_id = $run AND status NOT IN {SqliteSql.Terminal} ORDER BY seq", TaskRow.Read, run.Id);
         foreach (var t in tasks)
         {
             if (t.Status == TaskRunStatus.Running)
@@ -142,8 +142,8 @@ public sealed partial class SqliteStore
     private static void FinalizeIfDone(WriteTx tx, RunRow run)
     {
         if (!IsDone(run)) return;
-        var firstFailed = tx.Db.QuerySingle(Sql.FirstFailedTask, r => new[] { r.GetString(0), r.GetString(1) }, run.Id);
-        var anySkipped = Convert.ToInt64(tx.Db.Scalar(Sql.AnySkippedTask, run.Id), System.Globalization.CultureInfo.InvariantCulture) != 0;
+        var firstFailed = tx.Db.QuerySingle(SqliteSql.FirstFailedTask, r => new[] { r.GetString(0), r.GetString(1) }, run.Id);
+        var anySkipped = Convert.ToInt64(tx.Db.Scalar(SqliteSql.AnySkippedTask, run.Id), System.Globalization.CultureInfo.InvariantCulture) != 0;
         Finalize(tx, run, firstFailed?[0], firstFailed?[1], anySkipped, tx.EventCount);
     }
 

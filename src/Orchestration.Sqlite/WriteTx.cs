@@ -61,7 +61,7 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
         }
 
         // Runs are only ever changed through the cache, so the stored row is current for any run not in it.
-        run = RawDb.QuerySingle($"SELECT {RunRow.Columns} FROM runs WHERE id = $id", RunRow.Read, runId);
+        run = RawDb.QuerySingle(SqliteSql.RunById, RunRow.Read, runId);
         if (run is not null) Track(run);
         return run;
     }
@@ -146,7 +146,7 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
     {
         if (_newRuns.Count > 0)
         {
-            var insertRun = RawDb.Statement(Sql.InsertRun);
+            var insertRun = RawDb.Statement(SqliteSql.InsertRun);
             foreach (var r in _newRuns)
             {
                 insertRun.Bind(1, r.Id).Bind(2, r.OrgId).Bind(3, RunRow.KindToDb(r.Kind)).Bind(4, r.Status.ToWire()).Bind(5, r.Family).Bind(6, r.Name)
@@ -161,7 +161,7 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
 
         if (_newTasks.Count > 0)
         {
-            var insertTask = RawDb.Statement(Sql.InsertTask);
+            var insertTask = RawDb.Statement(SqliteSql.InsertTask);
             foreach (var (run, t, status, remaining, queuedAt, completedAt) in _newTasks)
             {
                 var rp = t.RetryPolicy;
@@ -171,7 +171,7 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
                     .Bind(19, t.Enqueue).Bind(20, Now).Bind(21, Now).Bind(22, queuedAt).Bind(23, completedAt).Exec();
                 if (t.Dependencies.Count == 0) continue;
                 var seq = RawDb.LastInsertRowId;
-                var insertDep = RawDb.Statement(Sql.InsertDep);
+                var insertDep = RawDb.Statement(SqliteSql.InsertDep);
                 foreach (var dep in t.Dependencies) insertDep.Bind(1, run.Id).Bind(2, dep).Bind(3, seq).Exec();
             }
 
@@ -180,7 +180,7 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
 
         if (_dirtyTasks.Count > 0)
         {
-            var updateTask = RawDb.Statement(Sql.UpdateTask);
+            var updateTask = RawDb.Statement(SqliteSql.UpdateTask);
             foreach (var t in _dirtyTasks.Values)
             {
                 updateTask.Bind(1, t.Status.ToWire()).Bind(2, t.OutputJson).Bind(3, t.ErrorJson).Bind(4, t.MetadataJson).Bind(5, t.RemainingDependencies)
@@ -193,7 +193,7 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
 
         if (_newAttempts.Count > 0)
         {
-            var insertAttempt = RawDb.Statement(Sql.InsertAttempt);
+            var insertAttempt = RawDb.Statement(SqliteSql.InsertAttempt);
             foreach (var (task, number, executor, ip) in _newAttempts)
             {
                 insertAttempt.Bind(1, task.Id).Bind(2, number).Bind(3, executor).Bind(4, ip).Bind(5, Now).Exec();
@@ -207,8 +207,8 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
         {
             foreach (var (task, attemptSeq, outcome, error) in _endedAttempts)
             {
-                if (attemptSeq > 0) RawDb.Statement(Sql.EndAttemptBySeq).Bind(1, Now).Bind(2, outcome).Bind(3, error).Bind(4, attemptSeq).Exec();
-                else RawDb.Statement(Sql.EndAttempt).Bind(1, Now).Bind(2, outcome).Bind(3, error).Bind(4, task).Exec();
+                if (attemptSeq > 0) RawDb.Statement(SqliteSql.EndAttemptBySeq).Bind(1, Now).Bind(2, outcome).Bind(3, error).Bind(4, attemptSeq).Exec();
+                else RawDb.Statement(SqliteSql.EndAttempt).Bind(1, Now).Bind(2, outcome).Bind(3, error).Bind(4, task).Exec();
             }
 
             _endedAttempts.Clear();
@@ -225,7 +225,7 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
             if (!run.Dirty) continue;
             // A finished run is rarely written again; dropping it keeps the cache to the runs in progress.
             if (run.Status.IsTerminal()) Cache.Runs.Remove(run.Id);
-            updateRun ??= RawDb.Statement(Sql.UpdateRun);
+            updateRun ??= RawDb.Statement(SqliteSql.UpdateRun);
             updateRun.Value.Bind(1, run.Status.ToWire()).Bind(2, run.OutputJson).Bind(3, run.ErrorJson).Bind(4, run.MetadataJson).Bind(5, run.DeadlineAt)
                 .Bind(6, run.DeadlineArmed).Bind(7, run.UpdatedAt).Bind(8, run.StartedAt).Bind(9, run.CompletedAt).Bind(10, run.Unfinished).Bind(11, run.Id).Exec();
             run.Dirty = false;
@@ -242,8 +242,8 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
         while (i < _events.Count)
         {
             var left = _events.Count - i;
-            var rows = left >= Sql.EventChunkLarge ? Sql.EventChunkLarge : left >= Sql.EventChunkSmall ? Sql.EventChunkSmall : 1;
-            var insert = RawDb.Statement(Sql.InsertEvents(rows)).Bind(1, Now);
+            var rows = left >= SqliteSql.EventChunkLarge ? SqliteSql.EventChunkLarge : left >= SqliteSql.EventChunkSmall ? SqliteSql.EventChunkSmall : 1;
+            var insert = RawDb.Statement(SqliteSql.InsertEvents(rows)).Bind(1, Now);
             for (var r = 0; r < rows; r++)
             {
                 var (run, task, type, data) = _events[i + r];

@@ -30,12 +30,19 @@ public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestratio
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken = default) =>
+        store.CreateRunsAsync(PrepareRuns(specs), cancellationToken);
+
+    // The store this client writes to, for a store's own enqueue paths (the Postgres enqueue in a caller's transaction).
+    internal IOrchestrationStore Store => store;
+
+    // Validates the specs and resolves them into the store's parameters, as every create does before it writes.
+    internal CreateRunParams[] PrepareRuns(IReadOnlyList<RunSpec> specs)
     {
         var prepared = new CreateRunParams[specs.Count];
         for (var i = 0; i < specs.Count; i++) prepared[i] = Prepare(specs[i]);
         Diagnostics.OrchestrationMetrics.TasksSubmitted.Add(prepared.Sum(p => (long)p.Tasks.Count));
-        return store.CreateRunsAsync(prepared, cancellationToken);
+        return prepared;
     }
 
     /// <inheritdoc />

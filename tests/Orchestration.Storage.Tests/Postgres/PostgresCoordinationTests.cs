@@ -54,7 +54,7 @@ public sealed class PostgresCoordinationTests
             await using var cmd = dataSource.CreateCommand($"SELECT count(*) FROM \"{schemaName}\".schema_migrations");
             var applied = (long)(await cmd.ExecuteScalarAsync())!;
 
-            Assert.That(applied, Is.EqualTo(Migrator.Load().Count));
+            Assert.That(applied, Is.EqualTo(PostgresMigrator.Load().Count));
             Assert.That(await a.PingAsync(CancellationToken.None), Is.True);
         }
         finally

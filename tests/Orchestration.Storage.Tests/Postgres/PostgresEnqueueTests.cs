@@ -26,6 +26,40 @@ public sealed class PostgresEnqueueTests
     }
 
     [Test]
+    public async Task CreateRuns_StoreInCallerTransactionRolledBack_NoRun()
+    {
+        await using var schema = await PgSchema.CreateAsync();
+        var store = await schema.StoreAsync(TimeProvider.System);
+        var run = new CreateRunParams
+        {
+            RunId = Guid.NewGuid(), OrgId = Org.DefaultId, Kind = RunKind.Managed, Family = "jobs",
+            Tasks = [new NewTask { Id = Guid.NewGuid(), Name = "a", Type = "work", RetryPolicy = new RetryPolicy(1, TimeSpan.Zero, TimeSpan.Zero, 1, 0) }],
+        };
+        await using (var conn = await schema.DataSource.OpenConnectionAsync())
+        await using (var tx = await conn.BeginTransactionAsync())
+        {
+            var created = await store.CreateRunsAsync([run], tx);
+            Assert.That(created[0].Created, Is.True);
+            await tx.RollbackAsync();
+        }
+
+        Assert.That(await store.GetRunAsync(Org.DefaultId, run.RunId, CancellationToken.None), Is.Null);
+    }
+
+    [Test]
+    public async Task CreateRun_ClientOverAnotherStore_ThrowsAndWritesNothing()
+    {
+        await using var schema = await PgSchema.CreateAsync();
+        var memory = new InMemory.InMemoryStore(TimeProvider.System);
+        var client = new OrchestrationClient(memory, memory, Microsoft.Extensions.Options.Options.Create(new EngineOptions()));
+        await using var conn = await schema.DataSource.OpenConnectionAsync();
+        await using var tx = await conn.BeginTransactionAsync();
+
+        Assert.ThrowsAsync<InvalidOperationException>(() => client.CreateRunAsync(new RunSpec { Tasks = [new TaskSpec { Name = "a", Type = "work" }] }, tx));
+        Assert.That(await memory.ClaimTasksAsync(PgSchema.Claim("x"), CancellationToken.None), Is.Empty);
+    }
+
+    [Test]
     public async Task CreateRuns_ThousandsByCopy_TablesAnalyzedAfterCommit()
     {
         await using var schema = await PgSchema.CreateAsync();

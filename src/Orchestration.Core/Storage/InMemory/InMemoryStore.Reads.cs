@@ -2,7 +2,7 @@ using Orchestration.Domain;
 
 namespace Orchestration.Storage.InMemory;
 
-// Queries, run data and identity.
+// Queries.
 public sealed partial class InMemoryStore
 {
     /// <inheritdoc />
@@ -157,99 +157,6 @@ public sealed partial class InMemoryStore
 
     /// <inheritdoc />
     public Task<bool> PingAsync(CancellationToken cancellationToken) => Task.FromResult(true);
-
-    /// <inheritdoc />
-    public Task<RunDataEntry?> PutRunDataAsync(PutRunDataParams parameters, CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            if (!TryGetRun(parameters.OrgId, parameters.RunId, out var run)) return Task.FromResult<RunDataEntry?>(null);
-            var entry = parameters.ToEntry(_time.GetUtcNow());
-            run.Data.Add(entry);
-            return Task.FromResult<RunDataEntry?>(entry);
-        }
-    }
-
-    /// <inheritdoc />
-    public Task<int> DeleteRunDataAsync(DeleteRunDataParams parameters, CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            if (!TryGetRun(parameters.OrgId, parameters.RunId, out var run)) return Task.FromResult(0);
-            var removed = run.Data.RemoveAll(e =>
-                (parameters.Key is not null && string.Equals(e.Key, parameters.Key, StringComparison.Ordinal))
-                || (parameters.EntryId is not null && e.Id == parameters.EntryId));
-            return Task.FromResult(removed);
-        }
-    }
-
-    /// <inheritdoc />
-    public Task<RunDataEntry?> ChangeRunDataTagsAsync(ChangeRunDataTagsParams parameters, CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            if (!TryGetRun(parameters.OrgId, parameters.RunId, out var run)) return Task.FromResult<RunDataEntry?>(null);
-            var index = run.Data.FindIndex(e => e.Id == parameters.EntryId);
-            if (index < 0) return Task.FromResult<RunDataEntry?>(null);
-            var entry = run.Data[index];
-            var tags = parameters.Apply(entry.Tags);
-            entry = entry with { Tags = tags, UpdatedAt = _time.GetUtcNow() };
-            run.Data[index] = entry;
-            return Task.FromResult<RunDataEntry?>(entry);
-        }
-    }
-
-    /// <inheritdoc />
-    public Task<bool> CreateOrgAsync(Org org, CancellationToken cancellationToken)
-    {
-        lock (_gate) return Task.FromResult(_orgs.TryAdd(org.Id, org));
-    }
-
-    /// <inheritdoc />
-    public Task<Org?> GetOrgAsync(string orgId, CancellationToken cancellationToken)
-    {
-        lock (_gate) return Task.FromResult(_orgs.GetValueOrDefault(orgId));
-    }
-
-    /// <inheritdoc />
-    public Task<bool> CreateApiKeyAsync(ApiKeyRecord key, CancellationToken cancellationToken)
-    {
-        lock (_gate) return Task.FromResult(_keys.TryAdd(key.Id, key));
-    }
-
-    /// <inheritdoc />
-    public Task<ApiKeyRecord?> FindApiKeyAsync(string keyId, CancellationToken cancellationToken)
-    {
-        lock (_gate) return Task.FromResult(_keys.GetValueOrDefault(keyId));
-    }
-
-    /// <inheritdoc />
-    public Task<IReadOnlyList<ApiKeyRecord>> ListApiKeysAsync(string? orgId, CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            IReadOnlyList<ApiKeyRecord> keys = _keys.Values.Where(k => k.RevokedAt is null && (orgId is null || string.Equals(k.OrgId, orgId, StringComparison.Ordinal)))
-                .OrderBy(k => k.CreatedAt).ToList();
-            return Task.FromResult(keys);
-        }
-    }
-
-    /// <inheritdoc />
-    public Task<bool> RevokeApiKeyAsync(string keyId, CancellationToken cancellationToken)
-    {
-        lock (_gate)
-        {
-            if (!_keys.TryGetValue(keyId, out var key) || key.RevokedAt is not null) return Task.FromResult(false);
-            _keys[keyId] = key with { RevokedAt = _time.GetUtcNow() };
-            return Task.FromResult(true);
-        }
-    }
-
-    /// <inheritdoc />
-    public Task<int> CountApiKeysAsync(CancellationToken cancellationToken)
-    {
-        lock (_gate) return Task.FromResult(_keys.Count);
-    }
 
     private static Run Capped(Run run, int? max) => max is null ? run : run with
     {

@@ -8,27 +8,9 @@ public sealed partial class InMemoryStore
 {
     private TaskState InsertTask(RunState run, NewTask nt, DateTimeOffset now, bool resolveAgainstExisting)
     {
-        // In a new run a task without dependencies is born queued: one record instead of a pending one and its copy.
-        var queuedAtOnce = !resolveAgainstExisting && nt.Dependencies.Count == 0 && nt.Enqueue;
-        var ts = new TaskState(new TaskRun
-        {
-            Id = nt.Id,
-            OrgId = run.Run.OrgId,
-            RunId = run.Run.Id,
-            Name = nt.Name,
-            Type = nt.Type,
-            Status = queuedAtOnce ? TaskRunStatus.Queued : TaskRunStatus.Pending,
-            QueuedAt = queuedAtOnce ? now : null,
-            Priority = nt.Priority,
-            InputJson = nt.InputJson,
-            MetadataJson = nt.MetadataJson,
-            Dependencies = nt.Dependencies,
-            ParentTaskId = nt.ParentTaskId,
-            RetryPolicy = nt.RetryPolicy,
-            Timeout = nt.Timeout,
-            CreatedAt = now,
-            UpdatedAt = now,
-        }, ++_taskSequence, nt.Enqueue);
+        // A task added to an existing run is resolved against its dependencies' states below.
+        var queuedAtOnce = !resolveAgainstExisting && NewRun.QueuedAtOnce(nt);
+        var ts = new TaskState(NewRun.Task(run.Run, nt, now, queuedAtOnce), ++_taskSequence, nt.Enqueue);
 
         run.Tasks.Add(ts);
         run.ByName.Add(nt.Name, ts);

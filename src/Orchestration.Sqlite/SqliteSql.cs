@@ -1,7 +1,7 @@
 namespace Orchestration.Sqlite;
 
 // Statement texts. Arguments bind by order of first appearance of each $name (see SqliteCommands).
-internal static class Sql
+internal static class SqliteSql
 {
     public const string Terminal = "('completed', 'failed', 'cancelled', 'skipped')";
 
@@ -88,6 +88,100 @@ internal static class Sql
     public const string AnySkippedTask = "SELECT EXISTS (SELECT 1 FROM tasks WHERE run_id = $run AND status = 'skipped')";
 
     public const string NextRetryAfter = "SELECT min(not_before) FROM tasks WHERE status = 'retrying' AND not_before > $now";
+
+    // Statements of one operation each, by concern.
+
+    public const string RunningInRun = "SELECT count(*) FROM tasks WHERE run_id = $run AND status = 'running' AND lease_expires_at IS NOT NULL";
+
+    public const string RunningOfType = "SELECT count(*) FROM tasks WHERE status = 'running' AND lease_expires_at IS NOT NULL AND type = $type";
+
+    public const string LeasesByIds = "SELECT id, seq, status, lease_token FROM tasks WHERE id IN (SELECT value FROM json_each($ids))";
+
+    public const string ExtendLease = "UPDATE tasks SET lease_expires_at = $expires, updated_at = $now WHERE seq = $seq";
+
+    public const string TaskStatusByName = "SELECT status FROM tasks WHERE run_id = $run AND name = $name";
+
+    public const string RunIdOfTask = "SELECT run_id FROM tasks WHERE id = $id";
+
+    public const string TasksOfRun = "SELECT " + TaskRow.Columns + " FROM tasks WHERE run_id = $run ORDER BY seq";
+
+    public const string ExpiredLeases = "SELECT " + TaskRow.Columns + " FROM tasks WHERE status = 'running' AND lease_expires_at <= $now ORDER BY lease_expires_at, seq LIMIT $limit";
+
+    public const string DueRuns = "SELECT id FROM runs WHERE deadline_armed = 1 AND deadline_at <= $now AND status NOT IN ('completed', 'failed', 'cancelled') ORDER BY deadline_at, seq LIMIT $limit";
+
+    public const string InsertRunData =
+        "INSERT INTO run_data (id, org_id, run_id, task_id, key, value, tags, metadata, created_at, updated_at) " +
+        "VALUES ($id, $org, $run, $task, $key, $value, $tags, $metadata, $created, $updated)";
+
+    public const string DeleteRunData = "DELETE FROM run_data WHERE run_id = $run AND (key = $key OR id = $id)";
+
+    public const string RunDataById = "SELECT " + RunDataRows.Columns + " FROM run_data WHERE run_id = $run AND id = $id";
+
+    public const string UpdateRunDataTags = "UPDATE run_data SET tags = $tags, updated_at = $now WHERE seq = $seq";
+
+    public const string CountTasksOfRun = "SELECT count(*), coalesce(sum(status = 'completed'), 0), coalesce(sum(status = 'failed'), 0) FROM tasks WHERE run_id = $run";
+
+    public const string RunInOrg = "SELECT " + RunRow.Columns + " FROM runs WHERE id = $id AND org_id = $org";
+
+    public const string RunByKey = "SELECT " + RunRow.Columns + " FROM runs WHERE org_id = $org AND idempotency_key = $key";
+
+    public const string TaskInOrg = "SELECT " + TaskRow.Columns + " FROM tasks WHERE id = $id AND org_id = $org";
+
+    public const string TasksOfRunInOrg = "SELECT " + TaskRow.Columns + " FROM tasks WHERE run_id = $run AND org_id = $org ORDER BY seq";
+
+    public const string AttemptsOfTaskInOrg =
+        "SELECT " + AttemptRows.Columns + " FROM task_attempts a WHERE a.task_id = $task " +
+        "AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.task_id AND t.org_id = $org) ORDER BY a.seq";
+
+    public const string LatestRunData = "SELECT " + RunDataRows.Columns + " FROM run_data WHERE run_id = $run AND key = $key AND org_id = $org ORDER BY seq DESC LIMIT 1";
+
+    public const string EventsAfter = "SELECT " + EventRows.Columns + " FROM events WHERE seq > $after ORDER BY seq LIMIT $limit";
+
+    public const string EventsAfterInOrg = "SELECT " + EventRows.Columns + " FROM events WHERE seq > $after AND org_id = $org ORDER BY seq LIMIT $limit";
+
+    public const string RunById = "SELECT " + RunRow.Columns + " FROM runs WHERE id = $id";
+
+    // Orgs, API keys and the executor registry run through Dapper, so their parameters bind by name (@Name).
+
+    public const string ApiKeyColumns =
+        "id AS Id, org_id AS OrgId, name AS Name, secret_hash AS SecretHash, permissions AS Permissions, created_at AS CreatedAt, " +
+        "expires_at AS ExpiresAt, revoked_at AS RevokedAt, rate_limit AS RateLimit, rate_limit_window_seconds AS RateLimitWindowSeconds";
+
+    public const string InsertOrg = "INSERT INTO orgs (id, name, created_at) VALUES (@Id, @Name, @CreatedAt) ON CONFLICT (id) DO NOTHING";
+
+    public const string OrgById = "SELECT id AS Id, name AS Name, created_at AS CreatedAt FROM orgs WHERE id = @orgId";
+
+    public const string InsertApiKey =
+        "INSERT INTO api_keys (id, org_id, name, secret_hash, permissions, created_at, expires_at, revoked_at, rate_limit, rate_limit_window_seconds) " +
+        "VALUES (@Id, @OrgId, @Name, @SecretHash, @Permissions, @CreatedAt, @ExpiresAt, @RevokedAt, @RateLimit, @RateLimitWindowSeconds) ON CONFLICT (id) DO NOTHING";
+
+    public const string ApiKeyById = "SELECT " + ApiKeyColumns + " FROM api_keys WHERE id = @keyId";
+
+    public const string LiveApiKeys = "SELECT " + ApiKeyColumns + " FROM api_keys WHERE revoked_at IS NULL AND (@orgId IS NULL OR org_id = @orgId) ORDER BY created_at, seq";
+
+    public const string RevokeApiKey = "UPDATE api_keys SET revoked_at = @now WHERE id = @keyId AND revoked_at IS NULL";
+
+    public const string CountApiKeys = "SELECT count(*) FROM api_keys";
+
+    public const string ExecutorsOfOrg =
+        "SELECT org_id AS OrgId, executor_id AS ExecutorId, last_seen AS LastSeen, jobs_completed AS JobsCompleted, types AS Types, capacity AS Capacity " +
+        "FROM executors WHERE org_id = @orgId ORDER BY executor_id";
+
+    public const string DeleteExecutorsSeenBefore = "DELETE FROM executors WHERE last_seen < @cutoff";
+
+    // The WHERE admits an executor already registered, or a new one while its org is under the cap; it also keeps
+    // SQLite's parser from reading ON CONFLICT as part of the SELECT.
+    public const string UpsertExecutor = """
+        INSERT INTO executors (org_id, executor_id, last_seen, jobs_completed, types, capacity)
+        SELECT @OrgId, @ExecutorId, @SeenAt, @Completed, @Types, @Capacity
+        WHERE EXISTS (SELECT 1 FROM executors WHERE org_id = @OrgId AND executor_id = @ExecutorId)
+           OR (SELECT count(*) FROM executors WHERE org_id = @OrgId) < @MaxPerOrg
+        ON CONFLICT (org_id, executor_id) DO UPDATE SET
+            last_seen = max(last_seen, excluded.last_seen),
+            jobs_completed = jobs_completed + excluded.jobs_completed,
+            types = coalesce(excluded.types, types),
+            capacity = coalesce(excluded.capacity, capacity)
+        """;
 }
 
 // Batch reads: one execution per batch, keys passed as a JSON array (see JsonRows) expanded with json_each.

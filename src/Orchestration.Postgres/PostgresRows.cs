@@ -4,7 +4,7 @@ using Orchestration.Domain;
 namespace Orchestration.Postgres;
 
 // Column lists and their readers. Readers go by position, so every SELECT lists the columns exactly as here.
-internal static class Rows
+internal static class PostgresRows
 {
     public const string TaskColumns = """
         t.id, t.org_id, t.run_id, t.name, t.type, t.status, t.priority, t.input_json, t.output_json, t.error_json,

@@ -5,7 +5,7 @@ namespace Orchestration.Postgres;
 
 // Applies the embedded Migrations/NNNN_name.sql files in order, each in its own transaction, under a session advisory
 // lock so that hosts starting together wait for each other instead of racing on CREATE TABLE.
-internal static class Migrator
+internal static class PostgresMigrator
 {
     public static async Task MigrateAsync(NpgsqlDataSource dataSource, string schema, CancellationToken cancellationToken)
     {
@@ -54,7 +54,7 @@ internal static class Migrator
     /// <summary>The embedded migrations, ordered by version.</summary>
     public static IReadOnlyList<(int Version, string Name, string Sql)> Load()
     {
-        var assembly = typeof(Migrator).Assembly;
+        var assembly = typeof(PostgresMigrator).Assembly;
         var list = new List<(int, string, string)>();
         foreach (var resource in assembly.GetManifestResourceNames())
         {

@@ -1,0 +1,147 @@
+using Orchestration.Domain;
+
+namespace Orchestration.Storage.InMemory;
+
+// Claims and leases: claiming in claim order under the concurrency limits, heartbeats, releases.
+public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQueries, IIdentityStore, IDisposable
+{
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TaskRun>> ClaimTasksAsync(ClaimTasksParams parameters, CancellationToken cancellationToken)
+    {
+        if (parameters.Max <= 0) return Task.FromResult<IReadOnlyList<TaskRun>>([]);
+        var claimed = new List<TaskRun>(Math.Min(parameters.Max, 256));
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            PromoteDueRetries(now);
+            if (_ready.Count == 0) return Task.FromResult<IReadOnlyList<TaskRun>>(claimed);
+
+            var types = parameters.Types.Count > 0 ? parameters.Types as ISet<string> ?? new HashSet<string>(parameters.Types, StringComparer.Ordinal) : null;
+            var picked = new List<TaskState>();
+            Dictionary<Guid, int>? perRun = null;
+            Dictionary<string, int>? perType = null;
+            foreach (var ts in _ready)
+            {
+                var task = ts.Task;
+                if (types is not null && !types.Contains(task.Type)) continue;
+                if (parameters.OrgId is not null && !string.Equals(task.OrgId, parameters.OrgId, StringComparison.Ordinal)) continue;
+                var run = _runs[task.RunId];
+                if (parameters.Family is not null && !string.Equals(run.Run.Family, parameters.Family, StringComparison.Ordinal)) continue;
+                if (run.Run.MaxConcurrency is { } maxRun)
+                {
+                    perRun ??= [];
+                    var extra = perRun.GetValueOrDefault(run.Run.Id);
+                    if (run.Running + extra >= maxRun) continue;
+                    perRun[run.Run.Id] = extra + 1;
+                }
+
+                if (parameters.TypeLimits is not null && parameters.TypeLimits.TryGetValue(task.Type, out var maxType))
+                {
+                    perType ??= new(StringComparer.Ordinal);
+                    var extra = perType.GetValueOrDefault(task.Type);
+                    if (_runningByType.GetValueOrDefault(task.Type) + extra >= maxType) continue;
+                    perType[task.Type] = extra + 1;
+                }
+
+                picked.Add(ts);
+                if (picked.Count == parameters.Max) break;
+            }
+
+            foreach (var ts in picked)
+            {
+                _ready.Remove(ts);
+                var run = _runs[ts.Task.RunId];
+                var attempt = ts.Task.Attempt + 1;
+                ts.Task = ts.Task with
+                {
+                    Status = TaskRunStatus.Running,
+                    Attempt = attempt,
+                    LeaseToken = GuidGenerator.NewRandom(),
+                    LeaseExpiresAt = now + parameters.LeaseDuration,
+                    ExecutorId = parameters.ExecutorId,
+                    StartedAt = now,
+                    NotBefore = null,
+                    UpdatedAt = now,
+                };
+                ts.Attempts.Add(new TaskAttempt
+                {
+                    TaskId = ts.Task.Id,
+                    Number = attempt,
+                    ExecutorId = parameters.ExecutorId,
+                    ExecutorIp = parameters.ExecutorIp,
+                    StartedAt = now,
+                });
+                EnterRunning(run, ts);
+                if (run.Run.Status == RunStatus.Pending)
+                {
+                    run.Run = run.Run with { Status = RunStatus.Running, StartedAt = run.Run.StartedAt ?? now, UpdatedAt = now };
+                    AddEvent(run.Run, null, EventTypes.RunStarted, null, now);
+                }
+
+                AddEvent(run.Run, ts.Task.Id, EventTypes.TaskStarted, AttemptData(attempt), now);
+                claimed.Add(ts.Task);
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<TaskRun>>(claimed);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<HeartbeatResult>> HeartbeatTasksAsync(HeartbeatTasksParams parameters, CancellationToken cancellationToken)
+    {
+        var results = new HeartbeatResult[parameters.Leases.Count];
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            for (var i = 0; i < results.Length; i++)
+            {
+                var lease = parameters.Leases[i];
+                if (!_tasks.TryGetValue(lease.TaskId, out var ts) || ts.Task.LeaseToken != lease.LeaseToken)
+                {
+                    results[i] = new HeartbeatResult(lease.TaskId, HeartbeatOutcome.Lost, null);
+                }
+                else if (ts.Task.Status == TaskRunStatus.Running)
+                {
+                    var expires = now + parameters.LeaseDuration;
+                    ts.Task = ts.Task with { LeaseExpiresAt = expires, UpdatedAt = now };
+                    results[i] = new HeartbeatResult(lease.TaskId, HeartbeatOutcome.Extended, expires);
+                }
+                else
+                {
+                    var outcome = ts.Task.Status == TaskRunStatus.Cancelled ? HeartbeatOutcome.Cancelled : HeartbeatOutcome.Lost;
+                    results[i] = new HeartbeatResult(lease.TaskId, outcome, null);
+                }
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<HeartbeatResult>>(results);
+    }
+
+    /// <inheritdoc />
+    public Task<int> ReleaseTasksAsync(IReadOnlyList<TaskLease> leases, CancellationToken cancellationToken)
+    {
+        var released = 0;
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            foreach (var lease in leases)
+            {
+                if (!TryGetLeased(lease, out var ts)) continue;
+                EndAttempt(ts, AttemptOutcomes.Released, null, now);
+                LeaveRunning(_runs[ts.Task.RunId], ts);
+                ts.Task = ts.Task with { LeaseToken = null, LeaseExpiresAt = null, UpdatedAt = now };
+                MakeQueued(ts, now);
+                released++;
+            }
+        }
+
+        if (released > 0) WorkAvailable.Notify();
+        return Task.FromResult(released);
+    }
+
+    // The task.started payload; the first few attempts (nearly all of them) share one string each.
+    private static readonly string[] AttemptPayloads = [.. Enumerable.Range(0, 8).Select(n => $$"""{"attempt":{{n}}}""")];
+
+    private static string AttemptData(int attempt) =>
+        attempt < AttemptPayloads.Length ? AttemptPayloads[attempt] : $$"""{"attempt":{{attempt}}}""";
+}

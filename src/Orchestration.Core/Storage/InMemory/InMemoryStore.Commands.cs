@@ -1,0 +1,194 @@
+using Orchestration.Domain;
+
+namespace Orchestration.Storage.InMemory;
+
+// Client commands on runs and tasks: add a task, cancel, restart, update an open run or a task.
+public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQueries, IIdentityStore, IDisposable
+{
+    /// <inheritdoc />
+    public Task<AddTaskResult> AddTaskAsync(AddTaskParams parameters, CancellationToken cancellationToken)
+    {
+        AddTaskResult result;
+        var queued = false;
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var nt = parameters.Task;
+            if (!TryGetRun(parameters.OrgId, parameters.Family, parameters.RunId, out var run)) result = new AddTaskResult(AddTaskStatus.RunNotFound, null);
+            else if (run.Run.Status.IsTerminal()) result = new AddTaskResult(AddTaskStatus.RunFinished, null);
+            else if (run.ByName.ContainsKey(nt.Name)) result = new AddTaskResult(AddTaskStatus.DuplicateName, null, nt.Name);
+            else if (nt.Dependencies.FirstOrDefault(d => !run.ByName.ContainsKey(d)) is { } missing)
+                result = new AddTaskResult(AddTaskStatus.UnknownDependency, null, missing);
+            else if (nt.ParentTaskId is { } parent && (!_tasks.TryGetValue(parent, out var pt) || pt.Task.RunId != run.Run.Id))
+                result = new AddTaskResult(AddTaskStatus.ParentNotFound, null, parent.ToString());
+            else
+            {
+                var ts = InsertTask(run, nt, now, resolveAgainstExisting: true);
+                queued = ts.Task.Status == TaskRunStatus.Queued;
+                result = new AddTaskResult(AddTaskStatus.Added, ts.Task);
+            }
+        }
+
+        if (queued) WorkAvailable.Notify();
+        return Task.FromResult(result);
+    }
+
+    /// <inheritdoc />
+    public Task<RunCommandStatus> CancelRunAsync(string orgId, Guid runId, CancellationToken cancellationToken)
+    {
+        bool cancelledRunning;
+        lock (_gate)
+        {
+            if (!TryGetRun(orgId, runId, out var run)) return Task.FromResult(RunCommandStatus.NotFound);
+            if (run.Run.Status.IsTerminal()) return Task.FromResult(RunCommandStatus.InvalidState);
+            var now = _time.GetUtcNow();
+            cancelledRunning = CancelUnfinishedTasks(run, now);
+            run.Run = run.Run with { Status = RunStatus.Cancelled, CompletedAt = now, UpdatedAt = now };
+            _withDeadline.Remove(run);
+            AddEvent(run.Run, null, EventTypes.RunCancelled, null, now);
+        }
+
+        if (cancelledRunning) TasksCancelled.Notify();
+        return Task.FromResult(RunCommandStatus.Applied);
+    }
+
+    /// <inheritdoc />
+    public Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            if (!TryGetRun(orgId, runId, out var run)) return Task.FromResult(RunCommandStatus.NotFound);
+            if (run.Run.Status is not (RunStatus.Failed or RunStatus.Cancelled)) return Task.FromResult(RunCommandStatus.InvalidState);
+            var now = _time.GetUtcNow();
+            foreach (var ts in run.Tasks)
+            {
+                if (ts.Task.Status is not (TaskRunStatus.Failed or TaskRunStatus.Cancelled or TaskRunStatus.Skipped)) continue;
+                ts.Task = ts.Task with
+                {
+                    Status = TaskRunStatus.Pending,
+                    Attempt = 0,
+                    OutputJson = null,
+                    ErrorJson = null,
+                    NotBefore = null,
+                    LeaseToken = null,
+                    LeaseExpiresAt = null,
+                    QueuedAt = null,
+                    StartedAt = null,
+                    CompletedAt = null,
+                    UpdatedAt = now,
+                };
+                run.Unfinished++;
+            }
+
+            foreach (var ts in run.Tasks)
+            {
+                if (ts.Task.Status != TaskRunStatus.Pending) continue;
+                ts.RemainingDependencies = ts.Task.Dependencies.Count(d => run.ByName[d].Task.Status != TaskRunStatus.Completed);
+                if (ts.RemainingDependencies == 0 && ts.Enqueue) MakeQueued(ts, now);
+            }
+
+            var deadline = run.Run.DeadlineAt is { } d ? now + (d - run.Run.CreatedAt) : (DateTimeOffset?)null;
+            run.Run = run.Run with { Status = RunStatus.Pending, ErrorJson = null, CompletedAt = null, DeadlineAt = deadline, UpdatedAt = now };
+            if (deadline is not null) _withDeadline.Add(run);
+            AddEvent(run.Run, null, EventTypes.RunRestarted, null, now);
+            FinalizeIfDone(run, now);
+        }
+
+        WorkAvailable.Notify();
+        return Task.FromResult(RunCommandStatus.Applied);
+    }
+
+    /// <inheritdoc />
+    public Task<RunCommandStatus> UpdateOpenRunAsync(UpdateRunParams parameters, CancellationToken cancellationToken)
+    {
+        var cancelledRunning = false;
+        lock (_gate)
+        {
+            if (!TryGetRun(parameters.OrgId, parameters.Family, parameters.RunId, out var run)) return Task.FromResult(RunCommandStatus.NotFound);
+            if (parameters.Status is { } wanted && !ClientRules.MayChangeRunStatus(run.Run.Kind, run.Run.Status, wanted))
+                return Task.FromResult(RunCommandStatus.InvalidState);
+            var now = _time.GetUtcNow();
+            var r = run.Run with
+            {
+                OutputJson = parameters.OutputJson ?? run.Run.OutputJson,
+                ErrorJson = parameters.ErrorJson ?? run.Run.ErrorJson,
+                MetadataJson = parameters.MetadataJson ?? run.Run.MetadataJson,
+                UpdatedAt = now,
+            };
+            if (parameters.Status is { } status && status != r.Status)
+            {
+                r = r with
+                {
+                    Status = status,
+                    StartedAt = status == RunStatus.Running ? r.StartedAt ?? now : r.StartedAt,
+                    CompletedAt = status.IsTerminal() ? now : null,
+                };
+                if (status.IsTerminal()) cancelledRunning = CancelUnfinishedTasks(run, now);
+                AddEvent(r, null, EventTypes.ForRunStatus(status), null, now);
+            }
+
+            run.Run = r;
+        }
+
+        if (cancelledRunning) TasksCancelled.Notify();
+        return Task.FromResult(RunCommandStatus.Applied);
+    }
+
+    /// <inheritdoc />
+    public Task<RunCommandStatus> UpdateTaskByClientAsync(UpdateTaskParams parameters, CancellationToken cancellationToken)
+    {
+        var wake = false;
+        lock (_gate)
+        {
+            if (!_tasks.TryGetValue(parameters.TaskId, out var ts) || !TryGetRun(parameters.OrgId, parameters.Family, ts.Task.RunId, out var run))
+                return Task.FromResult(RunCommandStatus.NotFound);
+            if (parameters.Status is { } wanted && !ClientRules.MayChangeTaskStatus(run.Run.Kind, ts.Task.Status, wanted)) return Task.FromResult(RunCommandStatus.InvalidState);
+            var now = _time.GetUtcNow();
+            ts.Task = ts.Task with
+            {
+                OutputJson = parameters.OutputJson ?? ts.Task.OutputJson,
+                ErrorJson = parameters.ErrorJson ?? ts.Task.ErrorJson,
+                MetadataJson = parameters.MetadataJson ?? ts.Task.MetadataJson,
+                QueueJobId = parameters.QueueJobId ?? ts.Task.QueueJobId,
+                UpdatedAt = now,
+            };
+
+            var previous = ts.Task.Status;
+            if (parameters.Status is { } status && status != previous)
+            {
+                _ready.Remove(ts);
+                _delayed.Remove(ts);
+                if (_running.Contains(ts))
+                {
+                    EndAttempt(ts, status == TaskRunStatus.Completed ? AttemptOutcomes.Completed : status.IsTerminal() ? status.ToWire() : AttemptOutcomes.Released, null, now);
+                    LeaveRunning(run, ts);
+                }
+
+                ts.Task = ts.Task with
+                {
+                    Status = status,
+                    LeaseExpiresAt = null,
+                    NotBefore = null,
+                    QueuedAt = status == TaskRunStatus.Queued ? now : ts.Task.QueuedAt,
+                    StartedAt = status == TaskRunStatus.Running ? now : ts.Task.StartedAt,
+                    CompletedAt = status.IsTerminal() ? now : null,
+                };
+                if (previous.IsTerminal() && !status.IsTerminal()) run.Unfinished++;
+                if (!previous.IsTerminal() && status.IsTerminal()) run.Unfinished--;
+                if (status is TaskRunStatus.Queued or TaskRunStatus.Retrying)
+                {
+                    _ready.Add(ts);
+                    wake = true;
+                }
+
+                AddEvent(run.Run, ts.Task.Id, EventTypes.ForTaskStatus(status), $$"""{"status":"{{status.ToWire()}}"}""", now);
+                if (status == TaskRunStatus.Completed) wake |= PromoteDependents(run, ts, now);
+                if (status == TaskRunStatus.Failed) SkipDependents(run, ts, now);
+                FinalizeIfDone(run, now);
+            }
+        }
+
+        if (wake) WorkAvailable.Notify();
+        return Task.FromResult(RunCommandStatus.Applied);
+    }
+}

@@ -1,0 +1,46 @@
+using Orchestration.Domain;
+
+namespace Orchestration.Storage.InMemory;
+
+// Enqueue: runs with their graphs, under the one lock.
+public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQueries, IIdentityStore, IDisposable
+{
+    /// <inheritdoc />
+    public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken)
+    {
+        var results = new CreateRunResult[runs.Count];
+        var anyQueued = false;
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            for (var i = 0; i < runs.Count; i++)
+            {
+                var p = runs[i];
+                if (p.IdempotencyKey is not null && _idempotency.TryGetValue((p.OrgId, p.IdempotencyKey), out var existing))
+                {
+                    results[i] = new CreateRunResult(Snapshot(_runs[existing]), false);
+                    continue;
+                }
+
+                var run = new RunState(NewRun.Run(p, now, NewRun.DeadlineAt(p, now)));
+                _runs.Add(run.Run.Id, run);
+                if (p.IdempotencyKey is not null) _idempotency[(p.OrgId, p.IdempotencyKey)] = run.Run.Id;
+                if (run.Run.DeadlineAt is not null) _withDeadline.Add(run);
+                AddEvent(run.Run, null, EventTypes.RunCreated, null, now);
+
+                foreach (var nt in p.Tasks)
+                {
+                    var ts = InsertTask(run, nt, now, resolveAgainstExisting: false);
+                    ts.RemainingDependencies = nt.Dependencies.Count;
+                    anyQueued |= ts.Task.Status == TaskRunStatus.Queued;
+                }
+
+                FinalizeIfDone(run, now);
+                results[i] = new CreateRunResult(Snapshot(run), true);
+            }
+        }
+
+        if (anyQueued) WorkAvailable.Notify();
+        return Task.FromResult<IReadOnlyList<CreateRunResult>>(results);
+    }
+}

@@ -1,0 +1,108 @@
+using Orchestration.Domain;
+using Orchestration.Engine;
+
+namespace Orchestration.Storage.InMemory;
+
+// Outcomes of attempts: completions, failures, expired leases and run timeouts.
+public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQueries, IIdentityStore, IDisposable
+{
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TaskWriteResult>> CompleteTasksAsync(IReadOnlyList<TaskCompletion> completions, CancellationToken cancellationToken)
+    {
+        var results = new TaskWriteResult[completions.Count];
+        var promoted = false;
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            for (var i = 0; i < results.Length; i++)
+            {
+                var c = completions[i];
+                if (!TryGetLeased(c.Lease, out var ts))
+                {
+                    results[i] = new TaskWriteResult(c.Lease.TaskId, false, null);
+                    continue;
+                }
+
+                var run = _runs[ts.Task.RunId];
+                EndAttempt(ts, AttemptOutcomes.Completed, null, now);
+                LeaveRunning(run, ts);
+                ts.Task = ts.Task with { Status = TaskRunStatus.Completed, OutputJson = c.OutputJson, ErrorJson = null, CompletedAt = now, LeaseExpiresAt = null, UpdatedAt = now };
+                run.Unfinished--;
+                AddEvent(run.Run, ts.Task.Id, EventTypes.TaskCompleted, null, now);
+                promoted |= PromoteDependents(run, ts, now);
+                FinalizeIfDone(run, now);
+                results[i] = new TaskWriteResult(ts.Task.Id, true, TaskRunStatus.Completed);
+            }
+        }
+
+        if (promoted) WorkAvailable.Notify();
+        return Task.FromResult<IReadOnlyList<TaskWriteResult>>(results);
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TaskWriteResult>> FailTasksAsync(IReadOnlyList<TaskFailure> failures, CancellationToken cancellationToken)
+    {
+        var results = new TaskWriteResult[failures.Count];
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            for (var i = 0; i < results.Length; i++)
+            {
+                var f = failures[i];
+                if (!TryGetLeased(f.Lease, out var ts))
+                {
+                    results[i] = new TaskWriteResult(f.Lease.TaskId, false, null);
+                    continue;
+                }
+
+                EndAttempt(ts, AttemptOutcomes.Failed, JsonDefaults.ErrorMessage(f.ErrorJson), now);
+                var status = FailAttempt(ts, f.ErrorJson, f.OutputJson, f.Retryable, now);
+                results[i] = new TaskWriteResult(ts.Task.Id, true, status);
+            }
+        }
+
+        return Task.FromResult<IReadOnlyList<TaskWriteResult>>(results);
+    }
+
+    /// <inheritdoc />
+    public Task<int> ReleaseExpiredLeasesAsync(int limit, CancellationToken cancellationToken)
+    {
+        var reaped = 0;
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var expired = _running.Where(t => t.Task.LeaseExpiresAt <= now).OrderBy(t => t.Task.LeaseExpiresAt).Take(limit).ToList();
+            foreach (var ts in expired)
+            {
+                EndAttempt(ts, AttemptOutcomes.LeaseExpired, "lease expired", now);
+                FailAttempt(ts, JsonDefaults.ErrorJson("lease expired: the executor stopped heartbeating"), null, retryable: true, now);
+                reaped++;
+            }
+        }
+
+        return Task.FromResult(reaped);
+    }
+
+    /// <inheritdoc />
+    public Task<int> FailTimedOutRunsAsync(int limit, CancellationToken cancellationToken)
+    {
+        var count = 0;
+        var cancelledRunning = false;
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var due = _withDeadline.Where(r => r.Run.DeadlineAt <= now && !r.Run.Status.IsTerminal()).Take(limit).ToList();
+            foreach (var run in due)
+            {
+                cancelledRunning |= CancelUnfinishedTasks(run, now);
+                run.Run = run.Run with { Status = RunStatus.Failed, ErrorJson = JsonDefaults.ErrorJson("run timed out"), CompletedAt = now, UpdatedAt = now };
+                _withDeadline.Remove(run);
+                AddEvent(run.Run, null, EventTypes.RunFailed, """{"reason":"timeout"}""", now);
+                count++;
+            }
+        }
+
+        if (cancelledRunning) TasksCancelled.Notify();
+        return Task.FromResult(count);
+    }
+}

@@ -1,0 +1,78 @@
+using Orchestration.Domain;
+
+namespace Orchestration.Storage;
+
+/// <summary>
+/// The first state of a run and its tasks as a create writes them, decided once for every store: each store only puts
+/// these rows where it keeps them (lists, a writer's buffer, parameter arrays, a COPY stream).
+/// </summary>
+internal static class NewRun
+{
+    /// <summary>A managed run without tasks has nothing left to do: it completes as it is created.</summary>
+    public static bool CompletesAtOnce(CreateRunParams p) => p.Kind == RunKind.Managed && p.Tasks.Count == 0;
+
+    /// <summary>
+    /// In a new run a task without dependencies is born queued (one write instead of a pending row and its update); the
+    /// others wait, pending, for their dependencies, and a task that is not enqueued waits for a client.
+    /// </summary>
+    public static bool QueuedAtOnce(NewTask task) => task.Dependencies.Count == 0 && task.Enqueue;
+
+    /// <summary>True when some task waits for another, so completions must look for dependents.</summary>
+    public static bool HasEdges(IReadOnlyList<NewTask> tasks)
+    {
+        foreach (var t in tasks)
+        {
+            if (t.Dependencies.Count > 0) return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>The run's deadline, counted from its creation.</summary>
+    public static DateTimeOffset? DeadlineAt(CreateRunParams p, DateTimeOffset now) => p.Timeout is { } timeout ? now + timeout : null;
+
+    /// <summary>
+    /// The run as created at <paramref name="now"/>: pending, or completed when the caller writes the completion in the
+    /// same step (see <see cref="CompletesAtOnce"/>).
+    /// </summary>
+    public static Run Run(CreateRunParams p, DateTimeOffset now, DateTimeOffset? deadlineAt, bool completed = false, int totalTasks = 0) => new()
+    {
+        Id = p.RunId,
+        OrgId = p.OrgId,
+        Kind = p.Kind,
+        Status = completed ? RunStatus.Completed : RunStatus.Pending,
+        Family = p.Family,
+        Name = p.Name,
+        InputJson = p.InputJson,
+        MetadataJson = p.MetadataJson,
+        IdempotencyKey = p.IdempotencyKey,
+        MaxConcurrency = p.MaxConcurrency,
+        DeadlineAt = deadlineAt,
+        CreatedAt = now,
+        UpdatedAt = now,
+        StartedAt = completed ? now : null,
+        CompletedAt = completed ? now : null,
+        TotalTasks = totalTasks,
+    };
+
+    /// <summary>The task as inserted into <paramref name="run"/> at <paramref name="now"/>, queued or pending.</summary>
+    public static TaskRun Task(Run run, NewTask task, DateTimeOffset now, bool queued) => new()
+    {
+        Id = task.Id,
+        OrgId = run.OrgId,
+        RunId = run.Id,
+        Name = task.Name,
+        Type = task.Type,
+        Status = queued ? TaskRunStatus.Queued : TaskRunStatus.Pending,
+        QueuedAt = queued ? now : null,
+        Priority = task.Priority,
+        InputJson = task.InputJson,
+        MetadataJson = task.MetadataJson,
+        Dependencies = task.Dependencies,
+        ParentTaskId = task.ParentTaskId,
+        RetryPolicy = task.RetryPolicy,
+        Timeout = task.Timeout,
+        CreatedAt = now,
+        UpdatedAt = now,
+    };
+}

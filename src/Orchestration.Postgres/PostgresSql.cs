@@ -1,0 +1,518 @@
+namespace Orchestration.Postgres;
+
+// The store's statement texts, by concern. {s} is the schema and {now} the transaction's clock (see PostgresStore.S);
+// statements assembled per call from a query's filters stay with their builders in the reads.
+internal static class PostgresSql
+{
+    // Create (PostgresStore.Create.cs).
+    internal const string CreateRunsSql = """
+        WITH r AS (
+            SELECT * FROM unnest(@r_id::uuid[], @r_org::text[], @r_kind::text[], @r_status::text[], @r_family::text[], @r_name::text[],
+                                 @r_input::text[], @r_meta::text[], @r_key::text[], @r_maxc::int[], @r_timeout::bigint[], @r_done::boolean[])
+                   WITH ORDINALITY AS r(id, org_id, kind, status, family, name, input_json, metadata_json, idempotency_key, max_concurrency, timeout_ticks, done, ord)
+        ), ins AS (
+            INSERT INTO {s}.runs AS x (id, org_id, kind, status, family, name, input_json, metadata_json, idempotency_key, max_concurrency,
+                                deadline_at, created_at, updated_at, started_at, completed_at)
+            SELECT id, org_id, kind, status, family, name, input_json, metadata_json, idempotency_key, max_concurrency,
+                   CASE WHEN timeout_ticks IS NULL THEN NULL ELSE {now} + timeout_ticks / 10 * interval '1 microsecond' END,
+                   {now}, {now}, CASE WHEN done THEN {now} END, CASE WHEN done THEN {now} END
+            FROM r ORDER BY ord
+            ON CONFLICT (org_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+            RETURNING x.*
+        ), t AS (
+            INSERT INTO {s}.tasks (id, run_id, org_id, name, type, status, priority, input_json, metadata_json, dependencies, parent_task_id,
+                                   retry_max_attempts, retry_initial_ticks, retry_max_ticks, retry_factor, retry_jitter, timeout_ticks,
+                                   enqueue, remaining_deps, created_at, updated_at, queued_at, run_limited)
+            SELECT n.id, n.run_id, ins.org_id, n.name, n.type, n.status, n.priority, n.input_json, n.metadata_json,
+                   coalesce(string_to_array(n.deps, chr(31)), '{}'), n.parent_task_id, n.max_attempts, n.initial_ticks, n.max_ticks, n.factor, n.jitter,
+                   n.timeout_ticks, n.enqueue, n.remaining, {now}, {now}, CASE WHEN n.status = 'queued' THEN {now} END, ins.max_concurrency IS NOT NULL
+            FROM unnest(@t_id::uuid[], @t_run::uuid[], @t_name::text[], @t_type::text[], @t_status::text[], @t_priority::int[], @t_input::text[],
+                        @t_meta::text[], @t_deps::text[], @t_parent::uuid[], @t_max::int[], @t_initial::bigint[], @t_maxdelay::bigint[],
+                        @t_factor::float8[], @t_jitter::float8[], @t_timeout::bigint[], @t_enqueue::boolean[], @t_remaining::int[])
+                 WITH ORDINALITY AS n(id, run_id, name, type, status, priority, input_json, metadata_json, deps, parent_task_id, max_attempts,
+                                      initial_ticks, max_ticks, factor, jitter, timeout_ticks, enqueue, remaining, ord)
+            JOIN ins ON ins.id = n.run_id
+            ORDER BY n.ord
+        ), d AS (
+            INSERT INTO {s}.task_dependencies (run_id, dep_name, task_id)
+            SELECT x.run_id, x.dep_name, x.task_id FROM unnest(@d_run::uuid[], @d_name::text[], @d_task::uuid[]) AS x(run_id, dep_name, task_id)
+            JOIN ins ON ins.id = x.run_id
+        ), e AS (
+            INSERT INTO {s}.events (org_id, run_id, type, created_at)
+            SELECT org_id, id, type, {now} FROM (
+                SELECT ins.org_id, ins.id, 'run.created' AS type, ins.seq, 0 AS k FROM ins
+                UNION ALL
+                SELECT ins.org_id, ins.id, 'run.completed', ins.seq, 1 FROM ins WHERE ins.status = 'completed') ev
+            ORDER BY seq, k
+        )
+        SELECT r.id, r.org_id, r.kind, r.status, r.family, r.name, r.input_json, r.output_json, r.error_json, r.metadata_json,
+               r.idempotency_key, r.max_concurrency, r.deadline_at, r.created_at, r.updated_at, r.started_at, r.completed_at
+        FROM ins r
+        """;
+
+    internal const string RunByKeySql = """
+        SELECT {run}, {counters} FROM {s}.runs r WHERE r.org_id = @org AND r.idempotency_key = @key
+        """;
+
+    // Claims (PostgresStore.Claims.cs).
+    // Limited claims (those that can take a task of a run with max_concurrency, or that pass type limits) hold the
+    // claim lock exclusively, so the limits, counted from the rows that are running, hold across hosts; the lock is
+    // taken by a statement of its own, so the claiming statement's snapshot sees every claim committed before it.
+    // Candidates are locked in claim order: exactly Max of them when no limit can apply (locking a row writes it, so a
+    // wider window would cost every claim), a bounded window beyond Max when one can, so tasks held back by a limit
+    // do not hide the others.
+    // Unlimited claims hold the claim lock shared: they do not wait for one another, but a limited claim waits until
+    // every unlimited claim in flight has committed, so its count of running tasks includes them. Such a claim never
+    // takes a task of a limited run: claim_candidates reads run_limited from the very row version it locks (in its own,
+    // later snapshot, so a limited run created meanwhile cannot slip in). When the statement's snapshot shows a
+    // claimable task of a limited run that it could take, it takes nothing and reports it (last column), and the
+    // caller claims through the limited path instead, so priority order holds across limited and unlimited runs.
+    // Lock and claim are one command without BEGIN: one round trip, one implicit transaction.
+    // What every claim writes for the tasks it picked (the CTE named by picked, one id column): the tasks become
+    // running with a new lease, pending runs start, attempts and events are inserted. Both claim paths share it.
+    internal static string ClaimWrites(string picked) => """
+        claimed AS (
+            UPDATE {s}.tasks t
+            SET status = 'running', attempt = t.attempt + 1, lease_token = gen_random_uuid(),
+                lease_expires_at = {now} + @leaseTicks / 10 * interval '1 microsecond', executor_id = @executor,
+                started_at = {now}, not_before = NULL, updated_at = {now}
+            FROM {picked} WHERE t.id = {picked}.id AND t.id = ANY (ARRAY(SELECT id FROM {picked}))
+            RETURNING t.*
+        ), started_runs AS (
+            UPDATE {s}.runs r SET status = 'running', started_at = coalesce(r.started_at, {now}), updated_at = {now}
+            WHERE r.id = ANY (ARRAY(SELECT run_id FROM claimed)) AND r.status = 'pending'
+            RETURNING r.id, r.org_id, r.seq
+        ), att AS (
+            INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at)
+            SELECT id, attempt, @executor, @ip, {now} FROM claimed
+        ), ev AS (
+            INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at)
+            SELECT org_id, run_id, task_id, type, data_json, {now} FROM (
+                SELECT 0 AS k, seq AS s, org_id, id AS run_id, NULL::uuid AS task_id, 'run.started' AS type, NULL::text AS data_json FROM started_runs
+                UNION ALL
+                SELECT 1, seq, org_id, run_id, id, 'task.started', '{"attempt":' || attempt || '}' FROM claimed) e
+            ORDER BY k, s
+        )
+        """.Replace("{picked}", picked, StringComparison.Ordinal);
+
+    internal static readonly string FastClaimSql = """
+        SELECT pg_advisory_xact_lock_shared(@lockKey);
+        WITH gate AS MATERIALIZED (
+            SELECT EXISTS (
+                SELECT 1 FROM {s}.tasks l
+                WHERE l.run_limited AND l.status IN ('queued', 'retrying')
+                  AND (l.status = 'queued' OR l.not_before IS NULL OR l.not_before <= {now})
+                  AND (cardinality(@types::text[]) = 0 OR l.type = ANY(@types))
+                  AND (@org::text IS NULL OR l.org_id = @org)) AS limited
+        ), cand AS (
+            SELECT c.id FROM {s}.claim_candidates(@types::text[], @org::text, @family::text, {now}, CASE WHEN (SELECT limited FROM gate) THEN 0 ELSE @max END, true) c
+        ), {writes}
+        SELECT {task}, g.limited FROM gate g LEFT JOIN claimed t ON true ORDER BY t.priority DESC, t.seq
+        """.Replace("{writes}", ClaimWrites("cand"), StringComparison.Ordinal);
+
+    internal static readonly string ClaimSql = """
+        SELECT pg_advisory_xact_lock(@lockKey);
+        WITH cand AS (
+            SELECT c.id, c.run_id, c.type, c.priority, c.seq
+            FROM {s}.claim_candidates(@types::text[], @org::text, @family::text, {now},
+                 CASE WHEN @typeLimited OR EXISTS (SELECT 1 FROM {s}.runs lr WHERE lr.max_concurrency IS NOT NULL AND lr.status IN ('pending', 'running'))
+                      THEN @scan ELSE @max END, false) c
+        ), ranked AS (
+            SELECT c.id, c.run_id, c.type, c.priority, c.seq, r.max_concurrency,
+                   row_number() OVER (PARTITION BY c.run_id ORDER BY c.priority DESC, c.seq) AS run_rank,
+                   row_number() OVER (PARTITION BY c.type ORDER BY c.priority DESC, c.seq) AS type_rank
+            FROM cand c JOIN {s}.runs r ON r.id = c.run_id AND r.id = ANY (ARRAY(SELECT run_id FROM cand))
+        ), pick AS (
+            SELECT k.id FROM ranked k
+            LEFT JOIN unnest(@limitTypes::text[], @limitValues::int[]) AS l(type, lim) ON l.type = k.type
+            WHERE (k.max_concurrency IS NULL
+                   OR k.run_rank + (SELECT count(*) FROM {s}.tasks x WHERE x.run_id = k.run_id AND x.status = 'running') <= k.max_concurrency)
+              AND (l.lim IS NULL
+                   OR k.type_rank + (SELECT count(*) FROM {s}.tasks y WHERE y.type = k.type AND y.status = 'running') <= l.lim)
+            ORDER BY k.priority DESC, k.seq
+            LIMIT @max
+        ), {writes}
+        SELECT {task} FROM claimed t ORDER BY t.priority DESC, t.seq
+        """.Replace("{writes}", ClaimWrites("pick"), StringComparison.Ordinal);
+
+    internal const string HeartbeatSql = """
+        WITH i AS (SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[]) WITH ORDINALITY AS i(id, token, ord)),
+        upd AS (
+            UPDATE {s}.tasks t SET lease_expires_at = {now} + @leaseTicks / 10 * interval '1 microsecond', updated_at = {now}
+            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END
+            RETURNING t.id, t.lease_token, t.lease_expires_at
+        )
+        SELECT i.id, upd.lease_expires_at, t.status, (t.lease_token = i.token) AS token_match
+        FROM i LEFT JOIN upd ON upd.id = i.id AND upd.lease_token = i.token LEFT JOIN {s}.tasks t ON t.id = i.id
+        ORDER BY i.ord
+        """;
+
+    internal const string ReleaseSql = """
+        WITH i AS (SELECT DISTINCT * FROM unnest(@ids::uuid[], @tokens::uuid[]) AS i(id, token)),
+        upd AS (
+            UPDATE {s}.tasks t SET status = 'queued', lease_token = NULL, lease_expires_at = NULL, queued_at = {now}, not_before = NULL, updated_at = {now}
+            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END
+            RETURNING t.id, t.attempt
+        ), att AS (
+            UPDATE {s}.attempts a SET ended_at = {now}, outcome = 'released'
+            FROM upd WHERE a.task_id = upd.id AND a.task_id = ANY (ARRAY(SELECT id FROM upd)) AND a.number = upd.attempt AND a.ended_at IS NULL
+        )
+        SELECT count(*)::int FROM upd
+        """;
+
+    // Outcomes (PostgresStore.Outcomes.cs).
+    // Fenced writes (complete, fail, heartbeat, release) find their tasks by primary key only. Their fence is written
+    // as CASE WHEN status = 'running' THEN lease_token = … so that the planner cannot prove the partial "running"
+    // indexes usable: with statistics taken when few tasks ran, it would otherwise scan such an index whole, and
+    // between vacuums that index holds an entry for every task that ran since, so each batch got slower than the last.
+    // Run rows are locked in id order, so two transactions touching the same runs cannot deadlock on them.
+    internal const string LockRunsOfTasksSql = """
+        SELECT r.id FROM {s}.runs r WHERE r.id = ANY (ARRAY(SELECT run_id FROM {s}.tasks WHERE id = ANY(@ids))) ORDER BY r.id FOR UPDATE OF r
+        """;
+
+    // A completion batch as one statement, run after the statement that locks the batch's runs (so its snapshot sees
+    // every committed change to those runs' tasks): complete, record attempts and events, promote dependents, and
+    // finish the runs whose every task is now terminal. The statement's snapshot does not see its own writes, so a run
+    // counts as finished when its only unfinished tasks are the ones this statement completes (promoted dependents
+    // were pending, so they keep the run open). The NOTIFY for promoted work is sent here: the command has no BEGIN,
+    // so there is no later statement in the same transaction to send it.
+    internal const string CompleteBatchSql = """
+        WITH i AS (SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[], @outputs::text[]) AS i(id, token, output)),
+        done AS (
+            UPDATE {s}.tasks t SET status = 'completed', output_json = i.output, error_json = NULL, completed_at = {now},
+                                   lease_expires_at = NULL, updated_at = {now}
+            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END
+            RETURNING t.id, t.run_id, t.org_id, t.name, t.attempt, t.seq
+        ), att AS (
+            UPDATE {s}.attempts a SET ended_at = {now}, outcome = 'completed'
+            FROM done WHERE a.task_id = done.id AND a.task_id = ANY (ARRAY(SELECT id FROM done)) AND a.number = done.attempt AND a.ended_at IS NULL
+        ), dec AS (
+            SELECT d.task_id, count(*)::int AS n FROM {s}.task_dependencies d JOIN done ON d.run_id = done.run_id AND d.dep_name = done.name GROUP BY d.task_id
+        ), promoted AS (
+        """ + PromoteFromDecSql + """
+        ), wake AS (
+            SELECT pg_notify(@channel, 'w') FROM (SELECT 1 FROM promoted WHERE status = 'queued' LIMIT 1) x
+        ), fin AS (
+            SELECT r.id,
+                   (SELECT t.name FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') ORDER BY t.seq LIMIT 1) AS failed_name,
+                   (SELECT t.status FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') ORDER BY t.seq LIMIT 1) AS failed_status,
+                   EXISTS (SELECT 1 FROM {s}.tasks t WHERE t.run_id = r.id AND t.status = 'skipped') AS any_skipped
+            FROM {s}.runs r
+            WHERE r.id = ANY (ARRAY(SELECT run_id FROM done)) AND r.kind = 'managed' AND r.status NOT IN ('completed', 'failed', 'cancelled')
+              AND NOT EXISTS (SELECT 1 FROM {s}.tasks t WHERE t.run_id = r.id AND t.status NOT IN ('completed', 'failed', 'cancelled', 'skipped')
+                                                        AND t.id NOT IN (SELECT id FROM done))
+        ), finished AS (
+            UPDATE {s}.runs r SET
+                status = CASE WHEN fin.failed_name IS NULL AND NOT fin.any_skipped THEN 'completed' ELSE 'failed' END,
+                error_json = CASE WHEN fin.failed_name IS NULL AND NOT fin.any_skipped THEN r.error_json
+                                  ELSE '{"message":' || to_json(CASE WHEN fin.failed_name IS NOT NULL THEN 'task ''' || fin.failed_name || ''' ' || fin.failed_status
+                                                                     ELSE 'tasks were skipped' END)::text || '}' END,
+                started_at = CASE WHEN fin.failed_name IS NULL AND NOT fin.any_skipped THEN coalesce(r.started_at, {now}) ELSE r.started_at END,
+                completed_at = {now}, updated_at = {now}
+            FROM fin WHERE r.id = fin.id AND r.id = ANY (ARRAY(SELECT id FROM fin))
+            RETURNING r.id, r.org_id, r.status, r.seq
+        ), ev AS (
+            INSERT INTO {s}.events (org_id, run_id, task_id, type, created_at)
+            SELECT org_id, run_id, task_id, type, {now} FROM (
+                SELECT 0 AS k, seq AS s, org_id, run_id, id AS task_id, 'task.completed' AS type FROM done
+                UNION ALL
+                SELECT 1, seq, org_id, id, NULL::uuid, 'run.' || status FROM finished) e
+            ORDER BY k, s
+        )
+        SELECT id, (SELECT count(*)::int FROM wake) FROM done
+        """;
+
+    // One statement for failures and expired leases: @expired adds the condition that the lease really ran out, so a
+    // heartbeat that got in first wins. The retry delay is the policy's formula (RetryPolicy.DelayBefore) in SQL.
+    internal const string FailSql = """
+        WITH i AS (SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[], @errors::text[], @messages::text[], @retryable::boolean[], @outputs::text[], @rand::float8[])
+                   AS i(id, token, error, message, retryable, output, rand)),
+        upd AS (
+            UPDATE {s}.tasks t SET
+                status = CASE WHEN i.retryable AND t.attempt < t.retry_max_attempts THEN 'retrying' ELSE 'failed' END,
+                error_json = i.error,
+                output_json = coalesce(i.output, t.output_json),
+                not_before = CASE WHEN i.retryable AND t.attempt < t.retry_max_attempts
+                    THEN {now} + greatest(0, least(t.retry_initial_ticks / 10000.0 * power(t.retry_factor, greatest(0, t.attempt - 1)), t.retry_max_ticks / 10000.0)
+                                          * (1 - t.retry_jitter * i.rand)) * interval '1 millisecond'
+                    ELSE t.not_before END,
+                lease_expires_at = NULL,
+                completed_at = CASE WHEN i.retryable AND t.attempt < t.retry_max_attempts THEN t.completed_at ELSE {now} END,
+                updated_at = {now}
+            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END AND (NOT @expired OR t.lease_expires_at <= {now})
+            RETURNING t.id, t.run_id, t.org_id, t.name, t.status, t.attempt, t.not_before, t.seq, i.message
+        ), att AS (
+            UPDATE {s}.attempts a SET ended_at = {now}, outcome = @outcome, error = upd.message
+            FROM upd WHERE a.task_id = upd.id AND a.task_id = ANY (ARRAY(SELECT id FROM upd)) AND a.number = upd.attempt AND a.ended_at IS NULL
+        ), ev AS (
+            INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at)
+            SELECT org_id, run_id, id, 'task.' || status,
+                   CASE WHEN status = 'retrying' THEN '{"attempt":' || attempt || ',"retry_at":"'
+                        || to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '0+00:00"}' END,
+                   {now}
+            FROM upd ORDER BY seq
+        )
+        SELECT id, run_id, name, status, extract(epoch FROM (not_before - {now})) * 1000 AS due_ms FROM upd
+        """;
+
+    // Promotion of pending dependents by the counts in a CTE named dec (task_id, n): each loses n remaining
+    // dependencies and is queued when none are left. Shared by the completion batch and the single promotion.
+    internal const string PromoteFromDecSql = """
+        UPDATE {s}.tasks t SET
+            remaining_deps = t.remaining_deps - dec.n,
+            status = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN 'queued' ELSE t.status END,
+            queued_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
+            not_before = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
+            updated_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
+        FROM dec WHERE t.id = dec.task_id AND t.id = ANY (ARRAY(SELECT task_id FROM dec)) AND t.status = 'pending'
+        RETURNING t.status
+        """;
+
+    internal const string PromoteSql = """
+        WITH c AS (SELECT * FROM unnest(@runs::uuid[], @names::text[]) AS c(run_id, name)),
+        dec AS (
+            SELECT d.task_id, count(*)::int AS n FROM {s}.task_dependencies d JOIN c ON d.run_id = c.run_id AND d.dep_name = c.name GROUP BY d.task_id
+        ), upd AS (
+        """ + PromoteFromDecSql + """
+        )
+        SELECT count(*)::int FROM upd WHERE status = 'queued'
+        """;
+
+    internal const string SkipSql = """
+        WITH RECURSIVE f(run_id, name) AS (
+            SELECT * FROM unnest(@runs::uuid[], @names::text[])
+            UNION
+            SELECT t.run_id, t.name FROM f
+            JOIN {s}.task_dependencies d ON d.run_id = f.run_id AND d.dep_name = f.name
+            JOIN {s}.tasks t ON t.id = d.task_id
+            WHERE t.status IN ('pending', 'queued')
+        ), upd AS (
+            UPDATE {s}.tasks t SET status = 'skipped', completed_at = {now}, updated_at = {now}
+            FROM f WHERE t.run_id = f.run_id AND t.name = f.name AND t.status IN ('pending', 'queued')
+            RETURNING t.id, t.run_id, t.org_id, t.seq
+        )
+        INSERT INTO {s}.events (org_id, run_id, task_id, type, created_at)
+        SELECT org_id, run_id, id, 'task.skipped', {now} FROM upd ORDER BY seq
+        """;
+
+    internal const string FinalizeCandidatesSql = """
+        SELECT r.id,
+               (SELECT t.name FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') ORDER BY t.seq LIMIT 1) AS failed_name,
+               (SELECT t.status FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') ORDER BY t.seq LIMIT 1) AS failed_status,
+               EXISTS (SELECT 1 FROM {s}.tasks t WHERE t.run_id = r.id AND t.status = 'skipped') AS any_skipped
+        FROM {s}.runs r
+        WHERE r.id = ANY(@runs) AND r.kind = 'managed' AND r.status NOT IN ('completed', 'failed', 'cancelled')
+          AND NOT EXISTS (SELECT 1 FROM {s}.tasks t WHERE t.run_id = r.id AND t.status NOT IN ('completed', 'failed', 'cancelled', 'skipped'))
+        """;
+
+    internal const string FinalizeSql = """
+        WITH f AS (SELECT * FROM unnest(@ids::uuid[], @statuses::text[], @errors::text[]) AS f(id, status, error)),
+        upd AS (
+            UPDATE {s}.runs r SET status = f.status,
+                error_json = CASE WHEN f.status = 'failed' THEN f.error ELSE r.error_json END,
+                started_at = CASE WHEN f.status = 'completed' THEN coalesce(r.started_at, {now}) ELSE r.started_at END,
+                completed_at = {now}, updated_at = {now}
+            FROM f WHERE r.id = f.id AND r.id = ANY(@ids)
+            RETURNING r.id, r.org_id, r.status, r.seq
+        )
+        INSERT INTO {s}.events (org_id, run_id, type, created_at) SELECT org_id, id, 'run.' || status, {now} FROM upd ORDER BY seq
+        """;
+
+    internal const string CancelUnfinishedSql = """
+        WITH old AS (
+            SELECT t.id, t.status, t.attempt FROM {s}.tasks t
+            WHERE t.run_id = ANY(@runs) AND t.status NOT IN ('completed', 'failed', 'cancelled', 'skipped')
+            ORDER BY t.id FOR UPDATE
+        ), upd AS (
+            UPDATE {s}.tasks t SET status = 'cancelled', lease_expires_at = NULL, completed_at = {now}, updated_at = {now}
+            FROM old WHERE t.id = old.id AND t.id = ANY (ARRAY(SELECT id FROM old))
+            RETURNING t.id, t.run_id, t.org_id, t.seq
+        ), att AS (
+            UPDATE {s}.attempts a SET ended_at = {now}, outcome = 'cancelled'
+            FROM old WHERE old.status = 'running' AND a.task_id = old.id AND a.number = old.attempt AND a.ended_at IS NULL
+        ), ev AS (
+            INSERT INTO {s}.events (org_id, run_id, task_id, type, created_at)
+            SELECT org_id, run_id, id, 'task.cancelled', {now} FROM upd ORDER BY seq
+        )
+        SELECT count(*)::int FROM old WHERE status = 'running'
+        """;
+
+    internal const string ExpiredLeasesSql = """
+        SELECT id, lease_token FROM {s}.tasks WHERE status = 'running' AND lease_expires_at <= {now} ORDER BY lease_expires_at LIMIT @limit
+        """;
+
+    internal const string DueRunsSql = """
+        SELECT id FROM {s}.runs WHERE deadline_at <= {now} AND status NOT IN ('completed', 'failed', 'cancelled')
+        ORDER BY id LIMIT @limit FOR UPDATE SKIP LOCKED
+        """;
+
+    internal const string TimeOutRunsSql = """
+        WITH upd AS (
+            UPDATE {s}.runs r SET status = 'failed', error_json = @error, completed_at = {now}, updated_at = {now}
+            WHERE r.id = ANY(@runs) RETURNING r.id, r.org_id, r.seq
+        )
+        INSERT INTO {s}.events (org_id, run_id, type, data_json, created_at)
+        SELECT org_id, id, 'run.failed', '{"reason":"timeout"}', {now} FROM upd ORDER BY seq
+        """;
+
+    // Commands (PostgresStore.Commands.cs).
+    internal const string LockRunSql = "SELECT {run} FROM {s}.runs r WHERE r.id = @run AND r.org_id = @org FOR UPDATE";
+
+    internal const string InsertTaskSql = """
+        WITH ins AS (
+            INSERT INTO {s}.tasks AS t (id, run_id, org_id, name, type, status, priority, input_json, metadata_json, dependencies, parent_task_id,
+                                   retry_max_attempts, retry_initial_ticks, retry_max_ticks, retry_factor, retry_jitter, timeout_ticks,
+                                   enqueue, remaining_deps, created_at, updated_at, queued_at, completed_at, run_limited)
+            VALUES (@id, @run, @org, @name, @type, @status, @priority, @input, @meta, @deps, @parent, @maxAttempts, @initial, @maxDelay, @factor,
+                    @jitter, @timeout, @enqueue, @remaining, {now}, {now}, CASE WHEN @status = 'queued' THEN {now} END,
+                    CASE WHEN @status = 'skipped' THEN {now} END,
+                    EXISTS (SELECT 1 FROM {s}.runs lr WHERE lr.id = @run AND lr.max_concurrency IS NOT NULL))
+            RETURNING {task}
+        ), d AS (
+            INSERT INTO {s}.task_dependencies (run_id, dep_name, task_id) SELECT @run, dep, @id FROM unnest(@deps) AS dep
+        ), e AS (
+            INSERT INTO {s}.events (org_id, run_id, task_id, type, created_at) SELECT @org, @run, @id, 'task.skipped', {now} WHERE @status = 'skipped'
+        )
+        SELECT * FROM ins
+        """;
+
+    internal const string RestartResetSql = """
+        UPDATE {s}.tasks SET status = 'pending', attempt = 0, output_json = NULL, error_json = NULL, not_before = NULL, lease_token = NULL,
+            lease_expires_at = NULL, queued_at = NULL, started_at = NULL, completed_at = NULL, updated_at = {now}
+        WHERE run_id = @run AND status IN ('failed', 'cancelled', 'skipped');
+        WITH rem AS (
+            SELECT t.id, (SELECT count(*)::int FROM {s}.task_dependencies d JOIN {s}.tasks u ON u.run_id = d.run_id AND u.name = d.dep_name
+                          WHERE d.run_id = t.run_id AND d.task_id = t.id AND u.status <> 'completed') AS n
+            FROM {s}.tasks t WHERE t.run_id = @run AND t.status = 'pending'
+        )
+        UPDATE {s}.tasks t SET remaining_deps = rem.n,
+            status = CASE WHEN rem.n = 0 AND t.enqueue THEN 'queued' ELSE t.status END,
+            queued_at = CASE WHEN rem.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
+            not_before = CASE WHEN rem.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
+            updated_at = CASE WHEN rem.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
+        FROM rem WHERE t.id = rem.id;
+        UPDATE {s}.runs SET status = 'pending', error_json = NULL, completed_at = NULL,
+            deadline_at = CASE WHEN deadline_at IS NULL THEN NULL ELSE {now} + (deadline_at - created_at) END, updated_at = {now}
+        WHERE id = @run;
+        INSERT INTO {s}.events (org_id, run_id, type, created_at) VALUES (@org, @run, 'run.restarted', {now});
+        """;
+
+    internal const string UpdateRunSql = """
+        UPDATE {s}.runs SET output_json = @output, error_json = @error, metadata_json = @meta, status = @status, started_at = @startedAt,
+            completed_at = @completedAt, updated_at = {now}
+        WHERE id = @run
+        RETURNING updated_at
+        """;
+
+    internal const string EventSql = """
+        INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at) VALUES (@org, @run, @task, @type, @data, {now})
+        """;
+
+    // Executors (PostgresStore.Executors.cs).
+    // The WHERE admits an executor already registered, or a new one while its org is under the cap (soft under
+    // concurrent hosts: two may both see the last free place).
+    internal const string UpsertExecutor = """
+        INSERT INTO {s}.executors AS e (org_id, executor_id, last_seen, jobs_completed, types, capacity)
+        SELECT @OrgId, @ExecutorId, @SeenAt, @Completed, @Types::text[], @Capacity::integer
+        WHERE EXISTS (SELECT 1 FROM {s}.executors WHERE org_id = @OrgId AND executor_id = @ExecutorId)
+           OR (SELECT count(*) FROM {s}.executors WHERE org_id = @OrgId) < @MaxPerOrg
+        ON CONFLICT (org_id, executor_id) DO UPDATE SET
+            last_seen = GREATEST(e.last_seen, excluded.last_seen),
+            jobs_completed = e.jobs_completed + excluded.jobs_completed,
+            types = coalesce(excluded.types, e.types),
+            capacity = coalesce(excluded.capacity, e.capacity)
+        """;
+
+    // Operations (PostgresStore.Operations.cs).
+    internal const string PurgeSql = """
+        WITH victims AS (
+            SELECT id FROM {s}.runs
+            WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < {now} - @ageTicks / 10 * interval '1 microsecond'
+            ORDER BY completed_at LIMIT @batch FOR UPDATE SKIP LOCKED
+        ), ev AS (
+            DELETE FROM {s}.events WHERE run_id IN (SELECT id FROM victims)
+        ), del AS (
+            DELETE FROM {s}.runs WHERE id IN (SELECT id FROM victims) RETURNING 1
+        )
+        SELECT count(*)::int FROM del
+        """;
+
+    // More of Commands (PostgresStore.Commands.cs).
+    internal const string TaskStatusesByName = "SELECT name, status FROM {s}.tasks WHERE run_id = @run AND name = ANY(@names)";
+
+    internal const string CountTaskInRun = "SELECT count(*)::int FROM {s}.tasks WHERE id = @parent AND run_id = @run";
+
+    internal const string CancelRun = "UPDATE {s}.runs SET status = 'cancelled', completed_at = {now}, updated_at = {now} WHERE id = @runId";
+
+    internal const string RunIdOfTaskInOrg = "SELECT run_id FROM {s}.tasks WHERE id = @id AND org_id = @org";
+
+    internal const string LockTask = "SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @id FOR UPDATE";
+
+    internal const string UpdateTaskByClient = """
+        UPDATE {s}.tasks SET output_json = @output, error_json = @error, metadata_json = @meta, queue_job_id = @queueJobId, status = @status,
+            lease_expires_at = @leaseExpiresAt, not_before = @notBefore, queued_at = @queuedAt, started_at = @startedAt, completed_at = @completedAt,
+            updated_at = {now}
+        WHERE id = @id
+        """;
+
+    internal const string EndAttempt = "UPDATE {s}.attempts SET ended_at = {now}, outcome = @outcome WHERE task_id = @id AND number = @attempt AND ended_at IS NULL";
+
+    // More of Executors (PostgresStore.Executors.cs).
+    internal const string ExecutorsOfOrg = "SELECT org_id, executor_id, last_seen, jobs_completed, types, capacity FROM {s}.executors WHERE org_id = @orgId ORDER BY executor_id COLLATE \"C\"";
+
+    internal const string DeleteExecutorsSeenBefore = "DELETE FROM {s}.executors WHERE last_seen < @cutoff";
+
+    // Analyze (PostgresStore.Analyze.cs).
+    internal const string AnalyzeTables = "ANALYZE {s}.tasks, {s}.task_dependencies, {s}.runs, {s}.attempts";
+
+    // Copy (PostgresStore.Copy.cs).
+    internal const string CopyDependencies = "COPY {s}.task_dependencies (run_id, dep_name, task_id) FROM STDIN (FORMAT BINARY)";
+
+    internal const string CopyEvents = "COPY {s}.events (org_id, run_id, type, created_at) FROM STDIN (FORMAT BINARY)";
+
+    // Reads (PostgresStore.Reads.cs).
+    internal const string TaskInOrg = "SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @taskId AND t.org_id = @orgId";
+
+    internal const string TasksOfRunInOrg = "SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.run_id = @runId AND t.org_id = @orgId ORDER BY t.seq";
+
+    internal const string AttemptsOfTaskInOrg = "SELECT " + PostgresRows.AttemptColumns + " FROM {s}.attempts a JOIN {s}.tasks t ON t.id = a.task_id WHERE a.task_id = @taskId AND t.org_id = @orgId ORDER BY a.seq";
+
+    internal const string LatestRunData = "SELECT " + PostgresRows.RunDataColumns + " FROM {s}.run_data d WHERE d.run_id = @runId AND d.org_id = @orgId AND d.key = @key ORDER BY d.seq DESC LIMIT 1";
+
+    internal const string EventsAfter = "SELECT " + PostgresRows.EventColumns + " FROM {s}.events e WHERE e.seq > @afterSequence AND (@orgId::text IS NULL OR e.org_id = @orgId) ORDER BY e.seq LIMIT @limit";
+
+    // RunData (PostgresStore.RunData.cs).
+    internal const string InsertRunData = """
+        INSERT INTO {s}.run_data AS d (id, org_id, run_id, task_id, key, value_json, tags, metadata_json, created_at, updated_at)
+        SELECT @id, @org, @run, @task, @key, @value, @tags, @meta, {now}, {now}
+        WHERE EXISTS (SELECT 1 FROM {s}.runs WHERE id = @run AND org_id = @org)
+        RETURNING
+        """ + " " + PostgresRows.RunDataColumns;
+
+    internal const string DeleteRunData = """
+        DELETE FROM {s}.run_data WHERE run_id = @run AND org_id = @org AND ((@key::text IS NOT NULL AND key = @key) OR (@id::uuid IS NOT NULL AND id = @id))
+        """;
+
+    internal const string LockRunData = "SELECT " + PostgresRows.RunDataColumns + " FROM {s}.run_data d WHERE d.id = @id AND d.run_id = @run AND d.org_id = @org FOR UPDATE";
+
+    internal const string UpdateRunDataTags = "UPDATE {s}.run_data d SET tags = @tags, updated_at = {now} WHERE d.id = @id RETURNING " + PostgresRows.RunDataColumns;
+
+    // Identity (PostgresStore.Identity.cs).
+    internal const string InsertOrg = "INSERT INTO {s}.orgs (id, name, created_at) VALUES (@Id, @Name, @CreatedAt) ON CONFLICT (id) DO NOTHING";
+
+    internal const string OrgById = "SELECT id, name, created_at FROM {s}.orgs WHERE id = @orgId";
+
+    internal const string InsertApiKey = """
+        INSERT INTO {s}.api_keys (id, org_id, name, secret_hash, permissions, created_at, expires_at, revoked_at, rate_limit, rate_limit_window_seconds)
+        VALUES (@Id, @OrgId, @Name, @SecretHash, @Permissions, @CreatedAt, @ExpiresAt, @RevokedAt, @RateLimit, @RateLimitWindowSeconds)
+        ON CONFLICT (id) DO NOTHING
+        """;
+
+    internal const string ApiKeyById = "SELECT " + PostgresRows.ApiKeyColumns + " FROM {s}.api_keys k WHERE k.id = @keyId";
+
+    internal const string LiveApiKeys = "SELECT " + PostgresRows.ApiKeyColumns + " FROM {s}.api_keys k WHERE k.revoked_at IS NULL AND (@orgId::text IS NULL OR k.org_id = @orgId) ORDER BY k.created_at, k.seq";
+
+    internal const string RevokeApiKey = "UPDATE {s}.api_keys SET revoked_at = {now} WHERE id = @keyId AND revoked_at IS NULL";
+
+    internal const string CountApiKeys = "SELECT count(*)::int FROM {s}.api_keys";
+}

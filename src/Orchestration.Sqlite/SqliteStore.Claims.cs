@@ -1,0 +1,225 @@
+using System.Globalization;
+using Orchestration.Domain;
+using Orchestration.Storage;
+
+namespace Orchestration.Sqlite;
+
+// Claims and leases: claiming in claim order under the concurrency limits, heartbeats, releases. One transaction each on the single writer.
+public sealed partial class SqliteStore
+{
+    private static readonly string PrefixedTaskColumns = string.Join(", ", TaskRow.Columns.Split(", ").Select(c => "t." + c));
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<TaskRun>> ClaimTasksAsync(ClaimTasksParams parameters, CancellationToken cancellationToken)
+    {
+        if (parameters.Max <= 0) return Task.FromResult<IReadOnlyList<TaskRun>>([]);
+        return WriteAsync<IReadOnlyList<TaskRun>>(tx =>
+        {
+            var now = tx.Now;
+            if (tx.RawDb.Scalar(SqliteSql.NextRetryAfter, now) is long nextRetry) tx.WakeRetryAt(SqliteValues.Time(nextRetry));
+            var picked = PickClaimable(tx, parameters);
+            var claimed = new List<TaskRun>(picked.Count);
+            foreach (var t in picked)
+            {
+                var attempt = t.Attempt + 1;
+                t.Status = TaskRunStatus.Running;
+                t.Attempt = attempt;
+                t.LeaseToken = GuidGenerator.NewRandom();
+                t.LeaseExpiresAt = now + parameters.LeaseDuration;
+                t.ExecutorId = parameters.ExecutorId;
+                t.StartedAt = now;
+                t.NotBefore = null;
+                t.UpdatedAt = now;
+                SaveTask(tx, t);
+                tx.AddAttempt(t, attempt, parameters.ExecutorId, parameters.ExecutorIp);
+                var run = tx.Run(t.RunId)!;
+                if (run.Status == RunStatus.Pending)
+                {
+                    run.Status = RunStatus.Running;
+                    run.StartedAt ??= now;
+                    run.UpdatedAt = now;
+                    run.Dirty = true;
+                    AddEvent(tx, run, null, EventTypes.RunStarted, null);
+                }
+
+                AddEvent(tx, run, t.Id, EventTypes.TaskStarted, $$"""{"attempt":{{attempt}}}""");
+                claimed.Add(t.ToTaskRun());
+                tx.Cache.AddTask(t);
+            }
+
+            return claimed;
+        }, keepTasks: true, cancellationToken);
+    }
+
+    // Statement texts of the claim by filter shape (number of types, org filter, family filter): building and hashing the
+    // long column list on every claim costs more than the lookup.
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int Types, bool Org, bool Family), (string Queued, string Retrying)> ClaimSql = new();
+
+    private static (string Queued, string Retrying) ClaimStatements((int Types, bool Org, bool Family) shape)
+    {
+        var filter = new System.Text.StringBuilder();
+        if (shape.Types > 0)
+        {
+            filter.Append(" AND t.type IN (");
+            for (var i = 0; i < shape.Types; i++) filter.Append(i == 0 ? "" : ", ").Append("$t").Append(i.ToString(CultureInfo.InvariantCulture));
+            filter.Append(')');
+        }
+
+        if (shape.Org) filter.Append(" AND t.org_id = $org");
+        var join = "";
+        if (shape.Family)
+        {
+            join = " JOIN runs r ON r.id = t.run_id";
+            filter.Append(" AND r.family = $family");
+        }
+
+        // Two statements, merged here: as one UNION ALL with an outer ORDER BY, SQLite sorted full rows in a temporary
+        // b-tree and the claim cost about ten times as much. Each statement walks its partial index in claim order.
+        return (
+            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'queued'{filter} ORDER BY t.priority DESC, t.seq LIMIT $lim",
+            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'retrying'{filter} AND (t.not_before IS NULL OR t.not_before <= $now) " +
+            "ORDER BY t.priority DESC, t.seq LIMIT $lim");
+    }
+
+    // Both inputs are in claim order; the first `limit` rows of their merge.
+    private static List<TaskRow> MergeClaimOrder(List<TaskRow> a, List<TaskRow> b, int limit)
+    {
+        if (b.Count == 0) return a;
+        var merged = new List<TaskRow>(Math.Min(limit, a.Count + b.Count));
+        int i = 0, j = 0;
+        while (merged.Count < limit && (i < a.Count || j < b.Count))
+        {
+            var takeA = j >= b.Count || (i < a.Count && (a[i].Priority > b[j].Priority || (a[i].Priority == b[j].Priority && a[i].Seq < b[j].Seq)));
+            merged.Add(takeA ? a[i++] : b[j++]);
+        }
+
+        return merged;
+    }
+
+    // Claimable rows in claim order (priority, then age), filtered by the caller's scope and the concurrency limits.
+    private static List<TaskRow> PickClaimable(WriteTx tx, ClaimTasksParams p)
+    {
+        var args = new List<object?>(p.Types.Count + 4);
+        foreach (var type in p.Types) args.Add(type);
+        if (p.OrgId is not null) args.Add(p.OrgId);
+        if (p.Family is not null) args.Add(p.Family);
+        var (queuedSql, retryingSql) = ClaimSql.GetOrAdd((p.Types.Count, p.OrgId is not null, p.Family is not null), ClaimStatements);
+
+        var limited = p.TypeLimits is { Count: > 0 };
+        var limit = p.Max;
+        while (true)
+        {
+            // Nothing is buffered yet during the pick, so reads may go straight to the connection.
+            args.Add(limit);
+            var queued = tx.RawDb.Query(queuedSql, TaskRow.Read, [.. args]);
+            args[^1] = tx.Now;
+            args.Add(limit);
+            var retrying = tx.RawDb.Query(retryingSql, TaskRow.Read, [.. args]);
+            args.RemoveRange(args.Count - 2, 2);
+            var candidates = MergeClaimOrder(queued, retrying, limit);
+            tx.PreloadRuns(candidates);
+            var picked = new List<TaskRow>(Math.Min(p.Max, candidates.Count));
+            Dictionary<Guid, int>? perRun = null;
+            Dictionary<string, int>? perType = null;
+            foreach (var t in candidates)
+            {
+                var run = tx.Run(t.RunId)!;
+                if (run.MaxConcurrency is { } maxRun)
+                {
+                    perRun ??= [];
+                    if (!perRun.TryGetValue(run.Id, out var running))
+                    {
+                        running = Convert.ToInt32(tx.RawDb.Scalar(
+                            SqliteSql.RunningInRun, run.Id), CultureInfo.InvariantCulture);
+                    }
+
+                    if (running >= maxRun)
+                    {
+                        perRun[run.Id] = running;
+                        limited = true;
+                        continue;
+                    }
+
+                    perRun[run.Id] = running + 1;
+                }
+
+                if (p.TypeLimits is not null && p.TypeLimits.TryGetValue(t.Type, out var maxType))
+                {
+                    perType ??= new(StringComparer.Ordinal);
+                    if (!perType.TryGetValue(t.Type, out var running))
+                    {
+                        running = Convert.ToInt32(tx.RawDb.Scalar(
+                            SqliteSql.RunningOfType, t.Type), CultureInfo.InvariantCulture);
+                    }
+
+                    if (running >= maxType)
+                    {
+                        perType[t.Type] = running;
+                        continue;
+                    }
+
+                    perType[t.Type] = running + 1;
+                }
+
+                picked.Add(t);
+                if (picked.Count == p.Max) return picked;
+            }
+
+            // Rows skipped for a limit may hide claimable rows further down: look again with a longer window.
+            if (!limited || candidates.Count < limit) return picked;
+            limit = checked(limit * 4);
+        }
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<HeartbeatResult>> HeartbeatTasksAsync(HeartbeatTasksParams parameters, CancellationToken cancellationToken) =>
+        WriteAsync<IReadOnlyList<HeartbeatResult>>(tx =>
+        {
+            var results = new HeartbeatResult[parameters.Leases.Count];
+            var ids = System.Text.Json.JsonSerializer.Serialize(parameters.Leases.Select(l => l.TaskId.ToString("D")).Distinct());
+            var rows = tx.RawDb.Query(SqliteSql.LeasesByIds,
+                    r => (Id: SqliteValues.Id(r, 0), Seq: r.GetInt64(1), Status: r.GetString(2), Token: SqliteValues.IdOrNull(r, 3)), ids)
+                .ToDictionary(x => x.Id);
+            var expires = tx.Now + parameters.LeaseDuration;
+            for (var i = 0; i < results.Length; i++)
+            {
+                var lease = parameters.Leases[i];
+                if (!rows.TryGetValue(lease.TaskId, out var row) || row.Token != lease.LeaseToken)
+                {
+                    results[i] = new HeartbeatResult(lease.TaskId, HeartbeatOutcome.Lost, null);
+                }
+                else if (row.Status == "running")
+                {
+                    tx.RawDb.ExecRow(SqliteSql.ExtendLease, expires, tx.Now, row.Seq);
+                    results[i] = new HeartbeatResult(lease.TaskId, HeartbeatOutcome.Extended, expires);
+                }
+                else
+                {
+                    results[i] = new HeartbeatResult(lease.TaskId, row.Status == "cancelled" ? HeartbeatOutcome.Cancelled : HeartbeatOutcome.Lost, null);
+                }
+            }
+
+            return results;
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<int> ReleaseTasksAsync(IReadOnlyList<TaskLease> leases, CancellationToken cancellationToken) =>
+        WriteAsync(tx =>
+        {
+            var released = 0;
+            foreach (var lease in leases)
+            {
+                var t = LoadLeased(tx, lease);
+                if (t is null) continue;
+                EndAttempt(tx, t, AttemptOutcomes.Released, null);
+                t.LeaseToken = null;
+                t.LeaseExpiresAt = null;
+                MakeQueued(tx, t);
+                SaveTask(tx, t);
+                released++;
+            }
+
+            tx.WakeWork |= released > 0;
+            return released;
+        }, cancellationToken);
+}
