@@ -161,7 +161,9 @@ public sealed class ExecRuntimeTests
             wait
             """);
 
-        var (run, task) = await RunToEndAsync(host, TaskSpec.Create("exec", Input(script)) with { MaxRetries = 0, Timeout = TimeSpan.FromSeconds(2) });
+        // Long enough for the shell to start, fork its child and write the child's pid on a loaded machine before the
+        // engine's timeout ends the attempt: the assertion on the child needs that pid.
+        var (run, task) = await RunToEndAsync(host, TaskSpec.Create("exec", Input(script)) with { MaxRetries = 0, Timeout = TimeSpan.FromSeconds(8) });
         await host.StopAsync();
 
         var pid = int.Parse(File.ReadAllText(childPid).Trim(), System.Globalization.CultureInfo.InvariantCulture);
