@@ -14,7 +14,7 @@ namespace Orchestration.Http.Platform.Health;
 /// <param name="Timestamp">Server time, UTC.</param>
 /// <param name="Environment">The host's environment name in lower case (<c>development</c>, <c>production</c>, ...).</param>
 /// <param name="Services">Each dependency's state; today only <c>database</c>.</param>
-public sealed record HealthResponse(
+internal sealed record HealthResponse(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("database")] string Database,
     [property: JsonPropertyName("timestamp")] DateTime Timestamp,
