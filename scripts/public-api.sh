@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Declares the shipped packages' public API for Microsoft.CodeAnalysis.PublicApiAnalyzers (see docs/architecture.md,
+# "Public API"). The build fails on a public symbol that is not declared (RS0016) or a declared one that is gone
+# (RS0017); this script builds with both as warnings and writes what they report into the files.
+#
+#   scripts/public-api.sh          add new public symbols to PublicAPI.Unshipped.txt and removed ones as *REMOVED*
+#                                  lines, in every src/* package: the everyday step after a deliberate public change
+#   scripts/public-api.sh --ship   rewrite PublicAPI.Shipped.txt with the whole current public API and empty
+#                                  PublicAPI.Unshipped.txt: the step at a release
+#
+# Review reads the diff of the PublicAPI files: every line in it is a public change.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ship=false
+[[ "${1:-}" == "--ship" ]] && ship=true
+
+header='#nullable enable'
+packages=(src/Orchestration.Core/ src/Orchestration.Exec/ src/Orchestration.Sqlite/ src/Orchestration.Postgres/ src/Orchestration.Http/)
+
+if $ship; then
+  for p in "${packages[@]}"; do
+    printf '%s\n' "$header" > "$p/PublicAPI.Shipped.txt"
+    printf '%s\n' "$header" > "$p/PublicAPI.Unshipped.txt"
+  done
+fi
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for p in "${packages[@]}"; do
+  # RS0016/RS0017 as warnings so one build reports every symbol; --no-incremental so each project is compiled; in dependency order (Core first), so --no-dependencies finds what it references built.
+  dotnet build "$p" --no-incremental --no-dependencies -p:TreatWarningsAsErrors=false -p:WarningsAsErrors= -clp:NoSummary >> "$log" 2>&1 || true
+done
+
+# "<file>(l,c): warning RS0016: Symbol '<api line>' is not part of the declared public API (<help>) [<project>]"
+symbols() { # rule project-dir
+  { grep -F "warning $1:" "$log" || true; } | { grep -F "[$PWD/${2%/}/" || true; } |
+    sed -E "s/^.*warning $1: Symbol '(.*)' is (not )?part of the declared (public )?API.*$/\1/" | LC_ALL=C sort -u
+}
+
+for p in "${packages[@]}"; do
+  added=$(symbols RS0016 "$p")
+  removed=$(symbols RS0017 "$p")
+  if $ship; then
+    { printf '%s\n' "$header"; [[ -n "$added" ]] && printf '%s\n' "$added"; } > "$p/PublicAPI.Shipped.txt"
+  else
+    file="$p/PublicAPI.Unshipped.txt"
+    { grep -v -x -F "$header" "$file" || true
+      [[ -n "$added" ]] && printf '%s\n' "$added"
+      [[ -n "$removed" ]] && printf '%s\n' "$removed" | sed 's/^/*REMOVED*/'
+    } | LC_ALL=C sort -u > "$file.new"
+    { printf '%s\n' "$header"; cat "$file.new"; } > "$file"
+    rm "$file.new"
+  fi
+  echo "$p: $(printf '%s' "$added" | grep -c . || true) added, $(printf '%s' "$removed" | grep -c . || true) removed"
+done
