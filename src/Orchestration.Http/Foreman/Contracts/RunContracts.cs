@@ -61,7 +61,7 @@ internal sealed record RunResponse
 }
 
 /// <summary>
-/// A page of items in both list envelopes Foreman clients read: the seed's <c>{items, total, limit, offset}</c> and the
+/// A page of items in both list envelopes Foreman clients read: the API reference's <c>{items, total, limit, offset}</c> and the
 /// real Foreman server's <c>{data, pagination: {total, limit, offset}}</c>, in one body so either kind of client works
 /// against the same host. Built only by <c>ForemanLists.Page</c>, so a field added to lists is added in one place.
 /// </summary>

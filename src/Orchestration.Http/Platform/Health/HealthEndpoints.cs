@@ -6,8 +6,8 @@ using Orchestration.Storage;
 namespace Orchestration.Http.Platform.Health;
 
 /// <summary>
-/// Body of the health endpoints: the union of the seeds' fields (<c>status</c>, <c>database</c>, <c>timestamp</c>) and
-/// the real Foreman server's (<c>environment</c>, <c>services</c>).
+/// Body of the health endpoints: the union of the job queue and FlowCtl API references' fields (<c>status</c>,
+/// <c>database</c>, <c>timestamp</c>) and the real Foreman server's (<c>environment</c>, <c>services</c>).
 /// </summary>
 /// <param name="Status"><c>healthy</c> or <c>unhealthy</c>.</param>
 /// <param name="Database"><c>connected</c> or <c>disconnected</c>.</param>
