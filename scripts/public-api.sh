@@ -3,8 +3,9 @@
 # "Public API"). The build fails on a public symbol that is not declared (RS0016) or a declared one that is gone
 # (RS0017); this script builds with both as warnings and writes what they report into the files.
 #
-#   scripts/public-api.sh          add new public symbols to PublicAPI.Unshipped.txt and removed ones as *REMOVED*
-#                                  lines, in every src/* package: the everyday step after a deliberate public change
+#   scripts/public-api.sh          add new public symbols to PublicAPI.Unshipped.txt and shipped ones that are gone as
+#                                  *REMOVED* lines (an unshipped one just loses its line), in every src/* package: the
+#                                  everyday step after a deliberate public change
 #   scripts/public-api.sh --ship   rewrite PublicAPI.Shipped.txt with the whole current public API and empty
 #                                  PublicAPI.Unshipped.txt: the step at a release
 #
@@ -42,15 +43,21 @@ for p in "${packages[@]}"; do
   added=$(symbols RS0016 "$p")
   removed=$(symbols RS0017 "$p")
   if $ship; then
-    { printf '%s\n' "$header"; [[ -n "$added" ]] && printf '%s\n' "$added"; } > "$p/PublicAPI.Shipped.txt"
+    file="$p/PublicAPI.Shipped.txt"
+    lines="$added"
   else
     file="$p/PublicAPI.Unshipped.txt"
-    { grep -v -x -F "$header" "$file" || true
-      [[ -n "$added" ]] && printf '%s\n' "$added"
-      [[ -n "$removed" ]] && printf '%s\n' "$removed" | sed 's/^/*REMOVED*/'
-    } | LC_ALL=C sort -u > "$file.new"
-    { printf '%s\n' "$header"; cat "$file.new"; } > "$file"
-    rm "$file.new"
+    # A removed symbol that was only unshipped loses its line; one that shipped gets a *REMOVED* line.
+    current=$(grep -v -x -F "$header" "$file" || true)
+    lines=$(
+      if [[ -n "$removed" ]]; then grep -v -x -F -f <(printf '%s\n' "$removed") <<< "$current" || true; else printf '%s\n' "$current"; fi
+      if [[ -n "$added" ]]; then printf '%s\n' "$added"; fi
+      if [[ -n "$removed" ]]; then
+        grep -v -x -F -f <(printf '%s\n' "$current") <<< "$removed" | sed 's/^/*REMOVED*/' || true
+      fi
+    )
   fi
-  echo "$p: $(printf '%s' "$added" | grep -c . || true) added, $(printf '%s' "$removed" | grep -c . || true) removed"
+  { printf '%s\n' "$header"; if [[ -n "$lines" ]]; then printf '%s\n' "$lines" | LC_ALL=C sort -u; fi; } > "$file.new"
+  mv "$file.new" "$file"
+  echo "${p%/}: $(grep -c . <<< "$added" || true) added, $(grep -c . <<< "$removed" || true) removed"
 done
