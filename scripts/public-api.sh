@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Declares the shipped packages' public API for Microsoft.CodeAnalysis.PublicApiAnalyzers (see docs/architecture.md,
-# "Public API tracking"). The build fails on a public symbol that is not declared (RS0016) or a declared one that is gone
+# "The public API"). The build fails on a public symbol that is not declared (RS0016) or a declared one that is gone
 # (RS0017); this script builds with both as warnings and writes what they report into the files.
 #
 #   scripts/public-api.sh          add new public symbols to PublicAPI.Unshipped.txt and shipped ones that are gone as
