@@ -25,7 +25,7 @@ public static class PostgresEnqueue
     public static Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(this IOrchestrationClient client, IReadOnlyList<RunSpec> specs, NpgsqlTransaction transaction, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);
-        if (client is not OrchestrationClient { Store: PostgresStore store } engine)
+        if (client is not IStoreBackedClient { Store: PostgresStore store } engine)
             throw new InvalidOperationException("Orchestration: enqueue in a caller's transaction needs the engine client over the Postgres store.");
         return store.CreateRunsAsync(engine.PrepareRuns(specs), transaction, cancellationToken);
     }

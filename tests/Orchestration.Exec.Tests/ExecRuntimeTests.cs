@@ -89,7 +89,7 @@ public sealed class ExecRuntimeTests
             Assert.That(task.Status, Is.EqualTo(TaskRunStatus.Completed));
             Assert.That(output.Stdout, Is.EqualTo("one|two words|runtime\n"));
             Assert.That(output.ExitCode, Is.Zero);
-            Assert.That(task.OutputJson, Does.Contain("\"exit_code\":0").And.Contain("\"stdout_truncated\":false"), "seed 003 field names");
+            Assert.That(task.OutputJson, Does.Contain("\"exit_code\":0").And.Contain("\"stdout_truncated\":false"), "the job queue API's field names");
         });
     }
 

@@ -1,7 +1,7 @@
 namespace Orchestration.Engine;
 
 /// <summary>Checks a task graph before anything is written: names unique, dependencies known, no cycles.</summary>
-public static class GraphValidator
+internal static class GraphValidator
 {
     /// <summary>Most task names a cycle error lists; the rest are counted, so a huge cycle cannot make a huge message.</summary>
     public const int MaxNamesInCycleError = 5;

@@ -5,14 +5,15 @@ using Orchestration.Storage;
 namespace Orchestration.Engine;
 
 /// <summary>
-/// The engine client over a store. Hosts get it from DI (<c>IOrchestrationClient</c>); a process that only enqueues
-/// work into a store shared with hosts (another SQLite process, a Postgres-backed web tier) can construct one directly.
+/// The engine client over a store, served from DI as <see cref="IOrchestrationClient"/>. A process that only enqueues
+/// work into a store shared with hosts (another SQLite process, a Postgres-backed web tier) registers the engine with
+/// <c>Worker.Enabled = false</c> and takes the client from DI.
 /// </summary>
 /// <param name="store">The store to write to.</param>
 /// <param name="queries">The same store's read side.</param>
 /// <param name="options">Engine defaults (retry policy, task timeout).</param>
 /// <param name="timeProvider">Clock for <see cref="WaitForRunAsync"/>'s poll; the system clock when null.</param>
-public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrationQueries queries, IOptions<EngineOptions> options, TimeProvider? timeProvider = null) : IOrchestrationClient
+internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrationQueries queries, IOptions<EngineOptions> options, TimeProvider? timeProvider = null) : IOrchestrationClient, IStoreBackedClient
 {
     private readonly TimeProvider _time = timeProvider ?? TimeProvider.System;
     private const int MaxKeyLength = 255;
@@ -33,11 +34,11 @@ public sealed class OrchestrationClient(IOrchestrationStore store, IOrchestratio
     public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken = default) =>
         store.CreateRunsAsync(PrepareRuns(specs), cancellationToken);
 
-    // The store this client writes to, for a store's own enqueue paths (the Postgres enqueue in a caller's transaction).
-    internal IOrchestrationStore Store => store;
+    /// <inheritdoc />
+    public IOrchestrationStore Store => store;
 
-    // Validates the specs and resolves them into the store's parameters, as every create does before it writes.
-    internal CreateRunParams[] PrepareRuns(IReadOnlyList<RunSpec> specs)
+    /// <inheritdoc />
+    public CreateRunParams[] PrepareRuns(IReadOnlyList<RunSpec> specs)
     {
         var prepared = new CreateRunParams[specs.Count];
         for (var i = 0; i < specs.Count; i++) prepared[i] = Prepare(specs[i]);

@@ -3,10 +3,10 @@ using Orchestration.Domain;
 namespace Orchestration.Storage;
 
 /// <summary>
-/// The rules every back end applies to client-driven writes (AddTask, UpdateOpenRun, UpdateTaskByClient), written once
+/// Store SPI: the rules every back end applies to client-driven writes (AddTask, UpdateOpenRun, UpdateTaskByClient), written once
 /// so the three stores cannot drift. Executor writes (claim, complete, fail) never pass through here.
 /// </summary>
-internal static class ClientRules
+public static class ClientRules
 {
     /// <summary>
     /// A run of another family is as missing as another org's: a family's endpoints must not act on, or learn of, runs

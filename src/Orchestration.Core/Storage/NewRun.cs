@@ -3,10 +3,10 @@ using Orchestration.Domain;
 namespace Orchestration.Storage;
 
 /// <summary>
-/// The first state of a run and its tasks as a create writes them, decided once for every store: each store only puts
+/// Store SPI: the first state of a run and its tasks as a create writes them, decided once for every store: each store only puts
 /// these rows where it keeps them (lists, a writer's buffer, parameter arrays, a COPY stream).
 /// </summary>
-internal static class NewRun
+public static class NewRun
 {
     /// <summary>A managed run without tasks has nothing left to do: it completes as it is created.</summary>
     public static bool CompletesAtOnce(CreateRunParams p) => p.Kind == RunKind.Managed && p.Tasks.Count == 0;

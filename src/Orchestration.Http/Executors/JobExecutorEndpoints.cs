@@ -54,7 +54,7 @@ internal static class JobExecutorEndpoints
 
     /// <summary>
     /// Extends the lease. A cancelled job, a job past its <c>timeout_seconds</c> (failed here, for good) and a job this
-    /// executor no longer holds all answer 404, the seed's one refusal; <c>context.status</c> says which.
+    /// executor no longer holds all answer 404, the one refusal of the job queue API reference; <c>context.status</c> says which.
     /// </summary>
     private static async Task<IResult> HeartbeatAsync(HttpContext context, string id, IOrchestrationClient client, IExecutorFront front,
         ExecutorTracker tracker, TimeProvider time)

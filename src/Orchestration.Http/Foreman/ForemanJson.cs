@@ -10,7 +10,7 @@ internal static class ForemanJson
 {
     public const string Family = "foreman";
 
-    /// <summary>camelCase as in the seeds; contract types also name every property explicitly.</summary>
+    /// <summary>camelCase as in Foreman's API reference; contract types also name every property explicitly.</summary>
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web);
 
     /// <summary>A stored payload as a response value; never one that breaks the response (see <see cref="StoredJson"/>).</summary>

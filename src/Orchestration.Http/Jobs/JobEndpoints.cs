@@ -54,7 +54,7 @@ internal static class JobEndpoints
         var request = await JsonBody.ReadAsync<SubmitJobRequest>(context, JobsJson.Options);
         var spec = ToSpec(context.GetCaller().OrgId, request, context.Limits());
         var created = await client.CreateRunAsync(spec, context.RequestAborted);
-        Orchestration.Diagnostics.OrchestrationMetrics.JobsSubmitted.Add(1);
+        Platform.Metrics.JobQueueMetrics.JobsSubmitted.Add(1);
         return JobsJson.Ok(new SubmitJobResponse(created.Run.Id, request.Type!, "pending", created.Run.CreatedAt.UtcDateTime), StatusCodes.Status201Created);
     }
 
@@ -88,7 +88,7 @@ internal static class JobEndpoints
         {
             var created = await client.CreateRunsAsync(specs.Select(s => s.Spec).ToList(), context.RequestAborted);
             for (var j = 0; j < specs.Count; j++) answers[specs[j].Index] = new BulkSubmitItem(created[j].Run.Id, "pending");
-            Orchestration.Diagnostics.OrchestrationMetrics.JobsSubmitted.Add(specs.Count);
+            Platform.Metrics.JobQueueMetrics.JobsSubmitted.Add(specs.Count);
         }
 
         return JobsJson.Ok(answers.Select(a => a!).ToList(), specs.Count > 0 ? StatusCodes.Status201Created : StatusCodes.Status400BadRequest);

@@ -7,7 +7,7 @@ using Orchestration.Testing;
 namespace Orchestration.EndToEnd.Tests.Jobs;
 
 /// <summary>
-/// Seed 003 end to end: the sample host (SQLite) as a process, the sample executor as another process claiming over
+/// The job queue API end to end: the sample host (SQLite) as a process, the sample executor as another process claiming over
 /// HTTP with an API key, and test scripts served from 127.0.0.1.
 /// </summary>
 [NonParallelizable]

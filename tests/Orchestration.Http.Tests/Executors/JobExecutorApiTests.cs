@@ -4,7 +4,7 @@ using Orchestration.Http.Tests.Infrastructure;
 
 namespace Orchestration.Http.Tests.Executors;
 
-/// <summary>Seed 003's executor endpoints: claim, heartbeat, complete, fail, and lease loss.</summary>
+/// <summary>The job queue API's executor endpoints: claim, heartbeat, complete, fail, and lease loss.</summary>
 public sealed class JobExecutorApiTests(ApiBackend backend) : JobsFixture(backend)
 {
     [Test]

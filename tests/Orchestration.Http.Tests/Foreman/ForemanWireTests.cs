@@ -6,7 +6,7 @@ using Orchestration.Http.Tests.Infrastructure;
 namespace Orchestration.Http.Tests.Foreman;
 
 /// <summary>
-/// The Foreman API as the real <c>foreman-client</c> (codespin-ai/foreman) speaks it, next to the seed's wire: both list
+/// The Foreman API as the real <c>foreman-client</c> (codespin-ai/foreman) speaks it, next to its API reference's wire: both list
 /// envelopes in one body, the real server's run-data parameters, unknown parameters refused, capped lists and the
 /// Redis-config endpoints this host answers with 501.
 /// </summary>
@@ -43,7 +43,7 @@ public sealed class ForemanWireTests(ApiBackend backend) : ApiFixture(backend)
     [TestCase("runs")]
     [TestCase("tasks")]
     [TestCase("data")]
-    public async Task List_AnyFamilyList_CarriesSeedAndForemanEnvelopes(string list)
+    public async Task List_AnyFamilyList_CarriesReferenceAndForemanClientEnvelopes(string list)
     {
         var (t, run, task) = await RunWithTaskAsync();
         await PutAsync(t, run, task, "k");

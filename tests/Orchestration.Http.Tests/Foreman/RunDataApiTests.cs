@@ -112,7 +112,7 @@ public sealed class RunDataApiTests(ApiBackend backend) : ApiFixture(backend)
     }
 
     [Test]
-    public async Task ListRunData_Filters_MatchSeed001Queries()
+    public async Task ListRunData_Filters_MatchForemanReferenceQueries()
     {
         var (t, run, _) = await RunWithTaskAsync();
         var c1 = await PutAsync(t, run, "customer-data", new { v = 1 }, ["validated", "v1.0"]);

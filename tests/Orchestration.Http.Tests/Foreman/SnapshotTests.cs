@@ -5,7 +5,7 @@ using Snapshooter.NUnit;
 
 namespace Orchestration.Http.Tests.Foreman;
 
-/// <summary>The JSON shapes on the wire, pinned. A changed snapshot is a changed contract: check it against the seeds.</summary>
+/// <summary>The JSON shapes on the wire, pinned. A changed snapshot is a changed contract: check it against the families' API references.</summary>
 public sealed class SnapshotTests(ApiBackend backend) : ApiFixture(backend)
 {
     private static void Match(JsonNode? body) => Snapshot.Match(SnapshotJson.Normalise(body));

@@ -102,7 +102,7 @@ public sealed class TasksApiTests(ApiBackend backend) : ApiFixture(backend)
     }
 
     [Test]
-    public async Task UpdateTask_Seed001Workflow_SetsTimesAndDuration()
+    public async Task UpdateTask_ForemanReferenceWorkflow_SetsTimesAndDuration()
     {
         var t = await NewTenantAsync();
         var run = await CreateRunAsync(t.Client);

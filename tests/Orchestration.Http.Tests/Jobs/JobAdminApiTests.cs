@@ -3,7 +3,7 @@ using Orchestration.Http.Tests.Infrastructure;
 
 namespace Orchestration.Http.Tests.Jobs;
 
-/// <summary>Seed 003's admin endpoints, scoped to the caller's org.</summary>
+/// <summary>The job queue API's admin endpoints, scoped to the caller's org.</summary>
 public sealed class JobAdminApiTests(ApiBackend backend) : JobsFixture(backend)
 {
     [Test]

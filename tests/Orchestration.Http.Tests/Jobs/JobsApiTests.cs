@@ -3,7 +3,7 @@ using Orchestration.Http.Tests.Infrastructure;
 
 namespace Orchestration.Http.Tests.Jobs;
 
-/// <summary>Seed 003's job endpoints: submit, list, read, cancel, bulk.</summary>
+/// <summary>The job queue API's job endpoints: submit, list, read, cancel, bulk.</summary>
 public sealed class JobsApiTests(ApiBackend backend) : JobsFixture(backend)
 {
     [Test]
@@ -91,7 +91,7 @@ public sealed class JobsApiTests(ApiBackend backend) : JobsFixture(backend)
     }
 
     [Test]
-    public async Task Get_SubmittedJob_ReturnsSeedFields()
+    public async Task Get_SubmittedJob_ReturnsReferenceFields()
     {
         var t = await NewTenantAsync();
         var id = await SubmitAsync(t.Client);

@@ -3,20 +3,20 @@ using System.Text.Json.Serialization;
 namespace Orchestration.Http.Admin.Contracts;
 
 /// <summary><c>POST /api/v1/admin/orgs</c> body.</summary>
-public sealed record CreateOrgRequest
+internal sealed record CreateOrgRequest
 {
     /// <summary>Display name (required).</summary>
     [JsonPropertyName("name")] public string? Name { get; init; }
 }
 
 /// <summary>An org.</summary>
-public sealed record OrgResponse(
+internal sealed record OrgResponse(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("createdAt")] DateTime CreatedAt);
 
 /// <summary>A per-key rate limit.</summary>
-public sealed record RateLimitContract
+internal sealed record RateLimitContract
 {
     /// <summary>Requests per window (1 to 1,000,000).</summary>
     [JsonPropertyName("limit")] public int Limit { get; init; }
@@ -25,7 +25,7 @@ public sealed record RateLimitContract
 }
 
 /// <summary><c>POST /api/v1/admin/api-keys</c> body.</summary>
-public sealed record CreateApiKeyRequest
+internal sealed record CreateApiKeyRequest
 {
     /// <summary>The org the key acts for (must exist). Optional: defaults to the caller's org, the only one an org key may name.</summary>
     [JsonPropertyName("orgId")] public string? OrgId { get; init; }
@@ -40,7 +40,7 @@ public sealed record CreateApiKeyRequest
 }
 
 /// <summary>An API key without its secret.</summary>
-public sealed record ApiKeyResponse(
+internal sealed record ApiKeyResponse(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("orgId")] string OrgId,
     [property: JsonPropertyName("name")] string Name,
@@ -50,7 +50,7 @@ public sealed record ApiKeyResponse(
     [property: JsonPropertyName("rateLimit")] RateLimitContract? RateLimit);
 
 /// <summary>A just-created API key: the only response that carries the full key.</summary>
-public sealed record CreatedApiKeyResponse(
+internal sealed record CreatedApiKeyResponse(
     [property: JsonPropertyName("id")] string Id,
     [property: JsonPropertyName("key")] string Key,
     [property: JsonPropertyName("orgId")] string OrgId,
@@ -61,4 +61,4 @@ public sealed record CreatedApiKeyResponse(
     [property: JsonPropertyName("rateLimit")] RateLimitContract? RateLimit);
 
 /// <summary>A list of keys.</summary>
-public sealed record ApiKeyListResponse([property: JsonPropertyName("items")] IReadOnlyList<ApiKeyResponse> Items);
+internal sealed record ApiKeyListResponse([property: JsonPropertyName("items")] IReadOnlyList<ApiKeyResponse> Items);

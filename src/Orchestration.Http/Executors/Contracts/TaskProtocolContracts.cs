@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Orchestration.Http.Executors.Contracts;
 
 /// <summary>Body of <c>POST /api/v1/tasks/claim</c>: the generic executor protocol, for any task type.</summary>
-public sealed record ClaimTasksRequest
+internal sealed record ClaimTasksRequest
 {
     /// <summary>The claiming executor; recorded on the attempt.</summary>
     [JsonPropertyName("executor_id")] public string? ExecutorId { get; init; }
@@ -19,10 +19,10 @@ public sealed record ClaimTasksRequest
 }
 
 /// <summary>Answer of a claim that found work.</summary>
-public sealed record ClaimTasksResponse([property: JsonPropertyName("tasks")] IReadOnlyList<ClaimedTask> Tasks);
+internal sealed record ClaimTasksResponse([property: JsonPropertyName("tasks")] IReadOnlyList<ClaimedTask> Tasks);
 
 /// <summary>One claimed task and the lease every later call must present.</summary>
-public sealed record ClaimedTask(
+internal sealed record ClaimedTask(
     [property: JsonPropertyName("id")] Guid Id,
     [property: JsonPropertyName("run_id")] Guid RunId,
     [property: JsonPropertyName("type")] string Type,
@@ -33,7 +33,7 @@ public sealed record ClaimedTask(
     [property: JsonPropertyName("lease_expires_at")] DateTime? LeaseExpiresAt);
 
 /// <summary>Body of <c>PUT /api/v1/tasks/{id}/heartbeat</c>.</summary>
-public sealed record TaskHeartbeatRequest
+internal sealed record TaskHeartbeatRequest
 {
     /// <summary>The lease token from the claim.</summary>
     [JsonPropertyName("lease_token")] public Guid? LeaseToken { get; init; }
@@ -42,12 +42,12 @@ public sealed record TaskHeartbeatRequest
 }
 
 /// <summary>Answer of a heartbeat whose lease still holds.</summary>
-public sealed record TaskHeartbeatResponse(
+internal sealed record TaskHeartbeatResponse(
     [property: JsonPropertyName("cancel_requested")] bool CancelRequested,
     [property: JsonPropertyName("lease_expires_at")] DateTime? LeaseExpiresAt);
 
 /// <summary>Body of <c>PUT /api/v1/tasks/{id}/complete</c>.</summary>
-public sealed record TaskCompleteRequest
+internal sealed record TaskCompleteRequest
 {
     /// <summary>The lease token from the claim.</summary>
     [JsonPropertyName("lease_token")] public Guid? LeaseToken { get; init; }
@@ -56,7 +56,7 @@ public sealed record TaskCompleteRequest
 }
 
 /// <summary>Body of <c>PUT /api/v1/tasks/{id}/fail</c>.</summary>
-public sealed record TaskFailRequest
+internal sealed record TaskFailRequest
 {
     /// <summary>The lease token from the claim.</summary>
     [JsonPropertyName("lease_token")] public Guid? LeaseToken { get; init; }
@@ -69,6 +69,6 @@ public sealed record TaskFailRequest
 }
 
 /// <summary>Answer of complete and fail: the task's status after the write.</summary>
-public sealed record TaskWriteResponse(
+internal sealed record TaskWriteResponse(
     [property: JsonPropertyName("id")] Guid Id,
     [property: JsonPropertyName("status")] string Status);

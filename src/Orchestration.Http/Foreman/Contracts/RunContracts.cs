@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Orchestration.Http.Foreman.Contracts;
 
 /// <summary><c>POST /api/v1/runs</c> body.</summary>
-public sealed record CreateRunRequest
+internal sealed record CreateRunRequest
 {
     /// <summary>Any JSON (required).</summary>
     [JsonPropertyName("inputData")] public JsonElement? InputData { get; init; }
@@ -13,7 +13,7 @@ public sealed record CreateRunRequest
 }
 
 /// <summary><c>PATCH /api/v1/runs/{id}</c> body; absent fields are left unchanged.</summary>
-public sealed record UpdateRunRequest
+internal sealed record UpdateRunRequest
 {
     /// <summary><c>pending</c>, <c>running</c>, <c>completed</c>, <c>failed</c> or <c>cancelled</c>.</summary>
     [JsonPropertyName("status")] public string? Status { get; init; }
@@ -26,7 +26,7 @@ public sealed record UpdateRunRequest
 }
 
 /// <summary>A run as Foreman shows it.</summary>
-public sealed record RunResponse
+internal sealed record RunResponse
 {
     /// <summary>Id.</summary>
     [JsonPropertyName("id")] public required Guid Id { get; init; }
@@ -61,12 +61,12 @@ public sealed record RunResponse
 }
 
 /// <summary>
-/// A page of items in both list envelopes Foreman clients read: the seed's <c>{items, total, limit, offset}</c> and the
+/// A page of items in both list envelopes Foreman clients read: the API reference's <c>{items, total, limit, offset}</c> and the
 /// real Foreman server's <c>{data, pagination: {total, limit, offset}}</c>, in one body so either kind of client works
 /// against the same host. Built only by <c>ForemanLists.Page</c>, so a field added to lists is added in one place.
 /// </summary>
 /// <typeparam name="T">Item type.</typeparam>
-public sealed record ListResponse<T>(
+internal sealed record ListResponse<T>(
     [property: JsonPropertyName("items")] IReadOnlyList<T> Items,
     [property: JsonPropertyName("total")] int Total,
     [property: JsonPropertyName("limit")] int Limit,
@@ -83,7 +83,7 @@ public sealed record ListResponse<T>(
 /// <param name="Total">How many rows match, ignoring limit and offset.</param>
 /// <param name="Limit">The page size applied.</param>
 /// <param name="Offset">Rows skipped.</param>
-public sealed record Pagination(
+internal sealed record Pagination(
     [property: JsonPropertyName("total")] int Total,
     [property: JsonPropertyName("limit")] int Limit,
     [property: JsonPropertyName("offset")] int Offset);

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Orchestration.Http.Foreman.Contracts;
 
 /// <summary><c>POST /api/v1/runs/{runId}/data</c> body.</summary>
-public sealed record CreateRunDataRequest
+internal sealed record CreateRunDataRequest
 {
     /// <summary>Key (required, at most 255 characters).</summary>
     [JsonPropertyName("key")] public string? Key { get; init; }
@@ -19,7 +19,7 @@ public sealed record CreateRunDataRequest
 }
 
 /// <summary><c>PATCH /api/v1/runs/{runId}/data/{id}/tags</c> body.</summary>
-public sealed record ChangeTagsRequest
+internal sealed record ChangeTagsRequest
 {
     /// <summary>Tags to add.</summary>
     [JsonPropertyName("add")] public IReadOnlyList<string>? Add { get; init; }
@@ -28,7 +28,7 @@ public sealed record ChangeTagsRequest
 }
 
 /// <summary>A run-data entry.</summary>
-public sealed record RunDataResponse
+internal sealed record RunDataResponse
 {
     /// <summary>Entry id.</summary>
     [JsonPropertyName("id")] public required Guid Id { get; init; }
@@ -54,4 +54,4 @@ public sealed record RunDataResponse
 
 /// <summary><c>DELETE /api/v1/runs/{runId}/data</c> answer.</summary>
 /// <param name="Deleted">How many entries were deleted.</param>
-public sealed record DeleteRunDataResponse([property: JsonPropertyName("deleted")] int Deleted);
+internal sealed record DeleteRunDataResponse([property: JsonPropertyName("deleted")] int Deleted);

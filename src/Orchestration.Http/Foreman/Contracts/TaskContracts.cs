@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Orchestration.Http.Foreman.Contracts;
 
 /// <summary><c>POST /api/v1/tasks</c> body.</summary>
-public sealed record CreateTaskRequest
+internal sealed record CreateTaskRequest
 {
     /// <summary>The run (required).</summary>
     [JsonPropertyName("runId")] public Guid? RunId { get; init; }
@@ -21,7 +21,7 @@ public sealed record CreateTaskRequest
 }
 
 /// <summary><c>PATCH /api/v1/tasks/{id}</c> body; absent fields are left unchanged.</summary>
-public sealed record UpdateTaskRequest
+internal sealed record UpdateTaskRequest
 {
     /// <summary>New status.</summary>
     [JsonPropertyName("status")] public string? Status { get; init; }
@@ -36,7 +36,7 @@ public sealed record UpdateTaskRequest
 }
 
 /// <summary>A task as Foreman shows it.</summary>
-public sealed record TaskResponse
+internal sealed record TaskResponse
 {
     /// <summary>Id.</summary>
     [JsonPropertyName("id")] public required Guid Id { get; init; }

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Orchestration.Http.Jobs.Contracts;
 
 /// <summary>Body of <c>POST /api/v1/jobs</c> and one item of <c>POST /api/v1/jobs/bulk</c> (the job queue API).</summary>
-public sealed record SubmitJobRequest
+internal sealed record SubmitJobRequest
 {
     /// <summary>Job type identifier, no whitespace.</summary>
     [JsonPropertyName("type")] public string? Type { get; init; }
@@ -22,21 +22,21 @@ public sealed record SubmitJobRequest
 }
 
 /// <summary>Answer of <c>POST /api/v1/jobs</c>.</summary>
-public sealed record SubmitJobResponse(
+internal sealed record SubmitJobResponse(
     [property: JsonPropertyName("id")] Guid Id,
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("created_at")] DateTime CreatedAt);
 
 /// <summary>One item of the answer of <c>POST /api/v1/jobs/bulk</c>: the job's id and status, or, for a refused item, null id, status <c>error</c> and the reason.</summary>
-public sealed record BulkSubmitItem(
+internal sealed record BulkSubmitItem(
     [property: JsonPropertyName("id")] Guid? Id,
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("error"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Error = null,
     [property: JsonPropertyName("context"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Context = null);
 
 /// <summary>One row of <c>GET /api/v1/jobs</c>.</summary>
-public sealed record JobSummary(
+internal sealed record JobSummary(
     [property: JsonPropertyName("id")] Guid Id,
     [property: JsonPropertyName("type")] string Type,
     [property: JsonPropertyName("status")] string Status,
@@ -46,7 +46,7 @@ public sealed record JobSummary(
     [property: JsonPropertyName("started_at")] DateTime? StartedAt);
 
 /// <summary><c>GET /api/v1/jobs/{id}</c>; also the answer of a successful claim.</summary>
-public sealed record JobDetail
+internal sealed record JobDetail
 {
     /// <summary>Job id.</summary>
     [JsonPropertyName("id")] public required Guid Id { get; init; }
@@ -87,7 +87,7 @@ public sealed record JobDetail
 }
 
 /// <summary>One attempt at a job.</summary>
-public sealed record JobAttempt(
+internal sealed record JobAttempt(
     [property: JsonPropertyName("executor_id")] string ExecutorId,
     [property: JsonPropertyName("executor_ip")] string? ExecutorIp,
     [property: JsonPropertyName("started_at")] DateTime StartedAt,
@@ -95,25 +95,25 @@ public sealed record JobAttempt(
     [property: JsonPropertyName("status")] string Status);
 
 /// <summary>Body of <c>POST /api/v1/jobs/bulk/cancel</c>.</summary>
-public sealed record BulkCancelRequest
+internal sealed record BulkCancelRequest
 {
     /// <summary>Jobs to cancel.</summary>
     [JsonPropertyName("job_ids")] public IReadOnlyList<string>? JobIds { get; init; }
 }
 
 /// <summary>Answer of <c>POST /api/v1/jobs/bulk/cancel</c>.</summary>
-public sealed record BulkCancelResponse(
+internal sealed record BulkCancelResponse(
     [property: JsonPropertyName("cancelled")] int Cancelled,
     [property: JsonPropertyName("failed")] int Failed,
     [property: JsonPropertyName("errors")] IReadOnlyList<BulkCancelError> Errors);
 
 /// <summary>Why one job of a bulk cancel was not cancelled.</summary>
-public sealed record BulkCancelError(
+internal sealed record BulkCancelError(
     [property: JsonPropertyName("job_id")] string JobId,
     [property: JsonPropertyName("error")] string Error);
 
 /// <summary>Body of <c>POST /api/v1/jobs/claim</c>.</summary>
-public sealed record ClaimJobRequest
+internal sealed record ClaimJobRequest
 {
     /// <summary>The claiming executor.</summary>
     [JsonPropertyName("executor_id")] public string? ExecutorId { get; init; }
@@ -122,14 +122,14 @@ public sealed record ClaimJobRequest
 }
 
 /// <summary>Body of <c>PUT /api/v1/jobs/{id}/heartbeat</c>.</summary>
-public sealed record JobHeartbeatRequest
+internal sealed record JobHeartbeatRequest
 {
     /// <summary>The executor running the job.</summary>
     [JsonPropertyName("executor_id")] public string? ExecutorId { get; init; }
 }
 
 /// <summary>Body of <c>PUT /api/v1/jobs/{id}/complete</c> and <c>/fail</c>.</summary>
-public sealed record JobResultRequest
+internal sealed record JobResultRequest
 {
     /// <summary>The executor running the job.</summary>
     [JsonPropertyName("executor_id")] public string? ExecutorId { get; init; }
@@ -144,18 +144,18 @@ public sealed record JobResultRequest
 }
 
 /// <summary>Answer of heartbeat, complete and fail.</summary>
-public sealed record JobAckResponse(
+internal sealed record JobAckResponse(
     [property: JsonPropertyName("id")] Guid Id,
     [property: JsonPropertyName("status")] string Status);
 
 /// <summary><c>GET /api/v1/admin/stats</c>.</summary>
-public sealed record JobStatsResponse(
+internal sealed record JobStatsResponse(
     [property: JsonPropertyName("jobs_by_status")] IReadOnlyDictionary<string, int> JobsByStatus,
     [property: JsonPropertyName("pending_by_priority")] IReadOnlyDictionary<string, int> PendingByPriority,
     [property: JsonPropertyName("active_executors")] int ActiveExecutors);
 
 /// <summary>One row of <c>GET /api/v1/admin/executors</c>.</summary>
-public sealed record ExecutorRow(
+internal sealed record ExecutorRow(
     [property: JsonPropertyName("executor_id")] string ExecutorId,
     [property: JsonPropertyName("current_job_id")] Guid? CurrentJobId,
     [property: JsonPropertyName("job_type")] string? JobType,
@@ -165,6 +165,6 @@ public sealed record ExecutorRow(
     [property: JsonPropertyName("capacity"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Capacity = null);
 
 /// <summary>The jobs family's error body: <c>{"error": "...", "context": {...}}</c>.</summary>
-public sealed record JobsErrorBody(
+internal sealed record JobsErrorBody(
     [property: JsonPropertyName("error")] string Error,
     [property: JsonPropertyName("context"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string>? Context = null);

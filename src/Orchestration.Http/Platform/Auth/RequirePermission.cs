@@ -2,7 +2,7 @@ namespace Orchestration.Http.Platform.Auth;
 
 /// <summary>Endpoint metadata: the permission a caller needs. Endpoints without it are refused (fail closed).</summary>
 /// <param name="Permission">The permission name.</param>
-public sealed record PermissionMetadata(string Permission)
+internal sealed record PermissionMetadata(string Permission)
 {
     /// <summary>The permission name meaning "any authenticated caller, whatever it holds".</summary>
     public const string AnyCaller = "";

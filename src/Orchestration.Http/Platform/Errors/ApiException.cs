@@ -4,7 +4,7 @@ namespace Orchestration.Http.Platform.Errors;
 /// Thrown by endpoint code to answer with an error; the platform filter turns it into <see cref="ErrorBody"/>. Keeps
 /// handlers linear instead of threading result types through every helper.
 /// </summary>
-public sealed class ApiException : Exception
+internal sealed class ApiException : Exception
 {
     /// <summary>Creates the exception.</summary>
     public ApiException(int statusCode, string message, IReadOnlyList<FieldError>? details = null) : base(message)

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Orchestration.Http.Platform.Errors;
 
 /// <summary>The one error writer every family uses.</summary>
-public static class ErrorWriter
+internal static class ErrorWriter
 {
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 

@@ -9,7 +9,7 @@ namespace Orchestration.Http.Platform.Errors;
 /// Reads request bodies for every family. Endpoints read bodies themselves instead of using parameter binding so auth,
 /// rate limiting and permissions run first, and so malformed or oversized bodies get the platform's error body.
 /// </summary>
-public static class JsonBody
+internal static class JsonBody
 {
     /// <summary>
     /// Reads and deserialises the body. Throws <see cref="ApiException"/>: 413 over the configured limit, 400 for an

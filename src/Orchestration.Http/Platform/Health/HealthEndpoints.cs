@@ -6,15 +6,15 @@ using Orchestration.Storage;
 namespace Orchestration.Http.Platform.Health;
 
 /// <summary>
-/// Body of the health endpoints: the union of the seeds' fields (<c>status</c>, <c>database</c>, <c>timestamp</c>) and
-/// the real Foreman server's (<c>environment</c>, <c>services</c>).
+/// Body of the health endpoints: the union of the job queue and FlowCtl API references' fields (<c>status</c>,
+/// <c>database</c>, <c>timestamp</c>) and the real Foreman server's (<c>environment</c>, <c>services</c>).
 /// </summary>
 /// <param name="Status"><c>healthy</c> or <c>unhealthy</c>.</param>
 /// <param name="Database"><c>connected</c> or <c>disconnected</c>.</param>
 /// <param name="Timestamp">Server time, UTC.</param>
 /// <param name="Environment">The host's environment name in lower case (<c>development</c>, <c>production</c>, ...).</param>
 /// <param name="Services">Each dependency's state; today only <c>database</c>.</param>
-public sealed record HealthResponse(
+internal sealed record HealthResponse(
     [property: JsonPropertyName("status")] string Status,
     [property: JsonPropertyName("database")] string Database,
     [property: JsonPropertyName("timestamp")] DateTime Timestamp,

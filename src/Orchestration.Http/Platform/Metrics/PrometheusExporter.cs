@@ -34,6 +34,9 @@ internal sealed class PrometheusExporter : IDisposable
             if (_histograms.TryGetValue(instrument, out var state)) state.Record(value);
         });
         _listener.Start();
+        // Published on first use otherwise; touched here so the job queue's counter shows from the first scrape, as
+        // the engine's do once the engine has run.
+        _ = JobQueueMetrics.JobsSubmitted;
     }
 
     /// <summary>
