@@ -45,7 +45,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             cancelledRunning = CancelUnfinishedTasks(run, now);
             run.Run = run.Run with { Status = RunStatus.Cancelled, CompletedAt = now, UpdatedAt = now };
             _withDeadline.Remove(run);
-            AddEvent(run.Run, null, EventTypes.RunCancelled, null, now);
+            AddEvent(run, null, EventTypes.RunCancelled, null, now);
         }
 
         if (cancelledRunning) TasksCancelled.Notify();
@@ -90,7 +90,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             var deadline = run.Run.DeadlineAt is { } d ? now + (d - run.Run.CreatedAt) : (DateTimeOffset?)null;
             run.Run = run.Run with { Status = RunStatus.Pending, ErrorJson = null, CompletedAt = null, DeadlineAt = deadline, UpdatedAt = now };
             if (deadline is not null) _withDeadline.Add(run);
-            AddEvent(run.Run, null, EventTypes.RunRestarted, null, now);
+            AddEvent(run, null, EventTypes.RunRestarted, null, now);
             FinalizeIfDone(run, now);
         }
 
@@ -181,7 +181,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     wake = true;
                 }
 
-                AddEvent(run.Run, ts.Task.Id, EventTypes.ForTaskStatus(status), $$"""{"status":"{{status.ToWire()}}"}""", now);
+                AddEvent(run, ts.Task.Id, EventTypes.ForTaskStatus(status), $$"""{"status":"{{status.ToWire()}}"}""", now);
                 if (status == TaskRunStatus.Completed) wake |= PromoteDependents(run, ts, now);
                 if (status == TaskRunStatus.Failed) SkipDependents(run, ts, now);
                 FinalizeIfDone(run, now);

@@ -26,13 +26,13 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 _runs.Add(run.Run.Id, run);
                 if (p.IdempotencyKey is not null) _idempotency[(p.OrgId, p.IdempotencyKey)] = run.Run.Id;
                 if (run.Run.DeadlineAt is not null) _withDeadline.Add(run);
-                AddEvent(run.Run, null, EventTypes.RunCreated, null, now);
+                AddEvent(run, null, EventTypes.RunCreated, null, now);
 
                 foreach (var nt in p.Tasks)
                 {
                     var ts = InsertTask(run, nt, now, resolveAgainstExisting: false);
                     ts.RemainingDependencies = nt.Dependencies.Count;
-                    anyQueued |= ts.Task.Status == TaskRunStatus.Queued;
+                    anyQueued |= ts.Status == TaskRunStatus.Queued;
                 }
 
                 FinalizeIfDone(run, now);

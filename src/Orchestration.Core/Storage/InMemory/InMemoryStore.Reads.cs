@@ -104,7 +104,7 @@ public sealed partial class InMemoryStore
         lock (_gate)
         {
             IReadOnlyList<TaskAttempt> attempts = _tasks.TryGetValue(taskId, out var ts) && string.Equals(ts.Task.OrgId, orgId, StringComparison.Ordinal)
-                ? ts.Attempts.ToList()
+                ? ts.Attempts
                 : [];
             return Task.FromResult(attempts);
         }

@@ -25,6 +25,8 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
     private readonly Dictionary<string, Org> _orgs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ApiKeyRecord> _keys = new(StringComparer.Ordinal);
     private readonly DelayedWake _retryWake;
+    // Scratch list of the claim in progress, reused under the lock so a claim allocates only what it returns.
+    private readonly List<TaskState> _picked = [];
     private long _eventSequence;
     private long _taskSequence;
 
