@@ -47,6 +47,7 @@ internal sealed class RunState
     public RunKind Kind => _record.Kind;
     public int? MaxConcurrency => _record.MaxConcurrency;
     public DateTimeOffset? DeadlineAt => _record.DeadlineAt;
+    public string? IdempotencyKey => _record.IdempotencyKey;
     public RunStatus Status => _status;
 
     public List<TaskState> Tasks { get; } = [];

@@ -46,6 +46,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             run.Run = run.Run with { Status = RunStatus.Cancelled, CompletedAt = now, UpdatedAt = now };
             _withDeadline.Remove(run);
             AddEvent(run, null, EventTypes.RunCancelled, null, now);
+            TrackFinished(run);
         }
 
         if (cancelledRunning) TasksCancelled.Notify();
@@ -91,6 +92,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             run.Run = run.Run with { Status = RunStatus.Pending, ErrorJson = null, CompletedAt = null, DeadlineAt = deadline, UpdatedAt = now };
             if (deadline is not null) _withDeadline.Add(run);
             AddEvent(run, null, EventTypes.RunRestarted, null, now);
+            TrackFinished(run);
             FinalizeIfDone(run, now);
         }
 
@@ -128,6 +130,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             }
 
             run.Run = r;
+            TrackFinished(run);
         }
 
         if (cancelledRunning) TasksCancelled.Notify();

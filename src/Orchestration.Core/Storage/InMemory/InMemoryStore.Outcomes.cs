@@ -98,6 +98,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 run.Run = run.Run with { Status = RunStatus.Failed, ErrorJson = JsonDefaults.ErrorJson("run timed out"), CompletedAt = now, UpdatedAt = now };
                 _withDeadline.Remove(run);
                 AddEvent(run, null, EventTypes.RunFailed, """{"reason":"timeout"}""", now);
+                TrackFinished(run);
                 count++;
             }
         }

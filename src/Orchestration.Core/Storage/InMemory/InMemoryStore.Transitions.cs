@@ -213,12 +213,70 @@ public sealed partial class InMemoryStore
         {
             run.Complete(now);
             AddEvent(run, null, EventTypes.RunCompleted, null, now);
+            TrackFinished(run);
             return;
         }
 
         var message = firstFailed is not null ? $"task '{firstFailed.Task.Name}' {firstFailed.Task.Status.ToWire()}" : "tasks were skipped";
         run.Run = run.Run with { Status = RunStatus.Failed, ErrorJson = JsonDefaults.ErrorJson(message), CompletedAt = now, UpdatedAt = now };
         AddEvent(run, null, EventTypes.RunFailed, null, now);
+        TrackFinished(run);
+    }
+
+    // Called wherever a run may have moved between unfinished and finished. A finished run joins the retention queue;
+    // beyond the bound, the run that finished longest ago is forgotten. A restarted run leaves the count, and its
+    // queue entry goes stale.
+    private void TrackFinished(RunState run)
+    {
+        if (run.Status.IsTerminal())
+        {
+            if (run.FinishedSequence != 0) return;
+            run.FinishedSequence = ++_finishSequence;
+            _finished.Enqueue((run, run.FinishedSequence));
+            _finishedCount++;
+            while (_finishedCount > _maxFinishedRuns) EvictOldestFinished();
+        }
+        else if (run.FinishedSequence != 0)
+        {
+            run.FinishedSequence = 0;
+            _finishedCount--;
+            // Runs restarted over and over while under the bound would otherwise leave stale entries for good.
+            if (_finished.Count > 2 * _finishedCount + 1024)
+            {
+                var live = _finished.Where(e => e.Run.FinishedSequence == e.Sequence).ToList();
+                _finished.Clear();
+                foreach (var e in live) _finished.Enqueue(e);
+            }
+        }
+    }
+
+    private void EvictOldestFinished()
+    {
+        while (_finished.TryDequeue(out var entry))
+        {
+            if (entry.Run.FinishedSequence != entry.Sequence) continue;
+            Evict(entry.Run);
+            _finishedCount--;
+            return;
+        }
+    }
+
+    private void Evict(RunState run)
+    {
+        _runs.Remove(run.Id);
+        if (run.DeadlineAt is not null) _withDeadline.Remove(run);
+        if (run.IdempotencyKey is { } key && _idempotency.TryGetValue((run.OrgId, key), out var id) && id == run.Id)
+            _idempotency.Remove((run.OrgId, key));
+        foreach (var ts in run.Tasks)
+        {
+            _tasks.Remove(ts.Id);
+            // A finished run's tasks are all finished; a client may still have reopened one, and nothing may keep
+            // pointing at a run that is gone.
+            if (ts.Status.IsTerminal()) continue;
+            _ready.Remove(ts);
+            _delayed.Remove(ts);
+            LeaveRunning(run, ts);
+        }
     }
 
     private void AddEvent(RunState run, Guid? taskId, string type, string? dataJson, DateTimeOffset now) =>
