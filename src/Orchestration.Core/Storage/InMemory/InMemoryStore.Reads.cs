@@ -149,8 +149,7 @@ public sealed partial class InMemoryStore
     {
         lock (_gate)
         {
-            IReadOnlyList<EngineEvent> events = _events.Where(e => e.Sequence > afterSequence && (orgId is null || string.Equals(e.OrgId, orgId, StringComparison.Ordinal)))
-                .Take(limit).ToList();
+            IReadOnlyList<EngineEvent> events = _events.Read(afterSequence, limit, orgId);
             return Task.FromResult(events);
         }
     }

@@ -285,11 +285,8 @@ public sealed partial class InMemoryStore
     private void AddEvent(Run run, Guid? taskId, string type, string? dataJson, DateTimeOffset now) =>
         AddEvent(run.OrgId, run.Id, taskId, type, dataJson, now);
 
-    private void AddEvent(string orgId, Guid runId, Guid? taskId, string type, string? dataJson, DateTimeOffset now)
-    {
-        if (_events.Count >= MaxRetainedEvents) _events.RemoveRange(0, MaxRetainedEvents / 10);
-        _events.Add(new EngineEvent { Sequence = ++_eventSequence, OrgId = orgId, RunId = runId, TaskId = taskId, Type = type, DataJson = dataJson, CreatedAt = now });
-    }
+    private void AddEvent(string orgId, Guid runId, Guid? taskId, string type, string? dataJson, DateTimeOffset now) =>
+        _events.Append(orgId, runId, taskId, type, dataJson, now);
 
 
 

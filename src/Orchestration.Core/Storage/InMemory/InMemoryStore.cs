@@ -21,7 +21,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
     private readonly HashSet<TaskState> _running = [];
     private readonly Dictionary<string, int> _runningByType = new(StringComparer.Ordinal);
     private readonly HashSet<RunState> _withDeadline = [];
-    private readonly List<EngineEvent> _events = [];
+    private readonly EventLog _events = new(MaxRetainedEvents);
     private readonly Dictionary<string, Org> _orgs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ApiKeyRecord> _keys = new(StringComparer.Ordinal);
     private readonly DelayedWake _retryWake;
@@ -33,7 +33,6 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
     private readonly int _maxFinishedRuns;
     private int _finishedCount;
     private long _finishSequence;
-    private long _eventSequence;
     private long _taskSequence;
 
     /// <summary>Creates an empty store that reads time from <paramref name="timeProvider"/>, with the default options.</summary>
