@@ -156,9 +156,17 @@ internal sealed class TaskState
     public bool Enqueue { get; }
     public int RemainingDependencies { get; set; }
 
-    // Most tasks run once: the single attempt is held without a list.
-    private TaskAttempt? _firstAttempt;
-    private List<TaskAttempt>? _attempts;
+    // The latest attempt is held as fields and built into a record only when read; earlier ones (retries, releases)
+    // are kept as records. Most tasks run once, so most never allocate an attempt record or a list.
+    private List<TaskAttempt>? _earlierAttempts;
+    private bool _hasAttempt;
+    private int _attemptNumber;
+    private string? _attemptExecutorId;
+    private string? _attemptExecutorIp;
+    private DateTimeOffset _attemptStartedAt;
+    private DateTimeOffset? _attemptEndedAt;
+    private string? _attemptOutcome;
+    private string? _attemptError;
 
     // Fields that never change after creation, read without building a record.
     public Guid Id => _record.Id;
@@ -174,25 +182,51 @@ internal sealed class TaskState
     public DateTimeOffset? LeaseExpiresAt => _leaseExpiresAt;
     public DateTimeOffset? NotBefore => _notBefore;
 
-    public int AttemptCount => _attempts?.Count ?? (_firstAttempt is null ? 0 : 1);
-
-    public TaskAttempt? LastAttempt => _attempts is { } list ? list[^1] : _firstAttempt;
-
-    public IReadOnlyList<TaskAttempt> Attempts =>
-        _attempts is { } list ? [.. list] : _firstAttempt is { } first ? [first] : [];
-
-    public void AddAttempt(TaskAttempt attempt)
+    public IReadOnlyList<TaskAttempt> Attempts
     {
-        if (_attempts is not null) _attempts.Add(attempt);
-        else if (_firstAttempt is null) _firstAttempt = attempt;
-        else _attempts = [_firstAttempt, attempt];
+        get
+        {
+            if (!_hasAttempt) return [];
+            var list = new List<TaskAttempt>((_earlierAttempts?.Count ?? 0) + 1);
+            if (_earlierAttempts is not null) list.AddRange(_earlierAttempts);
+            list.Add(BuildAttempt());
+            return list;
+        }
     }
 
-    public void ReplaceLastAttempt(TaskAttempt attempt)
+    public void BeginAttempt(int number, string executorId, string? executorIp, DateTimeOffset now)
     {
-        if (_attempts is { } list) list[^1] = attempt;
-        else _firstAttempt = attempt;
+        if (_hasAttempt) (_earlierAttempts ??= []).Add(BuildAttempt());
+        _hasAttempt = true;
+        _attemptNumber = number;
+        _attemptExecutorId = executorId;
+        _attemptExecutorIp = executorIp;
+        _attemptStartedAt = now;
+        _attemptEndedAt = null;
+        _attemptOutcome = null;
+        _attemptError = null;
     }
+
+    // Ends the latest attempt unless it has ended already.
+    public void EndAttempt(string outcome, string? error, DateTimeOffset now)
+    {
+        if (!_hasAttempt || _attemptEndedAt is not null) return;
+        _attemptEndedAt = now;
+        _attemptOutcome = outcome;
+        _attemptError = error;
+    }
+
+    private TaskAttempt BuildAttempt() => new()
+    {
+        TaskId = _record.Id,
+        Number = _attemptNumber,
+        ExecutorId = _attemptExecutorId!,
+        ExecutorIp = _attemptExecutorIp,
+        StartedAt = _attemptStartedAt,
+        EndedAt = _attemptEndedAt,
+        Outcome = _attemptOutcome,
+        Error = _attemptError,
+    };
 
     public void Start(int attempt, Guid leaseToken, DateTimeOffset leaseExpiresAt, string executorId, DateTimeOffset now)
     {

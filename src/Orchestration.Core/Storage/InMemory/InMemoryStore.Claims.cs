@@ -53,14 +53,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 var run = _runs[ts.RunId];
                 var attempt = ts.Attempt + 1;
                 ts.Start(attempt, GuidGenerator.NewRandom(), now + parameters.LeaseDuration, parameters.ExecutorId, now);
-                ts.AddAttempt(new TaskAttempt
-                {
-                    TaskId = ts.Id,
-                    Number = attempt,
-                    ExecutorId = parameters.ExecutorId,
-                    ExecutorIp = parameters.ExecutorIp,
-                    StartedAt = now,
-                });
+                ts.BeginAttempt(attempt, parameters.ExecutorId, parameters.ExecutorIp, now);
                 EnterRunning(run, ts);
                 if (run.Status == RunStatus.Pending)
                 {

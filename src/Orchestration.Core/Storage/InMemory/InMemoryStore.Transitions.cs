@@ -89,11 +89,7 @@ public sealed partial class InMemoryStore
         System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_runningByType, ts.Type)--;
     }
 
-    private static void EndAttempt(TaskState ts, string outcome, string? error, DateTimeOffset now)
-    {
-        if (ts.LastAttempt is not { EndedAt: null } last) return;
-        ts.ReplaceLastAttempt(last with { EndedAt = now, Outcome = outcome, Error = error });
-    }
+    private static void EndAttempt(TaskState ts, string outcome, string? error, DateTimeOffset now) => ts.EndAttempt(outcome, error, now);
 
     // A failed attempt of a running task: retry when allowed, else fail for good. Returns the new status.
     private TaskRunStatus FailAttempt(TaskState ts, string? errorJson, string? outputJson, bool retryable, DateTimeOffset now)
