@@ -14,10 +14,11 @@ internal sealed class RunState
     private DateTimeOffset? _completedAt;
     private DateTimeOffset _updatedAt;
 
-    public RunState(Run run)
+    public RunState(Run run, int taskCapacity)
     {
         _record = run;
         Load(run);
+        Tasks = new List<TaskState>(taskCapacity);
     }
 
     // The current record, without the task counts (Snapshot adds them). Cold paths still replace it whole.
@@ -50,8 +51,41 @@ internal sealed class RunState
     public string? IdempotencyKey => _record.IdempotencyKey;
     public RunStatus Status => _status;
 
-    public List<TaskState> Tasks { get; } = [];
-    public Dictionary<string, TaskState> ByName { get; } = new(StringComparer.Ordinal);
+    public List<TaskState> Tasks { get; }
+
+    // Runs of a few tasks, nearly all of them, find a task by name by scanning; larger ones get an index.
+    private const int ScanUpTo = 8;
+    private Dictionary<string, TaskState>? _byName;
+
+    public void AddTask(TaskState task)
+    {
+        if (_byName is null && Tasks.Count == ScanUpTo)
+        {
+            _byName = new Dictionary<string, TaskState>(2 * ScanUpTo, StringComparer.Ordinal);
+            foreach (var t in Tasks) _byName.Add(t.Name, t);
+        }
+
+        _byName?.Add(task.Name, task);
+        Tasks.Add(task);
+    }
+
+    public bool TryGetTask(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TaskState? task)
+    {
+        if (_byName is not null) return _byName.TryGetValue(name, out task);
+        foreach (var t in Tasks)
+        {
+            if (!string.Equals(t.Name, name, StringComparison.Ordinal)) continue;
+            task = t;
+            return true;
+        }
+
+        task = null;
+        return false;
+    }
+
+    public bool HasTask(string name) => TryGetTask(name, out _);
+
+    public TaskState GetTask(string name) => TryGetTask(name, out var task) ? task : throw new KeyNotFoundException($"no task '{name}' in run {Id}");
     public int Running { get; set; }
     public int Unfinished { get; set; }
 

@@ -16,8 +16,8 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             var nt = parameters.Task;
             if (!TryGetRun(parameters.OrgId, parameters.Family, parameters.RunId, out var run)) result = new AddTaskResult(AddTaskStatus.RunNotFound, null);
             else if (run.Run.Status.IsTerminal()) result = new AddTaskResult(AddTaskStatus.RunFinished, null);
-            else if (run.ByName.ContainsKey(nt.Name)) result = new AddTaskResult(AddTaskStatus.DuplicateName, null, nt.Name);
-            else if (nt.Dependencies.FirstOrDefault(d => !run.ByName.ContainsKey(d)) is { } missing)
+            else if (run.HasTask(nt.Name)) result = new AddTaskResult(AddTaskStatus.DuplicateName, null, nt.Name);
+            else if (nt.Dependencies.FirstOrDefault(d => !run.HasTask(d)) is { } missing)
                 result = new AddTaskResult(AddTaskStatus.UnknownDependency, null, missing);
             else if (nt.ParentTaskId is { } parent && (!_tasks.TryGetValue(parent, out var pt) || pt.Task.RunId != run.Run.Id))
                 result = new AddTaskResult(AddTaskStatus.ParentNotFound, null, parent.ToString());
@@ -84,7 +84,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             foreach (var ts in run.Tasks)
             {
                 if (ts.Task.Status != TaskRunStatus.Pending) continue;
-                ts.RemainingDependencies = ts.Task.Dependencies.Count(d => run.ByName[d].Task.Status != TaskRunStatus.Completed);
+                ts.RemainingDependencies = ts.Task.Dependencies.Count(d => run.GetTask(d).Status != TaskRunStatus.Completed);
                 if (ts.RemainingDependencies == 0 && ts.Enqueue) MakeQueued(ts, now);
             }
 

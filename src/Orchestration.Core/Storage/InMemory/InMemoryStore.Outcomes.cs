@@ -91,7 +91,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            var due = _withDeadline.Where(r => r.Run.DeadlineAt <= now && !r.Run.Status.IsTerminal()).Take(limit).ToList();
+            var due = _withDeadline.Where(r => r.DeadlineAt <= now && !r.Status.IsTerminal()).Take(limit).ToList();
             foreach (var run in due)
             {
                 cancelledRunning |= CancelUnfinishedTasks(run, now);

@@ -12,8 +12,7 @@ public sealed partial class InMemoryStore
         var queuedAtOnce = !resolveAgainstExisting && NewRun.QueuedAtOnce(nt);
         var ts = new TaskState(NewRun.Task(run.Run, nt, now, queuedAtOnce), ++_taskSequence, nt.Enqueue);
 
-        run.Tasks.Add(ts);
-        run.ByName.Add(nt.Name, ts);
+        run.AddTask(ts);
         _tasks.Add(nt.Id, ts);
         foreach (var dep in nt.Dependencies) run.AddDependent(dep, ts);
 
@@ -21,7 +20,7 @@ public sealed partial class InMemoryStore
         if (queuedAtOnce) _ready.Add(ts);
         if (!resolveAgainstExisting) return ts;
 
-        var deps = nt.Dependencies.Select(d => run.ByName[d].Task.Status).ToList();
+        var deps = nt.Dependencies.Select(d => run.GetTask(d).Status).ToList();
         if (deps.Any(s => s is TaskRunStatus.Failed or TaskRunStatus.Skipped or TaskRunStatus.Cancelled))
         {
             ts.Task = ts.Task with { Status = TaskRunStatus.Skipped, CompletedAt = now };
@@ -295,6 +294,9 @@ public sealed partial class InMemoryStore
             else if (t.Status == TaskRunStatus.Failed) failed++;
         }
 
-        return run.Run with { TotalTasks = run.Tasks.Count, CompletedTasks = completed, FailedTasks = failed };
+        // A run created with its counts (every new run) is handed out as it is until they change.
+        var record = run.Run;
+        if (record.TotalTasks == run.Tasks.Count && record.CompletedTasks == completed && record.FailedTasks == failed) return record;
+        return record with { TotalTasks = run.Tasks.Count, CompletedTasks = completed, FailedTasks = failed };
     }
 }
