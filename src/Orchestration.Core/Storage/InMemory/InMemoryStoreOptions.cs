@@ -11,7 +11,7 @@ public sealed class InMemoryStoreOptions
     /// data. When one more run finishes, the run that finished longest ago is forgotten: reads no longer find it, its
     /// idempotency key can be used again, and a lease still held on one of its tasks reports Lost rather than
     /// Cancelled. Unfinished runs are never evicted. Default 100,000, the same bound as the retained events; at
-    /// about 1.5 KB for a finished single-task run with small payloads, that is some 150 MB at most.
+    /// about 1.5–2 KB for a finished single-task run with small payloads, that is 150–200 MB at most.
     /// </summary>
     public int MaxFinishedRuns { get; set; } = DefaultMaxFinishedRuns;
 
