@@ -42,15 +42,27 @@ public static class ServiceCollectionExtensions
     }
 
     /// <summary>Uses the in-memory reference store: fast, nothing survives the process. For tests and demos.</summary>
-    public static OrchestrationOptions UseInMemory(this OrchestrationOptions options) =>
-        options.UseStore("inmemory", services =>
+    public static OrchestrationOptions UseInMemory(this OrchestrationOptions options) => options.UseInMemory(_ => { });
+
+    /// <summary>
+    /// Uses the in-memory reference store with settings, e.g. how many finished runs it keeps
+    /// (<see cref="InMemoryStoreOptions.MaxFinishedRuns"/>).
+    /// </summary>
+    public static OrchestrationOptions UseInMemory(this OrchestrationOptions options, Action<InMemoryStoreOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        var storeOptions = new InMemoryStoreOptions();
+        configure(storeOptions);
+        if (storeOptions.Validate() is { } problem) throw new InvalidOperationException(problem);
+        return options.UseStore("inmemory", services =>
         {
-            services.AddSingleton(sp => new InMemoryStore(sp.GetRequiredService<TimeProvider>()));
+            services.AddSingleton(sp => new InMemoryStore(sp.GetRequiredService<TimeProvider>(), storeOptions));
             services.AddSingleton<IOrchestrationStore>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IOrchestrationQueries>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IIdentityStore>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IExecutorRegistry>(sp => sp.GetRequiredService<InMemoryStore>());
         });
+    }
 }
 
 /// <summary>Present in the container once <c>AddOrchestration</c> ran; HTTP layers check for it to fail fast with a clear message.</summary>

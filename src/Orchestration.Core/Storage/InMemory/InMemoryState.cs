@@ -3,13 +3,95 @@ using Orchestration.Domain;
 namespace Orchestration.Storage.InMemory;
 
 // Mutable bookkeeping behind the immutable records the store hands out. All access happens under the store's lock.
-internal sealed class RunState(Run run)
+// The hot transitions (claim, completion, run start and finish) change fields in place and mark the record stale;
+// the record is rebuilt only when a caller reads it, so a task that is claimed and completed costs no copy per change.
+internal sealed class RunState
 {
-    public Run Run { get; set; } = run;
-    public List<TaskState> Tasks { get; } = [];
-    public Dictionary<string, TaskState> ByName { get; } = new(StringComparer.Ordinal);
+    private Run _record;
+    private bool _stale;
+    private RunStatus _status;
+    private DateTimeOffset? _startedAt;
+    private DateTimeOffset? _completedAt;
+    private DateTimeOffset _updatedAt;
+
+    public RunState(Run run, int taskCapacity)
+    {
+        _record = run;
+        Load(run);
+        Tasks = new List<TaskState>(taskCapacity);
+    }
+
+    // The current record, without the task counts (Snapshot adds them). Cold paths still replace it whole.
+    public Run Run
+    {
+        get
+        {
+            if (_stale)
+            {
+                _record = _record with { Status = _status, StartedAt = _startedAt, CompletedAt = _completedAt, UpdatedAt = _updatedAt };
+                _stale = false;
+            }
+
+            return _record;
+        }
+        set
+        {
+            _record = value;
+            Load(value);
+        }
+    }
+
+    // Fields that never change after creation, read without building a record.
+    public Guid Id => _record.Id;
+    public string OrgId => _record.OrgId;
+    public string Family => _record.Family;
+    public RunKind Kind => _record.Kind;
+    public int? MaxConcurrency => _record.MaxConcurrency;
+    public DateTimeOffset? DeadlineAt => _record.DeadlineAt;
+    public string? IdempotencyKey => _record.IdempotencyKey;
+    public RunStatus Status => _status;
+
+    public List<TaskState> Tasks { get; }
+
+    // Runs of a few tasks, nearly all of them, find a task by name by scanning; larger ones get an index.
+    private const int ScanUpTo = 8;
+    private Dictionary<string, TaskState>? _byName;
+
+    public void AddTask(TaskState task)
+    {
+        if (_byName is null && Tasks.Count == ScanUpTo)
+        {
+            _byName = new Dictionary<string, TaskState>(2 * ScanUpTo, StringComparer.Ordinal);
+            foreach (var t in Tasks) _byName.Add(t.Name, t);
+        }
+
+        _byName?.Add(task.Name, task);
+        Tasks.Add(task);
+    }
+
+    public bool TryGetTask(string name, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out TaskState? task)
+    {
+        if (_byName is not null) return _byName.TryGetValue(name, out task);
+        foreach (var t in Tasks)
+        {
+            if (!string.Equals(t.Name, name, StringComparison.Ordinal)) continue;
+            task = t;
+            return true;
+        }
+
+        task = null;
+        return false;
+    }
+
+    public bool HasTask(string name) => TryGetTask(name, out _);
+
+    public TaskState GetTask(string name) => TryGetTask(name, out var task) ? task : throw new KeyNotFoundException($"no task '{name}' in run {Id}");
     public int Running { get; set; }
     public int Unfinished { get; set; }
+
+    // Bumped each time the run reaches a terminal state, so a stale entry in the retention queue (the run was
+    // restarted and finished again since) is told apart from the current one.
+    public long FinishedSequence { get; set; }
 
     // Most runs never have dependents or run data; both collections are created on first use so that a store
     // holding many finished single-task runs does not hold two empty collections for each.
@@ -17,6 +99,23 @@ internal sealed class RunState(Run run)
     private List<RunDataEntry>? _data;
 
     public List<RunDataEntry> Data => _data ??= [];
+
+    public void Start(DateTimeOffset now)
+    {
+        _status = RunStatus.Running;
+        _startedAt ??= now;
+        _updatedAt = now;
+        _stale = true;
+    }
+
+    public void Complete(DateTimeOffset now)
+    {
+        _status = RunStatus.Completed;
+        _completedAt = now;
+        _startedAt ??= now;
+        _updatedAt = now;
+        _stale = true;
+    }
 
     public void AddDependent(string dependency, TaskState dependent)
     {
@@ -30,15 +129,211 @@ internal sealed class RunState(Run run)
         dependents = null;
         return _dependents is not null && _dependents.TryGetValue(name, out dependents);
     }
+
+    private void Load(Run run)
+    {
+        _status = run.Status;
+        _startedAt = run.StartedAt;
+        _completedAt = run.CompletedAt;
+        _updatedAt = run.UpdatedAt;
+        _stale = false;
+    }
 }
 
-internal sealed class TaskState(TaskRun task, long sequence, bool enqueue)
+internal sealed class TaskState
 {
-    public TaskRun Task { get; set; } = task;
-    public long Sequence { get; } = sequence;
-    public bool Enqueue { get; } = enqueue;
+    private TaskRun _record;
+    private bool _stale;
+    private TaskRunStatus _status;
+    private int _attempt;
+    private Guid? _leaseToken;
+    private DateTimeOffset? _leaseExpiresAt;
+    private string? _executorId;
+    private string? _outputJson;
+    private string? _errorJson;
+    private DateTimeOffset? _notBefore;
+    private DateTimeOffset _updatedAt;
+    private DateTimeOffset? _queuedAt;
+    private DateTimeOffset? _startedAt;
+    private DateTimeOffset? _completedAt;
+
+    public TaskState(TaskRun task, long sequence, bool enqueue)
+    {
+        _record = task;
+        Load(task);
+        Sequence = sequence;
+        Enqueue = enqueue;
+    }
+
+    // The current record. Cold paths replace it whole (`ts.Task = ts.Task with { ... }`); the hot ones use the
+    // transition methods below.
+    public TaskRun Task
+    {
+        get
+        {
+            if (_stale)
+            {
+                _record = Build();
+                _stale = false;
+            }
+
+            return _record;
+        }
+        set
+        {
+            _record = value;
+            Load(value);
+        }
+    }
+
+    public long Sequence { get; }
+    public bool Enqueue { get; }
     public int RemainingDependencies { get; set; }
-    public List<TaskAttempt> Attempts { get; } = [];
+
+    // The latest attempt is held as fields and built into a record only when read; earlier ones (retries, releases)
+    // are kept as records. Most tasks run once, so most never allocate an attempt record or a list.
+    private List<TaskAttempt>? _earlierAttempts;
+    private bool _hasAttempt;
+    private int _attemptNumber;
+    private string? _attemptExecutorId;
+    private string? _attemptExecutorIp;
+    private DateTimeOffset _attemptStartedAt;
+    private DateTimeOffset? _attemptEndedAt;
+    private string? _attemptOutcome;
+    private string? _attemptError;
+
+    // Fields that never change after creation, read without building a record.
+    public Guid Id => _record.Id;
+    public Guid RunId => _record.RunId;
+    public string OrgId => _record.OrgId;
+    public string Name => _record.Name;
+    public string Type => _record.Type;
+    public int Priority => _record.Priority;
+
+    public TaskRunStatus Status => _status;
+    public int Attempt => _attempt;
+    public Guid? LeaseToken => _leaseToken;
+    public DateTimeOffset? LeaseExpiresAt => _leaseExpiresAt;
+    public DateTimeOffset? NotBefore => _notBefore;
+
+    public IReadOnlyList<TaskAttempt> Attempts
+    {
+        get
+        {
+            if (!_hasAttempt) return [];
+            var list = new List<TaskAttempt>((_earlierAttempts?.Count ?? 0) + 1);
+            if (_earlierAttempts is not null) list.AddRange(_earlierAttempts);
+            list.Add(BuildAttempt());
+            return list;
+        }
+    }
+
+    public void BeginAttempt(int number, string executorId, string? executorIp, DateTimeOffset now)
+    {
+        if (_hasAttempt) (_earlierAttempts ??= []).Add(BuildAttempt());
+        _hasAttempt = true;
+        _attemptNumber = number;
+        _attemptExecutorId = executorId;
+        _attemptExecutorIp = executorIp;
+        _attemptStartedAt = now;
+        _attemptEndedAt = null;
+        _attemptOutcome = null;
+        _attemptError = null;
+    }
+
+    // Ends the latest attempt unless it has ended already.
+    public void EndAttempt(string outcome, string? error, DateTimeOffset now)
+    {
+        if (!_hasAttempt || _attemptEndedAt is not null) return;
+        _attemptEndedAt = now;
+        _attemptOutcome = outcome;
+        _attemptError = error;
+    }
+
+    private TaskAttempt BuildAttempt() => new()
+    {
+        TaskId = _record.Id,
+        Number = _attemptNumber,
+        ExecutorId = _attemptExecutorId!,
+        ExecutorIp = _attemptExecutorIp,
+        StartedAt = _attemptStartedAt,
+        EndedAt = _attemptEndedAt,
+        Outcome = _attemptOutcome,
+        Error = _attemptError,
+    };
+
+    public void Start(int attempt, Guid leaseToken, DateTimeOffset leaseExpiresAt, string executorId, DateTimeOffset now)
+    {
+        _status = TaskRunStatus.Running;
+        _attempt = attempt;
+        _leaseToken = leaseToken;
+        _leaseExpiresAt = leaseExpiresAt;
+        _executorId = executorId;
+        _startedAt = now;
+        _notBefore = null;
+        _updatedAt = now;
+        _stale = true;
+    }
+
+    public void ExtendLease(DateTimeOffset expires, DateTimeOffset now)
+    {
+        _leaseExpiresAt = expires;
+        _updatedAt = now;
+        _stale = true;
+    }
+
+    public void Complete(string? outputJson, DateTimeOffset now)
+    {
+        _status = TaskRunStatus.Completed;
+        _outputJson = outputJson;
+        _errorJson = null;
+        _completedAt = now;
+        _leaseExpiresAt = null;
+        _updatedAt = now;
+        _stale = true;
+    }
+
+    public void Queue(DateTimeOffset now)
+    {
+        _status = TaskRunStatus.Queued;
+        _queuedAt = now;
+        _notBefore = null;
+        _updatedAt = now;
+        _stale = true;
+    }
+
+    private TaskRun Build() => _record with
+    {
+        Status = _status,
+        Attempt = _attempt,
+        LeaseToken = _leaseToken,
+        LeaseExpiresAt = _leaseExpiresAt,
+        ExecutorId = _executorId,
+        OutputJson = _outputJson,
+        ErrorJson = _errorJson,
+        NotBefore = _notBefore,
+        UpdatedAt = _updatedAt,
+        QueuedAt = _queuedAt,
+        StartedAt = _startedAt,
+        CompletedAt = _completedAt,
+    };
+
+    private void Load(TaskRun task)
+    {
+        _status = task.Status;
+        _attempt = task.Attempt;
+        _leaseToken = task.LeaseToken;
+        _leaseExpiresAt = task.LeaseExpiresAt;
+        _executorId = task.ExecutorId;
+        _outputJson = task.OutputJson;
+        _errorJson = task.ErrorJson;
+        _notBefore = task.NotBefore;
+        _updatedAt = task.UpdatedAt;
+        _queuedAt = task.QueuedAt;
+        _startedAt = task.StartedAt;
+        _completedAt = task.CompletedAt;
+        _stale = false;
+    }
 }
 
 // Claim order: priority descending, then age (insertion sequence) ascending.
@@ -49,7 +344,7 @@ internal sealed class ReadyOrder : IComparer<TaskState>
     public int Compare(TaskState? x, TaskState? y)
     {
         if (ReferenceEquals(x, y)) return 0;
-        var c = y!.Task.Priority.CompareTo(x!.Task.Priority);
+        var c = y!.Priority.CompareTo(x!.Priority);
         return c != 0 ? c : x.Sequence.CompareTo(y.Sequence);
     }
 }
@@ -62,7 +357,7 @@ internal sealed class DueOrder : IComparer<TaskState>
     public int Compare(TaskState? x, TaskState? y)
     {
         if (ReferenceEquals(x, y)) return 0;
-        var c = (x!.Task.NotBefore ?? DateTimeOffset.MinValue).CompareTo(y!.Task.NotBefore ?? DateTimeOffset.MinValue);
+        var c = (x!.NotBefore ?? DateTimeOffset.MinValue).CompareTo(y!.NotBefore ?? DateTimeOffset.MinValue);
         return c != 0 ? c : x.Sequence.CompareTo(y.Sequence);
     }
 }

@@ -17,30 +17,30 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             if (_ready.Count == 0) return Task.FromResult<IReadOnlyList<TaskRun>>(claimed);
 
             var types = parameters.Types.Count > 0 ? parameters.Types as ISet<string> ?? new HashSet<string>(parameters.Types, StringComparer.Ordinal) : null;
-            var picked = new List<TaskState>();
+            var picked = _picked;
+            picked.Clear();
             Dictionary<Guid, int>? perRun = null;
             Dictionary<string, int>? perType = null;
             foreach (var ts in _ready)
             {
-                var task = ts.Task;
-                if (types is not null && !types.Contains(task.Type)) continue;
-                if (parameters.OrgId is not null && !string.Equals(task.OrgId, parameters.OrgId, StringComparison.Ordinal)) continue;
-                var run = _runs[task.RunId];
-                if (parameters.Family is not null && !string.Equals(run.Run.Family, parameters.Family, StringComparison.Ordinal)) continue;
-                if (run.Run.MaxConcurrency is { } maxRun)
+                if (types is not null && !types.Contains(ts.Type)) continue;
+                if (parameters.OrgId is not null && !string.Equals(ts.OrgId, parameters.OrgId, StringComparison.Ordinal)) continue;
+                var run = _runs[ts.RunId];
+                if (parameters.Family is not null && !string.Equals(run.Family, parameters.Family, StringComparison.Ordinal)) continue;
+                if (run.MaxConcurrency is { } maxRun)
                 {
                     perRun ??= [];
-                    var extra = perRun.GetValueOrDefault(run.Run.Id);
+                    var extra = perRun.GetValueOrDefault(run.Id);
                     if (run.Running + extra >= maxRun) continue;
-                    perRun[run.Run.Id] = extra + 1;
+                    perRun[run.Id] = extra + 1;
                 }
 
-                if (parameters.TypeLimits is not null && parameters.TypeLimits.TryGetValue(task.Type, out var maxType))
+                if (parameters.TypeLimits is not null && parameters.TypeLimits.TryGetValue(ts.Type, out var maxType))
                 {
                     perType ??= new(StringComparer.Ordinal);
-                    var extra = perType.GetValueOrDefault(task.Type);
-                    if (_runningByType.GetValueOrDefault(task.Type) + extra >= maxType) continue;
-                    perType[task.Type] = extra + 1;
+                    var extra = perType.GetValueOrDefault(ts.Type);
+                    if (_runningByType.GetValueOrDefault(ts.Type) + extra >= maxType) continue;
+                    perType[ts.Type] = extra + 1;
                 }
 
                 picked.Add(ts);
@@ -50,37 +50,22 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             foreach (var ts in picked)
             {
                 _ready.Remove(ts);
-                var run = _runs[ts.Task.RunId];
-                var attempt = ts.Task.Attempt + 1;
-                ts.Task = ts.Task with
-                {
-                    Status = TaskRunStatus.Running,
-                    Attempt = attempt,
-                    LeaseToken = GuidGenerator.NewRandom(),
-                    LeaseExpiresAt = now + parameters.LeaseDuration,
-                    ExecutorId = parameters.ExecutorId,
-                    StartedAt = now,
-                    NotBefore = null,
-                    UpdatedAt = now,
-                };
-                ts.Attempts.Add(new TaskAttempt
-                {
-                    TaskId = ts.Task.Id,
-                    Number = attempt,
-                    ExecutorId = parameters.ExecutorId,
-                    ExecutorIp = parameters.ExecutorIp,
-                    StartedAt = now,
-                });
+                var run = _runs[ts.RunId];
+                var attempt = ts.Attempt + 1;
+                ts.Start(attempt, GuidGenerator.NewRandom(), now + parameters.LeaseDuration, parameters.ExecutorId, now);
+                ts.BeginAttempt(attempt, parameters.ExecutorId, parameters.ExecutorIp, now);
                 EnterRunning(run, ts);
-                if (run.Run.Status == RunStatus.Pending)
+                if (run.Status == RunStatus.Pending)
                 {
-                    run.Run = run.Run with { Status = RunStatus.Running, StartedAt = run.Run.StartedAt ?? now, UpdatedAt = now };
-                    AddEvent(run.Run, null, EventTypes.RunStarted, null, now);
+                    run.Start(now);
+                    AddEvent(run, null, EventTypes.RunStarted, null, now);
                 }
 
-                AddEvent(run.Run, ts.Task.Id, EventTypes.TaskStarted, AttemptData(attempt), now);
+                AddEvent(run, ts.Id, EventTypes.TaskStarted, AttemptData(attempt), now);
                 claimed.Add(ts.Task);
             }
+
+            picked.Clear();
         }
 
         return Task.FromResult<IReadOnlyList<TaskRun>>(claimed);
@@ -96,19 +81,19 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             for (var i = 0; i < results.Length; i++)
             {
                 var lease = parameters.Leases[i];
-                if (!_tasks.TryGetValue(lease.TaskId, out var ts) || ts.Task.LeaseToken != lease.LeaseToken)
+                if (!_tasks.TryGetValue(lease.TaskId, out var ts) || ts.LeaseToken != lease.LeaseToken)
                 {
                     results[i] = new HeartbeatResult(lease.TaskId, HeartbeatOutcome.Lost, null);
                 }
-                else if (ts.Task.Status == TaskRunStatus.Running)
+                else if (ts.Status == TaskRunStatus.Running)
                 {
                     var expires = now + parameters.LeaseDuration;
-                    ts.Task = ts.Task with { LeaseExpiresAt = expires, UpdatedAt = now };
+                    ts.ExtendLease(expires, now);
                     results[i] = new HeartbeatResult(lease.TaskId, HeartbeatOutcome.Extended, expires);
                 }
                 else
                 {
-                    var outcome = ts.Task.Status == TaskRunStatus.Cancelled ? HeartbeatOutcome.Cancelled : HeartbeatOutcome.Lost;
+                    var outcome = ts.Status == TaskRunStatus.Cancelled ? HeartbeatOutcome.Cancelled : HeartbeatOutcome.Lost;
                     results[i] = new HeartbeatResult(lease.TaskId, outcome, null);
                 }
             }
@@ -128,7 +113,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             {
                 if (!TryGetLeased(lease, out var ts)) continue;
                 EndAttempt(ts, AttemptOutcomes.Released, null, now);
-                LeaveRunning(_runs[ts.Task.RunId], ts);
+                LeaveRunning(_runs[ts.RunId], ts);
                 ts.Task = ts.Task with { LeaseToken = null, LeaseExpiresAt = null, UpdatedAt = now };
                 MakeQueued(ts, now);
                 released++;

@@ -16,8 +16,8 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             var nt = parameters.Task;
             if (!TryGetRun(parameters.OrgId, parameters.Family, parameters.RunId, out var run)) result = new AddTaskResult(AddTaskStatus.RunNotFound, null);
             else if (run.Run.Status.IsTerminal()) result = new AddTaskResult(AddTaskStatus.RunFinished, null);
-            else if (run.ByName.ContainsKey(nt.Name)) result = new AddTaskResult(AddTaskStatus.DuplicateName, null, nt.Name);
-            else if (nt.Dependencies.FirstOrDefault(d => !run.ByName.ContainsKey(d)) is { } missing)
+            else if (run.HasTask(nt.Name)) result = new AddTaskResult(AddTaskStatus.DuplicateName, null, nt.Name);
+            else if (nt.Dependencies.FirstOrDefault(d => !run.HasTask(d)) is { } missing)
                 result = new AddTaskResult(AddTaskStatus.UnknownDependency, null, missing);
             else if (nt.ParentTaskId is { } parent && (!_tasks.TryGetValue(parent, out var pt) || pt.Task.RunId != run.Run.Id))
                 result = new AddTaskResult(AddTaskStatus.ParentNotFound, null, parent.ToString());
@@ -45,7 +45,8 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             cancelledRunning = CancelUnfinishedTasks(run, now);
             run.Run = run.Run with { Status = RunStatus.Cancelled, CompletedAt = now, UpdatedAt = now };
             _withDeadline.Remove(run);
-            AddEvent(run.Run, null, EventTypes.RunCancelled, null, now);
+            AddEvent(run, null, EventTypes.RunCancelled, null, now);
+            TrackFinished(run);
         }
 
         if (cancelledRunning) TasksCancelled.Notify();
@@ -83,14 +84,15 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             foreach (var ts in run.Tasks)
             {
                 if (ts.Task.Status != TaskRunStatus.Pending) continue;
-                ts.RemainingDependencies = ts.Task.Dependencies.Count(d => run.ByName[d].Task.Status != TaskRunStatus.Completed);
+                ts.RemainingDependencies = ts.Task.Dependencies.Count(d => run.GetTask(d).Status != TaskRunStatus.Completed);
                 if (ts.RemainingDependencies == 0 && ts.Enqueue) MakeQueued(ts, now);
             }
 
             var deadline = run.Run.DeadlineAt is { } d ? now + (d - run.Run.CreatedAt) : (DateTimeOffset?)null;
             run.Run = run.Run with { Status = RunStatus.Pending, ErrorJson = null, CompletedAt = null, DeadlineAt = deadline, UpdatedAt = now };
             if (deadline is not null) _withDeadline.Add(run);
-            AddEvent(run.Run, null, EventTypes.RunRestarted, null, now);
+            AddEvent(run, null, EventTypes.RunRestarted, null, now);
+            TrackFinished(run);
             FinalizeIfDone(run, now);
         }
 
@@ -128,6 +130,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             }
 
             run.Run = r;
+            TrackFinished(run);
         }
 
         if (cancelledRunning) TasksCancelled.Notify();
@@ -181,7 +184,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     wake = true;
                 }
 
-                AddEvent(run.Run, ts.Task.Id, EventTypes.ForTaskStatus(status), $$"""{"status":"{{status.ToWire()}}"}""", now);
+                AddEvent(run, ts.Task.Id, EventTypes.ForTaskStatus(status), $$"""{"status":"{{status.ToWire()}}"}""", now);
                 if (status == TaskRunStatus.Completed) wake |= PromoteDependents(run, ts, now);
                 if (status == TaskRunStatus.Failed) SkipDependents(run, ts, now);
                 FinalizeIfDone(run, now);

@@ -22,17 +22,17 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     continue;
                 }
 
-                var run = new RunState(NewRun.Run(p, now, NewRun.DeadlineAt(p, now)));
-                _runs.Add(run.Run.Id, run);
-                if (p.IdempotencyKey is not null) _idempotency[(p.OrgId, p.IdempotencyKey)] = run.Run.Id;
-                if (run.Run.DeadlineAt is not null) _withDeadline.Add(run);
-                AddEvent(run.Run, null, EventTypes.RunCreated, null, now);
+                var run = new RunState(NewRun.Run(p, now, NewRun.DeadlineAt(p, now), totalTasks: p.Tasks.Count), p.Tasks.Count);
+                _runs.Add(run.Id, run);
+                if (p.IdempotencyKey is not null) _idempotency[(p.OrgId, p.IdempotencyKey)] = run.Id;
+                if (run.DeadlineAt is not null) _withDeadline.Add(run);
+                AddEvent(run, null, EventTypes.RunCreated, null, now);
 
                 foreach (var nt in p.Tasks)
                 {
                     var ts = InsertTask(run, nt, now, resolveAgainstExisting: false);
                     ts.RemainingDependencies = nt.Dependencies.Count;
-                    anyQueued |= ts.Task.Status == TaskRunStatus.Queued;
+                    anyQueued |= ts.Status == TaskRunStatus.Queued;
                 }
 
                 FinalizeIfDone(run, now);

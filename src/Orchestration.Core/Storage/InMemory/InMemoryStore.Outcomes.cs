@@ -23,15 +23,15 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     continue;
                 }
 
-                var run = _runs[ts.Task.RunId];
+                var run = _runs[ts.RunId];
                 EndAttempt(ts, AttemptOutcomes.Completed, null, now);
                 LeaveRunning(run, ts);
-                ts.Task = ts.Task with { Status = TaskRunStatus.Completed, OutputJson = c.OutputJson, ErrorJson = null, CompletedAt = now, LeaseExpiresAt = null, UpdatedAt = now };
+                ts.Complete(c.OutputJson, now);
                 run.Unfinished--;
-                AddEvent(run.Run, ts.Task.Id, EventTypes.TaskCompleted, null, now);
+                AddEvent(run, ts.Id, EventTypes.TaskCompleted, null, now);
                 promoted |= PromoteDependents(run, ts, now);
                 FinalizeIfDone(run, now);
-                results[i] = new TaskWriteResult(ts.Task.Id, true, TaskRunStatus.Completed);
+                results[i] = new TaskWriteResult(ts.Id, true, TaskRunStatus.Completed);
             }
         }
 
@@ -57,7 +57,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
 
                 EndAttempt(ts, AttemptOutcomes.Failed, JsonDefaults.ErrorMessage(f.ErrorJson), now);
                 var status = FailAttempt(ts, f.ErrorJson, f.OutputJson, f.Retryable, now);
-                results[i] = new TaskWriteResult(ts.Task.Id, true, status);
+                results[i] = new TaskWriteResult(ts.Id, true, status);
             }
         }
 
@@ -71,7 +71,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            var expired = _running.Where(t => t.Task.LeaseExpiresAt <= now).OrderBy(t => t.Task.LeaseExpiresAt).Take(limit).ToList();
+            var expired = _running.Where(t => t.LeaseExpiresAt <= now).OrderBy(t => t.LeaseExpiresAt).Take(limit).ToList();
             foreach (var ts in expired)
             {
                 EndAttempt(ts, AttemptOutcomes.LeaseExpired, "lease expired", now);
@@ -91,13 +91,14 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            var due = _withDeadline.Where(r => r.Run.DeadlineAt <= now && !r.Run.Status.IsTerminal()).Take(limit).ToList();
+            var due = _withDeadline.Where(r => r.DeadlineAt <= now && !r.Status.IsTerminal()).Take(limit).ToList();
             foreach (var run in due)
             {
                 cancelledRunning |= CancelUnfinishedTasks(run, now);
                 run.Run = run.Run with { Status = RunStatus.Failed, ErrorJson = JsonDefaults.ErrorJson("run timed out"), CompletedAt = now, UpdatedAt = now };
                 _withDeadline.Remove(run);
-                AddEvent(run.Run, null, EventTypes.RunFailed, """{"reason":"timeout"}""", now);
+                AddEvent(run, null, EventTypes.RunFailed, """{"reason":"timeout"}""", now);
+                TrackFinished(run);
                 count++;
             }
         }

@@ -25,9 +25,9 @@ public sealed partial class InMemoryStore
     {
         lock (_gate)
         {
-            var matching = _runs.Values.Where(r => string.Equals(r.Run.OrgId, query.OrgId, StringComparison.Ordinal)
-                && (query.Family is null || string.Equals(r.Run.Family, query.Family, StringComparison.Ordinal))
-                && (query.Status is null || r.Run.Status == query.Status)).ToList();
+            var matching = _runs.Values.Where(r => string.Equals(r.OrgId, query.OrgId, StringComparison.Ordinal)
+                && (query.Family is null || string.Equals(r.Family, query.Family, StringComparison.Ordinal))
+                && (query.Status is null || r.Status == query.Status)).ToList();
             IEnumerable<RunState> ordered = query.SortBy switch
             {
                 RunSortField.UpdatedAt => query.Descending ? matching.OrderByDescending(r => r.Run.UpdatedAt).ThenByDescending(r => r.Run.Id) : matching.OrderBy(r => r.Run.UpdatedAt).ThenBy(r => r.Run.Id),
@@ -63,13 +63,13 @@ public sealed partial class InMemoryStore
         {
             IEnumerable<TaskState> source = query.RunId is { } runId
                 ? (TryGetRun(query.OrgId, runId, out var run) ? run.Tasks : [])
-                : _tasks.Values.Where(t => string.Equals(t.Task.OrgId, query.OrgId, StringComparison.Ordinal));
-            var matching = source.Where(t => (query.Status is null || t.Task.Status == query.Status)
-                && (query.Statuses is null || query.Statuses.Contains(t.Task.Status))
-                && (query.Name is null || string.Equals(t.Task.Name, query.Name, StringComparison.Ordinal))
-                && (query.Priority is null || t.Task.Priority == query.Priority)
-                && (query.Type is null || string.Equals(t.Task.Type, query.Type, StringComparison.Ordinal))
-                && (query.Family is null || string.Equals(_runs[t.Task.RunId].Run.Family, query.Family, StringComparison.Ordinal)))
+                : _tasks.Values.Where(t => string.Equals(t.OrgId, query.OrgId, StringComparison.Ordinal));
+            var matching = source.Where(t => (query.Status is null || t.Status == query.Status)
+                && (query.Statuses is null || query.Statuses.Contains(t.Status))
+                && (query.Name is null || string.Equals(t.Name, query.Name, StringComparison.Ordinal))
+                && (query.Priority is null || t.Priority == query.Priority)
+                && (query.Type is null || string.Equals(t.Type, query.Type, StringComparison.Ordinal))
+                && (query.Family is null || string.Equals(_runs[t.RunId].Family, query.Family, StringComparison.Ordinal)))
                 .ToList();
             Func<TaskState, DateTimeOffset?> time = query.SortBy switch
             {
@@ -104,7 +104,7 @@ public sealed partial class InMemoryStore
         lock (_gate)
         {
             IReadOnlyList<TaskAttempt> attempts = _tasks.TryGetValue(taskId, out var ts) && string.Equals(ts.Task.OrgId, orgId, StringComparison.Ordinal)
-                ? ts.Attempts.ToList()
+                ? ts.Attempts
                 : [];
             return Task.FromResult(attempts);
         }
@@ -149,8 +149,7 @@ public sealed partial class InMemoryStore
     {
         lock (_gate)
         {
-            IReadOnlyList<EngineEvent> events = _events.Where(e => e.Sequence > afterSequence && (orgId is null || string.Equals(e.OrgId, orgId, StringComparison.Ordinal)))
-                .Take(limit).ToList();
+            IReadOnlyList<EngineEvent> events = _events.Read(afterSequence, limit, orgId);
             return Task.FromResult(events);
         }
     }

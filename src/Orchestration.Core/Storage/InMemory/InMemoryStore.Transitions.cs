@@ -12,8 +12,7 @@ public sealed partial class InMemoryStore
         var queuedAtOnce = !resolveAgainstExisting && NewRun.QueuedAtOnce(nt);
         var ts = new TaskState(NewRun.Task(run.Run, nt, now, queuedAtOnce), ++_taskSequence, nt.Enqueue);
 
-        run.Tasks.Add(ts);
-        run.ByName.Add(nt.Name, ts);
+        run.AddTask(ts);
         _tasks.Add(nt.Id, ts);
         foreach (var dep in nt.Dependencies) run.AddDependent(dep, ts);
 
@@ -21,12 +20,12 @@ public sealed partial class InMemoryStore
         if (queuedAtOnce) _ready.Add(ts);
         if (!resolveAgainstExisting) return ts;
 
-        var deps = nt.Dependencies.Select(d => run.ByName[d].Task.Status).ToList();
+        var deps = nt.Dependencies.Select(d => run.GetTask(d).Status).ToList();
         if (deps.Any(s => s is TaskRunStatus.Failed or TaskRunStatus.Skipped or TaskRunStatus.Cancelled))
         {
             ts.Task = ts.Task with { Status = TaskRunStatus.Skipped, CompletedAt = now };
             run.Unfinished--;
-            AddEvent(run.Run, ts.Task.Id, EventTypes.TaskSkipped, null, now);
+            AddEvent(run, ts.Task.Id, EventTypes.TaskSkipped, null, now);
             return ts;
         }
 
@@ -37,7 +36,7 @@ public sealed partial class InMemoryStore
 
     private void MakeQueued(TaskState ts, DateTimeOffset now)
     {
-        ts.Task = ts.Task with { Status = TaskRunStatus.Queued, QueuedAt = now, NotBefore = null, UpdatedAt = now };
+        ts.Queue(now);
         _ready.Add(ts);
     }
 
@@ -46,9 +45,9 @@ public sealed partial class InMemoryStore
         while (_delayed.Count > 0)
         {
             var first = _delayed.Min!;
-            if (first.Task.NotBefore > now)
+            if (first.NotBefore > now)
             {
-                _retryWake.WakeAt(first.Task.NotBefore!.Value);
+                _retryWake.WakeAt(first.NotBefore!.Value);
                 break;
             }
 
@@ -59,47 +58,42 @@ public sealed partial class InMemoryStore
 
     private bool TryGetRun(string orgId, Guid runId, out RunState run)
     {
-        if (_runs.TryGetValue(runId, out run!) && string.Equals(run.Run.OrgId, orgId, StringComparison.Ordinal)) return true;
+        if (_runs.TryGetValue(runId, out run!) && string.Equals(run.OrgId, orgId, StringComparison.Ordinal)) return true;
         run = null!;
         return false;
     }
 
     private bool TryGetRun(string orgId, string? family, Guid runId, out RunState run)
     {
-        if (TryGetRun(orgId, runId, out run) && ClientRules.FamilyMatches(run.Run.Family, family)) return true;
+        if (TryGetRun(orgId, runId, out run) && ClientRules.FamilyMatches(run.Family, family)) return true;
         run = null!;
         return false;
     }
 
     private bool TryGetLeased(TaskLease lease, out TaskState ts) =>
-        _tasks.TryGetValue(lease.TaskId, out ts!) && ts.Task.Status == TaskRunStatus.Running && ts.Task.LeaseToken == lease.LeaseToken;
+        _tasks.TryGetValue(lease.TaskId, out ts!) && ts.Status == TaskRunStatus.Running && ts.LeaseToken == lease.LeaseToken;
 
     private void EnterRunning(RunState run, TaskState ts)
     {
         _running.Add(ts);
         run.Running++;
-        _runningByType[ts.Task.Type] = _runningByType.GetValueOrDefault(ts.Task.Type) + 1;
+        ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_runningByType, ts.Type, out _);
+        count++;
     }
 
     private void LeaveRunning(RunState run, TaskState ts)
     {
         if (!_running.Remove(ts)) return;
         run.Running--;
-        _runningByType[ts.Task.Type]--;
+        System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_runningByType, ts.Type)--;
     }
 
-    private static void EndAttempt(TaskState ts, string outcome, string? error, DateTimeOffset now)
-    {
-        if (ts.Attempts.Count == 0) return;
-        var last = ts.Attempts[^1];
-        if (last.EndedAt is not null) return;
-        ts.Attempts[^1] = last with { EndedAt = now, Outcome = outcome, Error = error };
-    }
+    private static void EndAttempt(TaskState ts, string outcome, string? error, DateTimeOffset now) => ts.EndAttempt(outcome, error, now);
 
     // A failed attempt of a running task: retry when allowed, else fail for good. Returns the new status.
     private TaskRunStatus FailAttempt(TaskState ts, string? errorJson, string? outputJson, bool retryable, DateTimeOffset now)
     {
-        var run = _runs[ts.Task.RunId];
+        var run = _runs[ts.RunId];
         LeaveRunning(run, ts);
         if (retryable && ts.Task.Attempt < ts.Task.RetryPolicy.MaxAttempts)
         {
@@ -115,7 +109,7 @@ public sealed partial class InMemoryStore
             };
             _delayed.Add(ts);
             _retryWake.WakeAt(retryAt);
-            AddEvent(run.Run, ts.Task.Id, EventTypes.TaskRetrying, $$"""{"attempt":{{ts.Task.Attempt}},"retry_at":"{{retryAt:O}}"}""", now);
+            AddEvent(run, ts.Task.Id, EventTypes.TaskRetrying, $$"""{"attempt":{{ts.Task.Attempt}},"retry_at":"{{retryAt:O}}"}""", now);
             return TaskRunStatus.Retrying;
         }
 
@@ -129,7 +123,7 @@ public sealed partial class InMemoryStore
             UpdatedAt = now,
         };
         run.Unfinished--;
-        AddEvent(run.Run, ts.Task.Id, EventTypes.TaskFailed, null, now);
+        AddEvent(run, ts.Task.Id, EventTypes.TaskFailed, null, now);
         SkipDependents(run, ts, now);
         FinalizeIfDone(run, now);
         return TaskRunStatus.Failed;
@@ -137,11 +131,11 @@ public sealed partial class InMemoryStore
 
     private bool PromoteDependents(RunState run, TaskState completed, DateTimeOffset now)
     {
-        if (!run.TryGetDependents(completed.Task.Name, out var dependents)) return false;
+        if (!run.TryGetDependents(completed.Name, out var dependents)) return false;
         var promoted = false;
         foreach (var d in dependents)
         {
-            if (d.Task.Status != TaskRunStatus.Pending) continue;
+            if (d.Status != TaskRunStatus.Pending) continue;
             d.RemainingDependencies--;
             if (d.RemainingDependencies == 0 && d.Enqueue)
             {
@@ -163,11 +157,11 @@ public sealed partial class InMemoryStore
             if (!run.TryGetDependents(t.Task.Name, out var dependents)) continue;
             foreach (var d in dependents)
             {
-                if (d.Task.Status is not (TaskRunStatus.Pending or TaskRunStatus.Queued)) continue;
+                if (d.Status is not (TaskRunStatus.Pending or TaskRunStatus.Queued)) continue;
                 _ready.Remove(d);
                 d.Task = d.Task with { Status = TaskRunStatus.Skipped, CompletedAt = now, UpdatedAt = now };
                 run.Unfinished--;
-                AddEvent(run.Run, d.Task.Id, EventTypes.TaskSkipped, null, now);
+                AddEvent(run, d.Task.Id, EventTypes.TaskSkipped, null, now);
                 queue.Enqueue(d);
             }
         }
@@ -179,10 +173,10 @@ public sealed partial class InMemoryStore
         var anyRunning = false;
         foreach (var ts in run.Tasks)
         {
-            if (ts.Task.Status.IsTerminal()) continue;
+            if (ts.Status.IsTerminal()) continue;
             _ready.Remove(ts);
             _delayed.Remove(ts);
-            if (ts.Task.Status == TaskRunStatus.Running)
+            if (ts.Status == TaskRunStatus.Running)
             {
                 anyRunning = true;
                 EndAttempt(ts, AttemptOutcomes.Cancelled, null, now);
@@ -192,7 +186,7 @@ public sealed partial class InMemoryStore
             // The lease token stays so the holder's next heartbeat reports Cancelled rather than Lost.
             ts.Task = ts.Task with { Status = TaskRunStatus.Cancelled, LeaseExpiresAt = null, CompletedAt = now, UpdatedAt = now };
             run.Unfinished--;
-            AddEvent(run.Run, ts.Task.Id, EventTypes.TaskCancelled, null, now);
+            AddEvent(run, ts.Task.Id, EventTypes.TaskCancelled, null, now);
         }
 
         return anyRunning;
@@ -200,33 +194,94 @@ public sealed partial class InMemoryStore
 
     private void FinalizeIfDone(RunState run, DateTimeOffset now)
     {
-        if (run.Run.Kind != RunKind.Managed || run.Unfinished > 0 || run.Run.Status.IsTerminal()) return;
+        if (run.Kind != RunKind.Managed || run.Unfinished > 0 || run.Status.IsTerminal()) return;
         TaskState? firstFailed = null;
         var anySkipped = false;
         foreach (var t in run.Tasks)
         {
-            if (firstFailed is null && t.Task.Status is TaskRunStatus.Failed or TaskRunStatus.Cancelled) firstFailed = t;
-            anySkipped |= t.Task.Status == TaskRunStatus.Skipped;
+            if (firstFailed is null && t.Status is TaskRunStatus.Failed or TaskRunStatus.Cancelled) firstFailed = t;
+            anySkipped |= t.Status == TaskRunStatus.Skipped;
         }
 
-        _withDeadline.Remove(run);
+        if (run.DeadlineAt is not null) _withDeadline.Remove(run);
         if (firstFailed is null && !anySkipped)
         {
-            run.Run = run.Run with { Status = RunStatus.Completed, CompletedAt = now, UpdatedAt = now, StartedAt = run.Run.StartedAt ?? now };
-            AddEvent(run.Run, null, EventTypes.RunCompleted, null, now);
+            run.Complete(now);
+            AddEvent(run, null, EventTypes.RunCompleted, null, now);
+            TrackFinished(run);
             return;
         }
 
         var message = firstFailed is not null ? $"task '{firstFailed.Task.Name}' {firstFailed.Task.Status.ToWire()}" : "tasks were skipped";
         run.Run = run.Run with { Status = RunStatus.Failed, ErrorJson = JsonDefaults.ErrorJson(message), CompletedAt = now, UpdatedAt = now };
-        AddEvent(run.Run, null, EventTypes.RunFailed, null, now);
+        AddEvent(run, null, EventTypes.RunFailed, null, now);
+        TrackFinished(run);
     }
 
-    private void AddEvent(Run run, Guid? taskId, string type, string? dataJson, DateTimeOffset now)
+    // Called wherever a run may have moved between unfinished and finished. A finished run joins the retention queue;
+    // beyond the bound, the run that finished longest ago is forgotten. A restarted run leaves the count, and its
+    // queue entry goes stale.
+    private void TrackFinished(RunState run)
     {
-        if (_events.Count >= MaxRetainedEvents) _events.RemoveRange(0, MaxRetainedEvents / 10);
-        _events.Add(new EngineEvent { Sequence = ++_eventSequence, OrgId = run.OrgId, RunId = run.Id, TaskId = taskId, Type = type, DataJson = dataJson, CreatedAt = now });
+        if (run.Status.IsTerminal())
+        {
+            if (run.FinishedSequence != 0) return;
+            run.FinishedSequence = ++_finishSequence;
+            _finished.Enqueue((run, run.FinishedSequence));
+            _finishedCount++;
+            while (_finishedCount > _maxFinishedRuns) EvictOldestFinished();
+        }
+        else if (run.FinishedSequence != 0)
+        {
+            run.FinishedSequence = 0;
+            _finishedCount--;
+            // Runs restarted over and over while under the bound would otherwise leave stale entries for good.
+            if (_finished.Count > 2 * _finishedCount + 1024)
+            {
+                var live = _finished.Where(e => e.Run.FinishedSequence == e.Sequence).ToList();
+                _finished.Clear();
+                foreach (var e in live) _finished.Enqueue(e);
+            }
+        }
     }
+
+    private void EvictOldestFinished()
+    {
+        while (_finished.TryDequeue(out var entry))
+        {
+            if (entry.Run.FinishedSequence != entry.Sequence) continue;
+            Evict(entry.Run);
+            _finishedCount--;
+            return;
+        }
+    }
+
+    private void Evict(RunState run)
+    {
+        _runs.Remove(run.Id);
+        if (run.DeadlineAt is not null) _withDeadline.Remove(run);
+        if (run.IdempotencyKey is { } key && _idempotency.TryGetValue((run.OrgId, key), out var id) && id == run.Id)
+            _idempotency.Remove((run.OrgId, key));
+        foreach (var ts in run.Tasks)
+        {
+            _tasks.Remove(ts.Id);
+            // A finished run's tasks are all finished; a client may still have reopened one, and nothing may keep
+            // pointing at a run that is gone.
+            if (ts.Status.IsTerminal()) continue;
+            _ready.Remove(ts);
+            _delayed.Remove(ts);
+            LeaveRunning(run, ts);
+        }
+    }
+
+    private void AddEvent(RunState run, Guid? taskId, string type, string? dataJson, DateTimeOffset now) =>
+        AddEvent(run.OrgId, run.Id, taskId, type, dataJson, now);
+
+    private void AddEvent(Run run, Guid? taskId, string type, string? dataJson, DateTimeOffset now) =>
+        AddEvent(run.OrgId, run.Id, taskId, type, dataJson, now);
+
+    private void AddEvent(string orgId, Guid runId, Guid? taskId, string type, string? dataJson, DateTimeOffset now) =>
+        _events.Append(orgId, runId, taskId, type, dataJson, now);
 
 
 
@@ -235,10 +290,13 @@ public sealed partial class InMemoryStore
         int completed = 0, failed = 0;
         foreach (var t in run.Tasks)
         {
-            if (t.Task.Status == TaskRunStatus.Completed) completed++;
-            else if (t.Task.Status == TaskRunStatus.Failed) failed++;
+            if (t.Status == TaskRunStatus.Completed) completed++;
+            else if (t.Status == TaskRunStatus.Failed) failed++;
         }
 
-        return run.Run with { TotalTasks = run.Tasks.Count, CompletedTasks = completed, FailedTasks = failed };
+        // A run created with its counts (every new run) is handed out as it is until they change.
+        var record = run.Run;
+        if (record.TotalTasks == run.Tasks.Count && record.CompletedTasks == completed && record.FailedTasks == failed) return record;
+        return record with { TotalTasks = run.Tasks.Count, CompletedTasks = completed, FailedTasks = failed };
     }
 }

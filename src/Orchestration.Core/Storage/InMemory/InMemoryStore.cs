@@ -21,17 +21,33 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
     private readonly HashSet<TaskState> _running = [];
     private readonly Dictionary<string, int> _runningByType = new(StringComparer.Ordinal);
     private readonly HashSet<RunState> _withDeadline = [];
-    private readonly List<EngineEvent> _events = [];
+    private readonly EventLog _events = new(MaxRetainedEvents);
     private readonly Dictionary<string, Org> _orgs = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ApiKeyRecord> _keys = new(StringComparer.Ordinal);
     private readonly DelayedWake _retryWake;
-    private long _eventSequence;
+    // Scratch list of the claim in progress, reused under the lock so a claim allocates only what it returns.
+    private readonly List<TaskState> _picked = [];
+    // Finished runs in the order they finished, oldest first, for eviction beyond _maxFinishedRuns. An entry whose
+    // sequence no longer matches its run's (the run was restarted since) is stale and skipped.
+    private readonly Queue<(RunState Run, long Sequence)> _finished = new();
+    private readonly int _maxFinishedRuns;
+    private int _finishedCount;
+    private long _finishSequence;
     private long _taskSequence;
 
-    /// <summary>Creates an empty store that reads time from <paramref name="timeProvider"/>.</summary>
+    /// <summary>Creates an empty store that reads time from <paramref name="timeProvider"/>, with the default options.</summary>
     public InMemoryStore(TimeProvider timeProvider)
+        : this(timeProvider, new InMemoryStoreOptions())
     {
+    }
+
+    /// <summary>Creates an empty store that reads time from <paramref name="timeProvider"/>.</summary>
+    public InMemoryStore(TimeProvider timeProvider, InMemoryStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Validate() is { } problem) throw new ArgumentException(problem, nameof(options));
         _time = timeProvider;
+        _maxFinishedRuns = options.MaxFinishedRuns;
         _retryWake = new DelayedWake(WorkAvailable, timeProvider);
     }
 
