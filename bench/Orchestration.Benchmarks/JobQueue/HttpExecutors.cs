@@ -48,6 +48,7 @@ internal sealed class HttpExecutors : IDisposable
         var claimMs = new List<double>[_clients.Length];
         var completeMs = new List<double>[_clients.Length];
         var completed = 0;
+        var gate = new Lock();
         var start = Stopwatch.GetTimestamp();
 
         async Task ExecutorAsync(int e)
@@ -72,7 +73,7 @@ internal sealed class HttpExecutors : IDisposable
                 var t2 = Stopwatch.GetTimestamp();
                 completes.Add(Stopwatch.GetElapsedTime(t1, t2).TotalMilliseconds);
                 Interlocked.Increment(ref completed);
-                lock (claimMs)
+                lock (gate)
                 {
                     if (t2 > lastEnd) (lastEnd, lastJob) = (t2, job);
                 }

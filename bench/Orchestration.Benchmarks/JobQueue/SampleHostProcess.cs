@@ -22,6 +22,7 @@ internal sealed partial class SampleHostProcess : IAsyncDisposable
     private readonly BenchContext _context;
     private readonly Channel<string> _lines = Channel.CreateUnbounded<string>();
     private readonly Queue<string> _tail = new();
+    private bool _echo;
 
     private SampleHostProcess(Process process, BenchContext context, string bootstrapKey)
     {
@@ -106,9 +107,17 @@ internal sealed partial class SampleHostProcess : IAsyncDisposable
             if (_tail.Count > 20) _tail.Dequeue();
         }
 
-        if (BaseAddress is null) _lines.Writer.TryWrite(line);
-        else if (line.StartsWith("warn", StringComparison.Ordinal) || line.StartsWith("fail", StringComparison.Ordinal) || line.StartsWith("crit", StringComparison.Ordinal))
-            _context.Log.WriteLine($"  [sample host {_process.Id}] {line}");
+        if (BaseAddress is null)
+        {
+            _lines.Writer.TryWrite(line);
+            return;
+        }
+
+        // Once it listens, only the host's warnings, errors and raw output reach the harness's log: the console logger
+        // writes a "level: Category[id]" header, then the message on indented lines.
+        if (line.Length == 0 || !char.IsWhiteSpace(line[0]))
+            _echo = !(line.StartsWith("info:", StringComparison.Ordinal) || line.StartsWith("dbug:", StringComparison.Ordinal) || line.StartsWith("trce:", StringComparison.Ordinal));
+        if (_echo) _context.Log.WriteLine($"  [sample host {_process.Id}] {line}");
     }
 
     private async Task<Uri> WaitForListeningAsync(TimeSpan timeout, CancellationToken cancellationToken)
