@@ -9,7 +9,7 @@ public sealed record BenchSettings
     public const string DefaultScenario = "all";
 
     /// <summary>Scenario names in run order.</summary>
-    public static IReadOnlyList<string> AllScenarios { get; } = ["throughput", "dag", "latency", "hangfire", "limit", "scale", "memory"];
+    public static IReadOnlyList<string> AllScenarios { get; } = ["throughput", "dag", "latency", "hangfire", "limit", "scale", "memory", "http"];
 
     public IReadOnlyList<string> Scenarios { get; init; } = AllScenarios;
     public IReadOnlyList<string> Stores { get; init; } = StoreKinds.All;
@@ -50,6 +50,27 @@ public sealed record BenchSettings
     /// <summary>Host processes of the scale scenario.</summary>
     public IReadOnlyList<int> ScaleHosts { get; init; } = [1, 2, 3];
 
+    /// <summary>Jobs submitted before the HTTP executors drain them (the large backlog). Default 20,000.</summary>
+    public int HttpBacklog { get; init; } = 20_000;
+
+    /// <summary>The small backlog the large one's claim latency is compared with. Default 20.</summary>
+    public int HttpSmallBacklog { get; init; } = 20;
+
+    /// <summary>Jobs drained at the small backlog, in rounds of <see cref="HttpSmallBacklog"/>. Default 1,000.</summary>
+    public int HttpSmallJobs { get; init; } = 1_000;
+
+    /// <summary>HTTP executors in the harness process, one connection each. Default 8.</summary>
+    public int HttpExecutors { get; init; } = 8;
+
+    /// <summary>
+    /// Wall-clock budget of each HTTP drain (the rounds of the small backlog together, then the large backlog): what
+    /// completed by then is reported with its count. Default 30 s.
+    /// </summary>
+    public TimeSpan HttpBudget { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long the executors' clients loop the authenticated GET that sets the floor. Default 10 s.</summary>
+    public TimeSpan HttpFloorDuration { get; init; } = TimeSpan.FromSeconds(10);
+
     public string? PostgresConnection { get; init; }
 
     /// <summary>Where the JSON report goes; null: bench-results/results-&lt;timestamp&gt;.json under the current directory.</summary>
@@ -77,5 +98,7 @@ public sealed record BenchSettings
         ScaleTasks = n,
         MemoryPending = n,
         HangfirePostgresTasks = Math.Min(n, HangfirePostgresTasks),
+        HttpBacklog = n,
+        HttpSmallJobs = Math.Min(n, HttpSmallJobs),
     };
 }

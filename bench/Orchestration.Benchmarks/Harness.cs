@@ -22,6 +22,8 @@ public static class Harness
           limit        raw batched claim+complete on Postgres (Npgsql) and SQLite, and our drain as a fraction of it
           scale        1, 2 and 3 host processes draining the same tasks on one Postgres
           memory       peak working set of a host with 1,000,000 pending tasks (SQLite, Postgres)
+          http         the sample host in its own process; N executors loop claim → complete over HTTP at a backlog of 20
+                       and of --backlog jobs; the authenticated GET /api/v1/jobs/{id} floor from the same clients
           all          every scenario above
           micro        BenchmarkDotNet micro-benchmarks of hot paths (arguments after it go to BenchmarkDotNet)
           pgstore      the Postgres store alone: bulk CreateRunsAsync and claim 100 + complete 100 loops [--count N] [--connection CS]
@@ -33,7 +35,9 @@ public static class Harness
           --pending N        pending tasks of the memory scenario (default 1,000,000)
           --workers N        handlers per host for every system (default: our worker's default concurrency)
           --connection CS    Postgres server to use (or set ORCHESTRATION_BENCH_POSTGRES); default: start a throwaway one
-          --budget SECONDS   time budget of each competitor measurement (default 30)
+          --budget SECONDS   time budget of each competitor measurement and of each http drain (default 30)
+          --backlog N        jobs submitted before the http executors drain them (default 20,000; also set by --count)
+          --executors N      HTTP executors of the http scenario, one connection each (default 8)
           --json PATH        where to write the JSON report (default bench-results/results-<utc>.json)
           --no-warmup        skip warm-up passes
         """;
@@ -76,7 +80,7 @@ public static class Harness
         var settings = new BenchSettings();
         var stores = new List<string>();
         string? scenario = null;
-        int? count = null, samples = null, pending = null;
+        int? count = null, samples = null, pending = null, backlog = null;
         for (var i = 0; i < args.Length; i++)
         {
             var a = args[i];
@@ -97,7 +101,12 @@ public static class Harness
                 case "--pending": pending = NextInt(); break;
                 case "--workers": settings = settings with { Workers = NextInt() }; break;
                 case "--connection": settings = settings with { PostgresConnection = Next() }; break;
-                case "--budget": settings = settings with { CompetitorBudget = TimeSpan.FromSeconds(NextInt()) }; break;
+                case "--budget":
+                    var budget = TimeSpan.FromSeconds(NextInt());
+                    settings = settings with { CompetitorBudget = budget, HttpBudget = budget };
+                    break;
+                case "--backlog": backlog = NextInt(); break;
+                case "--executors": settings = settings with { HttpExecutors = NextInt() }; break;
                 case "--json": settings = settings with { JsonPath = Next() }; break;
                 case "--no-warmup": settings = settings with { SkipWarmup = true }; break;
                 default:
@@ -112,6 +121,7 @@ public static class Harness
         if (count is { } n) settings = settings.WithCount(n);
         if (samples is { } sm) settings = settings with { LatencySamples = sm };
         if (pending is { } p) settings = settings with { MemoryPending = p };
+        if (backlog is { } b) settings = settings with { HttpBacklog = b };
         if (stores.Count > 0) settings = settings with { Stores = stores.Distinct().ToArray() };
         if (scenario is not null && scenario != BenchSettings.DefaultScenario) settings = settings with { Scenarios = [scenario] };
         return settings;
@@ -157,6 +167,7 @@ public static class Harness
         LimitScenario.ScenarioName => new LimitScenario(),
         ScaleScenario.ScenarioName => new ScaleScenario(),
         MemoryScenario.ScenarioName => new MemoryScenario(),
+        HttpExecutorScenario.ScenarioName => new HttpExecutorScenario(),
         _ => throw new ArgumentException($"unknown scenario '{name}'"),
     };
 }

@@ -32,6 +32,11 @@ public sealed class HarnessSmokeTests
         IdleWindow = TimeSpan.FromSeconds(1),
         JsonPath = _json,
         CompetitorBudget = TimeSpan.FromSeconds(60),
+        HttpBacklog = 40,
+        HttpSmallJobs = 40,
+        HttpExecutors = 2,
+        HttpBudget = TimeSpan.FromSeconds(60),
+        HttpFloorDuration = TimeSpan.FromMilliseconds(300),
     };
 
     private List<(string Scenario, string System, string Store, string Metric)> _written = [];
@@ -111,6 +116,33 @@ public sealed class HarnessSmokeTests
             Assert.That(report.Find(scenario, Systems.Ours, StoreKinds.Postgres, metric), Is.GreaterThan(0), metric);
     }
 
+    [TestCase(StoreKinds.Sqlite)]
+    [TestCase(StoreKinds.Postgres)]
+    public async Task RunAsync_HttpScenarioTinyBacklog_ReportsBothBacklogsTheFloorAndTheTargets(string store)
+    {
+        var settings = Tiny("http", store);
+        if (store == StoreKinds.Postgres) settings = settings with { PostgresConnection = (await Orchestration.Testing.PostgresServer.Shared).AdminConnectionString };
+
+        var report = await RunAsync(settings);
+
+        Assert.That(report.Gaps, Is.Empty);
+        var metrics = new[]
+        {
+            Metrics.Submit, Metrics.GetFloor, Metrics.FractionOfFloor, Metrics.ClaimGrowth,
+            Metrics.AtBacklog(Metrics.Drain, 20), Metrics.AtBacklog("claim p50", 20), Metrics.AtBacklog("complete p99", 20),
+            Metrics.AtBacklog(Metrics.Drain, 40), Metrics.AtBacklog("claim p50", 40), Metrics.AtBacklog("claim p99", 40), Metrics.AtBacklog("complete p50", 40),
+        };
+        foreach (var metric in metrics)
+        {
+            Assert.That(report.Find("http", Systems.Ours, store, metric), Is.GreaterThan(0), metric);
+            Assert.That(_written, Does.Contain(("http", Systems.Ours, store, metric)), $"{metric} missing from the JSON file");
+        }
+
+        var targets = report.Targets.Where(t => t.Name.Contains($"({store}", StringComparison.Ordinal) && (t.Name.StartsWith("HTTP executor path", StringComparison.Ordinal) || t.Name.StartsWith("Claim p50 flat", StringComparison.Ordinal))).ToList();
+        Assert.That(targets, Has.Count.EqualTo(2));
+        Assert.That(targets, Has.All.Matches<TargetCheck>(t => t.Met != null), "both of the issue's targets are judged from this run's figures");
+    }
+
     [Test]
     public async Task RunAsync_LimitAndHangfirePostgres_ReportRawLimitAndHangfirePostgreSql()
     {
@@ -178,5 +210,18 @@ public sealed class HarnessSmokeTests
         Assert.That(settings.ThroughputTasks, Is.EqualTo(400));
         Assert.That(settings.DagRuns * settings.DagWidth, Is.EqualTo(400));
         Assert.That(settings.LatencySamples, Is.EqualTo(400));
+        Assert.That(settings.HttpBacklog, Is.EqualTo(400));
+    }
+
+    [Test]
+    public void Parse_HttpOptions_SetBacklogExecutorsAndBudget()
+    {
+        var settings = Harness.Parse(["http", "--count", "400", "--backlog", "5000", "--executors", "3", "--budget", "12"]);
+
+        Assert.That(settings.Scenarios, Is.EqualTo(new[] { "http" }));
+        Assert.That(settings.HttpBacklog, Is.EqualTo(5000), "--backlog wins over --count");
+        Assert.That(settings.HttpExecutors, Is.EqualTo(3));
+        Assert.That(settings.HttpBudget, Is.EqualTo(TimeSpan.FromSeconds(12)));
+        Assert.That(settings.CompetitorBudget, Is.EqualTo(TimeSpan.FromSeconds(12)));
     }
 }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Orchestration.Benchmarks.Engine;
+using Orchestration.Benchmarks.Scenarios;
 
 namespace Orchestration.Benchmarks.Reporting;
 
@@ -9,6 +10,7 @@ internal static class Analysis
     private const string Throughput = "throughput";
     private const string Latency = "latency";
     private const string Competitors = "hangfire";
+    private const string Http = HttpExecutorScenario.ScenarioName;
 
     public static IReadOnlyList<Ratio> Ratios(BenchReport r)
     {
@@ -77,6 +79,12 @@ internal static class Analysis
 
         foreach (var store in new[] { StoreKinds.Sqlite, StoreKinds.Postgres })
             AtMost($"Memory flat in pending tasks ({store}: peak grows ≤ 1.2× from few to many)", r.Find("memory", Systems.Ours, store, Metrics.Growth), 1.2, "×");
+
+        foreach (var store in new[] { StoreKinds.Sqlite, StoreKinds.Postgres })
+        {
+            AtLeast($"HTTP executor path ≥ 50% of the authenticated-GET floor ÷ 2 ({store})", r.Find(Http, Systems.Ours, store, Metrics.FractionOfFloor), 50, "%");
+            AtMost($"Claim p50 flat in the backlog ({store}: large backlog ÷ 20 pending ≤ {HttpExecutorScenario.FlatClaimGrowth}×)", r.Find(Http, Systems.Ours, store, Metrics.ClaimGrowth), HttpExecutorScenario.FlatClaimGrowth, "×");
+        }
 
         return list;
     }

@@ -30,13 +30,22 @@ public static class Metrics
     public const string FractionOfLimit = "fraction of raw limit";
     public const string PeakWorkingSet = "peak working set";
     public const string Growth = "growth";
+    public const string Submit = "submit";
+    public const string GetFloor = "GET floor";
+    public const string FractionOfFloor = "fraction of GET floor ÷ 2";
+    public const string ClaimGrowth = "claim p50 growth";
 
     public static string Hosts(int n) => $"{n} host" + (n == 1 ? "" : "s");
+
+    /// <summary>A figure of the http scenario at one backlog size, e.g. "claim p50 (backlog 20,000)".</summary>
+    public static string AtBacklog(string metric, int backlog) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{metric} (backlog {backlog:N0})");
 }
 
 public static class Units
 {
     public const string TasksPerSecond = "tasks/s";
+    public const string JobsPerSecond = "jobs/s";
+    public const string RequestsPerSecond = "requests/s";
     public const string RowsPerSecond = "rows/s";
     public const string RunsPerSecond = "runs/s";
     public const string Milliseconds = "ms";
