@@ -39,7 +39,7 @@ for t in "${targets[@]}"; do
   echo "== mutation: $t (config stryker/$t.json, reports in mutation-results/$t/reports)"
   # Run from stryker/: in the repository root Stryker finds Orchestration.sln and refuses explicit test projects.
   (cd stryker && dotnet stryker --config-file "$t.json" --output "$out" \
-    --concurrency "${MUTATION_CONCURRENCY:-2}" --skip-version-check "$@") || status=$?
+    --concurrency "${MUTATION_CONCURRENCY:-1}" --skip-version-check "$@") || status=$?
   report="$out/reports/mutation-report.json"
   if [ -f "$report" ]; then
     echo "== score per file ($t): killed+timeout / (killed+timeout+survived+no coverage)"
