@@ -33,18 +33,32 @@ public sealed class RetryConformanceTests(Backend backend) : ConformanceTest(bac
     [Test]
     public async Task FailTasks_OutputWithEachFailure_LatestOutputKeptAndAFailureWithoutOutputKeepsIt()
     {
-        var run = await CreateRunAsync(T("a"));
+        // Policy: three attempts. Each step fails a's and b's current attempt with the given output.
+        var run = await CreateRunAsync(T("a"), T("b"));
+        (string? A, string? B, bool Retryable)[] steps =
+        [
+            ("""{"a":1}""", """{"b":1}""", true),
+            (null, """{"b":2}""", true),
+            ("""{"a":3}""", null, false),
+        ];
+        (string? A, string? B)[] expected =
+        [
+            ("""{"a":1}""", """{"b":1}"""),
+            ("""{"a":1}""", """{"b":2}"""),
+            ("""{"a":3}""", """{"b":2}"""),
+        ];
 
-        await FailWithOutputAsync(await ClaimOneAsync(), """{"step":1}""", retryable: true);
-        Assert.That((await TaskByNameAsync(run.Id, "a")).OutputJson, Is.EqualTo("""{"step":1}"""));
-        Time.Advance(Policy.InitialDelay);
-        await FailWithOutputAsync(await ClaimOneAsync(), """{"step":2}""", retryable: true);
-        Assert.That((await TaskByNameAsync(run.Id, "a")).OutputJson, Is.EqualTo("""{"step":2}"""));
-        Time.Advance(Policy.MaxDelay);
-        await FailWithOutputAsync(await ClaimOneAsync(), null, retryable: false);
+        for (var i = 0; i < steps.Length; i++)
+        {
+            Time.Advance(Policy.MaxDelay);
+            var claimed = await ClaimAsync();
+            await FailWithOutputAsync(claimed.Single(t => t.Name == "a"), steps[i].A, steps[i].Retryable);
+            await FailWithOutputAsync(claimed.Single(t => t.Name == "b"), steps[i].B, steps[i].Retryable);
 
-        var failed = await TaskByNameAsync(run.Id, "a");
-        Assert.That((failed.Status, failed.OutputJson), Is.EqualTo((TaskRunStatus.Failed, (string?)"""{"step":2}""")));
+            var (a, b) = (await TaskByNameAsync(run.Id, "a"), await TaskByNameAsync(run.Id, "b"));
+            Assert.That((a.OutputJson, b.OutputJson), Is.EqualTo(expected[i]), $"after failure {i + 1}");
+            Assert.That((a.Status, b.Status), Is.EqualTo(i < 2 ? (TaskRunStatus.Retrying, TaskRunStatus.Retrying) : (TaskRunStatus.Failed, TaskRunStatus.Failed)));
+        }
     }
 
     [Test]
