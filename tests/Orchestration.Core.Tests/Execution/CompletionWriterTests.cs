@@ -229,7 +229,8 @@ public sealed class CompletionWriterTests
     {
         var tasks = await ClaimTasksAsync(1);
         _faults.Outage = () => TransientError(kind);
-        _faults.FailEveryCall = 3 * CompletionWriter.AloneTriesBeforeRefused + 1;
+        // Ends where a writer that took these errors for refusals would be writing its fallback failure, which then applies.
+        _faults.FailEveryCall = 3 * CompletionWriter.AloneTriesBeforeRefused;
         var writer = StartWriter(1, out var loop);
 
         writer.Complete(new TaskCompletion(LeaseOf(tasks[0]), null), tasks[0].Id);
