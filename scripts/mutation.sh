@@ -12,7 +12,14 @@
 #   scripts/mutation.sh core --mutate '**/Storage/InMemory/InMemoryStore.Transitions.cs'
 #   scripts/mutation.sh core --since:main          # only files changed since main
 #   scripts/mutation.sh sqlite --break-at 80       # non-zero exit below 80%
-#   MUTATION_CONCURRENCY=4 scripts/mutation.sh core
+#   scripts/mutation.sh core --mutate '**/Domain/RetryPolicy.cs' --test-case-filter 'FullyQualifiedName~RetryPolicyTests'
+#   MUTATION_CONCURRENCY=2 scripts/mutation.sh core
+#   MUTATION_WORKDIR=/tmp/mutrun scripts/mutation.sh core   # run in a copy of the tree, see below
+#
+# Stryker builds the test projects and then overwrites the built assembly under test in their bin/ folders with its
+# mutated one, so building or testing in the same tree while it runs breaks both. MUTATION_WORKDIR copies the tree
+# (sources only; files deleted here stay there, so use a fresh directory after deleting some) there first and runs
+# Stryker in the copy; the reports still land in this tree.
 #
 # Reports (HTML + JSON) land in mutation-results/<target>/ (git-ignored); the script ends with the score per file.
 # Stryker writes the reports only when the whole run is done. The progress bar needs a terminal; the dots reporter
@@ -28,18 +35,26 @@ case "$target" in
   *) echo "usage: $0 [core|sqlite|all] [stryker options...]" >&2; exit 2 ;;
 esac
 
+results="$PWD/mutation-results"
+if [ -n "${MUTATION_WORKDIR:-}" ]; then
+  mkdir -p "$MUTATION_WORKDIR"
+  # Sources only; an earlier copy's bin/ and obj/ stay, so the next build there is incremental.
+  tar --exclude=./.git --exclude=bin --exclude=obj --exclude=./mutation-results -cf - . | tar -C "$MUTATION_WORKDIR" -xf -
+  cd "$MUTATION_WORKDIR"
+fi
+
 export DOTNET_CLI_TELEMETRY_OPTOUT=1
 export DOTNET_NOLOGO=1
 dotnet tool restore >/dev/null
 
 status=0
 for t in "${targets[@]}"; do
-  out="$PWD/mutation-results/$t"
+  out="$results/$t"
   rm -rf "$out"
   echo "== mutation: $t (config stryker/$t.json, reports in mutation-results/$t/reports)"
   # Run from stryker/: in the repository root Stryker finds Orchestration.sln and refuses explicit test projects.
   (cd stryker && dotnet stryker --config-file "$t.json" --output "$out" \
-    --concurrency "${MUTATION_CONCURRENCY:-2}" --skip-version-check "$@") || status=$?
+    --concurrency "${MUTATION_CONCURRENCY:-1}" --skip-version-check "$@") || status=$?
   report="$out/reports/mutation-report.json"
   if [ -f "$report" ]; then
     echo "== score per file ($t): killed+timeout / (killed+timeout+survived+no coverage)"

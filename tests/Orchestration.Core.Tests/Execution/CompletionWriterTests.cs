@@ -196,6 +196,67 @@ public sealed class CompletionWriterTests
         Assert.That(tasks.Select(t => _written[t.Id]!.Value.Status), Is.All.EqualTo(TaskRunStatus.Completed));
     }
 
+    [Test]
+    public async Task RunAsync_StoreDownForLong_BackoffDoublesFrom50MsUpTo5Seconds()
+    {
+        var tasks = await ClaimTasksAsync(1);
+        _faults.FailEveryCall = 11;
+        var writer = StartWriter(1, out var loop);
+
+        writer.Complete(new TaskCompletion(LeaseOf(tasks[0]), null), tasks[0].Id);
+        writer.Close();
+        await FinishAsync(loop);
+
+        // The batch write and ten retries alone fail; the eleventh retry applies.
+        Assert.That(_backoff.Delays.Select(d => d.TotalMilliseconds), Is.EqualTo(new[] { 50.0, 100, 200, 400, 800, 1600, 3200, 5000, 5000, 5000, 5000 }));
+        Assert.That(_written[tasks[0].Id], Is.EqualTo(new TaskWriteResult(tasks[0].Id, true, TaskRunStatus.Completed)));
+    }
+
+    private static Exception TransientError(string kind) => kind switch
+    {
+        "io" => new IOException("broken pipe"),
+        "socket" => new System.Net.Sockets.SocketException(10054),
+        "transient database error" => new TransientDbException(),
+        "wrapped timeout" => new InvalidOperationException("command failed", new TimeoutException("read timed out")),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    [TestCase("io")]
+    [TestCase("socket")]
+    [TestCase("transient database error")]
+    [TestCase("wrapped timeout")]
+    public async Task RunAsync_LongOutageOfTransientKind_ItemWaitsAndCompletesNeverRefused(string kind)
+    {
+        var tasks = await ClaimTasksAsync(1);
+        _faults.Outage = () => TransientError(kind);
+        // Ends where a writer that took these errors for refusals would be writing its fallback failure, which then applies.
+        _faults.FailEveryCall = 3 * CompletionWriter.AloneTriesBeforeRefused;
+        var writer = StartWriter(1, out var loop);
+
+        writer.Complete(new TaskCompletion(LeaseOf(tasks[0]), null), tasks[0].Id);
+        writer.Close();
+        await FinishAsync(loop);
+
+        Assert.That(_written[tasks[0].Id], Is.EqualTo(new TaskWriteResult(tasks[0].Id, true, TaskRunStatus.Completed)));
+    }
+
+    [Test]
+    public async Task RunAsync_DatabaseErrorNotTransient_CountsAsRefusalAndTaskFails()
+    {
+        var tasks = await ClaimTasksAsync(1);
+        _faults.Outage = () => new PermanentDbException();
+        _faults.FailEveryCall = CompletionWriter.AloneTriesBeforeRefused;
+        var writer = StartWriter(1, out var loop);
+
+        writer.Complete(new TaskCompletion(LeaseOf(tasks[0]), null), tasks[0].Id);
+        writer.Close();
+        await FinishAsync(loop);
+
+        Assert.That(_written[tasks[0].Id], Is.EqualTo(new TaskWriteResult(tasks[0].Id, true, TaskRunStatus.Failed)));
+        var failed = await _inner.GetTaskAsync(Org.DefaultId, tasks[0].Id, CancellationToken.None);
+        Assert.That(failed!.ErrorJson, Does.Contain(nameof(PermanentDbException)));
+    }
+
     private static TaskLease LeaseOf(TaskRun task) => new(task.Id, task.LeaseToken!.Value);
 
     private async Task<IReadOnlyList<TaskRun>> ClaimTasksAsync(int count)
@@ -238,11 +299,26 @@ public sealed class CompletionWriterTests
         await _allWritten.Task.WaitAsync(deadline.Token);
     }
 
-    /// <summary>A clock for the writer's backoff only: every delay asked of it elapses at once.</summary>
+    /// <summary>A clock for the writer's backoff only: every delay asked of it elapses at once, and is recorded.</summary>
     private sealed class ImmediateBackoff : TimeProvider
     {
-        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
-            System.CreateTimer(callback, state, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        public ConcurrentQueue<TimeSpan> Delays { get; } = new();
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            Delays.Enqueue(dueTime);
+            return System.CreateTimer(callback, state, TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private sealed class TransientDbException() : System.Data.Common.DbException("connection reset")
+    {
+        public override bool IsTransient => true;
+    }
+
+    private sealed class PermanentDbException() : System.Data.Common.DbException("constraint violated")
+    {
+        public override bool IsTransient => false;
     }
 
     /// <summary>The in-memory store, except that it throws on the writes a test chooses.</summary>
@@ -255,6 +331,9 @@ public sealed class CompletionWriterTests
         public Guid? RefuseCompletionOf { get; set; }
         public Guid? RefuseFailureOf { get; set; }
         public int FailEveryCall { get; set; }
+
+        /// <summary>What each of the <see cref="FailEveryCall"/> calls throws.</summary>
+        public Func<Exception> Outage { get; set; } = () => new TimeoutException("database unreachable");
 
         /// <summary>Write calls that reached the store (refused ones included).</summary>
         public int Calls { get; private set; }
@@ -280,7 +359,7 @@ public sealed class CompletionWriterTests
                     if (FailEveryCall > 0)
                     {
                         FailEveryCall--;
-                        return Task.FromException<IReadOnlyList<TaskWriteResult>>(new TimeoutException("database unreachable"));
+                        return Task.FromException<IReadOnlyList<TaskWriteResult>>(Outage());
                     }
 
                     if (targetMethod.Name == nameof(IOrchestrationStore.CompleteTasksAsync)

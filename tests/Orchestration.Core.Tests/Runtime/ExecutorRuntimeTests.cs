@@ -113,6 +113,45 @@ public sealed class ExecutorRuntimeTests
     }
 
     [Test]
+    public async Task Runtime_TasksInFlight_HeartbeatsAllLeasesInOneCallAtEachIntervalAndNotBefore()
+    {
+        var interval = TimeSpan.FromSeconds(7);
+        var lease = TimeSpan.FromMinutes(1);
+        TimerWatchingTimeProvider? clock = null;
+        await using var h = await RuntimeHarness.StartAsync(
+            b => b.AddTaskHandler<BlockingHandler>("block"),
+            o =>
+            {
+                o.Worker.HeartbeatInterval = interval;
+                o.Worker.LeaseDuration = lease;
+            },
+            changed => clock = new TimerWatchingTimeProvider(RuntimeHarness.Start, changed.Notify));
+        var probe = h.Services.GetRequiredService<Probe>();
+        var runId = await h.CreateRunAsync(
+            new TaskSpec { Name = "a", Type = "block" }, new TaskSpec { Name = "b", Type = "block" }, new TaskSpec { Name = "c", Type = "block" });
+        await h.Store.WaitUntilAsync(() => Task.FromResult(probe.Started.Count == 3), "three handlers to start");
+        // The clock moves only once the heartbeat loop waits on it; no other timer of the runtime has this due time.
+        await h.Store.WaitUntilAsync(() => Task.FromResult(clock!.Created(interval) == 1), "the heartbeat loop to wait");
+
+        clock!.Advance(interval - TimeSpan.FromMilliseconds(1));
+        Assert.That(h.Store.Heartbeats, Is.Empty, "heartbeat before its interval");
+        clock.Advance(TimeSpan.FromMilliseconds(1));
+        await h.Store.WaitUntilAsync(() => Task.FromResult(h.Store.Heartbeats.Count == 1), "the first heartbeat");
+        await h.Store.WaitUntilAsync(() => Task.FromResult(clock.Created(interval) == 2), "the heartbeat loop to wait again");
+        clock.Advance(interval);
+        await h.Store.WaitUntilAsync(() => Task.FromResult(h.Store.Heartbeats.Count == 2), "the second heartbeat");
+
+        var tasks = await h.Client.Queries.GetRunTasksAsync(Default.Id, runId, CancellationToken.None);
+        probe.Gate.TrySetResult();
+        Assert.Multiple(() =>
+        {
+            Assert.That(h.Store.Heartbeats, Is.EqualTo(new[] { (3, RuntimeHarness.Start + interval), (3, RuntimeHarness.Start + 2 * interval) }),
+                "one call per interval carrying every in-flight lease");
+            Assert.That(tasks.Select(t => t.LeaseExpiresAt), Is.All.EqualTo(RuntimeHarness.Start + 2 * interval + lease), "leases extended from the last heartbeat");
+        });
+    }
+
+    [Test]
     public async Task Runtime_TaskTimeout_AttemptFailsWithTimeoutMessage()
     {
         await using var h = await RuntimeHarness.StartAsync(b =>

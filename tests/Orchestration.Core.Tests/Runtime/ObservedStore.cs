@@ -8,10 +8,10 @@ namespace Orchestration.Core.Tests.Runtime;
 /// Wraps the in-memory store and fires <see cref="Changed"/> after every write, so tests wait for a condition by
 /// re-checking it on each change instead of sleeping or polling on a timer.
 /// </summary>
-internal sealed class ObservedStore(InMemoryStore inner) : IOrchestrationStore
+internal sealed class ObservedStore(InMemoryStore inner, TimeProvider time, WorkSignal changed) : IOrchestrationStore
 {
     public InMemoryStore Inner { get; } = inner;
-    public WorkSignal Changed { get; } = new();
+    public WorkSignal Changed { get; } = changed;
     public StoreCapabilities Capabilities => Inner.Capabilities;
     public WorkSignal WorkAvailable => Inner.WorkAvailable;
     public WorkSignal TasksCancelled => Inner.TasksCancelled;
@@ -56,7 +56,14 @@ internal sealed class ObservedStore(InMemoryStore inner) : IOrchestrationStore
         Changed.Notify();
         return claimed;
     }
-    public Task<IReadOnlyList<HeartbeatResult>> HeartbeatTasksAsync(HeartbeatTasksParams parameters, CancellationToken cancellationToken) => Observe(Inner.HeartbeatTasksAsync(parameters, cancellationToken));
+    /// <summary>Every heartbeat call in call order: how many leases it carried and the store's clock when it came.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<(int Leases, DateTimeOffset At)> Heartbeats { get; } = new();
+
+    public async Task<IReadOnlyList<HeartbeatResult>> HeartbeatTasksAsync(HeartbeatTasksParams parameters, CancellationToken cancellationToken)
+    {
+        Heartbeats.Enqueue((parameters.Leases.Count, time.GetUtcNow()));
+        return await Observe(Inner.HeartbeatTasksAsync(parameters, cancellationToken));
+    }
     public Task<IReadOnlyList<TaskWriteResult>> CompleteTasksAsync(IReadOnlyList<TaskCompletion> completions, CancellationToken cancellationToken) => Observe(Inner.CompleteTasksAsync(completions, cancellationToken));
     public Task<IReadOnlyList<TaskWriteResult>> FailTasksAsync(IReadOnlyList<TaskFailure> failures, CancellationToken cancellationToken) => Observe(Inner.FailTasksAsync(failures, cancellationToken));
     public Task<int> ReleaseTasksAsync(IReadOnlyList<TaskLease> leases, CancellationToken cancellationToken) => Observe(Inner.ReleaseTasksAsync(leases, cancellationToken));

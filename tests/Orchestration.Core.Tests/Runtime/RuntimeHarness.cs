@@ -30,10 +30,20 @@ internal sealed class RuntimeHarness : IAsyncDisposable
     public IServiceProvider Services => _services;
     internal ExecutorRuntime Runtime => _services.GetRequiredService<ExecutorRuntime>();
 
-    public static async Task<RuntimeHarness> StartAsync(Action<OrchestrationBuilder> handlers, Action<OrchestrationOptions>? configure = null)
+    public static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <param name="handlers">Registers the handlers under test.</param>
+    /// <param name="configure">Adjusts the options.</param>
+    /// <param name="clock">A clock of the test's own (starting at <see cref="Start"/>) built around the store's change
+    /// signal, e.g. one that reports when the runtime arms a timer.</param>
+    public static async Task<RuntimeHarness> StartAsync(
+        Action<OrchestrationBuilder> handlers,
+        Action<OrchestrationOptions>? configure = null,
+        Func<Storage.WorkSignal, FakeTimeProvider>? clock = null)
     {
-        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
-        var store = new ObservedStore(new InMemoryStore(time));
+        var changed = new Storage.WorkSignal();
+        var time = clock?.Invoke(changed) ?? new FakeTimeProvider(Start);
+        var store = new ObservedStore(new InMemoryStore(time), time, changed);
         var services = new ServiceCollection();
         services.AddLogging();
         services.AddSingleton<TimeProvider>(time);
