@@ -49,16 +49,8 @@ internal sealed partial class SampleHostProcess : IAsyncDisposable
     {
         var dll = AssemblyPath;
         if (!File.Exists(dll)) throw new StoreUnavailableException($"the sample host is not built at {dll}");
-        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
-        if (string.IsNullOrEmpty(dotnet) || !File.Exists(dotnet)) dotnet = "dotnet";
-        var start = new ProcessStartInfo(dotnet)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = context.WorkDirectory,
-        };
+        var start = Workers.ChildHost.DotnetStartInfo();
+        start.WorkingDirectory = context.WorkDirectory;
         foreach (var a in new[]
                  {
                      "exec", dll, "--urls", "http://127.0.0.1:0",

@@ -33,18 +33,27 @@ internal sealed class ChildHost : IAsyncDisposable
     /// <summary>Called on the reader thread for each "S timestamp" line (a handler started).</summary>
     public Action<long>? OnStarted { get; set; }
 
-    public static ChildHost Start(BenchContext context, string mode, string store, string connectionString, int workers, int expect = 0)
+    /// <summary>
+    /// A child <c>dotnet</c> process with its standard streams redirected: the muxer that runs this process when known
+    /// (<c>DOTNET_HOST_PATH</c>), else <c>dotnet</c> from PATH.
+    /// </summary>
+    internal static ProcessStartInfo DotnetStartInfo()
     {
-        var dll = typeof(ChildHost).Assembly.Location;
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH");
         if (string.IsNullOrEmpty(dotnet) || !File.Exists(dotnet)) dotnet = "dotnet";
-        var start = new ProcessStartInfo(dotnet)
+        return new ProcessStartInfo(dotnet)
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+    }
+
+    public static ChildHost Start(BenchContext context, string mode, string store, string connectionString, int workers, int expect = 0)
+    {
+        var dll = typeof(ChildHost).Assembly.Location;
+        var start = DotnetStartInfo();
         start.ArgumentList.Add("exec");
         // Hosted by another app (the test runner), this assembly's own deps/runtimeconfig may not describe where its
         // dependencies live; the current process's do, so the child starts with the same ones.
