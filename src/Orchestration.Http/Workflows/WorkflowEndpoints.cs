@@ -49,7 +49,7 @@ internal static class WorkflowEndpoints
         catch (OrchestrationValidationException e)
         {
             // The engine's graph check (duplicate name, unknown dependency, cycle) says what is wrong; FlowCtl answers 422.
-            throw WorkflowRules.Invalid(e.Field is null ? "tasks" : "tasks." + e.Field, e.Message);
+            throw new ApiException(StatusCodes.Status422UnprocessableEntity, e.Message, [new FieldError(e.Field is null ? "tasks" : "tasks." + e.Field, e.Message)]);
         }
 
         var tasks = await client.Queries.GetRunTasksAsync(orgId, created.Run.Id, context.RequestAborted);
