@@ -85,19 +85,23 @@ internal static class WorkflowEndpoints
             PayloadBudgetChars = limits.MaxListResponseBytes,
         }, context.RequestAborted);
 
+        // Every workflow lists all its tasks; the page's payload budget is shared by all of them, and once it is spent
+        // the remaining tasks show markers instead of payloads (read in full through GET /api/v1/workflows/{id}).
         var items = new List<WorkflowResponse>(runs.Items.Count);
+        long budget = limits.MaxListResponseBytes;
         foreach (var run in runs.Items)
         {
+            var maxPayload = budget > 0 ? limits.MaxListPayloadBytes : 0;
             var tasks = await client.Queries.ListTasksAsync(new TaskQuery
             {
                 OrgId = orgId,
                 RunId = run.Id,
                 Family = WorkflowsJson.Family,
                 Limit = WorkflowRules.MaxTasks,
-                MaxPayloadChars = limits.MaxListPayloadBytes,
-                PayloadBudgetChars = limits.MaxListResponseBytes,
+                MaxPayloadChars = maxPayload,
             }, context.RequestAborted);
-            items.Add(WorkflowsJson.ToContract(run, tasks.Items, limits.MaxListPayloadBytes));
+            foreach (var t in tasks.Items) budget -= StoredJson.ListCost(limits.MaxListPayloadBytes, t.InputJson, t.OutputJson, t.ErrorJson);
+            items.Add(WorkflowsJson.ToContract(run, tasks.Items, maxPayload));
         }
 
         var totalPages = runs.Total == 0 ? 0 : (int)((runs.Total + (long)size - 1) / size);

@@ -191,6 +191,30 @@ public sealed class WorkflowsApiTests(ApiBackend backend) : WorkflowsFixture(bac
         Assert.That(onlyCancelled!["workflows"]!.AsArray().Select(w => w.Str("id")), Is.EqualTo(new[] { cancelled.Str("id") }));
     }
 
+    [Test]
+    public async Task ListWorkflows_PayloadsOverThePageBudget_ListEveryTaskWithMarkersOncePastIt()
+    {
+        await using var factory = new ApiFactory(Backend, new Dictionary<string, string?>
+        {
+            ["Orchestration:Limits:MaxListResponseBytes"] = "2048",
+            ["Orchestration:Limits:MaxListPayloadBytes"] = "1024",
+        });
+        using var client = factory.WithKey(ApiFactory.BootstrapKey);
+        var big = new string('x', 900);
+        foreach (var name in new[] { "older", "newer" })
+            await CreateAsync(client, new { name, tasks = new[] { new { name = "a", type = Unhandled, payload = new { big } }, new { name = "b", type = Unhandled, payload = new { big } } } });
+
+        var (status, list, _) = await client.GetJsonAsync("/api/v1/workflows");
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        var workflows = list!["workflows"]!.AsArray();
+        Assert.That(workflows.Select(w => w!["tasks"]!.AsArray().Count), Is.EqualTo(new[] { 2, 2 }), "no task is dropped from a listed workflow");
+        Assert.That(workflows[0]!["tasks"]!.AsArray().Select(x => x!["payload"]!["big"]?.GetValue<string>()), Is.All.EqualTo(big));
+        Assert.That(workflows[1]!["tasks"]!.AsArray().Select(x => x!["payload"]!["omitted"]?.GetValue<bool>()), Is.All.True, "past the page budget payloads are markers");
+        var (_, full, _) = await client.GetJsonAsync($"/api/v1/workflows/{workflows[1].Str("id")}");
+        Assert.That(full!["tasks"]![0]!["payload"]!["big"]!.GetValue<string>(), Is.EqualTo(big));
+    }
+
     [TestCase("status=paused", "status")]
     [TestCase("page=0", "page")]
     [TestCase("page=abc", "page")]
