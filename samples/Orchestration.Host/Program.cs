@@ -8,8 +8,10 @@ var builder = WebApplication.CreateBuilder(args);
 // The server's name and version help only whoever is looking for a known hole.
 builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
 
-var orchestration = builder.Services.AddOrchestration(o => HostStorage.Configure(o, builder.Configuration))
-    .AddDemoHandlers();
+var orchestration = builder.Services.AddOrchestration(o => HostStorage.Configure(o, builder.Configuration));
+// Simulated etl, ml_training, ci and generic handlers so FlowCtl's examples run on a fresh host; a deployment with its
+// own handlers for these types turns them off (Orchestration:DemoHandlers=false) and registers its own.
+if (builder.Configuration.GetValue("Orchestration:DemoHandlers", true)) orchestration.AddDemoHandlers();
 // As in the job queue API reference, exec jobs are run by remote executors that claim them; the host runs them itself only when asked.
 if (builder.Configuration.GetValue<bool>("Orchestration:Exec:RunInHost")) orchestration.AddExecTaskHandler();
 // This host serves nothing but the API, so every path answers errors in the API's JSON shape.

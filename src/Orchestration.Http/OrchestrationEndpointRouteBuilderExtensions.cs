@@ -7,6 +7,7 @@ using Orchestration.Http.Foreman;
 using Orchestration.Http.Platform.Health;
 using Orchestration.Http.Jobs;
 using Orchestration.Http.Platform;
+using Orchestration.Http.Workflows;
 
 namespace Orchestration.Http;
 
@@ -26,6 +27,7 @@ public static class OrchestrationEndpointRouteBuilderExtensions
         root.MapOrchestrationAdminApi();
         root.MapForemanApi();
         root.MapJobsApi();
+        root.MapWorkflowsApi();
         return root;
     }
 
@@ -51,6 +53,7 @@ public static class OrchestrationEndpointRouteBuilderExtensions
     {
         var group = endpoints.MapOrchestrationGroup("/api/v1");
         ForemanEndpoints.Map(group);
+        SharedTaskEndpoint.MapOnce(endpoints, group);
         return group;
     }
 
@@ -64,6 +67,24 @@ public static class OrchestrationEndpointRouteBuilderExtensions
         // Created now rather than at the first scrape, so measurements from start-up on are counted.
         endpoints.ServiceProvider.GetRequiredService<Platform.Metrics.PrometheusExporter>();
         JobsEndpoints.Map(group);
+        MetricsEndpoint.MapOnce(endpoints, group);
+        return group;
+    }
+
+    /// <summary>
+    /// Mounts FlowCtl's workflows API alone (snake_case JSON): <c>/api/v1/workflows</c> (create, list, get, tasks,
+    /// cancel), <c>GET /api/v1/tasks/{id}</c> (shared with the Foreman API) and <c>GET /api/v1/metrics</c> (Prometheus
+    /// text, or FlowCtl's JSON for <c>Accept: application/json</c>; shared with the job queue API). The shared paths are
+    /// mounted once per route builder, whichever family comes first. Workflows run on the handlers registered for their
+    /// task types (<c>AddTaskHandler</c>).
+    /// </summary>
+    public static RouteGroupBuilder MapWorkflowsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapOrchestrationGroup("/api/v1");
+        endpoints.ServiceProvider.GetRequiredService<Platform.Metrics.PrometheusExporter>();
+        WorkflowEndpoints.Map(group.MapGroup("").WithTags("Workflows"));
+        SharedTaskEndpoint.MapOnce(endpoints, group);
+        MetricsEndpoint.MapOnce(endpoints, group);
         return group;
     }
 

@@ -10,7 +10,8 @@ namespace Orchestration.Http.Foreman;
 
 /// <summary>
 /// <c>/api/v1/tasks</c>. Tasks created here stay pending until a client moves them with PATCH (the Foreman API reference's workflow) or
-/// an executor claims them after a client queues them.
+/// an executor claims them after a client queues them. <c>GET /api/v1/tasks/{id}</c> is shared with the workflows API
+/// (<see cref="Platform.SharedTaskEndpoint"/>).
 /// </summary>
 internal static class TaskEndpoints
 {
@@ -22,8 +23,6 @@ internal static class TaskEndpoints
         tasks.MapPost("/tasks", CreateAsync).RequirePermission(Permissions.TasksCreate).WithName("ForemanCreateTask")
             .Accepts<CreateTaskRequest>("application/json").Produces<TaskResponse>(StatusCodes.Status201Created)
             .Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status404NotFound);
-        tasks.MapGet("/tasks/{id:guid}", GetAsync).RequirePermission(Permissions.TasksRead).WithName("ForemanGetTask")
-            .Produces<TaskResponse>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
         tasks.MapPatch("/tasks/{id:guid}", UpdateAsync).RequirePermission(Permissions.TasksUpdate).WithName("ForemanUpdateTask")
             .Accepts<UpdateTaskRequest>("application/json").Produces<TaskResponse>()
             .Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status404NotFound);
@@ -58,13 +57,6 @@ internal static class TaskEndpoints
             AddTaskStatus.RunFinished => throw ApiException.Conflict("The run is finished and takes no more tasks"),
             _ => throw ApiException.Conflict("The task could not be added: " + result.Status),
         };
-    }
-
-    private static async Task<IResult> GetAsync(HttpContext context, IOrchestrationClient client, Guid id)
-    {
-        var task = await FamilyScope.FindTaskAsync(client, context.GetCaller().OrgId, FamilyScope.SharedTaskReaders, id, context.RequestAborted)
-            ?? throw ApiException.NotFound("Task");
-        return ForemanJson.Ok(ForemanJson.ToContract(task));
     }
 
     private static async Task<IResult> UpdateAsync(HttpContext context, IOrchestrationClient client, Guid id)

@@ -13,7 +13,6 @@ internal static class JobsEndpoints
         JobEndpoints.Map(group.MapGroup("").WithTags("Jobs"));
         JobExecutorEndpoints.Map(group.MapGroup("").WithTags("Jobs executors"));
         TaskProtocolEndpoints.Map(group.MapGroup("").WithTags("Executor protocol"));
-        MetricsEndpoint.Map(group);
         group.MapGet("/admin/stats", JobAdminEndpoints.StatsAsync).RequirePermission(Permissions.OpsRead).WithName("JobsAdminStats").WithTags("Jobs admin")
             .Produces<JobStatsResponse>();
         group.MapGet("/admin/executors", JobAdminEndpoints.ExecutorsAsync).RequirePermission(Permissions.OpsRead).WithName("JobsAdminExecutors").WithTags("Jobs admin")

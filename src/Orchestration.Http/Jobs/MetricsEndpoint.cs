@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Engine;
@@ -6,23 +7,35 @@ using Orchestration.Http.Platform.Auth;
 using Orchestration.Http.Platform.Metrics;
 using Orchestration.Http.Executors;
 using Orchestration.Storage;
+using Orchestration.Http.Workflows;
+using Orchestration.Http.Workflows.Contracts;
 
 namespace Orchestration.Http.Jobs;
 
 /// <summary>
 /// <c>GET /api/v1/metrics</c>: Prometheus text, for <c>ops:read</c>. The queue-depth and executor gauges are read from
 /// the store at scrape time for the caller's org. Counters and the duration histogram are process-wide (every org's
-/// work), so only system callers get them; an org operator sees its own org and nothing else.
+/// work), so only system callers get them; an org operator sees its own org and nothing else. With
+/// <c>Accept: application/json</c> it answers FlowCtl's JSON metrics instead (<see cref="WorkflowMetrics"/>).
 /// </summary>
 internal static class MetricsEndpoint
 {
-    public static void Map(RouteGroupBuilder group) =>
+    private static readonly ConditionalWeakTable<IEndpointRouteBuilder, object> Mounted = new();
+
+    /// <summary>Mounts the endpoint unless the job queue API or the workflows API already mounted it on this builder.</summary>
+    public static void MapOnce(IEndpointRouteBuilder endpoints, RouteGroupBuilder group)
+    {
+        if (!Mounted.TryAdd(endpoints, new object())) return;
         group.MapGet("/metrics", ScrapeAsync).RequirePermission(Permissions.OpsRead).WithName("Metrics").WithTags("Metrics")
-            .Produces<string>(StatusCodes.Status200OK, "text/plain");
+            .Produces<string>(StatusCodes.Status200OK, "text/plain").Produces<WorkflowMetricsResponse>(StatusCodes.Status200OK, "application/json");
+    }
 
     private static async Task<IResult> ScrapeAsync(HttpContext context, PrometheusExporter exporter, IOrchestrationClient client, ExecutorTracker tracker,
         IExecutorRegistry registry, TimeProvider time, IOptions<OrchestrationHttpOptions> options)
     {
+        // Prometheus text stays the default; FlowCtl's clients ask for its JSON by name.
+        if (WorkflowMetrics.WantsJson(context.Request))
+            return await WorkflowMetrics.JsonAsync(context, client, tracker, registry, time, options.Value.Executors.HeartbeatTimeout);
         var caller = context.GetCaller();
         var orgId = caller.OrgId;
         var depth = new List<(string, double)>();

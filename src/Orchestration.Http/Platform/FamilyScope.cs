@@ -2,6 +2,7 @@ using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Http.Foreman;
 using Orchestration.Http.Jobs;
+using Orchestration.Http.Workflows;
 
 namespace Orchestration.Http.Platform;
 
@@ -13,16 +14,19 @@ namespace Orchestration.Http.Platform;
 internal static class FamilyScope
 {
     /// <summary>
-    /// The families whose tasks <c>GET /api/v1/tasks/{id}</c> returns. The path is shared by design: FlowCtl's
-    /// workflows family joins this set when it is mounted, and no other endpoint needs to change.
+    /// The families whose tasks <c>GET /api/v1/tasks/{id}</c> returns: the path is shared by the Foreman API and the
+    /// workflows API (see <c>SharedTaskEndpoint</c>), each caller seeing the families it holds a read permission of.
     /// </summary>
-    public static IReadOnlySet<string> SharedTaskReaders { get; } = new HashSet<string>(StringComparer.Ordinal) { ForemanJson.Family };
+    public static IReadOnlySet<string> SharedTaskReaders { get; } = new HashSet<string>(StringComparer.Ordinal) { ForemanJson.Family, WorkflowsJson.Family };
 
     /// <summary>The families each family's own endpoints see (just itself).</summary>
     public static IReadOnlySet<string> Foreman { get; } = new HashSet<string>(StringComparer.Ordinal) { ForemanJson.Family };
 
     /// <inheritdoc cref="Foreman"/>
     public static IReadOnlySet<string> Jobs { get; } = new HashSet<string>(StringComparer.Ordinal) { JobsJson.Family };
+
+    /// <inheritdoc cref="Foreman"/>
+    public static IReadOnlySet<string> Workflows { get; } = new HashSet<string>(StringComparer.Ordinal) { WorkflowsJson.Family };
 
     /// <summary>The run, or null when it does not exist in the org or another family created it.</summary>
     public static async Task<Run?> FindRunAsync(IOrchestrationClient client, string orgId, IReadOnlySet<string> families, Guid runId, CancellationToken cancellationToken)

@@ -63,6 +63,11 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         ["PUT /api/v1/tasks/{id}/heartbeat"] = new($"/api/v1/tasks/{a.TaskId}/heartbeat", new { lease_token = Guid.NewGuid() }, Expect.NotFound),
         ["PUT /api/v1/tasks/{id}/complete"] = new($"/api/v1/tasks/{a.TaskId}/complete", new { lease_token = Guid.NewGuid() }, Expect.NotFound),
         ["PUT /api/v1/tasks/{id}/fail"] = new($"/api/v1/tasks/{a.TaskId}/fail", new { lease_token = Guid.NewGuid(), retryable = false }, Expect.NotFound),
+        ["POST /api/v1/workflows"] = new("/api/v1/workflows", new { name = "w", tasks = new[] { new { name = "a", type = "report" } } }, Expect.OwnRowsOnly),
+        ["GET /api/v1/workflows"] = new("/api/v1/workflows?limit=100", null, Expect.OwnRowsOnly),
+        ["GET /api/v1/workflows/{id}"] = new($"/api/v1/workflows/{a.WorkflowId}", null, Expect.NotFound),
+        ["GET /api/v1/workflows/{id}/tasks"] = new($"/api/v1/workflows/{a.WorkflowId}/tasks", null, Expect.NotFound),
+        ["PUT /api/v1/workflows/{id}/cancel"] = new($"/api/v1/workflows/{a.WorkflowId}/cancel", null, Expect.NotFound),
         ["GET /api/v1/metrics"] = new("/api/v1/metrics", null, Expect.OwnRowsOnly),
         ["GET /api/v1/admin/stats"] = new("/api/v1/admin/stats", null, Expect.OwnRowsOnly),
         ["GET /api/v1/admin/executors"] = new("/api/v1/admin/executors", null, Expect.OwnRowsOnly),
@@ -71,7 +76,7 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         ["GET /api/v1/config/queues"] = new("/api/v1/config/queues", null, Expect.NotImplemented),
     };
 
-    private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId, string PendingJobId, string RunningJobId);
+    private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId, string PendingJobId, string RunningJobId, string WorkflowId);
 
     [Test]
     public async Task EveryApiRoute_CalledWithAnotherOrgsIds_RevealsAndChangesNothing()
@@ -85,7 +90,8 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         var (_, claimed, _) = await owner.Client.PostJsonAsync("/api/v1/jobs/claim", new { executor_id = "owner-worker" });
         Assert.That(claimed.Str("id"), Is.EqualTo(runningJob.Str("id")));
         var (_, pendingJob, _) = await owner.Client.PostJsonAsync("/api/v1/jobs", job with { priority = "background" });
-        var a = new Owned(owner.OrgId, owner.KeyId, run, task, "secret-key", entry.Str("id"), pendingJob.Str("id"), runningJob.Str("id"));
+        var (_, workflow, _) = await owner.Client.PostJsonAsync("/api/v1/workflows", new { name = "secret-workflow", tasks = new[] { new { name = "a", type = "report" } } });
+        var a = new Owned(owner.OrgId, owner.KeyId, run, task, "secret-key", entry.Str("id"), pendingJob.Str("id"), runningJob.Str("id"), workflow.Str("id"));
         var intruder = await NewTenantAsync("*");
         var probes = Probes(a);
 
@@ -109,7 +115,8 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
                     break;
                 case Expect.OwnRowsOnly:
                     Assert.That((int)status, Is.InRange(200, 299), route);
-                    Assert.That(text, Does.Not.Contain(a.OrgId).And.Not.Contain(a.RunId).And.Not.Contain(a.TaskId).And.Not.Contain(a.RunningJobId).And.Not.Contain("secret-job"), route);
+                    Assert.That(text, Does.Not.Contain(a.OrgId).And.Not.Contain(a.RunId).And.Not.Contain(a.TaskId).And.Not.Contain(a.RunningJobId).And.Not.Contain("secret-job")
+                        .And.Not.Contain(a.WorkflowId).And.Not.Contain("secret-workflow"), route);
                     break;
                 case Expect.Public:
                     Assert.That(status, Is.EqualTo(HttpStatusCode.OK), route);
@@ -138,6 +145,8 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         Assert.That(pendingAfter.Str("status"), Is.EqualTo("pending"));
         Assert.That(runningAfter.Str("status"), Is.EqualTo("running"));
         Assert.That(runningAfter.Str("executor_id"), Is.EqualTo("owner-worker"));
+        var (_, workflowAfter, _) = await owner.Client.GetJsonAsync($"/api/v1/workflows/{a.WorkflowId}");
+        Assert.That(workflowAfter.Str("status"), Is.EqualTo("pending"), "the intruder's cancel reached the workflow");
     }
 
     [Test]

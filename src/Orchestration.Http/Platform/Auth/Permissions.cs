@@ -40,6 +40,12 @@ public static class Permissions
     public const string JobsExecute = "jobs:execute";
     /// <summary>Every jobs permission.</summary>
     public const string JobsAll = "jobs:*";
+    /// <summary>Read FlowCtl workflows and their tasks (the workflows API).</summary>
+    public const string WorkflowsRead = "workflows:read";
+    /// <summary>Create and cancel FlowCtl workflows.</summary>
+    public const string WorkflowsWrite = "workflows:write";
+    /// <summary>Every workflows permission.</summary>
+    public const string WorkflowsAll = "workflows:*";
     /// <summary>Every run permission.</summary>
     public const string RunsAll = "runs:*";
     /// <summary>Every task permission.</summary>
@@ -70,7 +76,7 @@ public static class Permissions
     public static IReadOnlySet<string> Known { get; } = new HashSet<string>(StringComparer.Ordinal)
     {
         RunsCreate, RunsRead, RunsUpdate, TasksCreate, TasksRead, TasksUpdate, RunDataRead, RunDataWrite,
-        JobsSubmit, JobsRead, JobsCancel, JobsExecute, JobsAll,
+        JobsSubmit, JobsRead, JobsCancel, JobsExecute, JobsAll, WorkflowsRead, WorkflowsWrite, WorkflowsAll,
         RunsAll, TasksAll, RunDataAll, OpsRead, OpsAll, KeysManage, All, Admin,
     };
 
