@@ -27,11 +27,11 @@ public sealed partial class SqliteStore
                 t.LeaseToken = GuidGenerator.NewRandom();
                 t.LeaseExpiresAt = now + parameters.LeaseDuration;
                 t.ExecutorId = parameters.ExecutorId;
+                t.ExecutorIp = parameters.ExecutorIp;
                 t.StartedAt = now;
                 t.NotBefore = null;
                 t.UpdatedAt = now;
                 SaveTask(tx, t);
-                tx.AddAttempt(t, attempt, parameters.ExecutorId, parameters.ExecutorIp);
                 var run = tx.Run(t.RunId)!;
                 if (run.Status == RunStatus.Pending)
                 {
