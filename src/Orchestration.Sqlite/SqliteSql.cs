@@ -121,6 +121,12 @@ internal static class SqliteSql
 
     public const string AnySkippedTask = "SELECT EXISTS (SELECT 1 FROM tasks WHERE run_id = $run AND status = 'skipped')";
 
+    // The distinct types of queued tasks, one index seek each (a skip scan of ix_tasks_claim_type).
+    public const string QueuedTypes =
+        "WITH RECURSIVE q(type) AS (SELECT (SELECT min(type) FROM tasks WHERE status = 'queued') " +
+        "UNION ALL SELECT (SELECT min(type) FROM tasks WHERE status = 'queued' AND type > q.type) FROM q WHERE q.type IS NOT NULL) " +
+        "SELECT type FROM q WHERE type IS NOT NULL";
+
     public const string NextRetryAfter = "SELECT min(not_before) FROM tasks WHERE status = 'retrying' AND not_before > $now";
 
     // Statements of one operation each, by concern.

@@ -81,12 +81,10 @@ public sealed partial class SqliteStore
         //
         // Separate statements, merged here: as one UNION ALL with an outer ORDER BY, SQLite sorted full rows in a temporary
         // b-tree and the claim cost about ten times as much. Each statement walks its partial index in claim order: the
-        // queued rows of one named type (ix_tasks_claim_type, bound once per type) or of any type (ix_tasks_claim), the
-        // retrying rows (ix_tasks_retry, few) with the type list as a filter.
+        // queued rows of one type (ix_tasks_claim_type, bound once per type), the retrying rows (ix_tasks_retry, few) with
+        // the type list as a filter.
         return (
-            shape.Types > 0
-                ? $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'queued' AND t.type = $type{scope} ORDER BY t.priority DESC, t.seq LIMIT $lim"
-                : $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'queued'{scope} ORDER BY t.priority DESC, t.seq LIMIT $lim",
+            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'queued' AND t.type = $type{scope} ORDER BY t.priority DESC, t.seq LIMIT $lim",
             $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'retrying'{filter}{scope} AND (t.not_before IS NULL OR t.not_before <= $now) " +
             "ORDER BY t.priority DESC, t.seq LIMIT $lim");
     }
@@ -123,6 +121,11 @@ public sealed partial class SqliteStore
         foreach (var type in p.Types) args.Add(type);
         args.AddRange(scope);
         var (queuedSql, retryingSql) = ClaimSql.GetOrAdd((p.Types.Count, p.OrgId is not null, p.Family is not null), ClaimStatements);
+        // A claim of any type reads the queue of every type that has queued work: claims name their types (every executor
+        // protocol requires them), so one index per type serves them all and none is kept for the whole queue.
+        IEnumerable<string> queuedTypes = p.Types.Count == 0
+            ? tx.RawDb.Query(SqliteSql.QueuedTypes, r => r.GetString(0))
+            : p.Types.Distinct(StringComparer.Ordinal).ToList(); // a type named twice must not yield its rows twice
         var lists = new List<List<TaskRow>>(p.Types.Count + 1);
 
         var limited = p.TypeLimits is { Count: > 0 };
@@ -131,15 +134,7 @@ public sealed partial class SqliteStore
         {
             // Nothing is buffered yet during the pick, so reads may go straight to the connection.
             lists.Clear();
-            if (p.Types.Count == 0)
-            {
-                lists.Add(tx.RawDb.Query(queuedSql, TaskRow.Read, [.. scope, limit]));
-            }
-            else
-            {
-                // A type named twice must not yield its rows twice.
-                foreach (var type in p.Types.Distinct(StringComparer.Ordinal)) lists.Add(tx.RawDb.Query(queuedSql, TaskRow.Read, [type, .. scope, limit]));
-            }
+            foreach (var type in queuedTypes) lists.Add(tx.RawDb.Query(queuedSql, TaskRow.Read, [type, .. scope, limit]));
 
             args.Add(tx.Now);
             args.Add(limit);

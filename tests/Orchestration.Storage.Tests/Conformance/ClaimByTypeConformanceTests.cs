@@ -23,6 +23,18 @@ public sealed class ClaimByTypeConformanceTests(Backend backend) : ConformanceTe
     }
 
     [Test]
+    public async Task ClaimTasks_NoTypeNamed_ClaimOrderAcrossEveryType()
+    {
+        await CreateRunAsync(Typed("x", "a", 0), Typed("y", "b", 5), Typed("z", "c", 5), Typed("w", "a", 9));
+
+        var first = await ClaimAsync(3);
+        var rest = await ClaimAsync(10);
+
+        Assert.That(first.Select(t => t.Name), Is.EqualTo(new[] { "w", "y", "z" }));
+        Assert.That(rest.Select(t => t.Name), Is.EqualTo(new[] { "x" }));
+    }
+
+    [Test]
     public async Task ClaimTasks_TypeNamedTwice_EachTaskClaimedOnce()
     {
         await CreateRunAsync(Typed("x", "a", 0), Typed("y", "a", 0));
