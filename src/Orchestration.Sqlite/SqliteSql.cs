@@ -22,46 +22,6 @@ internal static class SqliteSql
         "VALUES ($id, $run, $org, $name, $type, $status, $priority, $input, $metadata, $deps, $remaining, $parent, " +
         "$rmax, $rinit, $rmaxdelay, $rback, $rjit, $timeout, $enqueue, $created, $updated, $queued, $completed)";
 
-    public const int RunColumns = 19;
-    public const int TaskColumns = 23;
-
-    private static readonly string[] RunInserts = [MultiRowInsert(InsertRun, 1), MultiRowInsert(InsertRun, EventChunkSmall), MultiRowInsert(InsertRun, EventChunkLarge)];
-    private static readonly string[] TaskInserts = [MultiRowInsert(InsertTask, 1), MultiRowInsert(InsertTask, EventChunkSmall), MultiRowInsert(InsertTask, EventChunkLarge)];
-
-    /// <summary>An INSERT of <paramref name="rows"/> runs (1, <see cref="EventChunkSmall"/> or <see cref="EventChunkLarge"/>):
-    /// row r binds <see cref="InsertRun"/>'s arguments at ?(r * <see cref="RunColumns"/> + 1) onwards.</summary>
-    public static string InsertRuns(int rows) => RunInserts[ChunkIndex(rows)];
-
-    /// <summary>As <see cref="InsertRuns"/>, for tasks (<see cref="InsertTask"/>'s arguments, <see cref="TaskColumns"/> per row).</summary>
-    public static string InsertTasks(int rows) => TaskInserts[ChunkIndex(rows)];
-
-    /// <summary>The chunk size to insert next when <paramref name="left"/> rows are left.</summary>
-    public static int ChunkRows(int left) => left >= EventChunkLarge ? EventChunkLarge : left >= EventChunkSmall ? EventChunkSmall : 1;
-
-    private static int ChunkIndex(int rows) => rows switch
-    {
-        1 => 0,
-        EventChunkSmall => 1,
-        EventChunkLarge => 2,
-        _ => throw new ArgumentOutOfRangeException(nameof(rows)),
-    };
-
-    // The single-row statement's column list with its VALUES row repeated, numbered positionally.
-    private static string MultiRowInsert(string singleRow, int rows)
-    {
-        var values = singleRow.IndexOf(" VALUES ", StringComparison.Ordinal);
-        var columns = singleRow[(singleRow.IndexOf('(', StringComparison.Ordinal) + 1)..singleRow.IndexOf(')', StringComparison.Ordinal)].Split(',').Length;
-        var sql = new System.Text.StringBuilder(singleRow[..values]).Append(" VALUES ");
-        for (var r = 0; r < rows; r++)
-        {
-            sql.Append(r == 0 ? "(" : ", (");
-            for (var c = 0; c < columns; c++) sql.Append(c == 0 ? "?" : ", ?").Append(r * columns + c + 1);
-            sql.Append(')');
-        }
-
-        return sql.ToString();
-    }
-
     public const string InsertDep = "INSERT INTO task_deps (run_id, name, dependent_seq) VALUES ($run, $name, $dep)";
 
     public const string TaskById = "SELECT " + TaskRow.Columns + " FROM tasks WHERE id = $id";

@@ -144,17 +144,16 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
     /// <summary>Writes every buffered row change except events and run updates (which no statement of an operation reads).</summary>
     public void FlushRows()
     {
-        // New runs and tasks go in multi-row INSERTs (chunks of 64, 8, 1): a bulk enqueue pays a statement execution per
-        // chunk rather than per row.
         if (_newRuns.Count > 0)
         {
-            for (var i = 0; i < _newRuns.Count;)
+            var insertRun = RawDb.Statement(SqliteSql.InsertRun);
+            foreach (var r in _newRuns)
             {
-                var rows = SqliteSql.ChunkRows(_newRuns.Count - i);
-                var insertRuns = RawDb.Statement(SqliteSql.InsertRuns(rows));
-                for (var r = 0; r < rows; r++) BindRun(insertRuns, r * SqliteSql.RunColumns, _newRuns[i + r]);
-                insertRuns.Exec();
-                i += rows;
+                insertRun.Bind(1, r.Id).Bind(2, r.OrgId).Bind(3, RunRow.KindToDb(r.Kind)).Bind(4, r.Status.ToWire()).Bind(5, r.Family).Bind(6, r.Name)
+                    .Bind(7, r.InputJson).Bind(8, r.OutputJson).Bind(9, r.ErrorJson).Bind(10, r.MetadataJson).Bind(11, r.IdempotencyKey).Bind(12, r.MaxConcurrency)
+                    .Bind(13, r.DeadlineAt).Bind(14, r.DeadlineArmed).Bind(15, r.CreatedAt).Bind(16, r.UpdatedAt).Bind(17, r.StartedAt).Bind(18, r.CompletedAt)
+                    .Bind(19, r.Unfinished).Exec();
+                r.Dirty = false;
             }
 
             _newRuns.Clear();
@@ -162,27 +161,18 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
 
         if (_newTasks.Count > 0)
         {
-            // A task with dependencies is inserted alone: its rowid keys its task_deps rows.
-            for (var i = 0; i < _newTasks.Count;)
+            var insertTask = RawDb.Statement(SqliteSql.InsertTask);
+            foreach (var (run, t, status, remaining, queuedAt, completedAt) in _newTasks)
             {
-                var free = 0;
-                while (i + free < _newTasks.Count && _newTasks[i + free].Task.Dependencies.Count == 0) free++;
-                if (free == 0)
-                {
-                    var (run, t, _, _, _, _) = _newTasks[i];
-                    BindTask(RawDb.Statement(SqliteSql.InsertTasks(1)), 0, _newTasks[i]).Exec();
-                    var seq = RawDb.LastInsertRowId;
-                    var insertDep = RawDb.Statement(SqliteSql.InsertDep);
-                    foreach (var dep in t.Dependencies) insertDep.Bind(1, run.Id).Bind(2, dep).Bind(3, seq).Exec();
-                    i++;
-                    continue;
-                }
-
-                var rows = SqliteSql.ChunkRows(free);
-                var insertTasks = RawDb.Statement(SqliteSql.InsertTasks(rows));
-                for (var r = 0; r < rows; r++) BindTask(insertTasks, r * SqliteSql.TaskColumns, _newTasks[i + r]);
-                insertTasks.Exec();
-                i += rows;
+                var rp = t.RetryPolicy;
+                insertTask.Bind(1, t.Id).Bind(2, run.Id).Bind(3, run.OrgId).Bind(4, t.Name).Bind(5, t.Type).Bind(6, status.ToWire()).Bind(7, t.Priority)
+                    .Bind(8, t.InputJson).Bind(9, t.MetadataJson).Bind(10, SqliteValues.ListToJson(t.Dependencies)).Bind(11, remaining).Bind(12, t.ParentTaskId)
+                    .Bind(13, rp.MaxAttempts).Bind(14, rp.InitialDelay).Bind(15, rp.MaxDelay).Bind(16, rp.BackoffFactor).Bind(17, rp.Jitter).Bind(18, t.Timeout)
+                    .Bind(19, t.Enqueue).Bind(20, Now).Bind(21, Now).Bind(22, queuedAt).Bind(23, completedAt).Exec();
+                if (t.Dependencies.Count == 0) continue;
+                var seq = RawDb.LastInsertRowId;
+                var insertDep = RawDb.Statement(SqliteSql.InsertDep);
+                foreach (var dep in t.Dependencies) insertDep.Bind(1, run.Id).Bind(2, dep).Bind(3, seq).Exec();
             }
 
             _newTasks.Clear();
@@ -212,26 +202,6 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
 
             _endedAttempts.Clear();
         }
-    }
-
-    private static void BindRun(Stmt s, int o, RunRow r)
-    {
-        s.Bind(o + 1, r.Id).Bind(o + 2, r.OrgId).Bind(o + 3, RunRow.KindToDb(r.Kind)).Bind(o + 4, r.Status.ToWire()).Bind(o + 5, r.Family).Bind(o + 6, r.Name)
-            .Bind(o + 7, r.InputJson).Bind(o + 8, r.OutputJson).Bind(o + 9, r.ErrorJson).Bind(o + 10, r.MetadataJson).Bind(o + 11, r.IdempotencyKey)
-            .Bind(o + 12, r.MaxConcurrency).Bind(o + 13, r.DeadlineAt).Bind(o + 14, r.DeadlineArmed).Bind(o + 15, r.CreatedAt).Bind(o + 16, r.UpdatedAt)
-            .Bind(o + 17, r.StartedAt).Bind(o + 18, r.CompletedAt).Bind(o + 19, r.Unfinished);
-        r.Dirty = false;
-    }
-
-    private Stmt BindTask(Stmt s, int o, (RunRow Run, NewTask Task, TaskRunStatus Status, int Remaining, DateTimeOffset? QueuedAt, DateTimeOffset? CompletedAt) row)
-    {
-        var (run, t, status, remaining, queuedAt, completedAt) = row;
-        var rp = t.RetryPolicy;
-        return s.Bind(o + 1, t.Id).Bind(o + 2, run.Id).Bind(o + 3, run.OrgId).Bind(o + 4, t.Name).Bind(o + 5, t.Type).Bind(o + 6, status.ToWire())
-            .Bind(o + 7, t.Priority).Bind(o + 8, t.InputJson).Bind(o + 9, t.MetadataJson).Bind(o + 10, SqliteValues.ListToJson(t.Dependencies))
-            .Bind(o + 11, remaining).Bind(o + 12, t.ParentTaskId).Bind(o + 13, rp.MaxAttempts).Bind(o + 14, rp.InitialDelay).Bind(o + 15, rp.MaxDelay)
-            .Bind(o + 16, rp.BackoffFactor).Bind(o + 17, rp.Jitter).Bind(o + 18, t.Timeout).Bind(o + 19, t.Enqueue).Bind(o + 20, Now).Bind(o + 21, Now)
-            .Bind(o + 22, queuedAt).Bind(o + 23, completedAt);
     }
 
     /// <summary>Writes everything buffered; called once before COMMIT.</summary>
