@@ -17,7 +17,10 @@ internal static class SqliteMigrator
     public static int LatestVersion => Migrations.Count == 0 ? 0 : Migrations[^1].Version;
 
     /// <summary>Applies what is missing; returns how many scripts ran.</summary>
-    public static int Apply(SqliteCommands db, TimeProvider time)
+    public static int Apply(SqliteCommands db, TimeProvider time) => Apply(db, time, int.MaxValue);
+
+    /// <summary>Applies what is missing up to <paramref name="maxVersion"/>: tests build a database as an earlier version wrote it.</summary>
+    public static int Apply(SqliteCommands db, TimeProvider time, int maxVersion)
     {
         db.Exec("BEGIN IMMEDIATE");
         try
@@ -29,7 +32,7 @@ internal static class SqliteMigrator
             var applied = 0;
             foreach (var (version, name, sql) in Migrations)
             {
-                if (version <= current) continue;
+                if (version <= current || version > maxVersion) continue;
                 db.Exec(sql);
                 db.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($v, $n, $t)", version, name, time.GetUtcNow());
                 applied++;

@@ -29,18 +29,12 @@ internal static class SqliteSql
     public const string UpdateTask =
         "UPDATE tasks SET status = $status, output = $output, error = $error, metadata = $metadata, remaining_deps = $remaining, attempt = $attempt, " +
         "not_before = $nb, lease_token = $token, lease_expires_at = $expires, executor_id = $executor, queue_job_id = $qj, updated_at = $updated, " +
-        "queued_at = $queued, started_at = $started, completed_at = $completed WHERE seq = $seq";
+        "queued_at = $queued, started_at = $started, completed_at = $completed, executor_ip = $ip WHERE seq = $seq";
 
-    public const string InsertAttempt =
-        "INSERT INTO task_attempts (task_id, number, executor_id, executor_ip, started_at) VALUES ($task, $number, $executor, $ip, $started)";
-
-    // The reference store only ever closes a task's latest attempt, and only once.
-    public const string EndAttempt =
-        "UPDATE task_attempts SET ended_at = $ended, outcome = $outcome, error = $error " +
-        "WHERE seq = (SELECT max(seq) FROM task_attempts WHERE task_id = $task) AND ended_at IS NULL";
-
-    // The same, when the writer still knows the rowid of the attempt it inserted at the claim.
-    public const string EndAttemptBySeq = "UPDATE task_attempts SET ended_at = $ended, outcome = $outcome, error = $error WHERE seq = $seq AND ended_at IS NULL";
+    // An attempt is written once, when it ends; until then it is the task's lease (see AttemptsOfTaskInOrg).
+    public const string InsertEndedAttempt =
+        "INSERT INTO task_attempts (task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error) " +
+        "VALUES ($task, $number, $executor, $ip, $started, $ended, $outcome, $error)";
 
     public const int EventChunkLarge = 64;
     public const int EventChunkSmall = 8;
@@ -87,6 +81,12 @@ internal static class SqliteSql
 
     public const string AnySkippedTask = "SELECT EXISTS (SELECT 1 FROM tasks WHERE run_id = $run AND status = 'skipped')";
 
+    // The distinct types of queued tasks, one index seek each (a skip scan of ix_tasks_claim_type).
+    public const string QueuedTypes =
+        "WITH RECURSIVE q(type) AS (SELECT (SELECT min(type) FROM tasks WHERE status = 'queued') " +
+        "UNION ALL SELECT (SELECT min(type) FROM tasks WHERE status = 'queued' AND type > q.type) FROM q WHERE q.type IS NOT NULL) " +
+        "SELECT type FROM q WHERE type IS NOT NULL";
+
     public const string NextRetryAfter = "SELECT min(not_before) FROM tasks WHERE status = 'retrying' AND not_before > $now";
 
     // Statements of one operation each, by concern.
@@ -127,11 +127,16 @@ internal static class SqliteSql
 
     public const string TaskInOrg = "SELECT " + TaskRow.Columns + " FROM tasks WHERE id = $id AND org_id = $org";
 
-    public const string TasksOfRunInOrg = "SELECT " + TaskRow.Columns + " FROM tasks WHERE run_id = $run AND org_id = $org ORDER BY seq";
+    // "+org_id": without statistics SQLite chose ix_tasks_org for its free ORDER BY seq and read every task of the org.
+    public const string TasksOfRunInOrg = "SELECT " + TaskRow.Columns + " FROM tasks WHERE run_id = $run AND +org_id = $org ORDER BY seq";
 
+    // Ended attempts in order, then the one in progress, read from the task holding the lease.
     public const string AttemptsOfTaskInOrg =
-        "SELECT " + AttemptRows.Columns + " FROM task_attempts a WHERE a.task_id = $task " +
-        "AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.task_id AND t.org_id = $org) ORDER BY a.seq";
+        "SELECT " + AttemptRows.Columns + " FROM (" +
+        "SELECT a.seq AS k, " + AttemptRows.Columns + " FROM task_attempts a WHERE a.task_id = $task " +
+        "AND EXISTS (SELECT 1 FROM tasks t WHERE t.id = a.task_id AND t.org_id = $org) " +
+        "UNION ALL SELECT 9223372036854775807, id, attempt, executor_id, executor_ip, started_at, NULL, NULL, NULL FROM tasks " +
+        "WHERE id = $task AND org_id = $org AND status = 'running' AND lease_expires_at IS NOT NULL) ORDER BY k";
 
     public const string LatestRunData = "SELECT " + RunDataRows.Columns + " FROM run_data WHERE run_id = $run AND key = $key AND org_id = $org ORDER BY seq DESC LIMIT 1";
 

@@ -27,11 +27,11 @@ public sealed partial class SqliteStore
                 t.LeaseToken = GuidGenerator.NewRandom();
                 t.LeaseExpiresAt = now + parameters.LeaseDuration;
                 t.ExecutorId = parameters.ExecutorId;
+                t.ExecutorIp = parameters.ExecutorIp;
                 t.StartedAt = now;
                 t.NotBefore = null;
                 t.UpdatedAt = now;
                 SaveTask(tx, t);
-                tx.AddAttempt(t, attempt, parameters.ExecutorId, parameters.ExecutorIp);
                 var run = tx.Run(t.RunId)!;
                 if (run.Status == RunStatus.Pending)
                 {
@@ -58,30 +58,45 @@ public sealed partial class SqliteStore
     private static (string Queued, string Retrying) ClaimStatements((int Types, bool Org, bool Family) shape)
     {
         var filter = new System.Text.StringBuilder();
+        var scope = new System.Text.StringBuilder();
         if (shape.Types > 0)
         {
-            filter.Append(" AND t.type IN (");
+            filter.Append(" AND +t.type IN (");
             for (var i = 0; i < shape.Types; i++) filter.Append(i == 0 ? "" : ", ").Append("$t").Append(i.ToString(CultureInfo.InvariantCulture));
             filter.Append(')');
         }
 
-        if (shape.Org) filter.Append(" AND t.org_id = $org");
+        if (shape.Org) scope.Append(" AND +t.org_id = $org");
         var join = "";
         if (shape.Family)
         {
             join = " JOIN runs r ON r.id = t.run_id";
-            filter.Append(" AND r.family = $family");
+            scope.Append(" AND +r.family = $family");
         }
 
-        // Two statements, merged here: as one UNION ALL with an outer ORDER BY, SQLite sorted full rows in a temporary
-        // b-tree and the claim cost about ten times as much. Each statement walks its partial index in claim order.
+        // The unary "+" keeps org and family out of index selection. Without statistics (the store never runs ANALYZE)
+        // SQLite preferred ix_tasks_org (org_id, seq) for an org filter, read every task of the org and sorted them: the
+        // job queue API's claim cost grew with the backlog. Walking a partial claim index in claim order and filtering
+        // rows stops at the first match.
+        //
+        // Separate statements, merged here: as one UNION ALL with an outer ORDER BY, SQLite sorted full rows in a temporary
+        // b-tree and the claim cost about ten times as much. Each statement walks its partial index in claim order: the
+        // queued rows of one type (ix_tasks_claim_type, bound once per type), the retrying rows (ix_tasks_retry, few) with
+        // the type list as a filter.
         return (
-            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'queued'{filter} ORDER BY t.priority DESC, t.seq LIMIT $lim",
-            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'retrying'{filter} AND (t.not_before IS NULL OR t.not_before <= $now) " +
+            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'queued' AND t.type = $type{scope} ORDER BY t.priority DESC, t.seq LIMIT $lim",
+            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'retrying'{filter}{scope} AND (t.not_before IS NULL OR t.not_before <= $now) " +
             "ORDER BY t.priority DESC, t.seq LIMIT $lim");
     }
 
-    // Both inputs are in claim order; the first `limit` rows of their merge.
+    // Each input is in claim order; the first `limit` rows of their merge.
+    private static List<TaskRow> MergeClaimOrder(List<List<TaskRow>> lists, int limit)
+    {
+        var merged = lists[0];
+        for (var i = 1; i < lists.Count; i++) merged = MergeClaimOrder(merged, lists[i], limit);
+        return merged.Count > limit ? merged.GetRange(0, limit) : merged;
+    }
+
     private static List<TaskRow> MergeClaimOrder(List<TaskRow> a, List<TaskRow> b, int limit)
     {
         if (b.Count == 0) return a;
@@ -99,24 +114,33 @@ public sealed partial class SqliteStore
     // Claimable rows in claim order (priority, then age), filtered by the caller's scope and the concurrency limits.
     private static List<TaskRow> PickClaimable(WriteTx tx, ClaimTasksParams p)
     {
+        var scope = new List<object?>(2);
+        if (p.OrgId is not null) scope.Add(p.OrgId);
+        if (p.Family is not null) scope.Add(p.Family);
         var args = new List<object?>(p.Types.Count + 4);
         foreach (var type in p.Types) args.Add(type);
-        if (p.OrgId is not null) args.Add(p.OrgId);
-        if (p.Family is not null) args.Add(p.Family);
+        args.AddRange(scope);
         var (queuedSql, retryingSql) = ClaimSql.GetOrAdd((p.Types.Count, p.OrgId is not null, p.Family is not null), ClaimStatements);
+        // A claim of any type reads the queue of every type that has queued work: claims name their types (every executor
+        // protocol requires them), so one index per type serves them all and none is kept for the whole queue.
+        IEnumerable<string> queuedTypes = p.Types.Count == 0
+            ? tx.RawDb.Query(SqliteSql.QueuedTypes, r => r.GetString(0))
+            : p.Types.Distinct(StringComparer.Ordinal).ToList(); // a type named twice must not yield its rows twice
+        var lists = new List<List<TaskRow>>(p.Types.Count + 1);
 
         var limited = p.TypeLimits is { Count: > 0 };
         var limit = p.Max;
         while (true)
         {
             // Nothing is buffered yet during the pick, so reads may go straight to the connection.
+            lists.Clear();
+            foreach (var type in queuedTypes) lists.Add(tx.RawDb.Query(queuedSql, TaskRow.Read, [type, .. scope, limit]));
+
+            args.Add(tx.Now);
             args.Add(limit);
-            var queued = tx.RawDb.Query(queuedSql, TaskRow.Read, [.. args]);
-            args[^1] = tx.Now;
-            args.Add(limit);
-            var retrying = tx.RawDb.Query(retryingSql, TaskRow.Read, [.. args]);
+            lists.Add(tx.RawDb.Query(retryingSql, TaskRow.Read, [.. args]));
             args.RemoveRange(args.Count - 2, 2);
-            var candidates = MergeClaimOrder(queued, retrying, limit);
+            var candidates = MergeClaimOrder(lists, limit);
             tx.PreloadRuns(candidates);
             var picked = new List<TaskRow>(Math.Min(p.Max, candidates.Count));
             Dictionary<Guid, int>? perRun = null;

@@ -120,7 +120,8 @@ public sealed partial class SqliteStore
     public Task<Page<TaskRun>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken) =>
         ReadAsync(db =>
         {
-            var where = new StringBuilder(" WHERE t.org_id = $org");
+            // With a run, its tasks are found through the run (see SqliteSql.TasksOfRunInOrg), not by walking the org's.
+            var where = new StringBuilder(query.RunId is null ? " WHERE t.org_id = $org" : " WHERE +t.org_id = $org");
             var args = new List<object?> { query.OrgId };
             if (query.RunId is { } runId)
             {

@@ -18,8 +18,7 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
     private readonly List<RunRow> _newRuns = [];
     private readonly List<(RunRow Run, NewTask Task, TaskRunStatus Status, int Remaining, DateTimeOffset? QueuedAt, DateTimeOffset? CompletedAt)> _newTasks = [];
     private readonly Dictionary<long, TaskRow> _dirtyTasks = [];
-    private readonly List<(TaskRow Task, int Number, string Executor, string? Ip)> _newAttempts = [];
-    private readonly List<(Guid Task, long AttemptSeq, string Outcome, string? Error)> _endedAttempts = [];
+    private readonly List<(Guid Task, int Number, string? Executor, string? Ip, DateTimeOffset? StartedAt, string Outcome, string? Error)> _endedAttempts = [];
     private readonly List<(RunRow Run, Guid? Task, string Type, string? Data)> _events = [];
 
     public SqliteCommands RawDb { get; } = db;
@@ -128,14 +127,15 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
         _dirtyTasks[task.Seq] = task;
     }
 
-    public void AddAttempt(TaskRow task, int number, string executorId, string? executorIp)
+    /// <summary>
+    /// Records the end of the task's attempt in progress, read from its lease: call before the lease is dropped. A task
+    /// without a lease has no attempt in progress (a client marked it running, or it already ended), so nothing is written.
+    /// </summary>
+    public void EndAttempt(TaskRow task, string outcome, string? error)
     {
-        // Unknown until the row is inserted; an attempt ended before that is found by its task instead.
-        task.AttemptSeq = 0;
-        _newAttempts.Add((task, number, executorId, executorIp));
+        if (!task.HoldsLease) return;
+        _endedAttempts.Add((task.Id, task.Attempt, task.ExecutorId, task.ExecutorIp, task.StartedAt, outcome, error));
     }
-
-    public void EndAttempt(TaskRow task, string outcome, string? error) => _endedAttempts.Add((task.Id, task.AttemptSeq, outcome, error));
 
     public void AddEvent(RunRow run, Guid? taskId, string type, string? dataJson) => _events.Add((run, taskId, type, dataJson));
 
@@ -185,30 +185,19 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
             {
                 updateTask.Bind(1, t.Status.ToWire()).Bind(2, t.OutputJson).Bind(3, t.ErrorJson).Bind(4, t.MetadataJson).Bind(5, t.RemainingDependencies)
                     .Bind(6, t.Attempt).Bind(7, t.NotBefore).Bind(8, t.LeaseToken).Bind(9, t.LeaseExpiresAt).Bind(10, t.ExecutorId).Bind(11, t.QueueJobId)
-                    .Bind(12, t.UpdatedAt).Bind(13, t.QueuedAt).Bind(14, t.StartedAt).Bind(15, t.CompletedAt).Bind(16, t.Seq).Exec();
+                    .Bind(12, t.UpdatedAt).Bind(13, t.QueuedAt).Bind(14, t.StartedAt).Bind(15, t.CompletedAt).Bind(16, t.ExecutorIp).Bind(17, t.Seq).Exec();
             }
 
             _dirtyTasks.Clear();
         }
 
-        if (_newAttempts.Count > 0)
-        {
-            var insertAttempt = RawDb.Statement(SqliteSql.InsertAttempt);
-            foreach (var (task, number, executor, ip) in _newAttempts)
-            {
-                insertAttempt.Bind(1, task.Id).Bind(2, number).Bind(3, executor).Bind(4, ip).Bind(5, Now).Exec();
-                task.AttemptSeq = RawDb.LastInsertRowId;
-            }
-
-            _newAttempts.Clear();
-        }
-
         if (_endedAttempts.Count > 0)
         {
-            foreach (var (task, attemptSeq, outcome, error) in _endedAttempts)
+            var insertAttempt = RawDb.Statement(SqliteSql.InsertEndedAttempt);
+            foreach (var (task, number, executor, ip, startedAt, outcome, error) in _endedAttempts)
             {
-                if (attemptSeq > 0) RawDb.Statement(SqliteSql.EndAttemptBySeq).Bind(1, Now).Bind(2, outcome).Bind(3, error).Bind(4, attemptSeq).Exec();
-                else RawDb.Statement(SqliteSql.EndAttempt).Bind(1, Now).Bind(2, outcome).Bind(3, error).Bind(4, task).Exec();
+                insertAttempt.Bind(1, task).Bind(2, number).Bind(3, executor ?? "").Bind(4, ip).Bind(5, startedAt ?? Now).Bind(6, Now).Bind(7, outcome)
+                    .Bind(8, error).Exec();
             }
 
             _endedAttempts.Clear();
