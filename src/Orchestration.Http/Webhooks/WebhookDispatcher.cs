@@ -86,21 +86,25 @@ internal sealed partial class WebhookDispatcher(
             var id = ConfiguredId(c);
             bool disabled;
             lock (_disabledGate) disabled = _disabledConfigured.Contains(id);
-            targets[id] = new Target(id, c.OrgId, c.Url, c.Events, c.Secret, !disabled, Configured: true);
+            targets[id] = new Target(id, c.OrgId, c.Url, c.Events, c.Secret, !disabled, Configured: true, Since: null);
         }
 
         foreach (var w in await store.ListWebhooksAsync(null, cancellationToken))
-            targets[w.Id] = new Target(w.Id, w.OrgId, w.Url, w.Events, w.Secret, w.Enabled, Configured: false);
+            targets[w.Id] = new Target(w.Id, w.OrgId, w.Url, w.Events, w.Secret, w.Enabled, Configured: false, Since: w.CreatedAt);
         return targets;
     }
 
     private async Task<bool> EnqueueAsync(Dictionary<string, Target> endpoints, CancellationToken cancellationToken)
     {
+        // Without endpoints the events are not read at all, so a host that uses no webhooks pays nothing per event. The
+        // cursor then lags; when an endpoint appears it catches up in large batches, and registered endpoints skip what
+        // happened before they existed.
+        var active = endpoints.Values.Where(e => e.Enabled).ToList();
+        if (active.Count == 0) return false;
         var cursor = await store.GetWebhookCursorAsync(cancellationToken);
         var batch = await queries.ReadCommittedEventsAsync(cursor, EventBatch, null, cancellationToken);
         if (batch.Watermark <= cursor) return false;
 
-        var active = endpoints.Values.Where(e => e.Enabled).ToList();
         var deliveries = new List<NewWebhookDelivery>();
         var now = time.GetUtcNow();
         var runs = new Dictionary<Guid, Run?>();
@@ -109,7 +113,7 @@ internal sealed partial class WebhookDispatcher(
             if (!active.Any(t => t.OrgId is null || t.OrgId == e.OrgId)) continue;
             if (!runs.TryGetValue(e.RunId, out var run)) runs[e.RunId] = run = await queries.GetRunAsync(e.OrgId, e.RunId, cancellationToken);
             var name = WebhookEvents.NameOf(e.Type, run?.Family);
-            var wanting = active.Where(t => (t.OrgId is null || t.OrgId == e.OrgId) && WebhookEvents.Wants(t.Events, name)).ToList();
+            var wanting = active.Where(t => (t.OrgId is null || t.OrgId == e.OrgId) && (t.Since is null || e.CreatedAt >= t.Since) && WebhookEvents.Wants(t.Events, name)).ToList();
             if (wanting.Count == 0) continue;
             var task = e.TaskId is { } taskId ? await queries.GetTaskAsync(e.OrgId, taskId, cancellationToken) : null;
             var body = WebhookEvents.Body(e, name, run, task);
@@ -213,7 +217,8 @@ internal sealed partial class WebhookDispatcher(
         base.Dispose();
     }
 
-    private sealed record Target(string Id, string? OrgId, string Url, IReadOnlyList<string> Events, string Secret, bool Enabled, bool Configured);
+    // Since: a registered endpoint gets the events from its creation on; a configured one all events after the cursor.
+    private sealed record Target(string Id, string? OrgId, string Url, IReadOnlyList<string> Events, string Secret, bool Enabled, bool Configured, DateTimeOffset? Since);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook dispatcher pass failed; retrying after the poll interval")]
     private static partial void LogPassFailed(ILogger logger, Exception ex);

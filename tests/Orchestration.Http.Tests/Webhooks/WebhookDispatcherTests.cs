@@ -172,6 +172,19 @@ public sealed class WebhookDispatcherTests
     }
 
     [Test]
+    public async Task RunOnce_EventsFromBeforeTheEndpointExisted_NotDelivered()
+    {
+        await _client.CreateRunAsync(new RunSpec { Family = "foreman", Open = true });
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await EndpointAsync("*");
+        var later = await _client.CreateRunAsync(new RunSpec { Family = "foreman", Open = true });
+
+        await _dispatcher.RunOnceAsync(CancellationToken.None);
+
+        Assert.That(_receiver.Accepted.Select(r => JsonNode.Parse(r.Body)!["data"]!["run_id"]!.GetValue<string>()), Is.EqualTo(new[] { later.Run.Id.ToString() }));
+    }
+
+    [Test]
     public async Task RunOnce_EndpointNotSubscribed_NoDelivery()
     {
         await EndpointAsync("workflow.completed");
