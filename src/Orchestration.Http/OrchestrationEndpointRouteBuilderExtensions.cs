@@ -28,6 +28,8 @@ public static class OrchestrationEndpointRouteBuilderExtensions
         root.MapForemanApi();
         root.MapJobsApi();
         root.MapWorkflowsApi();
+        root.MapWebhooksApi();
+        root.MapEventsApi();
         return root;
     }
 
@@ -85,6 +87,29 @@ public static class OrchestrationEndpointRouteBuilderExtensions
         WorkflowEndpoints.Map(group.MapGroup("").WithTags("Workflows"));
         SharedTaskEndpoint.MapOnce(endpoints, group);
         MetricsEndpoint.MapOnce(endpoints, group);
+        return group;
+    }
+
+    /// <summary>
+    /// Mounts the webhooks API alone: <c>POST/GET /api/v1/webhooks</c>, <c>DELETE /api/v1/webhooks/{id}</c> and
+    /// <c>GET /api/v1/webhooks/{id}/deliveries</c> (permission <c>webhooks:manage</c>). Deliveries are sent by the
+    /// dispatcher <c>AddOrchestrationHttp</c> registers, whether or not this API is mounted.
+    /// </summary>
+    public static RouteGroupBuilder MapWebhooksApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapOrchestrationGroup("/api/v1");
+        Webhooks.WebhooksEndpoints.Map(group);
+        return group;
+    }
+
+    /// <summary>
+    /// Mounts <c>GET /api/v1/events</c> alone: the caller's org's events after a sequence, as JSON or as server-sent
+    /// events (permission <c>events:read</c>).
+    /// </summary>
+    public static RouteGroupBuilder MapEventsApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapOrchestrationGroup("/api/v1");
+        Events.EventsEndpoints.Map(group);
         return group;
     }
 

@@ -22,9 +22,31 @@ public sealed class OrchestrationHttpOptions
     /// <summary>Caps on identifiers, lists and list responses (<c>Orchestration:Limits</c>).</summary>
     public LimitOptions Limits { get; set; } = new();
 
+    /// <summary>Webhook endpoints configured by the host (<c>Orchestration:Webhooks</c>), besides those orgs register through the API.</summary>
+    public List<WebhookEndpointOptions> Webhooks { get; set; } = [];
+
+    /// <summary>How webhooks are delivered (<c>Orchestration:WebhookDelivery</c>).</summary>
+    public WebhookDeliveryOptions WebhookDelivery { get; set; } = new();
+
+    /// <summary>The events endpoint's stream (<c>Orchestration:Events</c>).</summary>
+    public EventStreamOptions Events { get; set; } = new();
+
     /// <summary>Returns a message naming the first bad setting, or null.</summary>
     public string? Validate()
     {
+        if (WebhookDelivery.Validate() is { } deliveryProblem) return deliveryProblem;
+        if (Events.Validate() is { } eventsProblem) return eventsProblem;
+        for (var i = 0; i < Webhooks.Count; i++)
+        {
+            var w = Webhooks[i];
+            if (!Uri.TryCreate(w.Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+                return $"Orchestration:Webhooks:{i}:Url must be an absolute http or https URL.";
+            if (global::Orchestration.Http.Webhooks.WebhookSignature.SecretProblem(w.Secret) is { } secretProblem) return $"Orchestration:Webhooks:{i}:Secret {secretProblem}.";
+            if (w.Events.Count == 0) return $"Orchestration:Webhooks:{i}:Events must list at least one event.";
+            if (w.Events.FirstOrDefault(e => !global::Orchestration.Http.Webhooks.WebhookEvents.Known.Contains(e)) is { } unknown)
+                return $"Orchestration:Webhooks:{i}:Events: unknown event '{unknown}'.";
+        }
+
         if (!string.IsNullOrEmpty(Auth.BootstrapApiKey) && AuthOptions.BootstrapKeyWeakness(Auth.BootstrapApiKey) is { } weakness)
             return $"Orchestration:Auth:BootstrapApiKey {weakness}.";
         if (RateLimits.PerKey.Limit < 1 || RateLimits.PerKey.WindowSeconds < 1)

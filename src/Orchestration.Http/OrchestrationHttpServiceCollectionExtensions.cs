@@ -38,10 +38,16 @@ public static class OrchestrationHttpServiceCollectionExtensions
         services.TryAddSingleton<Storage.IExecutorRegistry>(sp =>
             sp.GetRequiredService<Storage.IOrchestrationStore>() as Storage.IExecutorRegistry ?? new Storage.InMemory.InMemoryStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<Executors.ExecutorTracker>();
+        // Every built-in store keeps webhooks; a host's custom store that does not gets them per process.
+        services.TryAddSingleton<Storage.IWebhookStore>(sp =>
+            sp.GetRequiredService<Storage.IOrchestrationStore>() as Storage.IWebhookStore ?? new Storage.InMemory.InMemoryStore(sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton(sp => new Webhooks.WebhookTargetGuard(sp.GetRequiredService<IOptions<OrchestrationHttpOptions>>().Value.WebhookDelivery.AllowPrivateTargets));
         services.TryAddSingleton<Platform.Metrics.PrometheusExporter>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiErrorStartupFilter>());
         services.AddHostedService<ApiKeyBootstrapper>();
         services.AddHostedService<Executors.ExecutorRegistryWriter>();
+        services.TryAddSingleton<Webhooks.WebhookDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<Webhooks.WebhookDispatcher>());
         return services;
     }
 

@@ -225,6 +225,11 @@ public sealed partial class SqliteStore
             cancellationToken);
 
     /// <inheritdoc />
+    /// <remarks>SQLite has one writer at a time, so events commit in sequence order.</remarks>
+    public Task<EventBatch> ReadCommittedEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) =>
+        EventBatch.ReadInOrderAsync(this, afterSequence, limit, orgId, cancellationToken);
+
+    /// <inheritdoc />
     public async Task<bool> PingAsync(CancellationToken cancellationToken)
     {
         try

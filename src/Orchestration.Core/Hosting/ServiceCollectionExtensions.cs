@@ -61,6 +61,7 @@ public static class ServiceCollectionExtensions
             services.AddSingleton<IOrchestrationQueries>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IIdentityStore>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IExecutorRegistry>(sp => sp.GetRequiredService<InMemoryStore>());
+            services.AddSingleton<IWebhookStore>(sp => sp.GetRequiredService<InMemoryStore>());
         });
     }
 }

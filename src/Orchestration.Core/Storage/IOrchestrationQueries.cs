@@ -38,6 +38,15 @@ public interface IOrchestrationQueries
     /// <summary>Events with a sequence greater than <paramref name="afterSequence"/>, in order; all orgs when <paramref name="orgId"/> is null.</summary>
     Task<IReadOnlyList<EngineEvent>> ReadEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Events after <paramref name="afterSequence"/> up to a commit-safe watermark, in order; all orgs when
+    /// <paramref name="orgId"/> is null. Unlike <see cref="ReadEventsAsync"/>, no event with a sequence at or below the
+    /// returned <see cref="EventBatch.Watermark"/> can become visible later (a writer that drew a lower sequence and
+    /// commits after a higher one): a consumer that resumes after the watermark, or after the last event it handled,
+    /// never skips an event. <paramref name="afterSequence"/> must be a watermark or event sequence this method returned.
+    /// </summary>
+    Task<EventBatch> ReadCommittedEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken);
+
     /// <summary>True when the store answers a trivial query (health checks).</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);
 }

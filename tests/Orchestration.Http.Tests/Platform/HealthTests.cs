@@ -62,5 +62,6 @@ public sealed class HealthTests(ApiBackend backend) : ApiFixture(backend)
         public Task<RunDataEntry?> GetLatestRunDataAsync(string orgId, Guid runId, string key, CancellationToken cancellationToken) => inner.GetLatestRunDataAsync(orgId, runId, key, cancellationToken);
         public Task<Page<RunDataEntry>> QueryRunDataAsync(RunDataQuery query, CancellationToken cancellationToken) => inner.QueryRunDataAsync(query, cancellationToken);
         public Task<IReadOnlyList<EngineEvent>> ReadEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) => inner.ReadEventsAsync(afterSequence, limit, orgId, cancellationToken);
+        public Task<EventBatch> ReadCommittedEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) => inner.ReadCommittedEventsAsync(afterSequence, limit, orgId, cancellationToken);
     }
 }

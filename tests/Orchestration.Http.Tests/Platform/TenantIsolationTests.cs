@@ -71,12 +71,17 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         ["GET /api/v1/metrics"] = new("/api/v1/metrics", null, Expect.OwnRowsOnly),
         ["GET /api/v1/admin/stats"] = new("/api/v1/admin/stats", null, Expect.OwnRowsOnly),
         ["GET /api/v1/admin/executors"] = new("/api/v1/admin/executors", null, Expect.OwnRowsOnly),
+        ["POST /api/v1/webhooks"] = new("/api/v1/webhooks", new { url = "https://example.com/intruder", events = new[] { "*" } }, Expect.OwnRowsOnly),
+        ["GET /api/v1/webhooks"] = new("/api/v1/webhooks", null, Expect.OwnRowsOnly),
+        ["DELETE /api/v1/webhooks/{id}"] = new($"/api/v1/webhooks/{a.WebhookId}", null, Expect.NotFound),
+        ["GET /api/v1/webhooks/{id}/deliveries"] = new($"/api/v1/webhooks/{a.WebhookId}/deliveries", null, Expect.NotFound),
+        ["GET /api/v1/events"] = new("/api/v1/events?after=0&limit=1000", null, Expect.OwnRowsOnly),
         ["GET /api/v1/config"] = new("/api/v1/config", null, Expect.NotImplemented),
         ["GET /api/v1/config/redis"] = new("/api/v1/config/redis", null, Expect.NotImplemented),
         ["GET /api/v1/config/queues"] = new("/api/v1/config/queues", null, Expect.NotImplemented),
     };
 
-    private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId, string PendingJobId, string RunningJobId, string WorkflowId);
+    private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId, string PendingJobId, string RunningJobId, string WorkflowId, string WebhookId);
 
     [Test]
     public async Task EveryApiRoute_CalledWithAnotherOrgsIds_RevealsAndChangesNothing()
@@ -91,7 +96,8 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         Assert.That(claimed.Str("id"), Is.EqualTo(runningJob.Str("id")));
         var (_, pendingJob, _) = await owner.Client.PostJsonAsync("/api/v1/jobs", job with { priority = "background" });
         var (_, workflow, _) = await owner.Client.PostJsonAsync("/api/v1/workflows", new { name = "secret-workflow", tasks = new[] { new { name = "a", type = "report" } } });
-        var a = new Owned(owner.OrgId, owner.KeyId, run, task, "secret-key", entry.Str("id"), pendingJob.Str("id"), runningJob.Str("id"), workflow.Str("id"));
+        var (_, webhook, _) = await owner.Client.PostJsonAsync("/api/v1/webhooks", new { url = "https://example.com/owner", events = new[] { "*" } });
+        var a = new Owned(owner.OrgId, owner.KeyId, run, task, "secret-key", entry.Str("id"), pendingJob.Str("id"), runningJob.Str("id"), workflow.Str("id"), webhook.Str("id"));
         var intruder = await NewTenantAsync("*");
         var probes = Probes(a);
 

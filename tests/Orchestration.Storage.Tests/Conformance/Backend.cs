@@ -19,13 +19,14 @@ public abstract class Backend
     public override string ToString() => Name;
 }
 
-public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries queries, IIdentityStore identity, Func<ValueTask>? dispose = null, IExecutorRegistry? executors = null) : IAsyncDisposable
+public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries queries, IIdentityStore identity, Func<ValueTask>? dispose = null, IExecutorRegistry? executors = null, IWebhookStore? webhooks = null) : IAsyncDisposable
 {
     public IOrchestrationStore Store { get; } = store;
     public IOrchestrationQueries Queries { get; } = queries;
     public IIdentityStore Identity { get; } = identity;
     // Every back end's store class also keeps the executor registry; a wrapped store passes it separately.
     public IExecutorRegistry Executors { get; } = executors ?? (IExecutorRegistry)store;
+    public IWebhookStore Webhooks { get; } = webhooks ?? (IWebhookStore)store;
 
     public ValueTask DisposeAsync() => dispose?.Invoke() ?? ValueTask.CompletedTask;
 }

@@ -26,6 +26,7 @@ public abstract class ConformanceTest(Backend backend)
     protected IOrchestrationQueries Queries => _handle!.Queries;
     protected IIdentityStore Identity => _handle!.Identity;
     protected IExecutorRegistry Executors => _handle!.Executors;
+    protected IWebhookStore Webhooks => _handle!.Webhooks;
     protected IOrchestrationClient Client { get; private set; } = null!;
 
     [SetUp]

@@ -155,6 +155,11 @@ public sealed partial class InMemoryStore
     }
 
     /// <inheritdoc />
+    /// <remarks>Events are appended under the store's lock, so they become visible in sequence order.</remarks>
+    public Task<EventBatch> ReadCommittedEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) =>
+        EventBatch.ReadInOrderAsync(this, afterSequence, limit, orgId, cancellationToken);
+
+    /// <inheritdoc />
     public Task<bool> PingAsync(CancellationToken cancellationToken) => Task.FromResult(true);
 
     private static Run Capped(Run run, int? max) => max is null ? run : run with

@@ -56,6 +56,14 @@ public static class Permissions
     public const string OpsRead = "ops:read";
     /// <summary>Every operator permission.</summary>
     public const string OpsAll = "ops:*";
+    /// <summary>Register, list and delete the org's webhook endpoints and read their deliveries.</summary>
+    public const string WebhooksManage = "webhooks:manage";
+    /// <summary>Every webhooks permission.</summary>
+    public const string WebhooksAll = "webhooks:*";
+    /// <summary>Read the org's event stream (<c>/api/v1/events</c>, polled or as server-sent events).</summary>
+    public const string EventsRead = "events:read";
+    /// <summary>Every events permission.</summary>
+    public const string EventsAll = "events:*";
     /// <summary>
     /// List, create and revoke API keys of the caller's own org, never with more than the caller holds. Only granted
     /// explicitly (not by <c>*</c>), since it lets a key mint keys.
@@ -78,6 +86,7 @@ public static class Permissions
         RunsCreate, RunsRead, RunsUpdate, TasksCreate, TasksRead, TasksUpdate, RunDataRead, RunDataWrite,
         JobsSubmit, JobsRead, JobsCancel, JobsExecute, JobsAll, WorkflowsRead, WorkflowsWrite, WorkflowsAll,
         RunsAll, TasksAll, RunDataAll, OpsRead, OpsAll, KeysManage, All, Admin,
+        WebhooksManage, WebhooksAll, EventsRead, EventsAll,
     };
 
     /// <summary>True when <paramref name="granted"/> satisfies <paramref name="required"/>.</summary>
