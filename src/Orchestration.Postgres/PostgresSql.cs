@@ -341,6 +341,13 @@ internal static class PostgresSql
         SELECT id, lease_token FROM {s}.tasks WHERE status = 'running' AND lease_expires_at <= {now} ORDER BY lease_expires_at LIMIT @limit
         """;
 
+    // Both minima are read from the partial indexes the reaper and the deadline pass use (tasks_leases, runs_deadline).
+    internal const string NextMaintenanceDueSql = """
+        SELECT extract(epoch FROM (least(
+            (SELECT min(lease_expires_at) FROM {s}.tasks WHERE status = 'running'),
+            (SELECT min(deadline_at) FROM {s}.runs WHERE deadline_at IS NOT NULL AND status IN ('pending', 'running'))) - {now})) * 1000
+        """;
+
     internal const string DueRunsSql = """
         SELECT id FROM {s}.runs WHERE deadline_at <= {now} AND status NOT IN ('completed', 'failed', 'cancelled')
         ORDER BY id LIMIT @limit FOR UPDATE SKIP LOCKED
