@@ -12,7 +12,8 @@ internal sealed partial class MaintenanceService(
     MaintenanceOptions options,
     WorkerOptions worker,
     TimeProvider time,
-    ILogger<MaintenanceService> logger) : BackgroundService
+    ILogger<MaintenanceService> logger,
+    IMaintenanceSchedule? schedule = null) : BackgroundService
 {
     /// <summary>The longest wait between passes while they find nothing to do.</summary>
     internal TimeSpan IdleInterval => options.IdleInterval
@@ -23,7 +24,8 @@ internal sealed partial class MaintenanceService(
         if (!options.Enabled) return;
         await Task.Yield();
         var wait = options.Interval;
-        var schedule = store as IMaintenanceSchedule;
+        // Registered by the store's package, so a decorator of the store (instrumentation) does not hide it.
+        var due = schedule ?? store as IMaintenanceSchedule;
         while (!stoppingToken.IsCancellationRequested)
         {
             var busy = false;
@@ -36,15 +38,15 @@ internal sealed partial class MaintenanceService(
                 {
                     // With a schedule, a pass runs only when something is due: asking costs one statement, a pass two
                     // transactions.
-                    var due = schedule is null ? TimeSpan.Zero : await schedule.NextMaintenanceDueAsync(stoppingToken);
-                    if (due is { } d && d <= TimeSpan.Zero)
+                    var next = due is null ? TimeSpan.Zero : await due.NextMaintenanceDueAsync(stoppingToken);
+                    if (next is { } d && d <= TimeSpan.Zero)
                     {
                         busy = await RunOnceAsync(stoppingToken);
-                        if (!busy && schedule is not null) scheduled = ScheduledWait(await schedule.NextMaintenanceDueAsync(stoppingToken));
+                        if (!busy && due is not null) scheduled = ScheduledWait(await due.NextMaintenanceDueAsync(stoppingToken));
                     }
                     else
                     {
-                        scheduled = ScheduledWait(due);
+                        scheduled = ScheduledWait(next);
                     }
                 }
             }
