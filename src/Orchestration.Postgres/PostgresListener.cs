@@ -4,16 +4,25 @@ using Npgsql;
 
 namespace Orchestration.Postgres;
 
-// Feeds the store's signals from LISTEN on a dedicated connection. When the connection drops, the runtime's safety
-// poll (WorkerOptions.PollInterval) covers the gap; on every (re)connect both signals fire once, because
-// notifications sent while disconnected are gone.
+// Feeds the store's signals from LISTEN on a dedicated connection. While LISTEN is in place the store's WorkAvailable
+// signal is marked reliable, and idle runtimes wait on it with the long safety poll (WorkerOptions.ListeningPollInterval);
+// when the connection drops the mark is cleared, so they fall back to the short poll (WorkerOptions.PollInterval) until
+// it is back. On every (re)connect both signals fire once, because notifications sent while disconnected are gone: every
+// waiter claims once more, so no wake-up is lost to the gap.
 internal sealed partial class PostgresListener(PostgresStore store, ILogger<PostgresListener> logger) : BackgroundService
 {
     private static readonly TimeSpan KeepAlive = TimeSpan.FromSeconds(15);
     private readonly TaskCompletionSource _firstConnect = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _connected;
+    private int _connects;
+    private int? _processId;
 
     public bool IsConnected => _connected;
+
+    // How many times LISTEN was put in place, and the server process holding it (tests break the connection with it).
+    internal int Connects => Volatile.Read(ref _connects);
+
+    internal int? ProcessId => _processId;
 
     // Completes once the first LISTEN is in place (tests await it rather than polling).
     public Task Listening => _firstConnect.Task;
@@ -33,6 +42,9 @@ internal sealed partial class PostgresListener(PostgresStore store, ILogger<Post
                 await using (var listen = new NpgsqlCommand("LISTEN " + PgNames.Quote(store.Channel), conn))
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 _connected = true;
+                _processId = conn.ProcessID;
+                Interlocked.Increment(ref _connects);
+                store.WorkAvailable.Reliable = true;
                 _firstConnect.TrySetResult();
                 delay = TimeSpan.FromMilliseconds(100);
                 LogListening(logger, store.Channel);
@@ -50,11 +62,13 @@ internal sealed partial class PostgresListener(PostgresStore store, ILogger<Post
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
+                store.WorkAvailable.Reliable = false;
                 return;
             }
             catch (Exception ex)
             {
                 _connected = false;
+                store.WorkAvailable.Reliable = false;
                 LogListenerLost(logger, ex, delay);
                 store.WorkAvailable.Notify();
             }

@@ -7,7 +7,8 @@ namespace Orchestration.Postgres;
 // lock so that hosts starting together wait for each other instead of racing on CREATE TABLE.
 internal static class PostgresMigrator
 {
-    public static async Task MigrateAsync(NpgsqlDataSource dataSource, string schema, CancellationToken cancellationToken)
+    // upTo stops after that version: tests write a database as an earlier version left it, then upgrade it.
+    public static async Task MigrateAsync(NpgsqlDataSource dataSource, string schema, CancellationToken cancellationToken, int upTo = int.MaxValue)
     {
         var quoted = PgNames.Quote(schema);
         await using var conn = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -30,7 +31,7 @@ internal static class PostgresMigrator
 
             foreach (var (version, name, sql) in Load())
             {
-                if (applied.Contains(version)) continue;
+                if (applied.Contains(version) || version > upTo) continue;
                 await using var tx = await conn.BeginTransactionAsync(cancellationToken);
                 await ExecAsync(conn, tx, sql.Replace("{s}", quoted, StringComparison.Ordinal), cancellationToken);
                 await using (var cmd = new NpgsqlCommand($"INSERT INTO {quoted}.schema_migrations (version, name) VALUES ($1, $2)", conn, tx))

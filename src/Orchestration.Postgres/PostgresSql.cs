@@ -69,22 +69,20 @@ internal static class PostgresSql
     // caller claims through the limited path instead, so priority order holds across limited and unlimited runs.
     // Lock and claim are one command without BEGIN: one round trip, one implicit transaction.
     // What every claim writes for the tasks it picked (the CTE named by picked, one id column): the tasks become
-    // running with a new lease, pending runs start, attempts and events are inserted. Both claim paths share it.
+    // running with a new lease and an open attempt (kept on the task row until it ends), pending runs start, events
+    // are inserted. Both claim paths share it.
     internal static string ClaimWrites(string picked) => """
         claimed AS (
             UPDATE {s}.tasks t
             SET status = 'running', attempt = t.attempt + 1, lease_token = gen_random_uuid(),
                 lease_expires_at = {now} + @leaseTicks / 10 * interval '1 microsecond', executor_id = @executor,
-                started_at = {now}, not_before = NULL, updated_at = {now}
+                executor_ip = @ip, attempt_open = true, started_at = {now}, not_before = NULL, updated_at = {now}
             FROM {picked} WHERE t.id = {picked}.id AND t.id = ANY (ARRAY(SELECT id FROM {picked}))
             RETURNING t.*
         ), started_runs AS (
             UPDATE {s}.runs r SET status = 'running', started_at = coalesce(r.started_at, {now}), updated_at = {now}
             WHERE r.id = ANY (ARRAY(SELECT run_id FROM claimed)) AND r.status = 'pending'
             RETURNING r.id, r.org_id, r.seq
-        ), att AS (
-            INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at)
-            SELECT id, attempt, @executor, @ip, {now} FROM claimed
         ), ev AS (
             INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at)
             SELECT org_id, run_id, task_id, type, data_json, {now} FROM (
@@ -152,10 +150,9 @@ internal static class PostgresSql
         upd AS (
             UPDATE {s}.tasks t SET status = 'queued', lease_token = NULL, lease_expires_at = NULL, queued_at = {now}, not_before = NULL, updated_at = {now}
             FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END
-            RETURNING t.id, t.attempt
+            RETURNING t.id, t.attempt_open, t.attempt, t.executor_id, t.executor_ip, t.started_at
         ), att AS (
-            UPDATE {s}.attempts a SET ended_at = {now}, outcome = 'released'
-            FROM upd WHERE a.task_id = upd.id AND a.task_id = ANY (ARRAY(SELECT id FROM upd)) AND a.number = upd.attempt AND a.ended_at IS NULL
+            INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error) SELECT id, attempt, executor_id, executor_ip, started_at, {now}, 'released', NULL FROM upd WHERE upd.attempt_open
         )
         SELECT count(*)::int FROM upd
         """;
@@ -182,10 +179,9 @@ internal static class PostgresSql
             UPDATE {s}.tasks t SET status = 'completed', output_json = i.output, error_json = NULL, completed_at = {now},
                                    lease_expires_at = NULL, updated_at = {now}
             FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END
-            RETURNING t.id, t.run_id, t.org_id, t.name, t.attempt, t.seq
+            RETURNING t.id, t.run_id, t.org_id, t.name, t.seq, t.attempt_open, t.attempt, t.executor_id, t.executor_ip, t.started_at
         ), att AS (
-            UPDATE {s}.attempts a SET ended_at = {now}, outcome = 'completed'
-            FROM done WHERE a.task_id = done.id AND a.task_id = ANY (ARRAY(SELECT id FROM done)) AND a.number = done.attempt AND a.ended_at IS NULL
+            INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error) SELECT id, attempt, executor_id, executor_ip, started_at, {now}, 'completed', NULL FROM done WHERE done.attempt_open
         ), dec AS (
             SELECT d.task_id, count(*)::int AS n FROM {s}.task_dependencies d JOIN done ON d.run_id = done.run_id AND d.dep_name = done.name GROUP BY d.task_id
         ), promoted AS (
@@ -240,10 +236,9 @@ internal static class PostgresSql
                 completed_at = CASE WHEN i.retryable AND t.attempt < t.retry_max_attempts THEN t.completed_at ELSE {now} END,
                 updated_at = {now}
             FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END AND (NOT @expired OR t.lease_expires_at <= {now})
-            RETURNING t.id, t.run_id, t.org_id, t.name, t.status, t.attempt, t.not_before, t.seq, i.message
+            RETURNING t.id, t.run_id, t.org_id, t.name, t.status, t.not_before, t.seq, i.message, t.attempt_open, t.attempt, t.executor_id, t.executor_ip, t.started_at
         ), att AS (
-            UPDATE {s}.attempts a SET ended_at = {now}, outcome = @outcome, error = upd.message
-            FROM upd WHERE a.task_id = upd.id AND a.task_id = ANY (ARRAY(SELECT id FROM upd)) AND a.number = upd.attempt AND a.ended_at IS NULL
+            INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error) SELECT id, attempt, executor_id, executor_ip, started_at, {now}, @outcome, upd.message FROM upd WHERE upd.attempt_open
         ), ev AS (
             INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at)
             SELECT org_id, run_id, id, 'task.' || status,
@@ -320,7 +315,7 @@ internal static class PostgresSql
 
     internal const string CancelUnfinishedSql = """
         WITH old AS (
-            SELECT t.id, t.status, t.attempt FROM {s}.tasks t
+            SELECT t.id, t.status, t.attempt_open, t.attempt, t.executor_id, t.executor_ip, t.started_at FROM {s}.tasks t
             WHERE t.run_id = ANY(@runs) AND t.status NOT IN ('completed', 'failed', 'cancelled', 'skipped')
             ORDER BY t.id FOR UPDATE
         ), upd AS (
@@ -328,8 +323,7 @@ internal static class PostgresSql
             FROM old WHERE t.id = old.id AND t.id = ANY (ARRAY(SELECT id FROM old))
             RETURNING t.id, t.run_id, t.org_id, t.seq
         ), att AS (
-            UPDATE {s}.attempts a SET ended_at = {now}, outcome = 'cancelled'
-            FROM old WHERE old.status = 'running' AND a.task_id = old.id AND a.number = old.attempt AND a.ended_at IS NULL
+            INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error) SELECT id, attempt, executor_id, executor_ip, started_at, {now}, 'cancelled', NULL FROM old WHERE old.status = 'running' AND old.attempt_open
         ), ev AS (
             INSERT INTO {s}.events (org_id, run_id, task_id, type, created_at)
             SELECT org_id, run_id, id, 'task.cancelled', {now} FROM upd ORDER BY seq
@@ -339,6 +333,13 @@ internal static class PostgresSql
 
     internal const string ExpiredLeasesSql = """
         SELECT id, lease_token FROM {s}.tasks WHERE status = 'running' AND lease_expires_at <= {now} ORDER BY lease_expires_at LIMIT @limit
+        """;
+
+    // Both minima are read from the partial indexes the reaper and the deadline pass use (tasks_leases, runs_deadline).
+    internal const string NextMaintenanceDueSql = """
+        SELECT extract(epoch FROM (least(
+            (SELECT min(lease_expires_at) FROM {s}.tasks WHERE status = 'running'),
+            (SELECT min(deadline_at) FROM {s}.runs WHERE deadline_at IS NOT NULL AND status IN ('pending', 'running'))) - {now})) * 1000
         """;
 
     internal const string DueRunsSql = """
@@ -431,6 +432,12 @@ internal static class PostgresSql
             ORDER BY completed_at LIMIT @batch FOR UPDATE SKIP LOCKED
         ), ev AS (
             DELETE FROM {s}.events WHERE run_id IN (SELECT id FROM victims)
+        ), gone AS (
+            DELETE FROM {s}.tasks WHERE run_id IN (SELECT id FROM victims) RETURNING id
+        ), att AS (
+            DELETE FROM {s}.attempts WHERE task_id IN (SELECT id FROM gone)
+        ), deps AS (
+            DELETE FROM {s}.task_dependencies WHERE run_id IN (SELECT id FROM victims)
         ), del AS (
             DELETE FROM {s}.runs WHERE id IN (SELECT id FROM victims) RETURNING 1
         )
@@ -451,11 +458,12 @@ internal static class PostgresSql
     internal const string UpdateTaskByClient = """
         UPDATE {s}.tasks SET output_json = @output, error_json = @error, metadata_json = @meta, queue_job_id = @queueJobId, status = @status,
             lease_expires_at = @leaseExpiresAt, not_before = @notBefore, queued_at = @queuedAt, started_at = @startedAt, completed_at = @completedAt,
-            updated_at = {now}
+            attempt_open = CASE WHEN @status = 'running' AND status <> 'running' THEN false ELSE attempt_open END, updated_at = {now}
         WHERE id = @id
         """;
 
-    internal const string EndAttempt = "UPDATE {s}.attempts SET ended_at = {now}, outcome = @outcome WHERE task_id = @id AND number = @attempt AND ended_at IS NULL";
+    // After the task's own update: the attempt a claim opened ends with the running period it began.
+    internal const string EndAttempt = "INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error) SELECT id, attempt, executor_id, executor_ip, started_at, {now}, @outcome, NULL FROM {s}.tasks WHERE id = @id AND attempt_open";
 
     // More of Executors (PostgresStore.Executors.cs).
     internal const string ExecutorsOfOrg = "SELECT org_id, executor_id, last_seen, jobs_completed, types, capacity FROM {s}.executors WHERE org_id = @orgId ORDER BY executor_id COLLATE \"C\"";
@@ -475,7 +483,16 @@ internal static class PostgresSql
 
     internal const string TasksOfRunInOrg = "SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.run_id = @runId AND t.org_id = @orgId ORDER BY t.seq";
 
-    internal const string AttemptsOfTaskInOrg = "SELECT " + PostgresRows.AttemptColumns + " FROM {s}.attempts a JOIN {s}.tasks t ON t.id = a.task_id WHERE a.task_id = @taskId AND t.org_id = @orgId ORDER BY a.seq";
+    // Ended attempts in order, then the open one of a running task, which lives on the task row.
+    internal const string AttemptsOfTaskInOrg = """
+        SELECT task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error FROM (
+            SELECT a.task_id, a.number, a.executor_id, a.executor_ip, a.started_at, a.ended_at, a.outcome, a.error, a.seq AS k
+            FROM {s}.attempts a JOIN {s}.tasks t ON t.id = a.task_id WHERE a.task_id = @taskId AND t.org_id = @orgId
+            UNION ALL
+            SELECT t.id, t.attempt, t.executor_id, t.executor_ip, t.started_at, NULL, NULL, NULL, 9223372036854775807
+            FROM {s}.tasks t WHERE t.id = @taskId AND t.org_id = @orgId AND t.status = 'running' AND t.attempt_open) a
+        ORDER BY k
+        """;
 
     internal const string LatestRunData = "SELECT " + PostgresRows.RunDataColumns + " FROM {s}.run_data d WHERE d.run_id = @runId AND d.org_id = @orgId AND d.key = @key ORDER BY d.seq DESC LIMIT 1";
 

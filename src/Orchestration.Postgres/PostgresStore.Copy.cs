@@ -49,6 +49,8 @@ public sealed partial class PostgresStore
                 var p = runs[i];
                 var done = NewRun.CompletesAtOnce(p);
                 DateTimeOffset? deadline = p.Timeout is { } timeout ? now.AddTicks(timeout.Ticks / 10 * 10) : null;
+                // A deadline is news to an idle leader's maintenance loop, which sleeps until the ones it knew of.
+                anyQueued |= deadline is not null && !done;
                 await w.StartRowAsync(ct);
                 await w.WriteAsync(p.RunId, NpgsqlDbType.Uuid, ct);
                 await w.WriteAsync(p.OrgId, NpgsqlDbType.Text, ct);

@@ -86,6 +86,8 @@ public sealed partial class PostgresStore
             rKey[j] = p.IdempotencyKey;
             rMax[j] = p.MaxConcurrency;
             rTimeout[j] = p.Timeout?.Ticks;
+            // A deadline is news to an idle leader's maintenance loop, which sleeps until the ones it knew of.
+            anyQueued |= p.Timeout is not null && !rDone[j];
             foreach (var t in p.Tasks) tasks.Add((p.RunId, t));
         }
 

@@ -86,6 +86,14 @@ public sealed partial class PostgresStore
         }, cancellationToken);
     }
 
+    /// <inheritdoc />
+    public Task<TimeSpan?> NextMaintenanceDueAsync(CancellationToken cancellationToken) =>
+        OnConnectionAsync(async (tx, ct) =>
+        {
+            var ms = await tx.ScalarAsync<double?>(S(PostgresSql.NextMaintenanceDueSql), null, ct);
+            return ms is { } m ? TimeSpan.FromMilliseconds(Math.Max(0, m)) : (TimeSpan?)null;
+        }, cancellationToken);
+
     private sealed record FailItem(Guid Id, Guid Token, string? ErrorJson, string? Message, bool Retryable, string? OutputJson);
 
     // Caller holds the run locks. Returns the new status of every item that applied.

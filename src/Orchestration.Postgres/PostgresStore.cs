@@ -11,7 +11,7 @@ namespace Orchestration.Postgres;
 /// can change a run's outcome locks the run row first, so promotion, skipping and run finalisation see a consistent
 /// run even when several hosts complete its tasks at once. By default every time comes from the database clock.
 /// </summary>
-public sealed partial class PostgresStore : IOrchestrationStore, IOrchestrationQueries, IIdentityStore, IAsyncDisposable, IDisposable
+public sealed partial class PostgresStore : IOrchestrationStore, IOrchestrationQueries, IIdentityStore, IMaintenanceSchedule, IAsyncDisposable, IDisposable
 {
     private static readonly string[] Terminal = ["completed", "failed", "cancelled", "skipped"];
     private readonly NpgsqlDataSource _dataSource;

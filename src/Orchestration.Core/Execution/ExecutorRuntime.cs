@@ -169,9 +169,17 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 _buffer.Writer.TryWrite((task, entry));
             }
 
-            if (claimed.Count == 0) await _store.WorkAvailable.WaitAsync(version, _options.PollInterval, _time, stoppingToken);
+            if (claimed.Count == 0)
+            {
+                var signal = _store.WorkAvailable;
+                await signal.WaitAsync(version, IdlePoll(_options, signal), _time, stoppingToken);
+            }
         }
     }
+
+    // The safety poll after an empty claim: long while the store hears every host's wake-ups, short otherwise.
+    internal static TimeSpan IdlePoll(WorkerOptions options, WorkSignal signal) =>
+        signal.Reliable && options.ListeningPollInterval > options.PollInterval ? options.ListeningPollInterval : options.PollInterval;
 
     // How many tasks the next claim may take: free handler slots plus the read-ahead, less what is already buffered,
     // capped by the batch size and by the unfinished-task limit.

@@ -33,6 +33,14 @@ public sealed class WorkerOptions
     /// <summary>Safety poll when idle; wake-ups normally come from the store's signal. Default 2 s.</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>
+    /// Safety poll when idle while the store's wake-up signal is <see cref="Storage.WorkSignal.Reliable"/> (a Postgres
+    /// host whose LISTEN connection is up hears every enqueue and promotion of every host): it then only covers what
+    /// no notification announces, such as a retry delay of a task failed by a host that died since. Never shorter than
+    /// <see cref="PollInterval"/>. Default 60 s.
+    /// </summary>
+    public TimeSpan ListeningPollInterval { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>On shutdown, how long in-flight handlers may finish before they are cancelled. Default 30 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
@@ -60,6 +68,7 @@ public sealed class WorkerOptions
         if (PrefetchWindow < TimeSpan.Zero || PrefetchWindow >= LeaseDuration)
             return $"Orchestration: Worker.PrefetchWindow ({PrefetchWindow}) must be zero (off) or positive and shorter than Worker.LeaseDuration ({LeaseDuration}).";
         if (PollInterval <= TimeSpan.Zero) return "Orchestration: Worker.PollInterval must be positive.";
+        if (ListeningPollInterval <= TimeSpan.Zero) return "Orchestration: Worker.ListeningPollInterval must be positive.";
         if (ShutdownTimeout < TimeSpan.Zero) return "Orchestration: Worker.ShutdownTimeout must not be negative.";
         if (string.IsNullOrWhiteSpace(ExecutorId)) return "Orchestration: Worker.ExecutorId must not be empty.";
         foreach (var (type, limit) in TypeLimits)

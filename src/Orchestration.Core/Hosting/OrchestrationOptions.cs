@@ -51,6 +51,14 @@ public sealed class MaintenanceOptions
     /// </summary>
     public TimeSpan? IdleInterval { get; set; }
 
+    /// <summary>
+    /// With a store that knows when maintenance is next due (<see cref="Storage.IMaintenanceSchedule"/>: Postgres), an
+    /// idle leader sleeps until the earliest lease expiry or run deadline, at most this long; when new work is signalled
+    /// meanwhile (its leases and deadlines are not yet known) it wakes no later than <see cref="IdleInterval"/> after
+    /// the signal. Never shorter than <see cref="Interval"/>. Default 5 minutes.
+    /// </summary>
+    public TimeSpan ScheduledIdleInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>At most this many rows per pass and kind. Default 1,000.</summary>
     public int BatchSize { get; set; } = 1000;
 

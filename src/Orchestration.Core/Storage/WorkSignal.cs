@@ -10,6 +10,19 @@ public sealed class WorkSignal
     private readonly Lock _gate = new();
     private TaskCompletionSource _next = NewSource();
     private long _version;
+    private volatile bool _reliable;
+
+    /// <summary>
+    /// True while every wake-up that matters, including those caused by other processes sharing the store, reaches this
+    /// signal (a Postgres host while its LISTEN connection is up). Waiters may then use a long safety poll
+    /// (<see cref="Execution.WorkerOptions.ListeningPollInterval"/>) instead of the short one. False by default: a
+    /// signal that may miss wake-ups is backed by the short poll.
+    /// </summary>
+    public bool Reliable
+    {
+        get => _reliable;
+        set => _reliable = value;
+    }
 
     /// <summary>Increases on every notification.</summary>
     public long Version => Interlocked.Read(ref _version);

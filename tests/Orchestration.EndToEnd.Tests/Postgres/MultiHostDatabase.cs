@@ -81,7 +81,8 @@ internal sealed class MultiHostDatabase : IAsyncDisposable
             await Task.Delay(50);
         }
 
-        await using var cmd = DataSource.CreateCommand($"SELECT task_id FROM \"{Schema}\".attempts WHERE executor_id = $1 AND ended_at IS NULL");
+        // An open attempt lives on its running task (migration 0004); its row is written when it ends.
+        await using var cmd = DataSource.CreateCommand($"SELECT id FROM \"{Schema}\".tasks WHERE executor_id = $1 AND status = 'running' AND attempt_open");
         cmd.Parameters.Add(new NpgsqlParameter { Value = executor });
         await using var reader = await cmd.ExecuteReaderAsync();
         var list = new List<Guid>();
