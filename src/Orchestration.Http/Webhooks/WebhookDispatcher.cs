@@ -35,6 +35,19 @@ internal sealed partial class WebhookDispatcher(
 
     private WebhookDeliveryOptions Delivery => options.Value.WebhookDelivery;
 
+    /// <summary>False after a pass that found no endpoint at all (configured or registered).</summary>
+    internal bool HasEndpoints { get; private set; } = true;
+
+    /// <summary>
+    /// The wait after a pass without work. A host with no endpoint at all looks again only every
+    /// <see cref="WebhookDeliveryOptions.IdleCheckSeconds"/>: polling every second would cost an idle Postgres deployment
+    /// a transaction per second per host. Nothing is missed meanwhile: with no endpoint the event cursor does not move,
+    /// and an endpoint found later receives every event since its creation.
+    /// </summary>
+    internal TimeSpan IdleWait => HasEndpoints
+        ? TimeSpan.FromMilliseconds(Delivery.PollMilliseconds)
+        : TimeSpan.FromMilliseconds(Math.Max(Delivery.PollMilliseconds, Delivery.IdleCheckSeconds * 1000L));
+
     /// <summary>The stable id of a configured endpoint: derived from its URL, so reordering the configuration keeps it.</summary>
     public static string ConfiguredId(WebhookEndpointOptions endpoint) =>
         "cfg_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(endpoint.Url + "\n" + endpoint.OrgId)))[..20];
@@ -59,7 +72,7 @@ internal sealed partial class WebhookDispatcher(
             {
                 try
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(Delivery.PollMilliseconds), time, stoppingToken);
+                    await Task.Delay(IdleWait, time, stoppingToken);
                 }
                 catch (OperationCanceledException)
                 {
@@ -73,6 +86,9 @@ internal sealed partial class WebhookDispatcher(
     public async Task<bool> RunOnceAsync(CancellationToken cancellationToken)
     {
         var endpoints = await EndpointsAsync(cancellationToken);
+        HasEndpoints = endpoints.Count > 0;
+        // Deliveries left by deleted endpoints wait until some endpoint exists; they would only be marked failed.
+        if (!HasEndpoints) return false;
         var enqueued = await EnqueueAsync(endpoints, cancellationToken);
         var sent = await SendDueAsync(endpoints, cancellationToken);
         return enqueued || sent;

@@ -46,6 +46,9 @@ public sealed class WebhookDeliveryOptions
     /// <summary>How often an idle dispatcher looks for new events and due retries.</summary>
     public int PollMilliseconds { get; set; } = 1000;
 
+    /// <summary>How often a host with no webhook endpoint at all checks whether one was registered (seconds).</summary>
+    public int IdleCheckSeconds { get; set; } = 30;
+
     /// <summary>Endpoints one org may register through the API.</summary>
     public int MaxEndpointsPerOrg { get; set; } = 20;
 
@@ -66,6 +69,7 @@ public sealed class WebhookDeliveryOptions
         if (InitialRetryDelaySeconds < 1 || MaxRetryDelaySeconds < InitialRetryDelaySeconds)
             return "Orchestration:WebhookDelivery:InitialRetryDelaySeconds must be at least 1 and at most MaxRetryDelaySeconds.";
         if (PollMilliseconds < 10) return "Orchestration:WebhookDelivery:PollMilliseconds must be at least 10.";
+        if (IdleCheckSeconds is < 1 or > 3600) return "Orchestration:WebhookDelivery:IdleCheckSeconds must be between 1 and 3600.";
         if (MaxEndpointsPerOrg < 1 || MaxUrlLength < 10 || MaxEventsPerEndpoint < 1 || MaxSecretLength < 16)
             return "Orchestration:WebhookDelivery: MaxEndpointsPerOrg and MaxEventsPerEndpoint must be at least 1, MaxUrlLength at least 10, MaxSecretLength at least 16.";
         return null;

@@ -54,6 +54,74 @@ public sealed class WebhookDispatcherTests
         (await _store.ListWebhookDeliveriesAsync(Org.DefaultId, "wh_1", 100, CancellationToken.None)).OrderBy(d => d.EventSequence).ToList();
 
     [Test]
+    public async Task RunOnce_NoEndpointAtAll_ReadsNoEventsClaimsNothingAndWaitsTheIdleCheck()
+    {
+        var counting = new CountingWebhookStore(_store);
+        var options = new OrchestrationHttpOptions();
+        options.WebhookDelivery.AllowPrivateTargets = true;
+        options.WebhookDelivery.IdleCheckSeconds = 45;
+        using var dispatcher = new WebhookDispatcher(counting, _provider.GetRequiredService<IOrchestrationQueries>(), Options.Create(options), new WebhookTargetGuard(true), _time, NullLogger<WebhookDispatcher>.Instance);
+        await _client.CreateRunAsync(new RunSpec { Family = "workflows", Name = "unwatched", Tasks = [new TaskSpec { Name = "a", Type = "etl" }] });
+
+        var busy = await dispatcher.RunOnceAsync(CancellationToken.None);
+
+        Assert.That(busy, Is.False);
+        Assert.That(counting.Calls, Is.EqualTo(new[] { nameof(IWebhookStore.ListWebhooksAsync) }), "one endpoint lookup, no cursor read, no claim");
+        Assert.That(dispatcher.IdleWait, Is.EqualTo(TimeSpan.FromSeconds(45)));
+
+        // Registered later: the next pass finds it, polls at the normal interval, and the events since its creation reach it.
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await EndpointAsync("*");
+        await _client.CreateRunAsync(new RunSpec { Family = "workflows", Name = "watched", Tasks = [new TaskSpec { Name = "a", Type = "etl" }] });
+        await dispatcher.RunOnceAsync(CancellationToken.None);
+        await dispatcher.RunOnceAsync(CancellationToken.None);
+
+        Assert.That(dispatcher.IdleWait, Is.EqualTo(TimeSpan.FromMilliseconds(options.WebhookDelivery.PollMilliseconds)));
+        Assert.That(counting.Calls, Does.Contain(nameof(IWebhookStore.ClaimWebhookDeliveriesAsync)));
+        var delivered = await DeliveriesAsync();
+        Assert.That(delivered.Select(d => d.EventType), Does.Contain("workflow.created"));
+        Assert.That(delivered.Select(d => d.PayloadJson), Has.None.Contain("unwatched"), "events from before the endpoint existed are not sent to it");
+    }
+
+    /// <summary>Records the store calls a dispatcher makes.</summary>
+    private sealed class CountingWebhookStore(IWebhookStore inner) : IWebhookStore
+    {
+        public List<string> Calls { get; } = [];
+
+        public Task<bool> CreateWebhookAsync(WebhookEndpoint endpoint, int maxPerOrg, CancellationToken cancellationToken) => inner.CreateWebhookAsync(endpoint, maxPerOrg, cancellationToken);
+
+        public Task<IReadOnlyList<WebhookEndpoint>> ListWebhooksAsync(string? orgId, CancellationToken cancellationToken)
+        {
+            Calls.Add(nameof(ListWebhooksAsync));
+            return inner.ListWebhooksAsync(orgId, cancellationToken);
+        }
+
+        public Task<bool> DeleteWebhookAsync(string orgId, string id, CancellationToken cancellationToken) => inner.DeleteWebhookAsync(orgId, id, cancellationToken);
+
+        public Task<bool> DisableWebhookAsync(string id, string reason, CancellationToken cancellationToken) => inner.DisableWebhookAsync(id, reason, cancellationToken);
+
+        public Task<long> GetWebhookCursorAsync(CancellationToken cancellationToken)
+        {
+            Calls.Add(nameof(GetWebhookCursorAsync));
+            return inner.GetWebhookCursorAsync(cancellationToken);
+        }
+
+        public Task<bool> EnqueueWebhookDeliveriesAsync(long fromCursor, long toCursor, IReadOnlyList<NewWebhookDelivery> deliveries, CancellationToken cancellationToken) =>
+            inner.EnqueueWebhookDeliveriesAsync(fromCursor, toCursor, deliveries, cancellationToken);
+
+        public Task<IReadOnlyList<WebhookDelivery>> ClaimWebhookDeliveriesAsync(DateTimeOffset now, int max, TimeSpan hold, CancellationToken cancellationToken)
+        {
+            Calls.Add(nameof(ClaimWebhookDeliveriesAsync));
+            return inner.ClaimWebhookDeliveriesAsync(now, max, hold, cancellationToken);
+        }
+
+        public Task RecordWebhookAttemptsAsync(IReadOnlyList<WebhookAttemptOutcome> outcomes, CancellationToken cancellationToken) => inner.RecordWebhookAttemptsAsync(outcomes, cancellationToken);
+
+        public Task<IReadOnlyList<WebhookDelivery>> ListWebhookDeliveriesAsync(string? orgId, string endpointId, int limit, CancellationToken cancellationToken) =>
+            inner.ListWebhookDeliveriesAsync(orgId, endpointId, limit, cancellationToken);
+    }
+
+    [Test]
     public async Task RunOnce_WorkflowRunEvents_SignedSeedPayloadsWithWorkflowNames()
     {
         await EndpointAsync("workflow.created", "task.failed");
