@@ -122,6 +122,22 @@ public sealed class LeaseConformanceTests(Backend backend) : ConformanceTest(bac
     }
 
     [Test]
+    public async Task CompleteTasks_SameLeaseTwiceInOneBatch_AppliedOnceWithTheFirstOutput()
+    {
+        var run = await CreateRunAsync(T("a"), T("b", "a"));
+        var a = await ClaimOneAsync("a");
+
+        var results = await Store.CompleteTasksAsync(
+            [new TaskCompletion(Lease(a), "\"first\""), new TaskCompletion(Lease(a), "\"second\"")], CancellationToken.None);
+
+        Assert.That(results.Select(r => r.Applied), Is.EqualTo(new[] { true, false }));
+        Assert.That((await TaskAsync(a.Id)).OutputJson, Is.EqualTo("\"first\""));
+        Assert.That((await RunAsync(run.Id)).CompletedTasks, Is.EqualTo(1));
+        await CompleteAsync(await ClaimOneAsync("b"));
+        Assert.That((await RunAsync(run.Id)).Status, Is.EqualTo(RunStatus.Completed));
+    }
+
+    [Test]
     public async Task CompleteTasks_Batch_EachItemFencedSeparately()
     {
         await CreateRunAsync(T("a"));
