@@ -40,6 +40,22 @@ public sealed class LeaseConformanceTests(Backend backend) : ConformanceTest(bac
     }
 
     [Test]
+    public async Task HeartbeatTasks_TaskAlreadyCompletedOrFailed_LostNotCancelled()
+    {
+        await CreateRunAsync(T("a"));
+        await CreateRunAsync(T("b"));
+        var a = await ClaimOneAsync("a");
+        var b = await ClaimOneAsync("b");
+        await CompleteAsync(a);
+        await FailAsync(b, retryable: false);
+
+        var results = await Store.HeartbeatTasksAsync(new HeartbeatTasksParams([Lease(a), Lease(b)], LeaseLength), CancellationToken.None);
+
+        Assert.That(results.Select(r => r.Outcome), Is.EqualTo(new[] { HeartbeatOutcome.Lost, HeartbeatOutcome.Lost }));
+        Assert.That(results.Select(r => r.LeaseExpiresAt), Is.All.Null);
+    }
+
+    [Test]
     public async Task FailTasks_StaleLeaseToken_NotApplied()
     {
         await CreateRunAsync(T("a"));
