@@ -52,7 +52,8 @@ dotnet tool restore >/dev/null
 
 status=0
 for t in "${targets[@]}"; do
-  out="$results/$t"
+  # MUTATION_OUTPUT keeps two runs of one target apart (the default folder is emptied when a run starts).
+  out="${MUTATION_OUTPUT:-$results/$t}"
   rm -rf "$out"
   echo "== mutation: $t (config stryker/$t.json, reports in mutation-results/$t/reports)"
   # Run from stryker/: in the repository root Stryker finds Orchestration.sln and refuses explicit test projects.
