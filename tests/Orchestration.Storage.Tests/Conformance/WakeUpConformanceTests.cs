@@ -51,6 +51,34 @@ public sealed class WakeUpConformanceTests(Backend backend) : ConformanceTest(ba
     }
 
     [Test]
+    public async Task CompleteTasks_TwoDependentsPromotedInOneBatch_SignalsWorkAvailable()
+    {
+        await CreateRunAsync(T("a"), T("b", "a"));
+        await CreateRunAsync(T("a"), T("b", "a"));
+        var claimed = await ClaimAsync();
+        var version = Store.WorkAvailable.Version;
+
+        await Store.CompleteTasksAsync(claimed.Select(t => new TaskCompletion(Lease(t), null)).ToList(), CancellationToken.None);
+
+        Assert.That(Store.WorkAvailable.Version, Is.GreaterThan(version), "both dependents became claimable");
+        Assert.That(await ClaimAsync(), Has.Count.EqualTo(2));
+    }
+
+    [Test]
+    public async Task FailTimedOutRuns_TwoRunsWithTasksRunning_SignalsTasksCancelled()
+    {
+        for (var i = 0; i < 2; i++)
+            await Client.CreateRunAsync(new RunSpec { OrgId = Org, Timeout = TimeSpan.FromMinutes(1), Tasks = [T("a")] });
+        Assert.That(await ClaimAsync(), Has.Count.EqualTo(2));
+        var version = Store.TasksCancelled.Version;
+        Time.Advance(TimeSpan.FromMinutes(1));
+
+        Assert.That(await Store.FailTimedOutRunsAsync(100, CancellationToken.None), Is.EqualTo(2));
+
+        Assert.That(Store.TasksCancelled.Version, Is.GreaterThan(version), "the executors running the tasks must be told");
+    }
+
+    [Test]
     public async Task ClaimTasks_ManyReleasedAttempts_StartedEventCarriesEachAttemptNumber()
     {
         // Released attempts do not count against the retry policy, so a task can be started any number of times.
