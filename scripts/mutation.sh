@@ -15,6 +15,9 @@
 #   scripts/mutation.sh core --mutate '**/Domain/RetryPolicy.cs' --test-case-filter 'FullyQualifiedName~RetryPolicyTests'
 #   MUTATION_CONCURRENCY=2 scripts/mutation.sh core
 #   MUTATION_WORKDIR=/tmp/mutrun scripts/mutation.sh core   # run in a copy of the tree, see below
+#   MUTATION_COVERAGE=off scripts/mutation.sh core --mutate '**/Execution/ExecutorRuntime.cs' \
+#     --test-case-filter 'FullyQualifiedName~Orchestration.Core.Tests.Runtime'
+#       # every mutant runs every selected test: for code on background loops, which perTest coverage misses
 #
 # Stryker builds the test projects and then overwrites the built assembly under test in their bin/ folders with its
 # mutated one, so building or testing in the same tree while it runs breaks both. MUTATION_WORKDIR copies the tree
@@ -49,12 +52,25 @@ dotnet tool restore >/dev/null
 
 status=0
 for t in "${targets[@]}"; do
-  out="$results/$t"
+  # MUTATION_OUTPUT keeps two runs of one target apart (the default folder is emptied when a run starts).
+  out="${MUTATION_OUTPUT:-$results/$t}"
   rm -rf "$out"
   echo "== mutation: $t (config stryker/$t.json, reports in mutation-results/$t/reports)"
   # Run from stryker/: in the repository root Stryker finds Orchestration.sln and refuses explicit test projects.
-  (cd stryker && dotnet stryker --config-file "$t.json" --output "$out" \
+  config="$t.json"
+  if [ -n "${MUTATION_COVERAGE:-}" ]; then
+    # Stryker takes the coverage analysis from the config file only: run on a copy with it replaced.
+    config=".$t.coverage-$MUTATION_COVERAGE.json"
+    python3 - "stryker/$t.json" "$MUTATION_COVERAGE" > "stryker/$config" <<'PY'
+import json, sys
+config = json.load(open(sys.argv[1]))
+config["stryker-config"]["coverage-analysis"] = sys.argv[2]
+json.dump(config, sys.stdout, indent=2)
+PY
+  fi
+  (cd stryker && dotnet stryker --config-file "$config" --output "$out" \
     --concurrency "${MUTATION_CONCURRENCY:-1}" --skip-version-check "$@") || status=$?
+  [ "$config" = "$t.json" ] || rm -f "stryker/$config"
   report="$out/reports/mutation-report.json"
   if [ -f "$report" ]; then
     echo "== score per file ($t): killed+timeout / (killed+timeout+survived+no coverage)"

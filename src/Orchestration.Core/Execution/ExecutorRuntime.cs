@@ -139,7 +139,9 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             }
 
             var version = _store.WorkAvailable.Version;
-            IReadOnlyList<LeasedTask> claimed;
+            // Assigned here although every path assigns it or continues: a mutant that drops the catch's `continue`
+            // must still compile, or Stryker's safe mode gives up on mutating this whole method.
+            IReadOnlyList<LeasedTask> claimed = [];
             try
             {
                 claimed = await _front.ClaimAsync(new ClaimTasksParams

@@ -49,8 +49,28 @@ internal sealed class ObservedStore(InMemoryStore inner, TimeProvider time, Work
     /// <summary>How many tasks each claim call returned, in call order.</summary>
     public System.Collections.Concurrent.ConcurrentQueue<int> ClaimSizes { get; } = new();
 
+    /// <summary>Every claim call, failed ones included.</summary>
+    public int ClaimCalls => Volatile.Read(ref _claimCalls);
+
+    private int _claimCalls;
+
+    private int _claimFailuresLeft;
+
+    /// <summary>Makes the next <paramref name="count"/> claim calls throw, as a store outage would.</summary>
+    public void FailNextClaims(int count) => Volatile.Write(ref _claimFailuresLeft, count);
+
     public async Task<IReadOnlyList<TaskRun>> ClaimTasksAsync(ClaimTasksParams parameters, CancellationToken cancellationToken)
     {
+        Interlocked.Increment(ref _claimCalls);
+        int left;
+        do left = Volatile.Read(ref _claimFailuresLeft);
+        while (left > 0 && Interlocked.CompareExchange(ref _claimFailuresLeft, left - 1, left) != left);
+        if (left > 0)
+        {
+            Changed.Notify();
+            throw new InvalidOperationException("store unavailable");
+        }
+
         var claimed = await Inner.ClaimTasksAsync(parameters, cancellationToken);
         if (claimed.Count > 0) ClaimSizes.Enqueue(claimed.Count);
         Changed.Notify();

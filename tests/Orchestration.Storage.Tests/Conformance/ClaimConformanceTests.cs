@@ -77,6 +77,24 @@ public sealed class ClaimConformanceTests(Backend backend) : ConformanceTest(bac
     }
 
     [Test]
+    public async Task ClaimTasks_FamilyFilter_OnlyTasksOfThatFamilysRuns()
+    {
+        await Client.CreateRunAsync(new RunSpec { OrgId = Org, Family = "jobs", Tasks = [T("a")] });
+        await Client.CreateRunAsync(new RunSpec { OrgId = Org, Tasks = [T("b")] });
+
+        var ofJobs = await ClaimFamilyAsync("jobs");
+        var ofOther = await ClaimFamilyAsync("other");
+        var rest = await ClaimAsync();
+
+        Assert.That(ofJobs.Select(t => t.Name), Is.EqualTo(new[] { "a" }));
+        Assert.That(ofOther, Is.Empty);
+        Assert.That(rest.Select(t => t.Name), Is.EqualTo(new[] { "b" }));
+    }
+
+    private Task<IReadOnlyList<TaskRun>> ClaimFamilyAsync(string family) =>
+        Store.ClaimTasksAsync(new ClaimTasksParams { ExecutorId = "executor-1", Types = [], Family = family, Max = 10, LeaseDuration = LeaseLength }, CancellationToken.None);
+
+    [Test]
     public async Task ClaimTasks_RunMaxConcurrency_NeverExceeded()
     {
         var result = await Client.CreateRunAsync(new RunSpec { OrgId = Org, MaxConcurrency = 2, Tasks = [T("a"), T("b"), T("c"), T("d")] });

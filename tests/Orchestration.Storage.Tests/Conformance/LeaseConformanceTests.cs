@@ -40,6 +40,22 @@ public sealed class LeaseConformanceTests(Backend backend) : ConformanceTest(bac
     }
 
     [Test]
+    public async Task HeartbeatTasks_TaskAlreadyCompletedOrFailed_LostNotCancelled()
+    {
+        await CreateRunAsync(T("a"));
+        await CreateRunAsync(T("b"));
+        var a = await ClaimOneAsync("a");
+        var b = await ClaimOneAsync("b");
+        await CompleteAsync(a);
+        await FailAsync(b, retryable: false);
+
+        var results = await Store.HeartbeatTasksAsync(new HeartbeatTasksParams([Lease(a), Lease(b)], LeaseLength), CancellationToken.None);
+
+        Assert.That(results.Select(r => r.Outcome), Is.EqualTo(new[] { HeartbeatOutcome.Lost, HeartbeatOutcome.Lost }));
+        Assert.That(results.Select(r => r.LeaseExpiresAt), Is.All.Null);
+    }
+
+    [Test]
     public async Task FailTasks_StaleLeaseToken_NotApplied()
     {
         await CreateRunAsync(T("a"));
@@ -119,6 +135,22 @@ public sealed class LeaseConformanceTests(Backend backend) : ConformanceTest(bac
         Assert.That(again.Id, Is.EqualTo(task.Id));
         Assert.That(await CompleteAsync(task), Is.False);
         Assert.That(await CompleteAsync(again), Is.True);
+    }
+
+    [Test]
+    public async Task CompleteTasks_SameLeaseTwiceInOneBatch_AppliedOnceWithTheFirstOutput()
+    {
+        var run = await CreateRunAsync(T("a"), T("b", "a"));
+        var a = await ClaimOneAsync("a");
+
+        var results = await Store.CompleteTasksAsync(
+            [new TaskCompletion(Lease(a), "\"first\""), new TaskCompletion(Lease(a), "\"second\"")], CancellationToken.None);
+
+        Assert.That(results.Select(r => r.Applied), Is.EqualTo(new[] { true, false }));
+        Assert.That((await TaskAsync(a.Id)).OutputJson, Is.EqualTo("\"first\""));
+        Assert.That((await RunAsync(run.Id)).CompletedTasks, Is.EqualTo(1));
+        await CompleteAsync(await ClaimOneAsync("b"));
+        Assert.That((await RunAsync(run.Id)).Status, Is.EqualTo(RunStatus.Completed));
     }
 
     [Test]

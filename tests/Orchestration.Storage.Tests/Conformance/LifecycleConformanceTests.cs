@@ -112,6 +112,19 @@ public sealed class LifecycleConformanceTests(Backend backend) : ConformanceTest
     }
 
     [Test]
+    public async Task FailTimedOutRuns_OpenRunCompletedByClientBeforeDeadline_StaysCompleted()
+    {
+        var run = (await Client.CreateRunAsync(new RunSpec { OrgId = Org, Open = true, Family = "foreman", Timeout = TimeSpan.FromMinutes(1) })).Run;
+        await Client.UpdateRunAsync(new UpdateRunParams { OrgId = Org, RunId = run.Id, Status = RunStatus.Completed });
+        Time.Advance(TimeSpan.FromMinutes(2));
+
+        Assert.That(await Store.FailTimedOutRunsAsync(100, CancellationToken.None), Is.Zero);
+        var stored = await RunAsync(run.Id);
+        Assert.That(stored.Status, Is.EqualTo(RunStatus.Completed));
+        Assert.That(stored.ErrorJson, Is.Null);
+    }
+
+    [Test]
     public async Task FailTimedOutRuns_ExactlyAtDeadline_RunFails()
     {
         var run = (await Client.CreateRunAsync(new RunSpec { OrgId = Org, Timeout = TimeSpan.FromMinutes(1), Tasks = [T("a")] })).Run;

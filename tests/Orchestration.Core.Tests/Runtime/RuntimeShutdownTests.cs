@@ -1,0 +1,94 @@
+using Microsoft.Extensions.DependencyInjection;
+using Orchestration.Domain;
+using Orchestration.Engine;
+
+namespace Orchestration.Core.Tests.Runtime;
+
+/// <summary>What the runtime hands back on shutdown, and what its heartbeat loop does while nothing runs.</summary>
+public sealed class RuntimeShutdownTests
+{
+    private static readonly Domain.Org Default = new(Domain.Org.DefaultId, "default", DateTimeOffset.UnixEpoch);
+
+    [Test]
+    public async Task Shutdown_TasksBufferedAheadOfHandlers_ReleasedUnstartedWhileTheRunningOneFinishes()
+    {
+        var h = await RuntimeHarness.StartAsync(
+            b =>
+            {
+                b.AddTaskHandler<RecordHandler>("fast");
+                b.AddTaskHandler<BlockingHandler>("block");
+            },
+            o =>
+            {
+                o.Worker.MaxConcurrency = 1;
+                o.Worker.ClaimBatchSize = 10;
+            });
+        await using var _ = h;
+        var probe = h.Services.GetRequiredService<Probe>();
+        // A handler that returns at once (no time passes on the fake clock) earns the host a read-ahead.
+        await h.Store.WaitForRunAsync(await h.CreateRunAsync(new TaskSpec { Name = "warm-up", Type = "fast" }), RunStatus.Completed);
+        var runId = await h.CreateRunAsync(
+            new TaskSpec { Name = "a", Type = "block" }, new TaskSpec { Name = "b", Type = "block" }, new TaskSpec { Name = "c", Type = "block" });
+        await h.Store.WaitUntilAsync(() => Task.FromResult(probe.Claimed.Count == 1 && h.Store.ClaimSizes.Contains(3)), "one handler to run, two tasks buffered");
+        var running = probe.Claimed.Single().Name;
+
+        var stopping = h.StopAsync();
+        await h.Store.WaitUntilAsync(
+            async () => (await h.Client.Queries.GetRunTasksAsync(Default.Id, runId, CancellationToken.None)).Count(t => t.Status == TaskRunStatus.Queued) == 2,
+            "the buffered tasks to be given back");
+        Assert.That(stopping.IsCompleted, Is.False, "shutdown waits for the running handler");
+        probe.Gate.SetResult();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(20));
+
+        var tasks = await h.Client.Queries.GetRunTasksAsync(Default.Id, runId, CancellationToken.None);
+        Assert.That(probe.Claimed.Select(t => t.Name), Is.EqualTo(new[] { running }), "a buffered task started during shutdown");
+        Assert.That(tasks.Single(t => t.Name == running).Status, Is.EqualTo(TaskRunStatus.Completed));
+        foreach (var t in tasks.Where(t => t.Name != running))
+        {
+            Assert.That(t.Status, Is.EqualTo(TaskRunStatus.Queued), t.Name);
+            var attempts = await h.Client.Queries.GetAttemptsAsync(Default.Id, t.Id, CancellationToken.None);
+            Assert.That(attempts.Single().Outcome, Is.EqualTo(AttemptOutcomes.Released), t.Name);
+        }
+    }
+
+    [Test]
+    public async Task Shutdown_TimeoutPassedAndReleaseOff_HandlerCancelledAndLeaseLeftToExpire()
+    {
+        var h = await RuntimeHarness.StartAsync(
+            b => b.AddTaskHandler<BlockingHandler>("block"),
+            o =>
+            {
+                o.Worker.ShutdownTimeout = TimeSpan.Zero;
+                o.Worker.ReleaseLeasesOnShutdown = false;
+            });
+        await using var _ = h;
+        var probe = h.Services.GetRequiredService<Probe>();
+        var runId = await h.CreateRunAsync(new TaskSpec { Name = "t", Type = "block" });
+        await h.Store.WaitUntilAsync(() => Task.FromResult(!probe.Started.IsEmpty), "the handler to start");
+
+        await h.StopAsync().WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.That(probe.Cancelled.Task.IsCompleted, Is.True);
+        var task = (await h.Client.Queries.GetRunTasksAsync(Default.Id, runId, CancellationToken.None))[0];
+        Assert.That(task.Status, Is.EqualTo(TaskRunStatus.Running), "the lease stays until it expires");
+        var attempts = await h.Client.Queries.GetAttemptsAsync(Default.Id, task.Id, CancellationToken.None);
+        Assert.That(attempts.Single().Outcome, Is.Null);
+    }
+
+    [Test]
+    public async Task HeartbeatLoop_NothingInFlight_NoHeartbeatCall()
+    {
+        var interval = TimeSpan.FromSeconds(7);
+        TimerWatchingTimeProvider? clock = null;
+        await using var h = await RuntimeHarness.StartAsync(
+            b => b.AddTaskHandler<RecordHandler>("record"),
+            o => o.Worker.HeartbeatInterval = interval,
+            changed => clock = new TimerWatchingTimeProvider(RuntimeHarness.Start, changed.Notify));
+        await h.Store.WaitUntilAsync(() => Task.FromResult(clock!.Created(interval) == 1), "the heartbeat loop to wait");
+
+        clock!.Advance(interval);
+        await h.Store.WaitUntilAsync(() => Task.FromResult(clock.Created(interval) == 2), "the heartbeat loop to wait again");
+
+        Assert.That(h.Store.Heartbeats, Is.Empty, "a heartbeat call without leases");
+    }
+}
