@@ -187,7 +187,13 @@ internal static class PostgresSql
         ), promoted AS (
         """ + PromoteFromDecSql + """
         ), wake AS (
-            SELECT pg_notify(@channel, 'w') FROM (SELECT 1 FROM promoted WHERE status = 'queued' LIMIT 1) x
+            SELECT pg_notify(@channel, 'w') FROM (
+                SELECT 1 FROM promoted WHERE status = 'queued'
+                UNION ALL
+                -- A run held back by its concurrency limit has a queued task no claim took while the slot was busy.
+                SELECT 1 FROM {s}.runs r WHERE r.id = ANY (ARRAY(SELECT run_id FROM done)) AND r.max_concurrency IS NOT NULL
+                    AND EXISTS (SELECT 1 FROM {s}.tasks q WHERE q.run_id = r.id AND q.status = 'queued')
+                LIMIT 1) x
         ), fin AS (
             SELECT r.id,
                    (SELECT t.name FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') ORDER BY t.seq LIMIT 1) AS failed_name,
@@ -216,6 +222,13 @@ internal static class PostgresSql
             ORDER BY k, s
         )
         SELECT id, (SELECT count(*)::int FROM wake) FROM done
+        """;
+
+    // Whether a run of a failure batch is held back by its concurrency limit with a queued task waiting: the failure
+    // freed a slot, and the waiting task must not wait for the safety poll (a minute while LISTEN is up).
+    internal const string QueuedInLimitedRunsSql = """
+        SELECT EXISTS (SELECT 1 FROM {s}.runs r WHERE r.id = ANY(@runs) AND r.max_concurrency IS NOT NULL
+                       AND EXISTS (SELECT 1 FROM {s}.tasks q WHERE q.run_id = r.id AND q.status = 'queued'))
         """;
 
     // One statement for failures and expired leases: @expired adds the condition that the lease really ran out, so a

@@ -120,6 +120,9 @@ public sealed partial class PostgresStore
             if (status == TaskRunStatus.Retrying && row.DueMs is { } ms) tx.RetryIn(TimeSpan.FromMilliseconds(Math.Max(0, ms)));
         }
 
+        if (rows.Count > 0 && !tx.WorkAvailable && await tx.ScalarAsync<bool>(S(PostgresSql.QueuedInLimitedRunsSql), new { runs = rows.Select(r => r.Run).Distinct().ToArray() }, ct))
+            tx.WorkAvailable = true;
+
         var failed = rows.Where(r => r.Status == "failed").ToList();
         if (failed.Count > 0)
         {

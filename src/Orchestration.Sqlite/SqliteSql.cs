@@ -93,6 +93,9 @@ internal static class SqliteSql
 
     public const string RunningInRun = "SELECT count(*) FROM tasks WHERE run_id = $run AND status = 'running' AND lease_expires_at IS NOT NULL";
 
+    // A queued task of the run: one a claim held back for the run's concurrency limit (through ux_tasks_run_name).
+    public const string QueuedInRun = "SELECT 1 FROM tasks WHERE run_id = $run AND status = 'queued' LIMIT 1";
+
     public const string RunningOfType = "SELECT count(*) FROM tasks WHERE status = 'running' AND lease_expires_at IS NOT NULL AND type = $type";
 
     public const string LeasesByIds = "SELECT id, seq, status, lease_token FROM tasks WHERE id IN (SELECT value FROM json_each($ids))";

@@ -47,6 +47,7 @@ public sealed partial class SqliteStore
             SaveTask(tx, t);
             tx.WakeRetryAt(retryAt);
             AddEvent(tx, run, t.Id, EventTypes.TaskRetrying, $$"""{"attempt":{{t.Attempt}},"retry_at":"{{retryAt:O}}"}""");
+            WakeIfHeldBack(tx, run);
             return TaskRunStatus.Retrying;
         }
 
@@ -60,8 +61,16 @@ public sealed partial class SqliteStore
         ChangeUnfinished(run, -1);
         AddEvent(tx, run, t.Id, EventTypes.TaskFailed, null);
         SkipDependents(tx, run, t);
+        WakeIfHeldBack(tx, run);
         FinalizeIfDone(tx, run);
         return TaskRunStatus.Failed;
+    }
+
+    // A task left running: if its run is held back by its concurrency limit, a queued task that no claim took while
+    // the slot was busy is claimable now, and without a signal it would wait for the next safety poll.
+    private static void WakeIfHeldBack(WriteTx tx, RunRow run)
+    {
+        if (!tx.WakeWork && run.MaxConcurrency is not null) tx.WakeWork = tx.RawDb.Scalar(SqliteSql.QueuedInRun, run.Id) is not null;
     }
 
     private static void ChangeUnfinished(RunRow run, int delta)

@@ -38,6 +38,48 @@ public sealed class WakeUpConformanceTests(Backend backend) : ConformanceTest(ba
     }
 
     [Test]
+    public async Task CompleteTasks_RunHeldBackByItsConcurrencyLimit_SignalsWorkAvailable()
+    {
+        await Client.CreateRunAsync(new RunSpec { OrgId = Org, MaxConcurrency = 1, Tasks = [T("a"), T("b")] });
+        var first = await ClaimOneAsync();
+        Assert.That(await ClaimAsync(), Is.Empty, "the run's limit holds the second task back");
+        var version = Store.WorkAvailable.Version;
+
+        await CompleteAsync(first);
+
+        Assert.That(Store.WorkAvailable.Version, Is.GreaterThan(version), "the freed slot makes the held-back task claimable at once, not at the next poll");
+        Assert.That(await ClaimAsync(), Has.Count.EqualTo(1));
+    }
+
+    [Test]
+    public async Task FailTasks_RunHeldBackByItsConcurrencyLimit_SignalsWorkAvailable([Values] bool retryable)
+    {
+        await Client.CreateRunAsync(new RunSpec { OrgId = Org, MaxConcurrency = 1, Tasks = [T("a"), T("b")] });
+        var first = await ClaimOneAsync();
+        Assert.That(await ClaimAsync(), Is.Empty, "the run's limit holds the second task back");
+        var version = Store.WorkAvailable.Version;
+
+        var written = await FailAsync(first, retryable: retryable);
+
+        Assert.That(written.Applied, Is.True);
+        Assert.That(Store.WorkAvailable.Version, Is.GreaterThan(version), "the failed attempt freed the slot the other task waits for");
+        Assert.That(await ClaimAsync(), Has.Count.EqualTo(1), "one slot, one task claimed");
+    }
+
+    [Test]
+    public async Task CompleteTasks_LimitedRunWithNothingLeftToClaim_DoesNotSignal()
+    {
+        await Client.CreateRunAsync(new RunSpec { OrgId = Org, MaxConcurrency = 2, Tasks = [T("a"), T("b")] });
+        var claimed = await ClaimAsync();
+        Assert.That(claimed, Has.Count.EqualTo(2));
+        var version = Store.WorkAvailable.Version;
+
+        await CompleteAsync(claimed[0]);
+
+        Assert.That(Store.WorkAvailable.Version, Is.EqualTo(version), "nothing of the run waits for the slot: no wake-up for every executor");
+    }
+
+    [Test]
     public async Task FailTimedOutRuns_TaskRunning_SignalsTasksCancelled()
     {
         await Client.CreateRunAsync(new RunSpec { OrgId = Org, Timeout = TimeSpan.FromMinutes(1), Tasks = [T("a")] });

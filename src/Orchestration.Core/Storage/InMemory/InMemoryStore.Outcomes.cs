@@ -30,6 +30,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 run.Unfinished--;
                 AddEvent(run, ts.Id, EventTypes.TaskCompleted, null, now);
                 promoted |= PromoteDependents(run, ts, now);
+                if (!promoted) promoted = FreedSlotWaitedFor(run);
                 FinalizeIfDone(run, now);
                 results[i] = new TaskWriteResult(ts.Id, true, TaskRunStatus.Completed);
             }
@@ -39,10 +40,24 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
         return Task.FromResult<IReadOnlyList<TaskWriteResult>>(results);
     }
 
+    // Called when a task left running. If its run is held back by its concurrency limit, a queued task that no claim
+    // took while the slot was busy is claimable now, and without a signal it would wait for the next safety poll.
+    private static bool FreedSlotWaitedFor(RunState run)
+    {
+        if (run.MaxConcurrency is null) return false;
+        foreach (var t in run.Tasks)
+        {
+            if (t.Status == TaskRunStatus.Queued) return true;
+        }
+
+        return false;
+    }
+
     /// <inheritdoc />
     public Task<IReadOnlyList<TaskWriteResult>> FailTasksAsync(IReadOnlyList<TaskFailure> failures, CancellationToken cancellationToken)
     {
         var results = new TaskWriteResult[failures.Count];
+        var wake = false;
         lock (_gate)
         {
             var now = _time.GetUtcNow();
@@ -57,10 +72,12 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
 
                 EndAttempt(ts, AttemptOutcomes.Failed, JsonDefaults.ErrorMessage(f.ErrorJson), now);
                 var status = FailAttempt(ts, f.ErrorJson, f.OutputJson, f.Retryable, now);
+                if (!wake && _runs.TryGetValue(ts.RunId, out var held)) wake = FreedSlotWaitedFor(held);
                 results[i] = new TaskWriteResult(ts.Id, true, status);
             }
         }
 
+        if (wake) WorkAvailable.Notify();
         return Task.FromResult<IReadOnlyList<TaskWriteResult>>(results);
     }
 
@@ -68,6 +85,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
     public Task<int> ReleaseExpiredLeasesAsync(int limit, CancellationToken cancellationToken)
     {
         var reaped = 0;
+        var wake = false;
         lock (_gate)
         {
             var now = _time.GetUtcNow();
@@ -76,10 +94,12 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             {
                 EndAttempt(ts, AttemptOutcomes.LeaseExpired, "lease expired", now);
                 FailAttempt(ts, JsonDefaults.ErrorJson("lease expired: the executor stopped heartbeating"), null, retryable: true, now);
+                if (!wake && _runs.TryGetValue(ts.RunId, out var held)) wake = FreedSlotWaitedFor(held);
                 reaped++;
             }
         }
 
+        if (wake) WorkAvailable.Notify();
         return Task.FromResult(reaped);
     }
 
