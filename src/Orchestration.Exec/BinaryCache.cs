@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Http;
 using System.Security.Cryptography;
 using Microsoft.Extensions.Logging;
-using Orchestration.Exec.Security;
+using Orchestration.Security;
 using Orchestration.Execution;
 
 namespace Orchestration.Exec;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Orchestration.Hosting;
-using Orchestration.Exec.Security;
+using Orchestration.Security;
 
 namespace Orchestration.Exec;
 

@@ -7,7 +7,7 @@ using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Exec;
 using Orchestration.Hosting;
-using Orchestration.Exec.Security;
+using Orchestration.Security;
 
 namespace Orchestration.Exec.Tests;
 

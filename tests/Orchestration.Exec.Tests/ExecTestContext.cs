@@ -5,7 +5,7 @@ using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Execution;
 using Orchestration.Exec;
-using Orchestration.Exec.Security;
+using Orchestration.Security;
 using Orchestration.Hosting;
 
 namespace Orchestration.Exec.Tests;

@@ -194,7 +194,7 @@ internal sealed partial class WebhookDispatcher(
         }
         catch (HttpRequestException ex)
         {
-            error = ex.InnerException is WebhookTargetRefusedException refused ? refused.Message : ex.Message;
+            error = ex.InnerException is Orchestration.Security.NetworkTargetRefusedException refused ? refused.Message : ex.Message;
         }
 
         var now = time.GetUtcNow();

@@ -3,7 +3,7 @@ using NUnit.Framework;
 using Orchestration.Exec.Tests;
 using Orchestration.Execution;
 using Orchestration.Exec;
-using Orchestration.Exec.Security;
+using Orchestration.Security;
 
 namespace Orchestration.Exec.Tests.Security;
 

@@ -1,6 +1,6 @@
 using System.Net;
 using NUnit.Framework;
-using Orchestration.Exec.Security;
+using Orchestration.Security;
 
 namespace Orchestration.Exec.Tests.Security;
 

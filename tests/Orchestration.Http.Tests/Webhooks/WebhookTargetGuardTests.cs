@@ -43,6 +43,8 @@ public sealed class WebhookTargetGuardTests
     [TestCase("http://[::1]/hook", "targets a loopback address")]
     [TestCase("http://localhost/hook", "targets a loopback address")]
     [TestCase("http://10.0.0.5/hook", "targets a private address")]
+    [TestCase("http://metadata.google.internal/computeMetadata/v1/", "targets a metadata or local host name")]
+    [TestCase("http://198.18.0.1/hook", "targets a benchmarking address")]
     public void UrlProblem_RefusedUrl_Named(string url, string problem) =>
         Assert.That(new WebhookTargetGuard(allowPrivateTargets: false).UrlProblem(url, 2048), Is.EqualTo(problem));
 
@@ -63,7 +65,7 @@ public sealed class WebhookTargetGuardTests
 
         var ex = Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(new Uri("http://hooks.example.com/")));
 
-        Assert.That(ex!.InnerException, Is.TypeOf<WebhookTargetRefusedException>());
+        Assert.That(ex!.InnerException, Is.TypeOf<Orchestration.Security.NetworkTargetRefusedException>());
         Assert.That(ex.InnerException!.Message, Does.Contain("loopback"));
     }
 
@@ -78,7 +80,7 @@ public sealed class WebhookTargetGuardTests
 
         var ex = Assert.ThrowsAsync<HttpRequestException>(() => client.GetAsync(new Uri(url)));
 
-        Assert.That(ex!.InnerException, Is.TypeOf<WebhookTargetRefusedException>());
+        Assert.That(ex!.InnerException, Is.TypeOf<Orchestration.Security.NetworkTargetRefusedException>());
     }
 
     [Test]

@@ -42,8 +42,8 @@ public sealed class WebhooksApiTests(ApiBackend backend) : ApiFixture(backend)
 
     [TestCase("ftp://example.com/x", "url must be an absolute http or https URL")]
     [TestCase("http://127.0.0.1/x", "url targets a loopback address")]
-    [TestCase("http://169.254.169.254/latest", "url targets a link-local address")]
-    [TestCase("http://[fd00::1]/x", "url targets a unique-local address")]
+    [TestCase("http://169.254.169.254/latest", "url targets a link-local or metadata address")]
+    [TestCase("http://[fd00::1]/x", "url targets a unique-local (private) address")]
     public async Task CreateWebhook_RefusedUrl_400NamingIt(string url, string problem)
     {
         var tenant = await NewTenantAsync();

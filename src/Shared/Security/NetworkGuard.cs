@@ -1,7 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Orchestration.Exec.Security;
+// Shared source: compiled into Orchestration.Exec (downloads of executables) and Orchestration.Http (webhook
+// deliveries) as an internal type of each, so both refuse the same targets by one set of rules without adding
+// public API.
+namespace Orchestration.Security;
 
 /// <summary>
 /// Decides whether an outbound connection may go to an address or host name. Refuses everything that reaches the

@@ -1,4 +1,7 @@
-namespace Orchestration.Exec.Security;
+// Shared source: compiled into Orchestration.Exec (downloads of executables) and Orchestration.Http (webhook
+// deliveries) as an internal type of each, so both refuse the same targets by one set of rules without adding
+// public API.
+namespace Orchestration.Security;
 
 /// <summary>Thrown when <see cref="NetworkGuard"/> refuses an outbound target (an address, a host name or a redirect).</summary>
 internal sealed class NetworkTargetRefusedException : Exception
@@ -12,7 +15,7 @@ internal sealed class NetworkTargetRefusedException : Exception
     /// <summary>Creates the exception with an inner exception.</summary>
     public NetworkTargetRefusedException(string message, Exception innerException) : base(message, innerException) { }
 
-    internal static NetworkTargetRefusedException For(string target, string reason) =>
+    internal static NetworkTargetRefusedException For(string target, string reason, string allowSetting) =>
         new($"refused to connect to {target} ({reason}); outbound connections to private network targets are off " +
-            $"(set {NetworkGuard.AllowPrivateNetworkTargetsKey}=true to allow them)");
+            $"(set {allowSetting}=true to allow them)");
 }

@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.Http;
 using System.Net.Sockets;
 
-namespace Orchestration.Exec.Security;
+// Shared source: compiled into Orchestration.Exec (downloads of executables) and Orchestration.Http (webhook
+// deliveries) as an internal type of each, so both refuse the same targets by one set of rules without adding
+// public API.
+namespace Orchestration.Security;
 
 /// <summary>
 /// Builds <see cref="SocketsHttpHandler"/>s whose every new connection is vetted by <see cref="NetworkGuard"/>: the
@@ -15,12 +18,16 @@ internal sealed class GuardedConnector
     private readonly bool _allowPrivate;
     private readonly IReadOnlyList<IPNetwork> _allowed;
     private readonly Func<string, CancellationToken, Task<IPAddress[]>> _resolve;
+    private readonly string _allowSetting;
 
     /// <param name="allowPrivate">True turns the guard off (every address is allowed).</param>
     /// <param name="allowed">Networks exempt from the guard.</param>
     /// <param name="resolve">DNS resolution; tests substitute it to return chosen answers.</param>
-    public GuardedConnector(bool allowPrivate, IReadOnlyList<IPNetwork>? allowed = null, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null)
+    /// <param name="allowSetting">The configuration key that lifts the guard, named in refusals; the exec type's by default.</param>
+    public GuardedConnector(bool allowPrivate, IReadOnlyList<IPNetwork>? allowed = null, Func<string, CancellationToken, Task<IPAddress[]>>? resolve = null,
+        string allowSetting = NetworkGuard.AllowPrivateNetworkTargetsKey)
     {
+        _allowSetting = allowSetting;
         _allowPrivate = allowPrivate;
         _allowed = allowed ?? [];
         _resolve = resolve ?? Dns.GetHostAddressesAsync;
@@ -51,11 +58,11 @@ internal sealed class GuardedConnector
         var host = uri.IdnHost;
         if (IPAddress.TryParse(host.Trim('[', ']'), out var literal))
         {
-            if (NetworkGuard.Check(literal, _allowed) is { } reason) throw NetworkTargetRefusedException.For(literal.ToString(), reason);
+            if (NetworkGuard.Check(literal, _allowed) is { } reason) throw NetworkTargetRefusedException.For(literal.ToString(), reason, _allowSetting);
         }
         else if (NetworkGuard.CheckHostName(host) is { } reason)
         {
-            throw NetworkTargetRefusedException.For(host, reason);
+            throw NetworkTargetRefusedException.For(host, reason, _allowSetting);
         }
     }
 
@@ -70,7 +77,7 @@ internal sealed class GuardedConnector
         }
         else
         {
-            if (!_allowPrivate && NetworkGuard.CheckHostName(host) is { } nameReason) throw NetworkTargetRefusedException.For(host, nameReason);
+            if (!_allowPrivate && NetworkGuard.CheckHostName(host) is { } nameReason) throw NetworkTargetRefusedException.For(host, nameReason, _allowSetting);
             addresses = await _resolve(host, cancellationToken);
             if (addresses.Length == 0) throw new SocketException((int)SocketError.HostNotFound);
         }
@@ -81,7 +88,7 @@ internal sealed class GuardedConnector
             foreach (var address in addresses)
             {
                 if (NetworkGuard.Check(address, _allowed) is { } reason)
-                    throw NetworkTargetRefusedException.For(host == address.ToString() ? host : $"{host} ({address})", reason);
+                    throw NetworkTargetRefusedException.For(host == address.ToString() ? host : $"{host} ({address})", reason, _allowSetting);
             }
         }
 
