@@ -120,7 +120,10 @@ public sealed partial class SqliteStore
         var args = new List<object?>(p.Types.Count + 4);
         foreach (var type in p.Types) args.Add(type);
         args.AddRange(scope);
-        var (queuedSql, retryingSql) = ClaimSql.GetOrAdd((p.Types.Count, p.OrgId is not null, p.Family is not null), ClaimStatements);
+        // Built as a typed local, and the loop below written without a constant condition, so that every mutant of this
+        // method compiles on its own and Stryker does not drop the whole method (docs/testing.md).
+        (int Types, bool Org, bool Family) shape = (p.Types.Count, p.OrgId is not null, p.Family is not null);
+        var (queuedSql, retryingSql) = ClaimSql.GetOrAdd(shape, ClaimStatements);
         // A claim of any type reads the queue of every type that has queued work: claims name their types (every executor
         // protocol requires them), so one index per type serves them all and none is kept for the whole queue.
         IEnumerable<string> queuedTypes = p.Types.Count == 0
@@ -130,7 +133,7 @@ public sealed partial class SqliteStore
 
         var limited = p.TypeLimits is { Count: > 0 };
         var limit = p.Max;
-        while (true)
+        for (;;)
         {
             // Nothing is buffered yet during the pick, so reads may go straight to the connection.
             lists.Clear();
