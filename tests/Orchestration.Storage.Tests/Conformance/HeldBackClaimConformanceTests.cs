@@ -40,4 +40,22 @@ public sealed class HeldBackClaimConformanceTests(Backend backend) : Conformance
 
         Assert.That(next.Select(t => t.Name), Is.EqualTo(new[] { "w" }), "the other gpu tasks wait for the type's slot; w is claimable");
     }
+
+    [Test]
+    public async Task ClaimTasks_WindowHoldsHeldBackAndClaimableRowsWithMoreBelow_EachTaskClaimedOnce()
+    {
+        await Client.CreateRunAsync(new RunSpec
+        {
+            OrgId = Org,
+            MaxConcurrency = 1,
+            Tasks = [T("a1") with { Priority = 5 }, T("a2") with { Priority = 5 }],
+        });
+        await CreateRunAsync(T("b") with { Priority = 5 });
+        await CreateRunAsync(T("c"));
+        Assert.That((await ClaimAsync(max: 1)).Single().Name, Is.EqualTo("a1"));
+
+        var next = await ClaimAsync(max: 2);
+
+        Assert.That(next.Select(t => t.Name), Is.EqualTo(new[] { "b", "c" }), "a2 waits for its run's slot; b and c once each");
+    }
 }
