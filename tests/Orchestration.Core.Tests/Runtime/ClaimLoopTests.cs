@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Orchestration.Domain;
 using Orchestration.Engine;
 
@@ -89,5 +90,52 @@ public sealed class ClaimLoopTests
         clock.Advance(TimeSpan.FromMilliseconds(1));
 
         await h.Store.WaitUntilAsync(() => Task.FromResult(h.Store.ClaimCalls == 2 && clock.Created(Poll) == 2), "one claim at the poll interval, then the next wait");
+    }
+
+    [Test]
+    public async Task ClaimLoop_ResultsNotYetDurable_StopsClaimingAtTheUnfinishedCapUntilWritesLand()
+    {
+        TimerWatchingTimeProvider? clock = null;
+        // MaxConcurrency + 2 x ClaimBatchSize + CompletionBatchSize: tasks claimed but not yet durably finished.
+        const int cap = 1 + 2 * 2 + 1;
+        await using var h = await RuntimeHarness.StartAsync(
+            b => b.AddTaskHandler<RecordHandler>("record"),
+            o =>
+            {
+                o.Worker.MaxConcurrency = 1;
+                o.Worker.ClaimBatchSize = 2;
+                o.Worker.CompletionBatchSize = 1;
+                o.Worker.PollInterval = Poll;
+                o.Worker.HeartbeatInterval = TimeSpan.FromMinutes(4);
+                o.Worker.LeaseDuration = TimeSpan.FromMinutes(10);
+            },
+            changed => clock = new TimerWatchingTimeProvider(RuntimeHarness.Start, changed.Notify));
+        var probe = h.Services.GetRequiredService<Probe>();
+        await h.Store.WaitUntilAsync(() => Task.FromResult(clock!.Created(Poll) == 1), "the idle claim loop to wait for work");
+        // Claimed so far, as the claim loop saw it each time it began a wait.
+        var claimedAtWait = new System.Collections.Concurrent.ConcurrentQueue<int>();
+        clock!.Armed = due =>
+        {
+            if (due == Poll) claimedAtWait.Enqueue(h.Store.ClaimSizes.Sum());
+        };
+        var writes = h.Store.HoldCompletions();
+
+        var runId = await h.CreateRunAsync(Enumerable.Range(0, cap + 1).Select(i => new TaskSpec { Name = $"t{i}", Type = "record" }).ToArray());
+        await h.Store.WaitUntilAsync(
+            () => Task.FromResult(probe.Started.Count == cap && h.Store.CompletionCalls == 1 && claimedAtWait.Contains(cap)),
+            "the runtime to run as many tasks as its cap allows and wait for room");
+        // The wait times out at the poll interval: the loop looks again, finds no room and waits again.
+        var waits = clock.Created(Poll);
+        clock.Advance(Poll);
+        await h.Store.WaitUntilAsync(() => Task.FromResult(clock.Created(Poll) == waits + 1), "the claim loop to wait for room again");
+
+        Assert.That(h.Store.ClaimSizes.Sum(), Is.EqualTo(cap), "claimed past the unfinished cap while no result was durable");
+        Assert.That(probe.Started, Has.Count.EqualTo(cap));
+        var queued = (await h.Client.Queries.GetRunTasksAsync(Domain.Org.DefaultId, runId, CancellationToken.None)).Where(t => t.Status == TaskRunStatus.Queued);
+        Assert.That(queued.Select(t => t.Name), Is.EqualTo(new[] { $"t{cap}" }).AsCollection, "the task over the cap waits in the store for another host");
+
+        writes.SetResult();
+        await h.Store.WaitForRunAsync(runId, RunStatus.Completed);
+        Assert.That(probe.Started, Has.Count.EqualTo(cap + 1));
     }
 }

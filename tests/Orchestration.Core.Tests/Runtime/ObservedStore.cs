@@ -84,7 +84,31 @@ internal sealed class ObservedStore(InMemoryStore inner, TimeProvider time, Work
         Heartbeats.Enqueue((parameters.Leases.Count, time.GetUtcNow()));
         return await Observe(Inner.HeartbeatTasksAsync(parameters, cancellationToken));
     }
-    public Task<IReadOnlyList<TaskWriteResult>> CompleteTasksAsync(IReadOnlyList<TaskCompletion> completions, CancellationToken cancellationToken) => Observe(Inner.CompleteTasksAsync(completions, cancellationToken));
+    private TaskCompletionSource? _completionGate;
+
+    /// <summary>
+    /// Holds every completion write until the returned source is completed, as a store that stalls under a write would:
+    /// handlers finish, but none of their results becomes durable.
+    /// </summary>
+    public TaskCompletionSource HoldCompletions()
+    {
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref _completionGate, gate);
+        return gate;
+    }
+
+    /// <summary>Completion writes that have reached the store (held ones included).</summary>
+    public int CompletionCalls => Volatile.Read(ref _completionCalls);
+
+    private int _completionCalls;
+
+    public async Task<IReadOnlyList<TaskWriteResult>> CompleteTasksAsync(IReadOnlyList<TaskCompletion> completions, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _completionCalls);
+        Changed.Notify();
+        if (Volatile.Read(ref _completionGate) is { } gate) await gate.Task.WaitAsync(cancellationToken);
+        return await Observe(Inner.CompleteTasksAsync(completions, cancellationToken));
+    }
     public Task<IReadOnlyList<TaskWriteResult>> FailTasksAsync(IReadOnlyList<TaskFailure> failures, CancellationToken cancellationToken) => Observe(Inner.FailTasksAsync(failures, cancellationToken));
     public Task<int> ReleaseTasksAsync(IReadOnlyList<TaskLease> leases, CancellationToken cancellationToken) => Observe(Inner.ReleaseTasksAsync(leases, cancellationToken));
     public Task<int> ReleaseExpiredLeasesAsync(int limit, CancellationToken cancellationToken) => Observe(Inner.ReleaseExpiredLeasesAsync(limit, cancellationToken));

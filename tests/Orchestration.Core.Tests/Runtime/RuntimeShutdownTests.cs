@@ -52,6 +52,75 @@ public sealed class RuntimeShutdownTests
     }
 
     [Test]
+    public async Task Shutdown_BufferedTasksGivenBack_LaterHeartbeatsCarryOnlyTheRunningLease()
+    {
+        var interval = TimeSpan.FromSeconds(7);
+        TimerWatchingTimeProvider? clock = null;
+        var h = await RuntimeHarness.StartAsync(
+            b =>
+            {
+                b.AddTaskHandler<RecordHandler>("fast");
+                b.AddTaskHandler<BlockingHandler>("block");
+            },
+            o =>
+            {
+                o.Worker.MaxConcurrency = 1;
+                o.Worker.ClaimBatchSize = 10;
+                o.Worker.HeartbeatInterval = interval;
+            },
+            changed => clock = new TimerWatchingTimeProvider(RuntimeHarness.Start, changed.Notify));
+        await using var _ = h;
+        var probe = h.Services.GetRequiredService<Probe>();
+        await h.Store.WaitForRunAsync(await h.CreateRunAsync(new TaskSpec { Name = "warm-up", Type = "fast" }), RunStatus.Completed);
+        var runId = await h.CreateRunAsync(
+            new TaskSpec { Name = "a", Type = "block" }, new TaskSpec { Name = "b", Type = "block" }, new TaskSpec { Name = "c", Type = "block" });
+        await h.Store.WaitUntilAsync(() => Task.FromResult(probe.Claimed.Count == 1 && h.Store.ClaimSizes.Contains(3)), "one handler to run, two tasks buffered");
+
+        var stopping = h.StopAsync();
+        await h.Store.WaitUntilAsync(
+            async () => (await h.Client.Queries.GetRunTasksAsync(Default.Id, runId, CancellationToken.None)).Count(t => t.Status == TaskRunStatus.Queued) == 2,
+            "the buffered tasks to be given back");
+        // The heartbeat loop goes on while the running handler finishes: it must not heartbeat leases already given back.
+        await h.Store.WaitUntilAsync(() => Task.FromResult(clock!.Created(interval) >= 1), "the heartbeat loop to wait");
+        var beats = h.Store.Heartbeats.Count;
+        clock!.Advance(interval);
+        await h.Store.WaitUntilAsync(() => Task.FromResult(h.Store.Heartbeats.Count > beats), "a heartbeat during shutdown");
+
+        Assert.That(h.Store.Heartbeats.Last().Leases, Is.EqualTo(1), "heartbeated a lease given back at shutdown");
+        probe.Gate.SetResult();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(20));
+    }
+
+    [Test]
+    public async Task Shutdown_HandlerIgnoresCancellation_StopWaitsForItAndItsLateResultDoesNotApply()
+    {
+        var h = await RuntimeHarness.StartAsync(
+            b => b.AddTaskHandler<DeafHandler>("deaf"),
+            o => o.Worker.ShutdownTimeout = TimeSpan.Zero);
+        await using var _ = h;
+        var probe = h.Services.GetRequiredService<Probe>();
+        var runId = await h.CreateRunAsync(new TaskSpec { Name = "t", Type = "deaf" });
+        await h.Store.WaitUntilAsync(() => Task.FromResult(!probe.Started.IsEmpty), "the handler to start");
+
+        var stopping = h.StopAsync();
+        await h.Store.WaitUntilAsync(
+            async () => probe.Cancelled.Task.IsCompleted
+                && (await h.Client.Queries.GetRunTasksAsync(Default.Id, runId, CancellationToken.None))[0].Status == TaskRunStatus.Queued,
+            "the handler to be told to stop and its lease to be given back");
+        Assert.That(stopping.IsCompleted, Is.False, "stopped while a handler still ran in a scope the runtime owns");
+
+        probe.Gate.SetResult();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(20));
+
+        // The late result still went to the store (the writer outlives the handlers), where the lease fence refused it.
+        Assert.That(h.Store.CompletionCalls, Is.EqualTo(1), "the late result never reached the store");
+        var task = (await h.Client.Queries.GetRunTasksAsync(Default.Id, runId, CancellationToken.None))[0];
+        Assert.That(task.Status, Is.EqualTo(TaskRunStatus.Queued), "the late result of a released attempt applied");
+        var attempts = await h.Client.Queries.GetAttemptsAsync(Default.Id, task.Id, CancellationToken.None);
+        Assert.That(attempts.Single().Outcome, Is.EqualTo(AttemptOutcomes.Released));
+    }
+
+    [Test]
     public async Task Shutdown_TimeoutPassedAndReleaseOff_HandlerCancelledAndLeaseLeftToExpire()
     {
         var h = await RuntimeHarness.StartAsync(

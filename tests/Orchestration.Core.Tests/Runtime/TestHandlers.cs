@@ -105,6 +105,23 @@ internal sealed class BlockingHandler(Probe probe) : ITaskHandler<object>
     }
 }
 
+/// <summary>Notes when its token fires but keeps running until the probe's gate opens, as a handler stuck in a call
+/// that takes no token would.</summary>
+internal sealed class DeafHandler(Probe probe) : ITaskHandler<object>
+{
+    public async Task HandleAsync(object input, TaskContext context, CancellationToken cancellationToken)
+    {
+        using var noted = cancellationToken.Register(() =>
+        {
+            probe.Cancelled.TrySetResult(context.Task.Name);
+            probe.Notify();
+        });
+        probe.Started.Enqueue(context.Task.Name);
+        probe.Notify();
+        await probe.Gate.Task;
+    }
+}
+
 internal sealed class ScopedThing
 {
     public Guid Id { get; } = Guid.NewGuid();

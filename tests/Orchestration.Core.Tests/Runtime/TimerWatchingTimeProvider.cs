@@ -14,10 +14,15 @@ internal sealed class TimerWatchingTimeProvider(DateTimeOffset start, Action cre
 
     public int Created(TimeSpan dueTime) => DueTimes.Count(d => d == dueTime);
 
+    /// <summary>Called with each timer's due time as it is armed, before the change signal: lets a test note what the
+    /// code under test had done by the time it began to wait.</summary>
+    public Action<TimeSpan>? Armed { get; set; }
+
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
         var timer = base.CreateTimer(callback, state, dueTime, period);
         DueTimes.Enqueue(dueTime);
+        Armed?.Invoke(dueTime);
         created();
         return timer;
     }
