@@ -36,7 +36,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
     private readonly int _maxUnfinished;
     private readonly double _prefetchWindowTicks;
     // Running average of handler durations in TimeProvider timestamp ticks; -1 until the first handler returns.
-    private long _handlerTicks = -1;
+    private long _handlerTicks = ClaimSizing.Unmeasured;
     private int _buffered;
     private int _running;
     private long _unfinished;
@@ -190,29 +190,12 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             Math.Min(_options.ClaimBatchSize, Capacity() - Volatile.Read(ref _running) - Volatile.Read(ref _buffered)),
             _maxUnfinished - (int)Interlocked.Read(ref _unfinished));
 
-    // Handler slots plus the read-ahead: as many tasks as the handlers are expected to start within PrefetchWindow,
-    // judged by the running average of handler durations. Slow or not-yet-measured handlers get no read-ahead, so a
-    // host never sits on work that another idle host could be running; fast ones get up to a whole claim batch, so
-    // the store sees few, large claims instead of one small claim per freed slot.
-    private int Capacity()
-    {
-        var average = Volatile.Read(ref _handlerTicks);
-        if (average < 0 || _prefetchWindowTicks <= 0) return _options.MaxConcurrency;
-        var ahead = _options.MaxConcurrency * _prefetchWindowTicks / Math.Max(1, average);
-        return _options.MaxConcurrency + (int)Math.Min(_options.ClaimBatchSize, ahead);
-    }
+    private int Capacity() => ClaimSizing.Capacity(_options.MaxConcurrency, _options.ClaimBatchSize, Volatile.Read(ref _handlerTicks), _prefetchWindowTicks);
 
-    // Claim when a worthwhile batch fits (a quarter of what the host can hold), or when any slot is free and nothing
-    // is buffered for it (slow handlers).
-    private bool ShouldClaim(int room) =>
-        room >= Math.Max(1, Math.Min(_options.ClaimBatchSize, Capacity()) / 4) || (room >= 1 && Volatile.Read(ref _buffered) == 0);
+    private bool ShouldClaim(int room) => ClaimSizing.ShouldClaim(room, _options.ClaimBatchSize, Capacity(), Volatile.Read(ref _buffered));
 
     // Lossy under races between workers, which is fine for an estimate that only sizes the read-ahead.
-    private void RecordHandlerDuration(long ticks)
-    {
-        var average = Volatile.Read(ref _handlerTicks);
-        Volatile.Write(ref _handlerTicks, average < 0 ? ticks : average + (ticks - average) / 8);
-    }
+    private void RecordHandlerDuration(long ticks) => Volatile.Write(ref _handlerTicks, ClaimSizing.NextAverage(Volatile.Read(ref _handlerTicks), ticks));
 
     private void WakeClaimLoopIfRoom()
     {
