@@ -49,6 +49,10 @@ public sealed class ClaimLoopTests
         }
 
         await h.Store.WaitForRunAsync(runId, RunStatus.Completed);
+        Assert.That(
+            h.RuntimeLog(Microsoft.Extensions.Logging.LogLevel.Warning).Where(m => m.StartsWith("Claiming tasks failed", StringComparison.Ordinal)),
+            Is.EqualTo(new[] { 100, 200, 400, 800, 1600, 3200, 6400, 10_000 }.Select(ms => $"Claiming tasks failed; retrying in {TimeSpan.FromMilliseconds(ms)}")),
+            "each failed claim is logged with the wait before the next");
     }
 
     [Test]

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Orchestration.Engine;
 using Orchestration.Execution;
@@ -28,6 +30,13 @@ internal sealed class RuntimeHarness : IAsyncDisposable
     public FakeTimeProvider Time { get; }
     public IOrchestrationClient Client => _services.GetRequiredService<IOrchestrationClient>();
     public IServiceProvider Services => _services;
+
+    /// <summary>The messages the executor runtime logged so far, oldest first.</summary>
+    public IReadOnlyList<string> RuntimeLog(LogLevel level) =>
+        _services.GetFakeLogCollector().GetSnapshot()
+            .Where(r => r.Level == level && r.Category == typeof(ExecutorRuntime).FullName)
+            .Select(r => r.Message)
+            .ToList();
     internal ExecutorRuntime Runtime => _services.GetRequiredService<ExecutorRuntime>();
 
     public static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
@@ -45,7 +54,8 @@ internal sealed class RuntimeHarness : IAsyncDisposable
         var time = clock?.Invoke(changed) ?? new FakeTimeProvider(Start);
         var store = new ObservedStore(new InMemoryStore(time), time, changed);
         var services = new ServiceCollection();
-        services.AddLogging();
+        // Every log record is kept, so tests can hold the runtime to what it tells operators.
+        services.AddLogging(l => l.AddFakeLogging());
         services.AddSingleton<TimeProvider>(time);
         var builder = services.AddOrchestration(o =>
         {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Orchestration.Domain;
 using Orchestration.Engine;
 
@@ -139,6 +140,7 @@ public sealed class RuntimeShutdownTests
 
         Assert.That(probe.Cancelled.Task.IsCompleted, Is.True);
         var task = (await h.Client.Queries.GetRunTasksAsync(Default.Id, runId, CancellationToken.None))[0];
+        Assert.That(h.RuntimeLog(LogLevel.Information), Does.Contain($"Task {task.Id} stopped: shutdown"), "the log says why the handler was stopped");
         Assert.That(task.Status, Is.EqualTo(TaskRunStatus.Running), "the lease stays until it expires");
         var attempts = await h.Client.Queries.GetAttemptsAsync(Default.Id, task.Id, CancellationToken.None);
         Assert.That(attempts.Single().Outcome, Is.Null);
@@ -159,5 +161,46 @@ public sealed class RuntimeShutdownTests
         await h.Store.WaitUntilAsync(() => Task.FromResult(clock.Created(interval) == 2), "the heartbeat loop to wait again");
 
         Assert.That(h.Store.Heartbeats, Is.Empty, "a heartbeat call without leases");
+    }
+
+    [Test]
+    public async Task Shutdown_OneHandlerRunningAndOneResultAwaitingItsWrite_DrainLogCountsOnlyTheRunningHandler()
+    {
+        var h = await RuntimeHarness.StartAsync(
+            b =>
+            {
+                b.AddTaskHandler<RecordHandler>("fast");
+                b.AddTaskHandler<BlockingHandler>("block");
+            },
+            o => o.Worker.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        await using var _ = h;
+        var probe = h.Services.GetRequiredService<Probe>();
+        var writes = h.Store.HoldCompletions();
+        var runId = await h.CreateRunAsync(new TaskSpec { Name = "done", Type = "fast" }, new TaskSpec { Name = "busy", Type = "block" });
+        await h.Store.WaitUntilAsync(() => Task.FromResult(probe.Started.Count == 2 && h.Store.CompletionCalls == 1), "one handler done with its write held, one running");
+
+        var stopping = h.StopAsync();
+        await h.Store.WaitUntilAsync(
+            () => Task.FromResult(h.RuntimeLog(LogLevel.Information).Any(m => m.StartsWith("Shutdown: waiting", StringComparison.Ordinal))),
+            "the runtime to say what it waits for");
+
+        Assert.That(h.RuntimeLog(LogLevel.Information), Does.Contain("Shutdown: waiting up to 00:00:30 for 1 running tasks"));
+        probe.Gate.SetResult();
+        writes.SetResult();
+        await stopping.WaitAsync(TimeSpan.FromSeconds(20));
+        await h.Store.WaitForRunAsync(runId, RunStatus.Completed);
+    }
+
+    [Test]
+    public async Task Shutdown_NothingRunning_NoDrainLog()
+    {
+        var h = await RuntimeHarness.StartAsync(b => b.AddTaskHandler<RecordHandler>("fast"), o => o.Worker.ExecutorId = "host-1");
+        await using var _ = h;
+        await h.Store.WaitForRunAsync(await h.CreateRunAsync(new TaskSpec { Name = "t", Type = "fast" }), RunStatus.Completed);
+
+        await h.StopAsync().WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.That(h.RuntimeLog(LogLevel.Information), Has.Some.EqualTo("Executor host-1 stopped"));
+        Assert.That(h.RuntimeLog(LogLevel.Information).Where(m => m.StartsWith("Shutdown: waiting", StringComparison.Ordinal)), Is.Empty);
     }
 }
