@@ -26,12 +26,15 @@ public sealed partial class SqliteStore
                 tx.AddRun(run);
                 AddEvent(tx, run, null, EventTypes.RunCreated, null);
 
+                var scheduledFor = NewRun.ScheduledFor(p);
                 foreach (var nt in p.Tasks)
                 {
-                    var queued = NewRun.QueuedAtOnce(nt);
+                    var queued = NewRun.QueuedAtOnce(nt) && scheduledFor is null;
                     InsertTask(tx, run, nt, queued ? TaskRunStatus.Queued : TaskRunStatus.Pending, nt.Dependencies.Count, queued ? now : null, null);
                     tx.WakeWork |= queued;
                 }
+
+                if (p.ScheduledAt is not null) ScheduleRun(tx, run, scheduledFor);
 
                 FinalizeIfDone(tx, run);
                 results[i] = new CreateRunResult(run.ToRun(p.Tasks.Count, 0, 0), true);

@@ -21,6 +21,12 @@ public abstract class Backend
 
 public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries queries, IIdentityStore identity, Func<ValueTask>? dispose = null, IExecutorRegistry? executors = null, IWebhookStore? webhooks = null) : IAsyncDisposable
 {
+    /// <summary>
+    /// Closes this store object, keeping its data, and opens a new one on the same data (a host restart). A back end
+    /// that keeps nothing beyond the process (in memory) sets none: its "restart" is the same object.
+    /// </summary>
+    public Func<Task<StoreHandle>>? Reopen { get; init; }
+
     public IOrchestrationStore Store { get; } = store;
     public IOrchestrationQueries Queries { get; } = queries;
     public IIdentityStore Identity { get; } = identity;

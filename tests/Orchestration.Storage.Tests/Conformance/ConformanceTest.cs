@@ -37,6 +37,14 @@ public abstract class ConformanceTest(Backend backend)
         Client = new OrchestrationClient(Store, Queries, Options.Create(new EngineOptions { DefaultRetryPolicy = Policy }));
     }
 
+    /// <summary>A host restart: the store object is closed and a new one opened on the same data (see <see cref="StoreHandle.Reopen"/>).</summary>
+    protected async Task ReopenStoreAsync()
+    {
+        if (_handle!.Reopen is not { } reopen) return;
+        _handle = await reopen();
+        Client = new OrchestrationClient(Store, Queries, Options.Create(new EngineOptions { DefaultRetryPolicy = Policy }));
+    }
+
     [TearDown]
     public async Task DisposeStore()
     {
