@@ -8,7 +8,10 @@ public sealed partial class SqliteStore
 {
     /// <inheritdoc />
     public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken) =>
-        WriteAsync<IReadOnlyList<CreateRunResult>>(tx =>
+        WriteAsync<IReadOnlyList<CreateRunResult>>(tx => CreateRunsIn(tx, runs), keepTasks: true, cancellationToken);
+
+    // Also called by other operations that create runs in their own transaction (a schedule's fire).
+    private CreateRunResult[] CreateRunsIn(WriteTx tx, IReadOnlyList<CreateRunParams> runs)
         {
             var results = new CreateRunResult[runs.Count];
             var now = tx.Now;
@@ -41,7 +44,7 @@ public sealed partial class SqliteStore
             }
 
             return results;
-        }, keepTasks: true, cancellationToken);
+        }
 
     private static void InsertTask(WriteTx tx, RunRow run, NewTask nt, TaskRunStatus status, int remaining, DateTimeOffset? queuedAt, DateTimeOffset? completedAt) =>
         tx.AddTask(run, nt, status, remaining, queuedAt, completedAt);

@@ -168,7 +168,8 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
             IdempotencyKey = string.IsNullOrEmpty(spec.IdempotencyKey) ? null : spec.IdempotencyKey,
             MaxConcurrency = spec.MaxConcurrency,
             Timeout = spec.Timeout,
-            ScheduledAt = spec.ScheduledAt,
+            // An instant: stores keep UTC (Postgres refuses other offsets).
+            ScheduledAt = spec.ScheduledAt?.ToUniversalTime(),
             Tasks = tasks,
         };
     }

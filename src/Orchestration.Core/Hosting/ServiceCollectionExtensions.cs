@@ -37,6 +37,16 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ExecutorRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<ExecutorRuntime>());
         services.AddHostedService<MaintenanceService>();
+        // Every store of this repository keeps schedules; a store that does not fails only when schedules are used.
+        services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IOrchestrationStore>() as IScheduleStore
+            ?? throw new InvalidOperationException("Orchestration: the configured store keeps no schedules (it does not implement IScheduleStore)."));
+        services.TryAddSingleton<ScheduleSignal>();
+        services.TryAddSingleton<IStoreBackedClient>(sp => sp.GetRequiredService<IOrchestrationClient>() as IStoreBackedClient
+            ?? new OrchestrationClient(sp.GetRequiredService<IOrchestrationStore>(), sp.GetRequiredService<IOrchestrationQueries>(),
+                sp.GetRequiredService<IOptions<EngineOptions>>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IScheduleClient, ScheduleClient>();
+        services.TryAddSingleton<ScheduleFiring>();
+        services.AddHostedService<ScheduleFiringService>();
         services.AddSingleton<OrchestrationMarker>();
         return new OrchestrationBuilder(services);
     }

@@ -33,6 +33,9 @@ public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries
     // Every back end's store class also keeps the executor registry; a wrapped store passes it separately.
     public IExecutorRegistry Executors { get; } = executors ?? (IExecutorRegistry)store;
     public IWebhookStore Webhooks { get; } = webhooks ?? (IWebhookStore)store;
+    // Schedule operations take their times as arguments; a wrapped store passes the real one.
+    public IScheduleStore Schedules => SchedulesOverride ?? (IScheduleStore)Store;
+    public IScheduleStore? SchedulesOverride { get; init; }
 
     public ValueTask DisposeAsync() => dispose?.Invoke() ?? ValueTask.CompletedTask;
 }

@@ -27,6 +27,7 @@ public abstract class ConformanceTest(Backend backend)
     protected IIdentityStore Identity => _handle!.Identity;
     protected IExecutorRegistry Executors => _handle!.Executors;
     protected IWebhookStore Webhooks => _handle!.Webhooks;
+    protected IScheduleStore Schedules => _handle!.Schedules;
     protected IOrchestrationClient Client { get; private set; } = null!;
 
     [SetUp]
