@@ -37,9 +37,9 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ExecutorRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<ExecutorRuntime>());
         services.AddHostedService<MaintenanceService>();
-        // Every store of this repository keeps schedules; a store that does not fails only when schedules are used.
-        services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IOrchestrationStore>() as IScheduleStore
-            ?? throw new InvalidOperationException("Orchestration: the configured store keeps no schedules (it does not implement IScheduleStore)."));
+        // Every store of this repository keeps schedules; with one that does not (a decorated store), the host still starts
+        // and only creating a schedule fails.
+        services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IOrchestrationStore>() as IScheduleStore ?? new NoScheduleStore());
         services.TryAddSingleton<ScheduleSignal>();
         services.TryAddSingleton<IStoreBackedClient>(sp => sp.GetRequiredService<IOrchestrationClient>() as IStoreBackedClient
             ?? new OrchestrationClient(sp.GetRequiredService<IOrchestrationStore>(), sp.GetRequiredService<IOrchestrationQueries>(),

@@ -187,3 +187,42 @@ public sealed class ScheduleTests
         public ValueTask<bool> TryLeadAsync(CancellationToken cancellationToken) => ValueTask.FromResult(false);
     }
 }
+
+public sealed class ScheduleRegistrationTests
+{
+    [Test]
+    public async Task AddOrchestration_StoreWithoutSchedules_HostStartsAndCreatingAScheduleFailsNamingTheCause()
+    {
+        var store = new Orchestration.Storage.InMemory.InMemoryStore(TimeProvider.System);
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddOrchestration(o => o.UseStore("wrapped", s =>
+        {
+            s.AddSingleton(WithoutSchedules(store));
+            s.AddSingleton<IOrchestrationQueries>(store);
+            s.AddSingleton<IIdentityStore>(store);
+        }));
+        await using var provider = services.BuildServiceProvider();
+
+        var firing = provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<ScheduleFiringService>().Single();
+        Assert.That(await firing.PassAsync(CancellationToken.None), Is.EqualTo(ScheduleFiringService.IdleInterval));
+        var ex = Assert.ThrowsAsync<InvalidOperationException>(() => provider.GetRequiredService<IScheduleClient>()
+            .UpsertScheduleAsync(new ScheduleSpec { Name = "s", Cron = "0 3 * * *", Run = new RunSpec { Tasks = [new TaskSpec { Type = "w" }] } }));
+        Assert.That(ex!.Message, Does.Contain("IScheduleStore"));
+    }
+
+    // A decorator that forwards the store's commands and, like most decorators, implements nothing else.
+    private static IOrchestrationStore WithoutSchedules(IOrchestrationStore inner)
+    {
+        var proxy = System.Reflection.DispatchProxy.Create<IOrchestrationStore, Forwarder>();
+        ((Forwarder)(object)proxy).Target = inner;
+        return proxy;
+    }
+
+    public class Forwarder : System.Reflection.DispatchProxy
+    {
+        public object Target { get; set; } = null!;
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args) => targetMethod!.Invoke(Target, args);
+    }
+}
