@@ -14,6 +14,14 @@ internal sealed class PgTx(NpgsqlConnection connection, NpgsqlTransaction? trans
     public bool TasksCancelled { get; set; }
     public TimeSpan? EarliestRetry { get; private set; }
 
+    /// <summary>The earliest start time of a run this unit of work scheduled, announced to every host on commit.</summary>
+    public DateTimeOffset? EarliestScheduled { get; private set; }
+
+    public void ScheduledAt(DateTimeOffset at)
+    {
+        if (EarliestScheduled is null || at < EarliestScheduled) EarliestScheduled = at;
+    }
+
     public void RetryIn(TimeSpan delay)
     {
         if (EarliestRetry is null || delay < EarliestRetry) EarliestRetry = delay;

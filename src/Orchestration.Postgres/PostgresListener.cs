@@ -48,6 +48,8 @@ internal sealed partial class PostgresListener(PostgresStore store, ILogger<Post
                 _firstConnect.TrySetResult();
                 delay = TimeSpan.FromMilliseconds(100);
                 LogListening(logger, store.Channel);
+                // Scheduled times announced while disconnected are gone too: the next claim looks them up.
+                store.ForgetScheduledTimes();
                 store.WorkAvailable.Notify();
                 store.TasksCancelled.Notify();
                 while (!stoppingToken.IsCancellationRequested)

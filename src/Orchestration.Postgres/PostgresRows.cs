@@ -22,7 +22,8 @@ internal static class PostgresRows
     public const string RunCounters = """
         (SELECT count(*)::int FROM {s}.tasks x WHERE x.run_id = r.id) AS total_tasks,
         (SELECT count(*)::int FROM {s}.tasks x WHERE x.run_id = r.id AND x.status = 'completed') AS completed_tasks,
-        (SELECT count(*)::int FROM {s}.tasks x WHERE x.run_id = r.id AND x.status = 'failed') AS failed_tasks
+        (SELECT count(*)::int FROM {s}.tasks x WHERE x.run_id = r.id AND x.status = 'failed') AS failed_tasks,
+        r.scheduled_at
         """;
 
     public const string RunDataColumns = "d.id, d.org_id, d.run_id, d.task_id, d.key, d.value_json, d.tags, d.metadata_json, d.created_at, d.updated_at";
@@ -85,6 +86,8 @@ internal static class PostgresRows
         TotalTasks = r.FieldCount > 17 ? r.GetInt32(17) : 0,
         CompletedTasks = r.FieldCount > 18 ? r.GetInt32(18) : 0,
         FailedTasks = r.FieldCount > 19 ? r.GetInt32(19) : 0,
+        // Read with the counters (the read model), after them so the positions every other run statement reads stay put.
+        ScheduledAt = r.FieldCount > 20 ? Time(r, 20) : null,
     };
 
     public static RunDataEntry RunData(DbDataReader r) => new()

@@ -10,6 +10,7 @@ public sealed partial class PostgresStore
     public async Task<IReadOnlyList<TaskRun>> ClaimTasksAsync(ClaimTasksParams parameters, CancellationToken cancellationToken)
     {
         if (parameters.Max <= 0) return [];
+        await QueueDueScheduledTasksAsync(cancellationToken);
         var limits = parameters.TypeLimits ?? new Dictionary<string, int>();
         var args = new
         {

@@ -70,6 +70,7 @@ public sealed partial class PostgresStore
         var rTimeout = new long?[toInsert.Count];
         var rDone = new bool[toInsert.Count];
         var tasks = new List<(Guid Run, NewTask Task)>();
+        var scheduled = new HashSet<Guid>();
         var anyQueued = false;
         for (var j = 0; j < toInsert.Count; j++)
         {
@@ -89,6 +90,7 @@ public sealed partial class PostgresStore
             // A deadline is news to an idle leader's maintenance loop, which sleeps until the ones it knew of.
             anyQueued |= p.Timeout is not null && !rDone[j];
             foreach (var t in p.Tasks) tasks.Add((p.RunId, t));
+            if (NewRun.ScheduledFor(p) is not null) scheduled.Add(p.RunId);
         }
 
         var n = tasks.Count;
@@ -120,7 +122,7 @@ public sealed partial class PostgresStore
             tRun[i] = run;
             tName[i] = t.Name;
             tType[i] = t.Type;
-            var queued = NewRun.QueuedAtOnce(t);
+            var queued = NewRun.QueuedAtOnce(t) && !scheduled.Contains(run);
             anyQueued |= queued;
             tStatus[i] = queued ? "queued" : "pending";
             tPriority[i] = t.Priority;
@@ -157,6 +159,7 @@ public sealed partial class PostgresStore
                 d_run = dRun.ToArray(), d_name = dName.ToArray(), d_task = dTask.ToArray(),
             }, PostgresRows.Run, ct);
             foreach (var run in rows) created[run.Id] = run;
+            if (scheduled.Count > 0) await ScheduleRunsAsync(tx, runs, created, ct);
         }
 
         foreach (var i in toInsert)
@@ -164,7 +167,7 @@ public sealed partial class PostgresStore
             var p = runs[i];
             if (created.TryGetValue(p.RunId, out var run))
             {
-                results[i] = new CreateRunResult(run with { TotalTasks = p.Tasks.Count }, true);
+                results[i] = new CreateRunResult(run with { TotalTasks = p.Tasks.Count, ScheduledAt = p.ScheduledAt }, true);
             }
             else
             {

@@ -106,6 +106,8 @@ public sealed partial class PostgresStore : IOrchestrationStore, IOrchestrationQ
     internal void OnNotification(string payload)
     {
         if (payload.StartsWith('c')) TasksCancelled.Notify();
+        else if (payload.StartsWith("s:", StringComparison.Ordinal) && long.TryParse(payload.AsSpan(2), System.Globalization.CultureInfo.InvariantCulture, out var ticks))
+            LearnScheduledAt(new DateTimeOffset(ticks, TimeSpan.Zero));
         else if (payload.StartsWith("r:", StringComparison.Ordinal) && double.TryParse(payload.AsSpan(2), System.Globalization.CultureInfo.InvariantCulture, out var ms))
             _retryWake.WakeAt(_time.GetUtcNow() + TimeSpan.FromMilliseconds(ms));
         else WorkAvailable.Notify();
@@ -180,6 +182,8 @@ public sealed partial class PostgresStore : IOrchestrationStore, IOrchestrationQ
         if (tx.WorkAvailable) payloads.Add("w");
         if (tx.TasksCancelled) payloads.Add("c");
         if (tx.EarliestRetry is { } d) payloads.Add("r:" + d.TotalMilliseconds.ToString("0", System.Globalization.CultureInfo.InvariantCulture));
+        // As an absolute instant: each host compares it with its own clock, as it does the not-before times it reads.
+        if (tx.EarliestScheduled is { } s) payloads.Add("s:" + s.UtcTicks.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (payloads.Count == 0) return;
         await tx.ExecAsync("SELECT pg_notify(@channel, p) FROM unnest(@payloads) AS p", new { channel = Channel, payloads = payloads.ToArray() }, ct);
     }
@@ -189,6 +193,7 @@ public sealed partial class PostgresStore : IOrchestrationStore, IOrchestrationQ
         if (tx.WorkAvailable) WorkAvailable.Notify();
         if (tx.TasksCancelled) TasksCancelled.Notify();
         if (tx.EarliestRetry is { } d) _retryWake.WakeAt(_time.GetUtcNow() + d);
+        if (tx.EarliestScheduled is { } s) LearnScheduledAt(s);
     }
 
     /// <inheritdoc />

@@ -8,7 +8,7 @@ internal sealed class RunRow
 {
     public const string Columns =
         "seq, id, org_id, kind, status, family, name, input, output, error, metadata, idempotency_key, max_concurrency, " +
-        "deadline_at, deadline_armed, created_at, updated_at, started_at, completed_at, unfinished";
+        "deadline_at, deadline_armed, created_at, updated_at, started_at, completed_at, unfinished, scheduled_at";
 
     public long Seq { get; set; }
     public Guid Id { get; set; }
@@ -30,6 +30,7 @@ internal sealed class RunRow
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? CompletedAt { get; set; }
     public int Unfinished { get; set; }
+    public DateTimeOffset? ScheduledAt { get; set; }
     public bool Dirty { get; set; }
 
     /// <summary>
@@ -68,6 +69,7 @@ internal sealed class RunRow
         StartedAt = TimeOrNull(r, 17),
         CompletedAt = TimeOrNull(r, 18),
         Unfinished = r.GetInt32(19),
+        ScheduledAt = TimeOrNull(r, 20),
     };
 
     // The row of a run this process creates: it knows the run has no failed task yet.
@@ -88,6 +90,7 @@ internal sealed class RunRow
         CreatedAt = run.CreatedAt,
         UpdatedAt = run.UpdatedAt,
         Unfinished = unfinished,
+        ScheduledAt = run.ScheduledAt,
         NoFailedTasks = true,
     };
 
@@ -108,6 +111,7 @@ internal sealed class RunRow
         IdempotencyKey = IdempotencyKey,
         MaxConcurrency = MaxConcurrency,
         DeadlineAt = DeadlineAt,
+        ScheduledAt = ScheduledAt,
         CreatedAt = CreatedAt,
         UpdatedAt = UpdatedAt,
         StartedAt = StartedAt,

@@ -87,6 +87,18 @@ internal static class SqliteSql
         "UNION ALL SELECT (SELECT min(type) FROM tasks WHERE status = 'queued' AND type > q.type) FROM q WHERE q.type IS NOT NULL) " +
         "SELECT type FROM q WHERE type IS NOT NULL";
 
+    // Scheduled runs (SqliteStore.Scheduled.cs): root tasks wait pending with a not-before time (ix_tasks_scheduled).
+    public const string SetRunScheduledAt = "UPDATE runs SET scheduled_at = $at WHERE id = $id";
+
+    public const string ScheduleRootTasks =
+        "UPDATE tasks SET not_before = $at WHERE run_id = $run AND status = 'pending' AND remaining_deps = 0 AND enqueue = 1";
+
+    public const string QueueDueScheduled =
+        "UPDATE tasks SET status = 'queued', queued_at = $now, not_before = NULL, updated_at = $now " +
+        "WHERE status = 'pending' AND not_before IS NOT NULL AND not_before <= $now";
+
+    public const string NextScheduledAfter = "SELECT min(not_before) FROM tasks WHERE status = 'pending' AND not_before IS NOT NULL AND not_before > $now";
+
     public const string NextRetryAfter = "SELECT min(not_before) FROM tasks WHERE status = 'retrying' AND not_before > $now";
 
     // Statements of one operation each, by concern.

@@ -17,6 +17,7 @@ public sealed partial class SqliteStore
         {
             var now = tx.Now;
             if (tx.RawDb.Scalar(SqliteSql.NextRetryAfter, now) is long nextRetry) tx.WakeRetryAt(SqliteValues.Time(nextRetry));
+            QueueDueScheduledTasks(tx);
             var picked = PickClaimable(tx, parameters);
             var claimed = new List<TaskRun>(picked.Count);
             foreach (var t in picked)

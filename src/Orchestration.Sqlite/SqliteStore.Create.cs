@@ -8,7 +8,10 @@ public sealed partial class SqliteStore
 {
     /// <inheritdoc />
     public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken) =>
-        WriteAsync<IReadOnlyList<CreateRunResult>>(tx =>
+        WriteAsync<IReadOnlyList<CreateRunResult>>(tx => CreateRunsIn(tx, runs), keepTasks: true, cancellationToken);
+
+    // Also called by other operations that create runs in their own transaction (a schedule's fire).
+    private CreateRunResult[] CreateRunsIn(WriteTx tx, IReadOnlyList<CreateRunParams> runs)
         {
             var results = new CreateRunResult[runs.Count];
             var now = tx.Now;
@@ -26,19 +29,22 @@ public sealed partial class SqliteStore
                 tx.AddRun(run);
                 AddEvent(tx, run, null, EventTypes.RunCreated, null);
 
+                var scheduledFor = NewRun.ScheduledFor(p);
                 foreach (var nt in p.Tasks)
                 {
-                    var queued = NewRun.QueuedAtOnce(nt);
+                    var queued = NewRun.QueuedAtOnce(nt) && scheduledFor is null;
                     InsertTask(tx, run, nt, queued ? TaskRunStatus.Queued : TaskRunStatus.Pending, nt.Dependencies.Count, queued ? now : null, null);
                     tx.WakeWork |= queued;
                 }
+
+                if (p.ScheduledAt is not null) ScheduleRun(tx, run, scheduledFor);
 
                 FinalizeIfDone(tx, run);
                 results[i] = new CreateRunResult(run.ToRun(p.Tasks.Count, 0, 0), true);
             }
 
             return results;
-        }, keepTasks: true, cancellationToken);
+        }
 
     private static void InsertTask(WriteTx tx, RunRow run, NewTask nt, TaskRunStatus status, int remaining, DateTimeOffset? queuedAt, DateTimeOffset? completedAt) =>
         tx.AddTask(run, nt, status, remaining, queuedAt, completedAt);

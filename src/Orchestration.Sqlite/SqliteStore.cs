@@ -181,7 +181,13 @@ public sealed partial class SqliteStore : IOrchestrationStore, IOrchestrationQue
             {
                 // Another connection (another process) committed since our last transaction: cached images may be stale.
                 var version = (long)db.Scalar("PRAGMA data_version")!;
-                if (version != _cache.DataVersion) _cache.Clear();
+                if (version != _cache.DataVersion)
+                {
+                    _cache.Clear();
+                    // Another process may have scheduled runs: the next claim looks for due ones again.
+                    _nextScheduledAt = DateTimeOffset.MinValue;
+                }
+
                 _cache.DataVersion = version;
                 if (!keepTasks) _cache.Tasks.Clear();
                 tx = new WriteTx(db, _time.GetUtcNow(), _cache);
@@ -193,6 +199,7 @@ public sealed partial class SqliteStore : IOrchestrationStore, IOrchestrationQue
             {
                 // Images may hold changes that were never committed.
                 _cache.Clear();
+                _nextScheduledAt = DateTimeOffset.MinValue;
                 Rollback(db);
                 throw;
             }

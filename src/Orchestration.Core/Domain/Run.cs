@@ -29,6 +29,8 @@ public sealed record Run
     public int? MaxConcurrency { get; init; }
     /// <summary>When a managed run that has not finished by then fails with "timed out"; null for never.</summary>
     public DateTimeOffset? DeadlineAt { get; init; }
+    /// <summary>The instant before which none of the run's tasks is claimable, when the run was scheduled; null otherwise.</summary>
+    public DateTimeOffset? ScheduledAt { get; init; }
     /// <summary>Creation time.</summary>
     public required DateTimeOffset CreatedAt { get; init; }
     /// <summary>Last change.</summary>

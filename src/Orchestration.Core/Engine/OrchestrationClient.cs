@@ -129,6 +129,8 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         if (spec.Open && spec.Tasks.Count > 0) throw new OrchestrationValidationException("an open run is created without tasks", "tasks");
         if (spec.MaxConcurrency is < 1) throw new OrchestrationValidationException("max_concurrency must be at least 1", "max_concurrency");
         if (spec.Timeout is { } t && t <= TimeSpan.Zero) throw new OrchestrationValidationException("timeout must be positive", "timeout");
+        // An open run's tasks are moved by clients, never by the engine's clock, so a start time would be a promise nothing keeps.
+        if (spec.Open && spec.ScheduledAt is not null) throw new OrchestrationValidationException("scheduled_at applies to managed runs only", "scheduled_at");
 
         var named = new List<(string Name, IReadOnlyList<string> DependsOn)>(spec.Tasks.Count);
         Dictionary<string, int>? used = null;
@@ -166,6 +168,8 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
             IdempotencyKey = string.IsNullOrEmpty(spec.IdempotencyKey) ? null : spec.IdempotencyKey,
             MaxConcurrency = spec.MaxConcurrency,
             Timeout = spec.Timeout,
+            // An instant: stores keep UTC (Postgres refuses other offsets).
+            ScheduledAt = spec.ScheduledAt?.ToUniversalTime(),
             Tasks = tasks,
         };
     }

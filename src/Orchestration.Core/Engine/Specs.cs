@@ -22,8 +22,13 @@ public sealed record RunSpec
     public string? IdempotencyKey { get; init; }
     /// <summary>At most this many tasks of the run at once.</summary>
     public int? MaxConcurrency { get; init; }
-    /// <summary>The run fails with "run timed out" if not finished this long after creation.</summary>
+    /// <summary>The run fails with "run timed out" if not finished this long after it may start (creation, or <see cref="ScheduledAt"/>).</summary>
     public TimeSpan? Timeout { get; init; }
+    /// <summary>
+    /// No task of the run is claimable before this instant (managed runs only); null or a past instant starts it at once.
+    /// Stored with the run, so it holds across restarts. See docs/scheduling.md.
+    /// </summary>
+    public DateTimeOffset? ScheduledAt { get; init; }
     /// <summary>The task graph (managed runs).</summary>
     public IReadOnlyList<TaskSpec> Tasks { get; init; } = [];
 }

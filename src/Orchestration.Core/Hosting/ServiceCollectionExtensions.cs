@@ -37,6 +37,16 @@ public static class ServiceCollectionExtensions
         services.AddSingleton<ExecutorRuntime>();
         services.AddHostedService(sp => sp.GetRequiredService<ExecutorRuntime>());
         services.AddHostedService<MaintenanceService>();
+        // Every store of this repository keeps schedules; with one that does not (a decorated store), the host still starts
+        // and only creating a schedule fails.
+        services.TryAddSingleton<IScheduleStore>(sp => sp.GetRequiredService<IOrchestrationStore>() as IScheduleStore ?? new NoScheduleStore());
+        services.TryAddSingleton<ScheduleSignal>();
+        services.TryAddSingleton<IStoreBackedClient>(sp => sp.GetRequiredService<IOrchestrationClient>() as IStoreBackedClient
+            ?? new OrchestrationClient(sp.GetRequiredService<IOrchestrationStore>(), sp.GetRequiredService<IOrchestrationQueries>(),
+                sp.GetRequiredService<IOptions<EngineOptions>>(), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IScheduleClient, ScheduleClient>();
+        services.TryAddSingleton<ScheduleFiring>();
+        services.AddHostedService<ScheduleFiringService>();
         services.AddSingleton<OrchestrationMarker>();
         return new OrchestrationBuilder(services);
     }

@@ -28,8 +28,17 @@ public static class NewRun
         return false;
     }
 
-    /// <summary>The run's deadline, counted from its creation.</summary>
-    public static DateTimeOffset? DeadlineAt(CreateRunParams p, DateTimeOffset now) => p.Timeout is { } timeout ? now + timeout : null;
+    /// <summary>The run's deadline, counted from its creation, or from its scheduled time when that is later.</summary>
+    public static DateTimeOffset? DeadlineAt(CreateRunParams p, DateTimeOffset now) =>
+        p.Timeout is { } timeout ? (p.ScheduledAt is { } at && at > now ? at : now) + timeout : null;
+
+    /// <summary>
+    /// The not-before time of the run's tasks that would be born queued (<see cref="QueuedAtOnce"/>): they are born
+    /// pending with this time instead, and the store's next claim at or after it queues them first (so a time already
+    /// past makes them claimable at the next claim). Null for a run without a scheduled time and for open runs. The
+    /// rule does not read a clock, so a store whose clock is the database's decides it as the others do.
+    /// </summary>
+    public static DateTimeOffset? ScheduledFor(CreateRunParams p) => p.Kind == RunKind.Managed ? p.ScheduledAt : null;
 
     /// <summary>
     /// The run as created at <paramref name="now"/>: pending, or completed when the caller writes the completion in the
@@ -48,6 +57,7 @@ public static class NewRun
         IdempotencyKey = p.IdempotencyKey,
         MaxConcurrency = p.MaxConcurrency,
         DeadlineAt = deadlineAt,
+        ScheduledAt = p.ScheduledAt,
         CreatedAt = now,
         UpdatedAt = now,
         StartedAt = completed ? now : null,

@@ -23,8 +23,13 @@ public sealed record CreateRunParams
     public string? IdempotencyKey { get; init; }
     /// <summary>Per-run concurrency limit.</summary>
     public int? MaxConcurrency { get; init; }
-    /// <summary>Run timeout, counted from creation.</summary>
+    /// <summary>Run timeout, counted from creation (or from <see cref="ScheduledAt"/> when that is later).</summary>
     public TimeSpan? Timeout { get; init; }
+    /// <summary>
+    /// The run's tasks are not claimable before this instant: tasks without dependencies are born pending with this
+    /// not-before time (see <see cref="NewRun.ScheduledFor"/>) and the first claim at or after it queues them. Null for at once.
+    /// </summary>
+    public DateTimeOffset? ScheduledAt { get; init; }
     /// <summary>The validated task graph (empty for open runs).</summary>
     public IReadOnlyList<NewTask> Tasks { get; init; } = [];
 }

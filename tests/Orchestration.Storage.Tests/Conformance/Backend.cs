@@ -21,12 +21,21 @@ public abstract class Backend
 
 public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries queries, IIdentityStore identity, Func<ValueTask>? dispose = null, IExecutorRegistry? executors = null, IWebhookStore? webhooks = null) : IAsyncDisposable
 {
+    /// <summary>
+    /// Closes this store object, keeping its data, and opens a new one on the same data (a host restart). A back end
+    /// that keeps nothing beyond the process (in memory) sets none: its "restart" is the same object.
+    /// </summary>
+    public Func<Task<StoreHandle>>? Reopen { get; init; }
+
     public IOrchestrationStore Store { get; } = store;
     public IOrchestrationQueries Queries { get; } = queries;
     public IIdentityStore Identity { get; } = identity;
     // Every back end's store class also keeps the executor registry; a wrapped store passes it separately.
     public IExecutorRegistry Executors { get; } = executors ?? (IExecutorRegistry)store;
     public IWebhookStore Webhooks { get; } = webhooks ?? (IWebhookStore)store;
+    // Schedule operations take their times as arguments; a wrapped store passes the real one.
+    public IScheduleStore Schedules => SchedulesOverride ?? (IScheduleStore)Store;
+    public IScheduleStore? SchedulesOverride { get; init; }
 
     public ValueTask DisposeAsync() => dispose?.Invoke() ?? ValueTask.CompletedTask;
 }

@@ -27,6 +27,7 @@ public abstract class ConformanceTest(Backend backend)
     protected IIdentityStore Identity => _handle!.Identity;
     protected IExecutorRegistry Executors => _handle!.Executors;
     protected IWebhookStore Webhooks => _handle!.Webhooks;
+    protected IScheduleStore Schedules => _handle!.Schedules;
     protected IOrchestrationClient Client { get; private set; } = null!;
 
     [SetUp]
@@ -34,6 +35,14 @@ public abstract class ConformanceTest(Backend backend)
     {
         Time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 12, 0, 0, TimeSpan.Zero));
         _handle = await Backend.CreateAsync(Time);
+        Client = new OrchestrationClient(Store, Queries, Options.Create(new EngineOptions { DefaultRetryPolicy = Policy }));
+    }
+
+    /// <summary>A host restart: the store object is closed and a new one opened on the same data (see <see cref="StoreHandle.Reopen"/>).</summary>
+    protected async Task ReopenStoreAsync()
+    {
+        if (_handle!.Reopen is not { } reopen) return;
+        _handle = await reopen();
         Client = new OrchestrationClient(Store, Queries, Options.Create(new EngineOptions { DefaultRetryPolicy = Policy }));
     }
 

@@ -18,7 +18,11 @@ public sealed class PostgresBackend : Backend
     {
         var server = await PostgresServer.Shared;
         var dataSource = await server.TestDatabaseAsync();
-        var schema = PostgresServer.NewSchemaName();
+        return await OpenAsync(dataSource, PostgresServer.NewSchemaName(), time);
+    }
+
+    private static async Task<StoreHandle> OpenAsync(NpgsqlDataSource dataSource, string schema, FakeTimeProvider time)
+    {
         var store = new PostgresStore(dataSource, new PostgresStoreOptions { Schema = schema, UseHostClock = true }, time);
         await store.MigrateAsync(CancellationToken.None);
         return new StoreHandle(store, store, store, async () =>
@@ -26,6 +30,13 @@ public sealed class PostgresBackend : Backend
             await store.DisposeAsync();
             await using var cmd = dataSource.CreateCommand($"DROP SCHEMA \"{schema}\" CASCADE");
             await cmd.ExecuteNonQueryAsync();
-        });
+        })
+        {
+            Reopen = async () =>
+            {
+                await store.DisposeAsync();
+                return await OpenAsync(dataSource, schema, time);
+            },
+        };
     }
 }

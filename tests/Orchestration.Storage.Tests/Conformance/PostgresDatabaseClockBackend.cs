@@ -56,7 +56,10 @@ public sealed class PostgresDatabaseClockBackend : Backend
             },
             ClockedProxy<IExecutorRegistry>.Wrap(store, clock),
             // Webhook operations take their times as arguments; the database clock plays no part in them.
-            store);
+            store)
+        {
+            SchedulesOverride = store,
+        };
     }
 
     /// <summary>Copies the fake clock into the database whenever it has moved since the last copy.</summary>

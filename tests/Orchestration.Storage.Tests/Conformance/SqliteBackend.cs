@@ -8,9 +8,11 @@ public sealed class SqliteBackend : Backend
 {
     public override string Name => "Sqlite";
 
-    public override async Task<StoreHandle> CreateAsync(FakeTimeProvider time)
+    public override Task<StoreHandle> CreateAsync(FakeTimeProvider time) =>
+        OpenAsync(Path.Combine(Path.GetTempPath(), $"orchestration-conformance-{Guid.NewGuid():N}.db"), time);
+
+    private static async Task<StoreHandle> OpenAsync(string path, FakeTimeProvider time)
     {
-        var path = Path.Combine(Path.GetTempPath(), $"orchestration-conformance-{Guid.NewGuid():N}.db");
         var store = new SqliteStore($"Data Source={path}", time);
         await store.InitializeAsync(CancellationToken.None);
         return new StoreHandle(store, store, store, () =>
@@ -18,6 +20,13 @@ public sealed class SqliteBackend : Backend
             store.Dispose();
             foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(path + suffix);
             return ValueTask.CompletedTask;
-        });
+        })
+        {
+            Reopen = () =>
+            {
+                store.Dispose();
+                return OpenAsync(path, time);
+            },
+        };
     }
 }

@@ -28,9 +28,10 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 if (run.DeadlineAt is not null) _withDeadline.Add(run);
                 AddEvent(run, null, EventTypes.RunCreated, null, now);
 
+                var scheduledFor = NewRun.ScheduledFor(p);
                 foreach (var nt in p.Tasks)
                 {
-                    var ts = InsertTask(run, nt, now, resolveAgainstExisting: false);
+                    var ts = InsertTask(run, nt, now, resolveAgainstExisting: false, scheduledFor);
                     ts.RemainingDependencies = nt.Dependencies.Count;
                     anyQueued |= ts.Status == TaskRunStatus.Queued;
                 }

@@ -6,10 +6,22 @@ namespace Orchestration.Storage.InMemory;
 // State transitions shared by the public operations. Every method here runs under _gate.
 public sealed partial class InMemoryStore
 {
-    private TaskState InsertTask(RunState run, NewTask nt, DateTimeOffset now, bool resolveAgainstExisting)
+    private TaskState InsertTask(RunState run, NewTask nt, DateTimeOffset now, bool resolveAgainstExisting, DateTimeOffset? scheduledFor = null)
     {
         // A task added to an existing run is resolved against its dependencies' states below.
         var queuedAtOnce = !resolveAgainstExisting && NewRun.QueuedAtOnce(nt);
+        if (queuedAtOnce && scheduledFor is { } at)
+        {
+            // Born pending with its start time; PromoteDueRetries queues it when the time has come.
+            var waiting = new TaskState(NewRun.Task(run.Run, nt, now, queued: false) with { NotBefore = at }, ++_taskSequence, nt.Enqueue);
+            run.AddTask(waiting);
+            _tasks.Add(nt.Id, waiting);
+            run.Unfinished++;
+            _delayed.Add(waiting);
+            _retryWake.WakeAt(at);
+            return waiting;
+        }
+
         var ts = new TaskState(NewRun.Task(run.Run, nt, now, queuedAtOnce), ++_taskSequence, nt.Enqueue);
 
         run.AddTask(ts);
@@ -52,6 +64,8 @@ public sealed partial class InMemoryStore
             }
 
             _delayed.Remove(first);
+            // A scheduled task waits pending (not retrying) and becomes queued at its start time.
+            if (first.Status == TaskRunStatus.Pending) first.Queue(now);
             _ready.Add(first);
         }
     }
