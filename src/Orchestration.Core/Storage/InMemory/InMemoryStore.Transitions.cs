@@ -10,7 +10,11 @@ public sealed partial class InMemoryStore
     {
         // A task added to an existing run is resolved against its dependencies' states below.
         var queuedAtOnce = !resolveAgainstExisting && NewRun.QueuedAtOnce(nt);
-        var ts = new TaskState(NewRun.Task(run.Run, nt, now, queuedAtOnce), ++_taskSequence, nt.Enqueue);
+        var ts = new TaskState(NewRun.Task(run.Run, nt, now, queuedAtOnce), ++_taskSequence, nt.Enqueue)
+        {
+            LimitKey = nt.LimitKey,
+            LimitMaxRunning = nt.LimitMaxRunning ?? 0,
+        };
 
         run.AddTask(ts);
         _tasks.Add(nt.Id, ts);
@@ -79,6 +83,7 @@ public sealed partial class InMemoryStore
         run.Running++;
         ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_runningByType, ts.Type, out _);
         count++;
+        if (ts.LimitKey is not null) EnterKey(ts.LimitKey);
     }
 
     private void LeaveRunning(RunState run, TaskState ts)
@@ -86,6 +91,7 @@ public sealed partial class InMemoryStore
         if (!_running.Remove(ts)) return;
         run.Running--;
         System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_runningByType, ts.Type)--;
+        if (ts.LimitKey is not null) LeaveKey(ts);
     }
 
     private static void EndAttempt(TaskState ts, string outcome, string? error, DateTimeOffset now) => ts.EndAttempt(outcome, error, now);
