@@ -13,7 +13,8 @@ internal static class ConcurrencyKeys
     public static (string? Key, int? MaxRunning) Resolve(EngineOptions options, TaskSpec task, string orgId)
     {
         var template = task.ConcurrencyKey;
-        if (template is null && options.TypeConcurrencyKeys.Count > 0) options.TypeConcurrencyKeys.TryGetValue(task.Type, out template);
+        if (template is null && options.TypeConcurrencyKeys.Count > 0 && !options.TypeConcurrencyKeys.TryGetValue(task.Type, out template))
+            options.TypeConcurrencyKeys.TryGetValue("*", out template);
         if (template is null) return (null, null);
         if (template.Length == 0) throw new OrchestrationValidationException("concurrency_key must not be empty", "concurrency_key");
         var key = Expand(template, orgId, task.Type, task.InputJson);

@@ -20,7 +20,9 @@ public sealed class EngineOptions
 
     /// <summary>
     /// Concurrency key templates by task type, for tasks whose spec sets no <see cref="TaskSpec.ConcurrencyKey"/>: a way
-    /// to limit a type (<c>"{type}"</c>) or a type per org (<c>"{type}:{org}"</c>) without asking clients for a key.
+    /// to limit a type (<c>"{type}"</c>) or a type per org (<c>"{type}:{org}"</c>) without asking clients for a key. The
+    /// entry <c>"*"</c> applies to every type without an entry of its own: <c>"org:{org}"</c> with a limit on
+    /// <c>"org:*"</c> caps what any one org runs at once, so a flooding org leaves slots for the others.
     /// </summary>
     public IDictionary<string, string> TypeConcurrencyKeys { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
