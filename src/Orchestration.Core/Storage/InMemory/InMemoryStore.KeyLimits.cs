@@ -19,10 +19,11 @@ public sealed partial class InMemoryStore
     {
         var key = ts.LimitKey!;
         ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_runningByKey, key);
-        if (--count == 0) _runningByKey.Remove(key);
+        var before = count--;
+        if (count == 0) _runningByKey.Remove(key);
         if (_keySlotFreed) return;
         // Only a key at its limit can have held a task back; the scan stops at the first waiting task of the key.
-        if (count + 1 < ts.LimitMaxRunning) return;
+        if (before < ts.LimitMaxRunning) return;
         foreach (var t in _ready)
         {
             if (!string.Equals(t.LimitKey, key, StringComparison.Ordinal)) continue;

@@ -13,7 +13,7 @@ public sealed partial class InMemoryStore
         var ts = new TaskState(NewRun.Task(run.Run, nt, now, queuedAtOnce), ++_taskSequence, nt.Enqueue)
         {
             LimitKey = nt.LimitKey,
-            LimitMaxRunning = nt.LimitMaxRunning ?? 0,
+            LimitMaxRunning = nt.LimitMaxRunning ?? 1, // NewTask sets both or neither; 1 is the safe reading of a key alone
         };
 
         run.AddTask(ts);
