@@ -168,6 +168,7 @@ public static class Harness
         ScaleScenario.ScenarioName => new ScaleScenario(),
         MemoryScenario.ScenarioName => new MemoryScenario(),
         HttpExecutorScenario.ScenarioName => new HttpExecutorScenario(),
+        HeldBackScenario.ScenarioName => new HeldBackScenario(),
         _ => throw new ArgumentException($"unknown scenario '{name}'"),
     };
 }

@@ -32,5 +32,9 @@ internal static class HostStorage
         // Worker and maintenance settings, e.g. Orchestration:Worker:LeaseDuration=00:00:30.
         configuration.GetSection("Orchestration:Worker").Bind(options.Worker);
         configuration.GetSection("Orchestration:Maintenance").Bind(options.Maintenance);
+        // Per-key concurrency limits, e.g. Orchestration:Engine:KeyLimits:0:Key=customer:* and ...:0:MaxRunning=2,
+        // Orchestration:Engine:TypeConcurrencyKeys:*=org:{org} (docs/limits.md).
+        configuration.GetSection("Orchestration:Engine:KeyLimits").Bind(options.Engine.KeyLimits);
+        configuration.GetSection("Orchestration:Engine:TypeConcurrencyKeys").Bind(options.Engine.TypeConcurrencyKeys);
     }
 }

@@ -40,6 +40,7 @@ public sealed partial class PostgresStore
                 initial = nt.RetryPolicy.InitialDelay.Ticks, maxDelay = nt.RetryPolicy.MaxDelay.Ticks, factor = nt.RetryPolicy.BackoffFactor,
                 jitter = nt.RetryPolicy.Jitter, timeout = nt.Timeout?.Ticks, enqueue = nt.Enqueue, remaining,
             }, PostgresRows.Task, ct);
+            if (nt.LimitKey is not null) await SetLimitKeysAsync(tx, [nt], ct);
             if (status == "queued") tx.WorkAvailable = true;
             return new AddTaskResult(AddTaskStatus.Added, rows[0]);
         }, cancellationToken);

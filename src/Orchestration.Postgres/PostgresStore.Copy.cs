@@ -133,6 +133,9 @@ public sealed partial class PostgresStore
             await w.CompleteAsync(ct);
         }
 
+        // Keyed tasks get their limit in the same transaction, before any claim can see them.
+        await SetLimitKeysAsync(tx, runs, ct);
+
         // In the runs' order, as their sequence numbers were drawn: run.created, then run.completed for empty runs.
         await using (var w = await conn.BeginBinaryImportAsync(S(PostgresSql.CopyEvents), ct))
         {

@@ -26,7 +26,12 @@ public sealed partial class PostgresStore
 
     private async Task<IReadOnlyList<CreateRunResult>> CopyAndAnalyzeAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken)
     {
-        var results = await InTransactionAsync((tx, ct) => CopyRunsAsync(tx, runs, ct), cancellationToken);
+        var results = await InTransactionAsync(async (tx, ct) =>
+        {
+            var copied = await CopyRunsAsync(tx, runs, ct);
+            await SetLimitKeysAsync(tx, runs, ct);
+            return copied;
+        }, cancellationToken);
         var tasks = 0;
         foreach (var r in runs) tasks += r.Tasks.Count;
         if (tasks >= AnalyzeAfterCopiedTasks) RequestAnalyze();
@@ -160,6 +165,7 @@ public sealed partial class PostgresStore
             }, PostgresRows.Run, ct);
             foreach (var run in rows) created[run.Id] = run;
             if (scheduled.Count > 0) await ScheduleRunsAsync(tx, runs, created, ct);
+            await SetLimitKeysAsync(tx, runs, ct);
         }
 
         foreach (var i in toInsert)

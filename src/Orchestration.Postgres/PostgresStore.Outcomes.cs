@@ -16,7 +16,7 @@ public sealed partial class PostgresStore
         var ids = items.Select(c => c.Lease.TaskId).ToArray();
         var tokens = items.Select(c => c.Lease.LeaseToken).ToArray();
         var outputs = items.Select(c => c.OutputJson).ToArray();
-        var sql = S(PostgresSql.LockRunsOfTasksSql + ";\n" + PostgresSql.CompleteBatchSql);
+        var sql = S(PostgresSql.LockRunsOfTasksSql + ";\n" + PostgresKeySql.CompleteBatchSql);
         var applied = await InOneRoundTripAsync(async (tx, ct) =>
         {
             var done = await tx.ReadAsync(sql, new { ids, tokens, outputs, channel = Channel }, r => (Id: r.GetGuid(0), Woke: r.GetInt32(1) > 0), ct, skipResults: 1);
@@ -120,7 +120,7 @@ public sealed partial class PostgresStore
             if (status == TaskRunStatus.Retrying && row.DueMs is { } ms) tx.RetryIn(TimeSpan.FromMilliseconds(Math.Max(0, ms)));
         }
 
-        if (rows.Count > 0 && !tx.WorkAvailable && await tx.ScalarAsync<bool>(S(PostgresSql.QueuedInLimitedRunsSql), new { runs = rows.Select(r => r.Run).Distinct().ToArray() }, ct))
+        if (rows.Count > 0 && !tx.WorkAvailable && await tx.ScalarAsync<bool>(S(PostgresKeySql.QueuedInLimitedRunsOrKeysSql), new { runs = rows.Select(r => r.Run).Distinct().ToArray(), ids = rows.Select(r => r.Id).ToArray() }, ct))
             tx.WorkAvailable = true;
 
         var failed = rows.Where(r => r.Status == "failed").ToList();

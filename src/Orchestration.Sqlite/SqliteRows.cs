@@ -127,7 +127,7 @@ internal sealed class TaskRow
     public const string Columns =
         "seq, id, run_id, org_id, name, type, status, priority, input, output, error, metadata, dependencies, remaining_deps, " +
         "parent_task_id, retry_max_attempts, retry_initial_delay, retry_max_delay, retry_backoff, retry_jitter, timeout, attempt, " +
-        "not_before, lease_token, lease_expires_at, executor_id, queue_job_id, enqueue, created_at, updated_at, queued_at, started_at, completed_at, executor_ip";
+        "not_before, lease_token, lease_expires_at, executor_id, queue_job_id, enqueue, created_at, updated_at, queued_at, started_at, completed_at, executor_ip, limit_key";
 
     public long Seq { get; set; }
     public Guid Id { get; set; }
@@ -161,6 +161,9 @@ internal sealed class TaskRow
 
     /// <summary>The address of the executor holding the lease: the attempt in progress lives on the task (see migration 0003).</summary>
     public string? ExecutorIp { get; set; }
+
+    /// <summary>The concurrency key, written once at enqueue (migration 0007); never changed by <c>UpdateTask</c>.</summary>
+    public string? LimitKey { get; set; }
 
     // Mirrors the reference store's "running set": claimed tasks hold a lease expiry, tasks a client marked running do not.
     public bool HoldsLease => Status == TaskRunStatus.Running && LeaseExpiresAt is not null;
@@ -197,6 +200,7 @@ internal sealed class TaskRow
         StartedAt = TimeOrNull(r, 31),
         CompletedAt = TimeOrNull(r, 32),
         ExecutorIp = StringOrNull(r, 33),
+        LimitKey = StringOrNull(r, 34),
     };
 
     // Nearly every task carries the default policy; sharing that instance saves an allocation per row read.

@@ -83,8 +83,8 @@ internal static class SqliteSql
 
     // The distinct types of queued tasks, one index seek each (a skip scan of ix_tasks_claim_type).
     public const string QueuedTypes =
-        "WITH RECURSIVE q(type) AS (SELECT (SELECT min(type) FROM tasks WHERE status = 'queued') " +
-        "UNION ALL SELECT (SELECT min(type) FROM tasks WHERE status = 'queued' AND type > q.type) FROM q WHERE q.type IS NOT NULL) " +
+        "WITH RECURSIVE q(type) AS (SELECT (SELECT min(type) FROM tasks WHERE status = 'queued' AND limit_key IS NULL) " +
+        "UNION ALL SELECT (SELECT min(type) FROM tasks WHERE status = 'queued' AND limit_key IS NULL AND type > q.type) FROM q WHERE q.type IS NOT NULL) " +
         "SELECT type FROM q WHERE type IS NOT NULL";
 
     // Scheduled runs (SqliteStore.Scheduled.cs): root tasks wait pending with a not-before time (ix_tasks_scheduled).
@@ -98,6 +98,25 @@ internal static class SqliteSql
         "WHERE status = 'pending' AND not_before IS NOT NULL AND not_before <= $now";
 
     public const string NextScheduledAfter = "SELECT min(not_before) FROM tasks WHERE status = 'pending' AND not_before IS NOT NULL AND not_before > $now";
+
+    // Per-key limits (SqliteStore.KeyLimits.cs). The distinct keys with queued or retrying tasks, one seek each (a skip
+    // scan of ix_tasks_claim_key).
+    public const string WaitingKeys =
+        "WITH RECURSIVE q(k) AS (SELECT (SELECT min(limit_key) FROM tasks WHERE status IN ('queued', 'retrying') AND limit_key IS NOT NULL) " +
+        "UNION ALL SELECT (SELECT min(limit_key) FROM tasks WHERE status IN ('queued', 'retrying') AND limit_key IS NOT NULL AND limit_key > q.k) " +
+        "FROM q WHERE q.k IS NOT NULL) SELECT k FROM q WHERE k IS NOT NULL";
+
+    // The limit of a key as its first waiting task carries it.
+    public const string KeyLimitOfHead =
+        "SELECT limit_max FROM tasks WHERE status IN ('queued', 'retrying') AND limit_key IS NOT NULL AND limit_key = $key ORDER BY priority DESC, seq LIMIT 1";
+
+    public const string RunningOfKey =
+        "SELECT count(*) FROM tasks WHERE status = 'running' AND limit_key IS NOT NULL AND limit_key = $key AND lease_expires_at IS NOT NULL";
+
+    public const string QueuedOfKey =
+        "SELECT 1 FROM tasks WHERE status IN ('queued', 'retrying') AND limit_key IS NOT NULL AND limit_key = $key LIMIT 1";
+
+    public const string SetLimitKey = "UPDATE tasks SET limit_key = $key, limit_max = $max WHERE seq = $seq";
 
     public const string NextRetryAfter = "SELECT min(not_before) FROM tasks WHERE status = 'retrying' AND not_before > $now";
 

@@ -83,10 +83,10 @@ public sealed partial class SqliteStore
         // Separate statements, merged here: as one UNION ALL with an outer ORDER BY, SQLite sorted full rows in a temporary
         // b-tree and the claim cost about ten times as much. Each statement walks its partial index in claim order: the
         // queued rows of one type (ix_tasks_claim_type, bound once per type), the retrying rows (ix_tasks_retry, few) with
-        // the type list as a filter.
+        // the type list as a filter. Tasks with a concurrency key are claimed from their own index (SqliteStore.KeyLimits.cs).
         return (
-            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'queued' AND t.type = $type{scope} ORDER BY t.priority DESC, t.seq LIMIT $lim",
-            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'retrying'{filter}{scope} AND (t.not_before IS NULL OR t.not_before <= $now) " +
+            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'queued' AND t.limit_key IS NULL AND t.type = $type{scope} ORDER BY t.priority DESC, t.seq LIMIT $lim",
+            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'retrying' AND t.limit_key IS NULL{filter}{scope} AND (t.not_before IS NULL OR t.not_before <= $now) " +
             "ORDER BY t.priority DESC, t.seq LIMIT $lim");
     }
 
@@ -144,6 +144,7 @@ public sealed partial class SqliteStore
             args.Add(limit);
             lists.Add(tx.RawDb.Query(retryingSql, TaskRow.Read, [.. args]));
             args.RemoveRange(args.Count - 2, 2);
+            AddKeyHeads(tx, p, lists, limit);
             var candidates = MergeClaimOrder(lists, limit);
             tx.PreloadRuns(candidates);
             var picked = new List<TaskRow>(Math.Min(p.Max, candidates.Count));

@@ -55,7 +55,7 @@ public sealed partial class SqliteStore
                 ChangeUnfinished(run, -1);
                 AddEvent(tx, run, t.Id, EventTypes.TaskCompleted, null);
                 if (dependents.TryGetValue((t.RunId, t.Name), out var list)) tx.WakeWork |= PromoteDependents(tx, tx.RawDb, list);
-                WakeIfHeldBack(tx, run);
+                WakeIfHeldBack(tx, run, t);
                 if (IsDone(run) && doneRuns.Add(run)) done.Add((run, tx.EventCount));
                 results[i] = new TaskWriteResult(t.Id, true, TaskRunStatus.Completed);
                 tx.Cache.Tasks.Remove(t.Id);

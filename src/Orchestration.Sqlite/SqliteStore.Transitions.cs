@@ -47,7 +47,7 @@ public sealed partial class SqliteStore
             SaveTask(tx, t);
             tx.WakeRetryAt(retryAt);
             AddEvent(tx, run, t.Id, EventTypes.TaskRetrying, $$"""{"attempt":{{t.Attempt}},"retry_at":"{{retryAt:O}}"}""");
-            WakeIfHeldBack(tx, run);
+            WakeIfHeldBack(tx, run, t);
             return TaskRunStatus.Retrying;
         }
 
@@ -61,16 +61,17 @@ public sealed partial class SqliteStore
         ChangeUnfinished(run, -1);
         AddEvent(tx, run, t.Id, EventTypes.TaskFailed, null);
         SkipDependents(tx, run, t);
-        WakeIfHeldBack(tx, run);
+        WakeIfHeldBack(tx, run, t);
         FinalizeIfDone(tx, run);
         return TaskRunStatus.Failed;
     }
 
     // A task left running: if its run is held back by its concurrency limit, a queued task that no claim took while
     // the slot was busy is claimable now, and without a signal it would wait for the next safety poll.
-    private static void WakeIfHeldBack(WriteTx tx, RunRow run)
+    private static void WakeIfHeldBack(WriteTx tx, RunRow run, TaskRow t)
     {
         if (!tx.WakeWork && run.MaxConcurrency is not null) tx.WakeWork = tx.RawDb.Scalar(SqliteSql.QueuedInRun, run.Id) is not null;
+        WakeIfKeyHeldBack(tx, t);
     }
 
     private static void ChangeUnfinished(RunRow run, int delta)

@@ -169,6 +169,8 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
                     .Bind(8, t.InputJson).Bind(9, t.MetadataJson).Bind(10, SqliteValues.ListToJson(t.Dependencies)).Bind(11, remaining).Bind(12, t.ParentTaskId)
                     .Bind(13, rp.MaxAttempts).Bind(14, rp.InitialDelay).Bind(15, rp.MaxDelay).Bind(16, rp.BackoffFactor).Bind(17, rp.Jitter).Bind(18, t.Timeout)
                     .Bind(19, t.Enqueue).Bind(20, Now).Bind(21, Now).Bind(22, queuedAt).Bind(23, completedAt).Exec();
+                // A second statement for the few tasks with a concurrency key keeps the insert of all others unchanged.
+                if (t.LimitKey is not null) RawDb.Statement(SqliteSql.SetLimitKey).Bind(1, t.LimitKey).Bind(2, t.LimitMaxRunning ?? 1).Bind(3, RawDb.LastInsertRowId).Exec();
                 if (t.Dependencies.Count == 0) continue;
                 var seq = RawDb.LastInsertRowId;
                 var insertDep = RawDb.Statement(SqliteSql.InsertDep);

@@ -60,7 +60,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
     private Task<AddTaskResult> AddTaskAsync(string orgId, Guid runId, TaskSpec task, string? family, CancellationToken cancellationToken)
     {
         var name = string.IsNullOrWhiteSpace(task.Name) ? $"{task.Type}-{GuidGenerator.NewVersion7():N}" : task.Name;
-        return store.AddTaskAsync(new AddTaskParams(orgId, runId, ToNewTask(task, name), family), cancellationToken);
+        return store.AddTaskAsync(new AddTaskParams(orgId, runId, ToNewTask(task, name, orgId), family), cancellationToken);
     }
 
     /// <inheritdoc />
@@ -154,7 +154,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         GraphValidator.Validate(named);
 
         var tasks = new NewTask[spec.Tasks.Count];
-        for (var i = 0; i < tasks.Length; i++) tasks[i] = ToNewTask(spec.Tasks[i], named[i].Name);
+        for (var i = 0; i < tasks.Length; i++) tasks[i] = ToNewTask(spec.Tasks[i], named[i].Name, spec.OrgId);
 
         return new CreateRunParams
         {
@@ -174,7 +174,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         };
     }
 
-    private NewTask ToNewTask(TaskSpec task, string name)
+    private NewTask ToNewTask(TaskSpec task, string name, string orgId)
     {
         if (string.IsNullOrWhiteSpace(task.Type)) throw new OrchestrationValidationException("task type is required", "type");
         var policy = task.RetryPolicy ?? _options.DefaultRetryPolicy;
@@ -189,6 +189,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         // Policies are immutable records: once the shared default has passed, later tasks using it need no check.
         if (ReferenceEquals(policy, _options.DefaultRetryPolicy)) _checkedPolicy = policy;
         if (task.Timeout is { } t && t <= TimeSpan.Zero) throw new OrchestrationValidationException("timeout must be positive", "timeout");
+        var (limitKey, limitMax) = ConcurrencyKeys.Resolve(_options, task, orgId);
 
         return new NewTask
         {
@@ -203,6 +204,8 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
             RetryPolicy = policy,
             Timeout = task.Timeout ?? _options.DefaultTaskTimeout,
             Enqueue = task.Enqueue,
+            LimitKey = limitKey,
+            LimitMaxRunning = limitMax,
         };
     }
 }

@@ -58,6 +58,13 @@ public sealed record TaskSpec
     public bool Enqueue { get; init; } = true;
     /// <summary>The task that created this one.</summary>
     public Guid? ParentTaskId { get; init; }
+    /// <summary>
+    /// Concurrency key template: literal text with optional <c>{org}</c>, <c>{type}</c> and <c>{$.path}</c> (a value of
+    /// the input) placeholders. The resolved key is limited by the first matching <see cref="EngineOptions.KeyLimits"/>
+    /// entry; a key no limit matches limits nothing. Null takes the type's template from
+    /// <see cref="EngineOptions.TypeConcurrencyKeys"/>, if any.
+    /// </summary>
+    public string? ConcurrencyKey { get; init; }
 
     /// <summary>Builds a spec whose input is <paramref name="input"/> serialised with System.Text.Json web defaults.</summary>
     public static TaskSpec Create<TInput>(string type, TInput input, string? name = null) =>

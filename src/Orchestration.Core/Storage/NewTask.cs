@@ -30,4 +30,11 @@ public sealed record NewTask
     /// When false it stays <see cref="TaskRunStatus.Pending"/> until a client moves it (Foreman tasks).
     /// </summary>
     public bool Enqueue { get; init; } = true;
+    /// <summary>
+    /// The concurrency key the engine resolved for this task, or null when no key limit applies. At most
+    /// <see cref="LimitMaxRunning"/> tasks with the same key run at once, counted across every host sharing the store.
+    /// </summary>
+    public string? LimitKey { get; init; }
+    /// <summary>The limit in force for <see cref="LimitKey"/> when the task was enqueued; set exactly when the key is.</summary>
+    public int? LimitMaxRunning { get; init; }
 }

@@ -38,6 +38,7 @@ internal static class TaskEndpoints
         if (string.IsNullOrWhiteSpace(request.Type)) errors.Add(new FieldError("type", "is required"));
         if (request.MaxRetries is < 0 or > MaxMaxRetries) errors.Add(new FieldError("maxRetries", $"must be between 0 and {MaxMaxRetries}"));
         if (context.Limits().IdentifierProblem(request.Type) is { } typeProblem) errors.Add(new FieldError("type", typeProblem));
+        if (request.ConcurrencyKey is not null && context.Limits().IdentifierProblem(request.ConcurrencyKey) is { } keyProblem) errors.Add(new FieldError("concurrencyKey", keyProblem));
         if (errors.Count > 0) throw ApiException.Validation(errors);
 
         var result = await client.AddTaskAsync(context.GetCaller().OrgId, ForemanJson.Family, request.RunId!.Value, new TaskSpec
@@ -48,6 +49,7 @@ internal static class TaskEndpoints
             ParentTaskId = request.ParentTaskId,
             MaxRetries = request.MaxRetries ?? DefaultMaxRetries,
             Enqueue = false,
+            ConcurrencyKey = request.ConcurrencyKey,
         }, context.RequestAborted);
         return result.Status switch
         {

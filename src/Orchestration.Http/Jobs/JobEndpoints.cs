@@ -193,6 +193,7 @@ internal static class JobEndpoints
         if (string.IsNullOrEmpty(request.Type)) throw JobsException.Field("type", "is required");
         if (request.Type.Any(char.IsWhiteSpace)) throw JobsException.Field("type", "must not contain spaces");
         if (limits.IdentifierProblem(request.Type) is { } typeProblem) throw JobsException.Field("type", typeProblem);
+        if (request.ConcurrencyKey is not null && limits.IdentifierProblem(request.ConcurrencyKey) is { } keyProblem) throw JobsException.Field("concurrency_key", keyProblem);
         if (string.IsNullOrEmpty(request.BinaryUrl)) throw JobsException.Field("binary_url", "is required");
         if (!Uri.TryCreate(request.BinaryUrl, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
             throw JobsException.Field("binary_url", "must be an absolute http or https URL");
@@ -240,6 +241,7 @@ internal static class JobEndpoints
                     Priority = priority,
                     RetryPolicy = JobRetryPolicy,
                     Timeout = request.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
+                    ConcurrencyKey = request.ConcurrencyKey,
                 },
             ],
         };

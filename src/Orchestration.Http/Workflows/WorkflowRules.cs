@@ -94,6 +94,7 @@ internal static class WorkflowRules
         var dependencies = task.Dependencies ?? [];
         if (limits.IdentifierListProblem(dependencies) is { } depProblem) throw Invalid(field + ".dependencies", depProblem);
         if (dependencies.Any(string.IsNullOrEmpty)) throw Invalid(field + ".dependencies", "must hold task names");
+        if (task.ConcurrencyKey is not null && limits.IdentifierProblem(task.ConcurrencyKey) is { } keyProblem) throw Invalid(field + ".concurrency_key", keyProblem);
 
         return new TaskSpec
         {
@@ -104,6 +105,7 @@ internal static class WorkflowRules
             DependsOn = dependencies!,
             RetryPolicy = policy,
             MaxRetries = retries,
+            ConcurrencyKey = task.ConcurrencyKey,
         };
     }
 

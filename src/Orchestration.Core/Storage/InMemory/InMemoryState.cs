@@ -188,6 +188,10 @@ internal sealed class TaskState
 
     public long Sequence { get; }
     public bool Enqueue { get; }
+
+    // The concurrency key and its limit, fixed at enqueue (NewTask.LimitKey).
+    public string? LimitKey { get; init; }
+    public int LimitMaxRunning { get; init; }
     public int RemainingDependencies { get; set; }
 
     // The latest attempt is held as fields and built into a record only when read; earlier ones (retries, releases)

@@ -21,6 +21,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             picked.Clear();
             Dictionary<Guid, int>? perRun = null;
             Dictionary<string, int>? perType = null;
+            Dictionary<string, int>? perKey = null;
             foreach (var ts in _ready)
             {
                 if (types is not null && !types.Contains(ts.Type)) continue;
@@ -43,6 +44,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     perType[ts.Type] = extra + 1;
                 }
 
+                if (!KeyHasRoom(ts, ref perKey)) continue;
                 picked.Add(ts);
                 if (picked.Count == parameters.Max) break;
             }

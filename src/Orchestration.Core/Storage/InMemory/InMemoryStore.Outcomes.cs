@@ -34,6 +34,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 FinalizeIfDone(run, now);
                 results[i] = new TaskWriteResult(ts.Id, true, TaskRunStatus.Completed);
             }
+            promoted |= TakeKeySlotFreed();
         }
 
         if (promoted) WorkAvailable.Notify();
@@ -75,6 +76,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 if (!wake && _runs.TryGetValue(ts.RunId, out var held)) wake = FreedSlotWaitedFor(held);
                 results[i] = new TaskWriteResult(ts.Id, true, status);
             }
+            wake |= TakeKeySlotFreed();
         }
 
         if (wake) WorkAvailable.Notify();
@@ -97,6 +99,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 if (!wake && _runs.TryGetValue(ts.RunId, out var held)) wake = FreedSlotWaitedFor(held);
                 reaped++;
             }
+            wake |= TakeKeySlotFreed();
         }
 
         if (wake) WorkAvailable.Notify();

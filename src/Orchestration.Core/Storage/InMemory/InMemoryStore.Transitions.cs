@@ -13,7 +13,11 @@ public sealed partial class InMemoryStore
         if (queuedAtOnce && scheduledFor is { } at)
         {
             // Born pending with its start time; PromoteDueRetries queues it when the time has come.
-            var waiting = new TaskState(NewRun.Task(run.Run, nt, now, queued: false) with { NotBefore = at }, ++_taskSequence, nt.Enqueue);
+            var waiting = new TaskState(NewRun.Task(run.Run, nt, now, queued: false) with { NotBefore = at }, ++_taskSequence, nt.Enqueue)
+            {
+                LimitKey = nt.LimitKey,
+                LimitMaxRunning = nt.LimitMaxRunning ?? 1,
+            };
             run.AddTask(waiting);
             _tasks.Add(nt.Id, waiting);
             run.Unfinished++;
@@ -22,7 +26,11 @@ public sealed partial class InMemoryStore
             return waiting;
         }
 
-        var ts = new TaskState(NewRun.Task(run.Run, nt, now, queuedAtOnce), ++_taskSequence, nt.Enqueue);
+        var ts = new TaskState(NewRun.Task(run.Run, nt, now, queuedAtOnce), ++_taskSequence, nt.Enqueue)
+        {
+            LimitKey = nt.LimitKey,
+            LimitMaxRunning = nt.LimitMaxRunning ?? 1, // NewTask sets both or neither; 1 is the safe reading of a key alone
+        };
 
         run.AddTask(ts);
         _tasks.Add(nt.Id, ts);
@@ -93,6 +101,7 @@ public sealed partial class InMemoryStore
         run.Running++;
         ref var count = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_runningByType, ts.Type, out _);
         count++;
+        if (ts.LimitKey is not null) EnterKey(ts.LimitKey);
     }
 
     private void LeaveRunning(RunState run, TaskState ts)
@@ -100,6 +109,7 @@ public sealed partial class InMemoryStore
         if (!_running.Remove(ts)) return;
         run.Running--;
         System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_runningByType, ts.Type)--;
+        if (ts.LimitKey is not null) LeaveKey(ts);
     }
 
     private static void EndAttempt(TaskState ts, string outcome, string? error, DateTimeOffset now) => ts.EndAttempt(outcome, error, now);

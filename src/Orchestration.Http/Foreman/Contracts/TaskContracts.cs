@@ -18,6 +18,8 @@ internal sealed record CreateTaskRequest
     [JsonPropertyName("metadata")] public JsonElement? Metadata { get; init; }
     /// <summary>Retries after the first attempt, 0–10; default 3.</summary>
     [JsonPropertyName("maxRetries")] public int? MaxRetries { get; init; }
+    /// <summary>Concurrency key template (<c>customer:{$.customerId}</c>, <c>{type}</c>, <c>{org}</c>): tasks sharing a key the host limits run at most the limit at once.</summary>
+    [JsonPropertyName("concurrencyKey")] public string? ConcurrencyKey { get; init; }
 }
 
 /// <summary><c>PATCH /api/v1/tasks/{id}</c> body; absent fields are left unchanged.</summary>

@@ -19,6 +19,8 @@ internal sealed record SubmitJobRequest
     [JsonPropertyName("priority")] public string? Priority { get; init; }
     /// <summary>Seconds an attempt may run before it fails and its process tree is killed; omitted means no limit.</summary>
     [JsonPropertyName("timeout_seconds")] public int? TimeoutSeconds { get; init; }
+    /// <summary>Concurrency key template (<c>customer:{$.arguments.0}</c>, <c>{org}</c>, ...): jobs sharing a key the host limits run at most the limit at once.</summary>
+    [JsonPropertyName("concurrency_key")] public string? ConcurrencyKey { get; init; }
 }
 
 /// <summary>Answer of <c>POST /api/v1/jobs</c>.</summary>

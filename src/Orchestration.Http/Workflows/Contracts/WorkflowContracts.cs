@@ -55,6 +55,8 @@ internal sealed record WorkflowTaskRequest
     [JsonPropertyName("priority")] public int? Priority { get; init; }
     /// <summary>Names of tasks of this workflow that must complete first.</summary>
     [JsonPropertyName("dependencies")] public IReadOnlyList<string?>? Dependencies { get; init; }
+    /// <summary>Concurrency key template (<c>customer:{$.customer_id}</c>, <c>{type}</c>, <c>{org}</c>): tasks sharing a key the host limits run at most the limit at once.</summary>
+    [JsonPropertyName("concurrency_key")] public string? ConcurrencyKey { get; init; }
 }
 
 /// <summary>A workflow as every endpoint returns it.</summary>

@@ -1,0 +1,101 @@
+using Orchestration.Engine;
+
+namespace Orchestration.Core.Tests.Engine;
+
+public sealed class ConcurrencyKeyTests
+{
+    private static EngineOptions Options(params KeyLimit[] limits)
+    {
+        var options = new EngineOptions();
+        foreach (var l in limits) options.KeyLimits.Add(l);
+        return options;
+    }
+
+    [Test]
+    public void Resolve_TemplateWithOrgTypeAndInputPath_ExpandedAndLimited()
+    {
+        var task = new TaskSpec { Type = "resize", InputJson = """{"customer":{"id":42}}""", ConcurrencyKey = "{org}/{type}/{$.customer.id}" };
+
+        var (key, max) = ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "org-a/*", MaxRunning = 3 }), task, "org-a");
+
+        Assert.That(key, Is.EqualTo("org-a/resize/42"));
+        Assert.That(max, Is.EqualTo(3));
+    }
+
+    [Test]
+    public void Resolve_FirstMatchingLimit_Wins()
+    {
+        var task = new TaskSpec { Type = "x", ConcurrencyKey = "customer:vip" };
+
+        var (_, max) = ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "customer:vip", MaxRunning = 10 }, new KeyLimit { Key = "customer:*", MaxRunning = 1 }), task, "o");
+
+        Assert.That(max, Is.EqualTo(10));
+    }
+
+    [Test]
+    public void Resolve_NoLimitMatches_TaskCarriesNoKey()
+    {
+        var task = new TaskSpec { Type = "x", ConcurrencyKey = "tenant:1" };
+
+        Assert.That(ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "customer:*", MaxRunning = 1 }), task, "o"), Is.EqualTo(((string?)null, (int?)null)));
+    }
+
+    [Test]
+    public void Resolve_SpecWithoutKey_TakesTheTypeTemplate()
+    {
+        var options = Options(new KeyLimit { Key = "gpu:*", MaxRunning = 2 });
+        options.TypeConcurrencyKeys["gpu"] = "gpu:{org}";
+
+        Assert.That(ConcurrencyKeys.Resolve(options, new TaskSpec { Type = "gpu" }, "org-b").Key, Is.EqualTo("gpu:org-b"));
+        Assert.That(ConcurrencyKeys.Resolve(options, new TaskSpec { Type = "cpu" }, "org-b").Key, Is.Null);
+    }
+
+    [Test]
+    public void Resolve_TypeWithoutTemplate_TakesTheCatchAllTemplate()
+    {
+        var options = Options(new KeyLimit { Key = "org:*", MaxRunning = 8 });
+        options.TypeConcurrencyKeys["gpu"] = "gpu";
+        options.TypeConcurrencyKeys["*"] = "org:{org}";
+
+        Assert.That(ConcurrencyKeys.Resolve(options, new TaskSpec { Type = "cpu" }, "org-b"), Is.EqualTo(((string?)"org:org-b", (int?)8)));
+        Assert.That(ConcurrencyKeys.Resolve(options, new TaskSpec { Type = "gpu" }, "org-b").Key, Is.Null, "gpu has its own template, which no limit matches");
+    }
+
+    [TestCase("""{"other":1}""", "the input has no $.customerId")]
+    [TestCase("""{"customerId":{"a":1}}""", "$.customerId in the input is not a string, number or boolean")]
+    [TestCase(null, "it reads the input, and the task has none")]
+    public void Resolve_InputPathUnusable_RefusedNamingTheProblem(string? input, string problem)
+    {
+        var task = new TaskSpec { Type = "x", InputJson = input, ConcurrencyKey = "c:{$.customerId}" };
+
+        var ex = Assert.Throws<OrchestrationValidationException>(() => ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "c:*" }), task, "o"));
+
+        Assert.That(ex!.Message, Is.EqualTo("concurrency_key: " + problem));
+        Assert.That(ex.Field, Is.EqualTo("concurrency_key"));
+    }
+
+    [Test]
+    public void Resolve_ResolvedKeyTooLong_Refused()
+    {
+        var task = new TaskSpec { Type = "x", InputJson = $$"""{"v":"{{new string('a', 300)}}"}""", ConcurrencyKey = "{$.v}" };
+
+        var ex = Assert.Throws<OrchestrationValidationException>(() => ConcurrencyKeys.Resolve(Options(), task, "o"));
+
+        Assert.That(ex!.Message, Does.Contain("longer than 255"));
+    }
+
+    [Test]
+    public void Validate_UnknownPlaceholderInTypeTemplate_NamesIt()
+    {
+        var options = new EngineOptions();
+        options.TypeConcurrencyKeys["gpu"] = "{tenant}";
+
+        Assert.That(options.Validate(), Does.Contain("unknown placeholder {tenant}"));
+    }
+
+    [Test]
+    public void Validate_KeyLimitBelowOne_Refused()
+    {
+        Assert.That(Options(new KeyLimit { Key = "k", MaxRunning = 0 }).Validate(), Is.EqualTo("Orchestration: KeyLimits[\"k\"].MaxRunning must be at least 1."));
+    }
+}
