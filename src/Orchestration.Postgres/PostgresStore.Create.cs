@@ -51,6 +51,7 @@ public sealed partial class PostgresStore
     private async Task<IReadOnlyList<CreateRunResult>> CreateRunsCoreAsync(PgTx tx, IReadOnlyList<CreateRunParams> runs, CancellationToken ct)
     {
         var results = new CreateRunResult?[runs.Count];
+        var uniqueHolders = await TakeUniqueKeysAsync(tx, runs, ct);
         // A key repeated within one call resolves to the first occurrence, as if the calls were made one after another.
         var firstByKey = new Dictionary<(string, string), int>();
         var toInsert = new List<int>(runs.Count);
@@ -58,6 +59,7 @@ public sealed partial class PostgresStore
         for (var i = 0; i < runs.Count; i++)
         {
             var p = runs[i];
+            if (uniqueHolders?.ContainsKey(i) == true) continue;
             if (p.IdempotencyKey is not null && !firstByKey.TryAdd((p.OrgId, p.IdempotencyKey), i)) duplicates.Add(i);
             else toInsert.Add(i);
         }
@@ -187,6 +189,7 @@ public sealed partial class PostgresStore
             results[i] = new CreateRunResult(await RunByKeyAsync(tx, p.OrgId, p.IdempotencyKey!, ct), false);
         }
 
+        if (uniqueHolders is not null) await FillUniqueDuplicatesAsync(tx, runs, uniqueHolders, results, ct);
         if (anyQueued) tx.WorkAvailable = true;
         return results!;
     }

@@ -24,6 +24,12 @@ public sealed partial class SqliteStore
                     continue;
                 }
 
+                if (UniqueHolder(tx, p) is { } holder)
+                {
+                    results[i] = new CreateRunResult(SnapshotRun(tx, holder), false);
+                    continue;
+                }
+
                 var run = RunRow.Created(NewRun.Run(p, now, NewRun.DeadlineAt(p, now)), p.Tasks.Count);
                 run.MayHaveDependents = NewRun.HasEdges(p.Tasks);
                 tx.AddRun(run);

@@ -15,11 +15,17 @@ public interface IOrchestrationClient
     /// <summary>
     /// Validates and creates one run. Throws <see cref="OrchestrationValidationException"/> for a bad graph (unknown
     /// dependency, duplicate name, cycle) before writing anything. With an idempotency key already used in the org,
-    /// returns the first run and <see cref="CreateRunResult.Created"/> false.
+    /// returns the first run and <see cref="CreateRunResult.Created"/> false; likewise with a <see cref="RunSpec.Unique"/>
+    /// rule whose key is held by a blocking run, or <see cref="UniqueConflictException"/> when the rule asks for
+    /// <see cref="OnDuplicate.Conflict"/>.
     /// </summary>
     Task<CreateRunResult> CreateRunAsync(RunSpec spec, CancellationToken cancellationToken = default);
 
-    /// <summary>Creates many runs in as few transactions as the store allows (bulk enqueue). Validates all before writing any.</summary>
+    /// <summary>
+    /// Creates many runs in as few transactions as the store allows (bulk enqueue). Validates all before writing any. A
+    /// duplicate by idempotency key or unique rule comes back with <see cref="CreateRunResult.Created"/> false, never as a
+    /// <see cref="UniqueConflictException"/>, so one conflict does not hide what became of the others.
+    /// </summary>
     Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken = default);
 
     /// <summary>Adds a task to an existing run; see <see cref="AddTaskStatus"/> for refusals.</summary>

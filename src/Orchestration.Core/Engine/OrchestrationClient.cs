@@ -27,6 +27,8 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
     public async Task<CreateRunResult> CreateRunAsync(RunSpec spec, CancellationToken cancellationToken = default)
     {
         var results = await CreateRunsAsync([spec], cancellationToken);
+        // The store decided atomically; refusing here only changes how the caller hears of the duplicate.
+        if (!results[0].Created && spec.Unique is { OnDuplicate: OnDuplicate.Conflict } rule) throw new UniqueConflictException(rule.Key, results[0].Run);
         return results[0];
     }
 
@@ -166,12 +168,26 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
             InputJson = spec.InputJson,
             MetadataJson = spec.MetadataJson,
             IdempotencyKey = string.IsNullOrEmpty(spec.IdempotencyKey) ? null : spec.IdempotencyKey,
+            Unique = ValidUnique(spec),
             MaxConcurrency = spec.MaxConcurrency,
             Timeout = spec.Timeout,
             // An instant: stores keep UTC (Postgres refuses other offsets).
             ScheduledAt = spec.ScheduledAt?.ToUniversalTime(),
             Tasks = tasks,
         };
+    }
+
+    private static UniqueRule? ValidUnique(RunSpec spec)
+    {
+        if (spec.Unique is not { } rule) return null;
+        if (string.IsNullOrEmpty(rule.Key)) throw new OrchestrationValidationException("unique key must not be empty", "unique_key");
+        if (rule.Key.Length > 255) throw new OrchestrationValidationException("unique key must be at most 255 characters", "unique_key");
+        if (!string.IsNullOrEmpty(spec.IdempotencyKey)) throw new OrchestrationValidationException("give an idempotency key or a unique rule, not both", "unique_key");
+        if (rule.Window is { } w && (w < TimeSpan.Zero || w > TimeSpan.FromDays(3650))) throw new OrchestrationValidationException("unique window must be between 0 and 3650 days", "unique_window");
+        if ((rule.States & ~UniqueStates.Any) != 0) throw new OrchestrationValidationException("unique states are unknown", "unique_states");
+        if (!Enum.IsDefined(rule.Scope)) throw new OrchestrationValidationException("unique scope is unknown", "unique_scope");
+        if (rule.Scope == UniqueScope.Name && string.IsNullOrEmpty(spec.Name)) throw new OrchestrationValidationException("a unique key scoped by name needs a run name", "unique_scope");
+        return rule;
     }
 
     private NewTask ToNewTask(TaskSpec task, string name, string orgId)

@@ -20,6 +20,8 @@ public sealed record RunSpec
     public string? MetadataJson { get; init; }
     /// <summary>A second create with the same key in the same org returns the first run and writes nothing.</summary>
     public string? IdempotencyKey { get; init; }
+    /// <summary>Unique work: when an earlier run with the rule's key blocks, the create returns it (or conflicts) instead; exclusive with <see cref="IdempotencyKey"/>.</summary>
+    public UniqueRule? Unique { get; init; }
     /// <summary>At most this many tasks of the run at once.</summary>
     public int? MaxConcurrency { get; init; }
     /// <summary>The run fails with "run timed out" if not finished this long after it may start (creation, or <see cref="ScheduledAt"/>).</summary>

@@ -249,9 +249,19 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 var started = _time.GetTimestamp();
                 try
                 {
-                    var output = await registration.Invoke(scope.ServiceProvider, context, token);
+                    var output = await UntilAbandoned(registration.Invoke(scope.ServiceProvider, context, token), token, task, entry);
                     RecordHandlerDuration(_time.GetTimestamp() - started);
                     Submit(entry, new TaskCompletion(entry.Lease, output), null);
+                }
+                catch (HandlerAbandonedException) when (!entry.Stop.IsCancellationRequested)
+                {
+                    // Its timeout fired and it ignored cancellation: fail the attempt now (fenced by the lease, retried per
+                    // policy) instead of holding the lease and the slot for as long as it runs.
+                    Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"timed out after {task.Timeout}; the handler ignored cancellation and was abandoned")));
+                }
+                catch (HandlerAbandonedException)
+                {
+                    // Lease lost, run cancelled or shutdown: the store expects no result from this attempt.
                 }
                 catch (OperationCanceledException) when (entry.Stop.IsCancellationRequested)
                 {

@@ -44,6 +44,16 @@ public sealed class WorkerOptions
     /// <summary>On shutdown, how long in-flight handlers may finish before they are cancelled. Default 30 s.</summary>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// How long a handler may go on after its cancellation token fired (its task timed out, its run was cancelled, its
+    /// lease was lost, or shutdown) before the runtime abandons it: the attempt's lease is given up (a timed-out attempt
+    /// fails through the lease-fenced path and is retried per policy), its slot is freed for other tasks, a warning names
+    /// the task, and whatever the handler reports later is refused by the lease fence. The abandoned handler's code is not
+    /// stopped (.NET cannot stop it), so from then on the task may run twice: see docs/engine.md. Zero abandons at once;
+    /// <see cref="Timeout.InfiniteTimeSpan"/> never abandons. Default 30 s.
+    /// </summary>
+    public TimeSpan AbandonGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Whether leases of handlers still running after the shutdown timeout are given back at once (true) or left to expire. Default true.</summary>
     public bool ReleaseLeasesOnShutdown { get; set; } = true;
 
@@ -69,6 +79,8 @@ public sealed class WorkerOptions
             return $"Orchestration: Worker.PrefetchWindow ({PrefetchWindow}) must be zero (off) or positive and shorter than Worker.LeaseDuration ({LeaseDuration}).";
         if (PollInterval <= TimeSpan.Zero) return "Orchestration: Worker.PollInterval must be positive.";
         if (ListeningPollInterval <= TimeSpan.Zero) return "Orchestration: Worker.ListeningPollInterval must be positive.";
+        if (AbandonGracePeriod < TimeSpan.Zero && AbandonGracePeriod != Timeout.InfiniteTimeSpan)
+            return "Orchestration: Worker.AbandonGracePeriod must not be negative (Timeout.InfiniteTimeSpan never abandons).";
         if (ShutdownTimeout < TimeSpan.Zero) return "Orchestration: Worker.ShutdownTimeout must not be negative.";
         if (string.IsNullOrWhiteSpace(ExecutorId)) return "Orchestration: Worker.ExecutorId must not be empty.";
         foreach (var (type, limit) in TypeLimits)

@@ -16,8 +16,10 @@ public interface IOrchestrationStore
     /// <summary>
     /// Creates runs with their task graphs (bulk enqueue). Each run is inserted whole or not at all; a run whose
     /// idempotency key already exists in its org is not written and its earlier run is returned with
-    /// <see cref="CreateRunResult.Created"/> false. Tasks without unfinished dependencies start queued.
-    /// Graphs are validated by the engine before this call.
+    /// <see cref="CreateRunResult.Created"/> false; likewise a run with a <see cref="CreateRunParams.Unique"/> rule whose key
+    /// (in its org and <see cref="NewRun.UniqueScopeOf"/>) is held by a run that blocks by that rule, decided atomically
+    /// against concurrent creates on any host, with no release step when the holder finishes. Tasks without unfinished
+    /// dependencies start queued. Graphs are validated by the engine before this call.
     /// </summary>
     Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<CreateRunParams> runs, CancellationToken cancellationToken);
 

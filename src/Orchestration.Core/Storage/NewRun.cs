@@ -28,6 +28,17 @@ public static class NewRun
         return false;
     }
 
+    /// <summary>
+    /// The scope a unique key of <paramref name="p"/> is held in: its family, and its name when the rule is per name. Null
+    /// when the run has no unique rule.
+    /// </summary>
+    public static string? UniqueScopeOf(CreateRunParams p) => p.Unique switch
+    {
+        null => null,
+        { Scope: Engine.UniqueScope.Name } => p.Family + "\u001f" + p.Name,
+        _ => p.Family + "\u001f",
+    };
+
     /// <summary>The run's deadline, counted from its creation, or from its scheduled time when that is later.</summary>
     public static DateTimeOffset? DeadlineAt(CreateRunParams p, DateTimeOffset now) =>
         p.Timeout is { } timeout ? (p.ScheduledAt is { } at && at > now ? at : now) + timeout : null;

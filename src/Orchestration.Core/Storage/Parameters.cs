@@ -21,6 +21,12 @@ public sealed record CreateRunParams
     public string? MetadataJson { get; init; }
     /// <summary>Idempotency key, unique per org; a second create with the same key returns the first run.</summary>
     public string? IdempotencyKey { get; init; }
+    /// <summary>
+    /// Unique work (exclusive with <see cref="IdempotencyKey"/>): the store creates the run only when no run holding the same
+    /// key in <see cref="NewRun.UniqueScopeOf"/> blocks by the rule (<see cref="Engine.UniqueRule.Blocks"/>), atomically;
+    /// otherwise it returns that run with <c>Created</c> false. Within one call a repeated key resolves to its first run.
+    /// </summary>
+    public Engine.UniqueRule? Unique { get; init; }
     /// <summary>Per-run concurrency limit.</summary>
     public int? MaxConcurrency { get; init; }
     /// <summary>Run timeout, counted from creation (or from <see cref="ScheduledAt"/> when that is later).</summary>

@@ -28,6 +28,11 @@ internal static class RunEndpoints
     {
         var request = await JsonBody.ReadAsync<CreateRunRequest>(context, ForemanJson.Options);
         if (ForemanJson.Text(request.InputData) is not { } input) throw ApiException.Validation("inputData", "is required");
+        var limits = context.Limits();
+        if (request.Unique is { Key: null }) throw ApiException.Validation("unique.key", "is required");
+        var unique = request.Unique is { } u
+            ? UniqueWire.Rule(u.Key, null, u.States, u.WindowSeconds is { } s ? TimeSpan.FromSeconds(s) : null, u.OnDuplicate, ForemanUniqueFields, "name", limits, ApiException.Validation)
+            : null;
         var result = await client.CreateRunAsync(new RunSpec
         {
             OrgId = context.GetCaller().OrgId,
@@ -35,9 +40,14 @@ internal static class RunEndpoints
             Open = true,
             InputJson = input,
             MetadataJson = ForemanJson.Text(request.Metadata),
+            IdempotencyKey = UniqueWire.IdempotencyKey(context, limits, ApiException.Validation),
+            Unique = unique,
         }, context.RequestAborted);
-        return ForemanJson.Ok(ForemanJson.ToContract(result.Run), StatusCodes.Status201Created);
+        // A repeated create answers 200 with the run it already made, so a client can tell it made nothing new.
+        return ForemanJson.Ok(ForemanJson.ToContract(result.Run), result.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
+
+    private static readonly UniqueFieldNames ForemanUniqueFields = new("unique.key", "unique.scope", "unique.states", "unique.windowSeconds", "unique.onDuplicate");
 
     private static async Task<IResult> GetAsync(HttpContext context, IOrchestrationClient client, Guid id)
     {

@@ -54,6 +54,12 @@ internal static class JobEndpoints
         var request = await JsonBody.ReadAsync<SubmitJobRequest>(context, JobsJson.Options);
         var spec = ToSpec(context.GetCaller().OrgId, request, context.Limits());
         var created = await client.CreateRunAsync(spec, context.RequestAborted);
+        if (!created.Created)
+        {
+            // A duplicate by unique key: the job that holds the key, as it is now; 200 says nothing new was made.
+            return JobsJson.Ok(new SubmitJobResponse(created.Run.Id, created.Run.Name ?? request.Type!, created.Run.Status.ToWire(), created.Run.CreatedAt.UtcDateTime));
+        }
+
         Platform.Metrics.JobQueueMetrics.JobsSubmitted.Add(1);
         return JobsJson.Ok(new SubmitJobResponse(created.Run.Id, request.Type!, "pending", created.Run.CreatedAt.UtcDateTime), StatusCodes.Status201Created);
     }
@@ -87,12 +93,32 @@ internal static class JobEndpoints
         if (specs.Count > 0)
         {
             var created = await client.CreateRunsAsync(specs.Select(s => s.Spec).ToList(), context.RequestAborted);
-            for (var j = 0; j < specs.Count; j++) answers[specs[j].Index] = new BulkSubmitItem(created[j].Run.Id, "pending");
-            Platform.Metrics.JobQueueMetrics.JobsSubmitted.Add(specs.Count);
+            for (var j = 0; j < specs.Count; j++) answers[specs[j].Index] = BulkAnswer(specs[j].Index, specs[j].Spec, created[j]);
+            Platform.Metrics.JobQueueMetrics.JobsSubmitted.Add(created.Count(c => c.Created));
         }
 
         return JobsJson.Ok(answers.Select(a => a!).ToList(), specs.Count > 0 ? StatusCodes.Status201Created : StatusCodes.Status400BadRequest);
     }
+
+    // A duplicate by unique key is answered in its place: the holder's id and status, or, in conflict mode, a refusal
+    // naming the key and the holder.
+    private static BulkSubmitItem BulkAnswer(int index, RunSpec spec, CreateRunResult created)
+    {
+        if (created.Created) return new BulkSubmitItem(created.Run.Id, "pending");
+        if (spec.Unique is { OnDuplicate: OnDuplicate.Conflict } rule)
+        {
+            return new BulkSubmitItem(null, "rejected", $"unique key '{rule.Key}' is held by run {created.Run.Id}", new Dictionary<string, string>
+            {
+                ["index"] = index.ToString(CultureInfo.InvariantCulture),
+                ["unique_key"] = rule.Key,
+                ["job_id"] = created.Run.Id.ToString(),
+            });
+        }
+
+        return new BulkSubmitItem(created.Run.Id, created.Run.Status.ToWire());
+    }
+
+    private static readonly UniqueFieldNames JobUniqueFields = new("unique_key", "unique_scope", "unique_states", "unique_window_seconds", "on_duplicate");
 
     private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client, string? status, string? type, string? priority, string? limit, string? offset)
     {
@@ -226,11 +252,14 @@ internal static class JobEndpoints
             // The exec handler (in the host or in a remote executor built on it) kills the process tree at this bound.
             TimeoutSeconds = request.TimeoutSeconds,
         };
+        var unique = UniqueWire.Rule(request.UniqueKey, request.UniqueScope, request.UniqueStates,
+            request.UniqueWindowSeconds is { } window ? TimeSpan.FromSeconds(window) : null, request.OnDuplicate, JobUniqueFields, "type", limits, JobsException.Field);
         return new RunSpec
         {
             OrgId = orgId,
             Family = JobsJson.Family,
             Name = request.Type,
+            Unique = unique,
             Tasks =
             [
                 new TaskSpec

@@ -36,6 +36,14 @@ internal sealed class JobsErrorFilter : IEndpointFilter
         {
             return Write(e.StatusCode, e.Message, e.Context);
         }
+        catch (Engine.UniqueConflictException e)
+        {
+            return Write(StatusCodes.Status409Conflict, Platform.UniqueWire.ConflictMessage(e), new Dictionary<string, string>
+            {
+                ["unique_key"] = e.Key,
+                ["job_id"] = e.ExistingRun?.Id.ToString() ?? "",
+            });
+        }
         catch (ApiException e)
         {
             IReadOnlyDictionary<string, string>? context = e.Details is { Count: > 0 } d

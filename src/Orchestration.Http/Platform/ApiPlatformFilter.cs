@@ -50,6 +50,10 @@ internal sealed class ApiPlatformFilter(CallerAuthenticator authenticator, ApiRa
         {
             return ErrorWriter.Result(e.StatusCode, e.Message, e.Details);
         }
+        catch (UniqueConflictException e)
+        {
+            return ErrorWriter.Result(StatusCodes.Status409Conflict, UniqueWire.ConflictMessage(e));
+        }
         catch (OrchestrationValidationException e)
         {
             IReadOnlyList<FieldError>? details = e.Field is null ? null : [new FieldError(e.Field, e.Message)];

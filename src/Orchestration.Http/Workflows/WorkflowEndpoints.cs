@@ -53,7 +53,8 @@ internal static class WorkflowEndpoints
         }
 
         var tasks = await client.Queries.GetRunTasksAsync(orgId, created.Run.Id, context.RequestAborted);
-        return WorkflowsJson.Ok(WorkflowsJson.ToContract(created.Run, tasks), StatusCodes.Status201Created);
+        // A duplicate by unique key answers 200 with the workflow that holds the key.
+        return WorkflowsJson.Ok(WorkflowsJson.ToContract(created.Run, tasks), created.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client, string? page, string? limit, string? status)

@@ -31,6 +31,8 @@ internal static class WorkflowRules
     public static WorkflowConfigResponse DefaultConfig { get; } = new(DefaultMaxConcurrency, GoDuration.Format(DefaultTimeout),
         new RetryPolicyResponse(DefaultRetries, GoDuration.Format(DefaultInitialDelay), GoDuration.Format(DefaultMaxDelay), DefaultBackoffFactor));
 
+    private static readonly UniqueFieldNames UniqueFields = new("unique_key", "unique_scope", "unique_states", "unique_window", "on_duplicate");
+
     /// <summary>A 422 naming the problem.</summary>
     public static ApiException Invalid(string field, string message) =>
         new(StatusCodes.Status422UnprocessableEntity, $"{field} {message}", [new FieldError(field, message)]);
@@ -68,11 +70,14 @@ internal static class WorkflowRules
 
         var applied = new WorkflowConfigResponse(maxConcurrency, GoDuration.Format(timeout),
             new RetryPolicyResponse(attempts, GoDuration.Format(initialDelay), GoDuration.Format(maxDelay), factor));
+        TimeSpan? uniqueWindow = request.UniqueWindow is null ? null : Duration("unique_window", request.UniqueWindow, TimeSpan.Zero);
+        var unique = UniqueWire.Rule(request.UniqueKey, request.UniqueScope, request.UniqueStates, uniqueWindow, request.OnDuplicate, UniqueFields, "name", limits, Invalid);
         return new RunSpec
         {
             OrgId = orgId,
             Family = WorkflowsJson.Family,
             Name = request.Name,
+            Unique = unique,
             MetadataJson = WorkflowsJson.StoredText(new StoredWorkflow(description, applied)),
             MaxConcurrency = maxConcurrency,
             Timeout = timeout,

@@ -50,6 +50,7 @@ internal sealed class RunState
     public DateTimeOffset? DeadlineAt => _record.DeadlineAt;
     public string? IdempotencyKey => _record.IdempotencyKey;
     public RunStatus Status => _status;
+    public DateTimeOffset? CompletedAt => _completedAt;
 
     public List<TaskState> Tasks { get; }
 

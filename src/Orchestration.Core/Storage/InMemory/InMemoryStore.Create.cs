@@ -22,6 +22,12 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     continue;
                 }
 
+                if (UniqueHolder(p, now) is { } holder)
+                {
+                    results[i] = new CreateRunResult(Snapshot(holder), false);
+                    continue;
+                }
+
                 var run = new RunState(NewRun.Run(p, now, NewRun.DeadlineAt(p, now), totalTasks: p.Tasks.Count), p.Tasks.Count);
                 _runs.Add(run.Id, run);
                 if (p.IdempotencyKey is not null) _idempotency[(p.OrgId, p.IdempotencyKey)] = run.Id;

@@ -10,6 +10,21 @@ internal sealed record CreateRunRequest
     [JsonPropertyName("inputData")] public JsonElement? InputData { get; init; }
     /// <summary>Optional metadata.</summary>
     [JsonPropertyName("metadata")] public JsonElement? Metadata { get; init; }
+    /// <summary>Unique work: while a run created with the same key blocks, the create returns it (or 409).</summary>
+    [JsonPropertyName("unique")] public UniqueRequest? Unique { get; init; }
+}
+
+/// <summary>The <c>unique</c> object of a run create.</summary>
+internal sealed record UniqueRequest
+{
+    /// <summary>The key (required).</summary>
+    [JsonPropertyName("key")] public string? Key { get; init; }
+    /// <summary>Run states in which the earlier run blocks; default pending and running.</summary>
+    [JsonPropertyName("states")] public IReadOnlyList<string?>? States { get; init; }
+    /// <summary>Seconds after the earlier run finished during which it still blocks.</summary>
+    [JsonPropertyName("windowSeconds")] public int? WindowSeconds { get; init; }
+    /// <summary><c>returnExisting</c> (default) or <c>conflict</c>.</summary>
+    [JsonPropertyName("onDuplicate")] public string? OnDuplicate { get; init; }
 }
 
 /// <summary><c>PATCH /api/v1/runs/{id}</c> body; absent fields are left unchanged.</summary>

@@ -21,6 +21,16 @@ internal sealed record SubmitJobRequest
     [JsonPropertyName("timeout_seconds")] public int? TimeoutSeconds { get; init; }
     /// <summary>Concurrency key template (<c>customer:{$.arguments.0}</c>, <c>{org}</c>, ...): jobs sharing a key the host limits run at most the limit at once.</summary>
     [JsonPropertyName("concurrency_key")] public string? ConcurrencyKey { get; init; }
+    /// <summary>Unique work: while a job submitted with the same key blocks, the submit returns it (or 409).</summary>
+    [JsonPropertyName("unique_key")] public string? UniqueKey { get; init; }
+    /// <summary><c>org</c> (default) or <c>type</c>: the key applies to jobs of the same type only.</summary>
+    [JsonPropertyName("unique_scope")] public string? UniqueScope { get; init; }
+    /// <summary>Job states in which the earlier job blocks; default pending and running.</summary>
+    [JsonPropertyName("unique_states")] public IReadOnlyList<string?>? UniqueStates { get; init; }
+    /// <summary>Seconds after the earlier job finished during which it still blocks.</summary>
+    [JsonPropertyName("unique_window_seconds")] public int? UniqueWindowSeconds { get; init; }
+    /// <summary><c>return_existing</c> (default) or <c>conflict</c>.</summary>
+    [JsonPropertyName("on_duplicate")] public string? OnDuplicate { get; init; }
 }
 
 /// <summary>Answer of <c>POST /api/v1/jobs</c>.</summary>

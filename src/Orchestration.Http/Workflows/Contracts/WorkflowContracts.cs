@@ -14,6 +14,16 @@ internal sealed record CreateWorkflowRequest
     [JsonPropertyName("config")] public WorkflowConfigRequest? Config { get; init; }
     /// <summary>The task graph.</summary>
     [JsonPropertyName("tasks")] public IReadOnlyList<WorkflowTaskRequest?>? Tasks { get; init; }
+    /// <summary>Unique work: while a workflow created with the same key blocks, the create returns it (or 409).</summary>
+    [JsonPropertyName("unique_key")] public string? UniqueKey { get; init; }
+    /// <summary><c>org</c> (default) or <c>name</c>: the key applies to workflows of the same name only.</summary>
+    [JsonPropertyName("unique_scope")] public string? UniqueScope { get; init; }
+    /// <summary>Workflow states in which the earlier workflow blocks; default pending and running.</summary>
+    [JsonPropertyName("unique_states")] public IReadOnlyList<string?>? UniqueStates { get; init; }
+    /// <summary>Go-style duration after the earlier workflow finished during which it still blocks ("10m").</summary>
+    [JsonPropertyName("unique_window")] public string? UniqueWindow { get; init; }
+    /// <summary><c>return_existing</c> (default) or <c>conflict</c>.</summary>
+    [JsonPropertyName("on_duplicate")] public string? OnDuplicate { get; init; }
 }
 
 /// <summary>The <c>config</c> object of a create.</summary>
