@@ -27,6 +27,7 @@ public abstract class ConformanceTest(Backend backend)
     protected IIdentityStore Identity => _handle!.Identity;
     protected IExecutorRegistry Executors => _handle!.Executors;
     protected IWebhookStore Webhooks => _handle!.Webhooks;
+    protected IRetentionStore Retention => _handle!.Retention;
     protected IOrchestrationClient Client { get; private set; } = null!;
 
     [SetUp]
