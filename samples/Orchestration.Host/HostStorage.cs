@@ -2,7 +2,7 @@ using Orchestration.Hosting;
 
 namespace Orchestration.Host;
 
-/// <summary>Chooses the store from <c>Orchestration:Storage</c> and <c>ConnectionStrings:Orchestration</c>, and binds worker settings.</summary>
+/// <summary>Chooses the store from <c>Orchestration:Storage</c> and <c>ConnectionStrings:Orchestration</c>, and binds worker, maintenance and retention settings.</summary>
 internal static class HostStorage
 {
     public const string DefaultSqlite = "Data Source=orchestration.db";
@@ -32,5 +32,7 @@ internal static class HostStorage
         // Worker and maintenance settings, e.g. Orchestration:Worker:LeaseDuration=00:00:30.
         configuration.GetSection("Orchestration:Worker").Bind(options.Worker);
         configuration.GetSection("Orchestration:Maintenance").Bind(options.Maintenance);
+        // Retention, e.g. Orchestration:Retention:CompletedTtl=7.00:00:00 (docs/limits.md, "Retention").
+        configuration.GetSection("Orchestration:Retention").Bind(options.Retention);
     }
 }
