@@ -33,6 +33,14 @@ public sealed partial class InMemoryStore : IRetentionStore
             }
 
             _events.RemoveRuns(gone);
+            // Forgotten runs leave stale entries in the finished queue; with delete-on-complete the bound may never be
+            // reached to drain them, so they are dropped here as a restart does.
+            if (gone.Count > 0 && _finished.Count > 2 * _finishedCount + 1024)
+            {
+                var live = _finished.Where(e => e.Run.FinishedSequence == e.Sequence).ToList();
+                _finished.Clear();
+                foreach (var e in live) _finished.Enqueue(e);
+            }
 
             var deliveries = 0;
             if (pass.WebhookDeliveryTtl is { } ttl)
