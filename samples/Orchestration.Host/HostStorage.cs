@@ -2,7 +2,7 @@ using Orchestration.Hosting;
 
 namespace Orchestration.Host;
 
-/// <summary>Chooses the store from <c>Orchestration:Storage</c> and <c>ConnectionStrings:Orchestration</c>, and binds worker settings.</summary>
+/// <summary>Chooses the store from <c>Orchestration:Storage</c> and <c>ConnectionStrings:Orchestration</c>, and binds worker, maintenance and retention settings.</summary>
 internal static class HostStorage
 {
     public const string DefaultSqlite = "Data Source=orchestration.db";
@@ -36,5 +36,7 @@ internal static class HostStorage
         // Orchestration:Engine:TypeConcurrencyKeys:*=org:{org} (docs/limits.md).
         configuration.GetSection("Orchestration:Engine:KeyLimits").Bind(options.Engine.KeyLimits);
         configuration.GetSection("Orchestration:Engine:TypeConcurrencyKeys").Bind(options.Engine.TypeConcurrencyKeys);
+        // Retention, e.g. Orchestration:Retention:CompletedTtl=7.00:00:00 (docs/limits.md, "Retention").
+        configuration.GetSection("Orchestration:Retention").Bind(options.Retention);
     }
 }

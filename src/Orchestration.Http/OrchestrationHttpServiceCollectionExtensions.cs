@@ -43,6 +43,7 @@ public static class OrchestrationHttpServiceCollectionExtensions
             sp.GetRequiredService<Storage.IOrchestrationStore>() as Storage.IWebhookStore ?? new Storage.InMemory.InMemoryStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new Webhooks.WebhookTargetGuard(sp.GetRequiredService<IOptions<OrchestrationHttpOptions>>().Value.WebhookDelivery.AllowPrivateTargets));
         services.TryAddSingleton<Platform.Metrics.PrometheusExporter>();
+        services.TryAddSingleton<Platform.Metrics.StorageGrowthReader>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiErrorStartupFilter>());
         services.AddHostedService<ApiKeyBootstrapper>();
         services.AddHostedService<Executors.ExecutorRegistryWriter>();

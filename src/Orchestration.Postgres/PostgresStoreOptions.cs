@@ -19,13 +19,17 @@ public sealed class PostgresStoreOptions
     /// <summary>Listen for NOTIFY wake-ups on a dedicated connection (hosted use). Default true.</summary>
     public bool Listen { get; set; } = true;
 
-    /// <summary>Runs finished longer ago than this are deleted with their tasks, data and events, on the leader. Null (default) keeps everything.</summary>
+    /// <summary>
+    /// Runs finished longer ago than this are deleted with their tasks, data and events, on the leader. The same thing as
+    /// <c>Orchestration:Retention</c>'s <c>CompletedTtl</c> and <c>FailedTtl</c> (<see cref="Hosting.RetentionOptions"/>),
+    /// which it sets where they are unset; prefer those, which work on every store. Null (default) keeps everything.
+    /// </summary>
     public TimeSpan? RetentionPeriod { get; set; }
 
-    /// <summary>How often the leader looks for runs past <see cref="RetentionPeriod"/>. Default 1 minute.</summary>
+    /// <summary>How often the leader looks for runs past <see cref="RetentionPeriod"/>; sets <c>Retention.Interval</c> when that is at its default. Default 1 minute.</summary>
     public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromMinutes(1);
 
-    /// <summary>Runs deleted per retention transaction, so deletes never hold long locks. Default 500.</summary>
+    /// <summary>Runs deleted per retention transaction, so deletes never hold long locks; sets <c>Retention.BatchSize</c> when that is at its default. Default 500.</summary>
     public int RetentionBatchSize { get; set; } = 500;
 
     /// <summary>Upper bound of the reconnect backoff of the listener and leader connections. Default 5 s.</summary>

@@ -22,5 +22,7 @@ public static class OrchestrationMetrics
     internal static readonly Counter<long> TasksCompleted = Meter.CreateCounter<long>("orchestration.tasks.completed", description: "Tasks completed over the executor protocol");
     internal static readonly Counter<long> TasksFailed = Meter.CreateCounter<long>("orchestration.tasks.failed", description: "Task failures reported over the executor protocol");
     internal static readonly Counter<long> LeaseExpirations = Meter.CreateCounter<long>("orchestration.lease.expirations", description: "Leases reaped after their executor stopped heartbeating");
+    internal static readonly Counter<long> RetentionRunsDeleted = Meter.CreateCounter<long>("orchestration.retention.runs.deleted", description: "Finished runs deleted by retention, by rule and state");
+    internal static readonly Counter<long> RetentionDeliveriesDeleted = Meter.CreateCounter<long>("orchestration.retention.webhook_deliveries.deleted", description: "Webhook deliveries deleted by retention");
     internal static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>("orchestration.job.duration", unit: "s", description: "Binary job run time, claim to completion or failure");
 }

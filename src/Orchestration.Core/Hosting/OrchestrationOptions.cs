@@ -19,6 +19,9 @@ public sealed class OrchestrationOptions
     /// <summary>The leader-only maintenance loop (lease reaping, run timeouts).</summary>
     public MaintenanceOptions Maintenance { get; } = new();
 
+    /// <summary>How long finished runs and webhook deliveries are kept (<c>Orchestration:Retention</c>).</summary>
+    public RetentionOptions Retention { get; } = new();
+
     /// <summary>
     /// Registers the storage back end. Back-end packages call this from their <c>UseX</c> extension; the registration
     /// must add singletons for <see cref="Storage.IOrchestrationStore"/>, <see cref="Storage.IOrchestrationQueries"/> and

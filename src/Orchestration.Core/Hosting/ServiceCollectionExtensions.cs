@@ -22,7 +22,7 @@ public static class ServiceCollectionExtensions
         configure(options);
         if (options.StoreRegistration is null)
             throw new InvalidOperationException("Orchestration: no store configured. Call o.UseInMemory(), o.UseSqlite(...) or o.UsePostgres(...) inside AddOrchestration.");
-        var problem = options.Engine.Validate() ?? options.Worker.Validate() ?? options.Maintenance.Validate();
+        var problem = options.Engine.Validate() ?? options.Worker.Validate() ?? options.Maintenance.Validate() ?? options.Retention.Validate();
         if (problem is not null) throw new InvalidOperationException(problem);
 
         services.TryAddSingleton(TimeProvider.System);
@@ -47,6 +47,8 @@ public static class ServiceCollectionExtensions
         services.TryAddSingleton<IScheduleClient, ScheduleClient>();
         services.TryAddSingleton<ScheduleFiring>();
         services.AddHostedService<ScheduleFiringService>();
+        services.AddSingleton(options.Retention);
+        services.AddHostedService<RetentionService>();
         services.AddSingleton<OrchestrationMarker>();
         return new OrchestrationBuilder(services);
     }
@@ -72,6 +74,7 @@ public static class ServiceCollectionExtensions
             services.AddSingleton<IIdentityStore>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IExecutorRegistry>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IWebhookStore>(sp => sp.GetRequiredService<InMemoryStore>());
+            services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<InMemoryStore>());
         });
     }
 }

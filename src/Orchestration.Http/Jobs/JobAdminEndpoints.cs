@@ -2,6 +2,7 @@ using Microsoft.Extensions.Options;
 using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Platform.Metrics;
 using Orchestration.Http.Executors;
 using Orchestration.Http.Jobs.Contracts;
 using Orchestration.Storage;
@@ -14,7 +15,7 @@ internal static class JobAdminEndpoints
     private const int MaxRunningScanned = 10_000;
 
     public static async Task<IResult> StatsAsync(HttpContext context, IOrchestrationClient client, ExecutorTracker tracker, IExecutorRegistry registry,
-        TimeProvider time, IOptions<OrchestrationHttpOptions> options)
+        TimeProvider time, IOptions<OrchestrationHttpOptions> options, StorageGrowthReader growth)
     {
         var orgId = context.GetCaller().OrgId;
         var byStatus = new Dictionary<string, int>();
@@ -25,7 +26,11 @@ internal static class JobAdminEndpoints
             byPriority[name] = await CountAsync(client, orgId, JobsJson.TaskStatusesOf("pending"), value, context.RequestAborted);
 
         var executors = await ListAsync(client, tracker, registry, time, orgId, options.Value.Executors.HeartbeatTimeout, context.RequestAborted);
-        return JobsJson.Ok(new JobStatsResponse(byStatus, byPriority, executors.Count));
+        var stats = new JobStatsResponse(byStatus, byPriority, executors.Count);
+        // Whole-store figures (every org's rows), so for system callers only.
+        if (context.GetCaller().IsSystem)
+            stats = stats with { Storage = StorageGrowthReader.Json(await growth.ReadAsync(context.RequestAborted), time.GetUtcNow()), Retention = growth.RetentionCounts() };
+        return JobsJson.Ok(stats);
     }
 
     public static async Task<IResult> ExecutorsAsync(HttpContext context, IOrchestrationClient client, ExecutorTracker tracker, IExecutorRegistry registry,

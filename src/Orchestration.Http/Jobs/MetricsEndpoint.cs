@@ -31,11 +31,11 @@ internal static class MetricsEndpoint
     }
 
     private static async Task<IResult> ScrapeAsync(HttpContext context, PrometheusExporter exporter, IOrchestrationClient client, ExecutorTracker tracker,
-        IExecutorRegistry registry, TimeProvider time, IOptions<OrchestrationHttpOptions> options)
+        IExecutorRegistry registry, TimeProvider time, IOptions<OrchestrationHttpOptions> options, StorageGrowthReader growth)
     {
         // Prometheus text stays the default; FlowCtl's clients ask for its JSON by name.
         if (WorkflowMetrics.WantsJson(context.Request))
-            return await WorkflowMetrics.JsonAsync(context, client, tracker, registry, time, options.Value.Executors.HeartbeatTimeout);
+            return await WorkflowMetrics.JsonAsync(context, client, tracker, registry, time, options.Value.Executors.HeartbeatTimeout, growth);
         var caller = context.GetCaller();
         var orgId = caller.OrgId;
         var depth = new List<(string, double)>();
@@ -50,11 +50,22 @@ internal static class MetricsEndpoint
 
         var active = await JobAdminEndpoints.ListAsync(client, tracker, registry, time, orgId, options.Value.Executors.HeartbeatTimeout, context.RequestAborted);
 
-        var text = exporter.Render(caller.IsSystem,
-        [
+        var gauges = new List<(string, string, IReadOnlyList<(string, double)>)>
+        {
             ("orchestration_jobs_queue_depth", "Pending binary jobs by priority", depth),
             ("orchestration_active_executors", "Executors holding work or seen within the heartbeat timeout", [("", active.Count)]),
-        ]);
+        };
+        // Whole-store figures (every org's rows), so for system callers only, like the process-wide counters.
+        if (caller.IsSystem && await growth.ReadAsync(context.RequestAborted) is { } tables)
+        {
+            var now = time.GetUtcNow();
+            gauges.Add(("orchestration_storage_rows", "Rows per table of the store (estimated for very large tables)",
+                tables.Select(t => ($"{{table=\"{t.Table}\"}}", (double)t.Rows)).ToList()));
+            var ages = tables.Where(t => t.OldestAt is not null).Select(t => ($"{{table=\"{t.Table}\"}}", StorageGrowthReader.Age(t, now)!.Value)).ToList();
+            if (ages.Count > 0) gauges.Add(("orchestration_storage_oldest_row_age_seconds", "Age of the oldest row per table of the store", ages));
+        }
+
+        var text = exporter.Render(caller.IsSystem, gauges);
         return Results.Text(text, "text/plain; version=0.0.4; charset=utf-8");
     }
 }

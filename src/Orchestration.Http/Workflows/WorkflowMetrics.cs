@@ -4,6 +4,7 @@ using Orchestration.Engine;
 using Orchestration.Http.Executors;
 using Orchestration.Http.Jobs;
 using Orchestration.Http.Platform.Auth;
+using Orchestration.Http.Platform.Metrics;
 using Orchestration.Http.Workflows.Contracts;
 using Orchestration.Storage;
 
@@ -27,7 +28,7 @@ internal static class WorkflowMetrics
     }
 
     public static async Task<IResult> JsonAsync(HttpContext context, IOrchestrationClient client, ExecutorTracker tracker, IExecutorRegistry registry,
-        TimeProvider time, TimeSpan heartbeatTimeout)
+        TimeProvider time, TimeSpan heartbeatTimeout, StorageGrowthReader growth)
     {
         var orgId = context.GetCaller().OrgId;
         var ct = context.RequestAborted;
@@ -46,6 +47,10 @@ internal static class WorkflowMetrics
             await Tasks(TaskRunStatus.Running), await Tasks(TaskRunStatus.Completed), await Tasks(TaskRunStatus.Failed));
         var executors = await JobAdminEndpoints.ListAsync(client, tracker, registry, time, orgId, heartbeatTimeout, ct);
         var active = executors.Count(e => e.CurrentJobId is not null);
-        return WorkflowsJson.Ok(new WorkflowMetricsResponse(workflows, tasks, new WorkerCounts(active, executors.Count - active)));
+        var response = new WorkflowMetricsResponse(workflows, tasks, new WorkerCounts(active, executors.Count - active));
+        // Whole-store figures (every org's rows), so for system callers only.
+        if (context.GetCaller().IsSystem)
+            response = response with { Storage = StorageGrowthReader.Json(await growth.ReadAsync(ct), time.GetUtcNow()), Retention = growth.RetentionCounts() };
+        return WorkflowsJson.Ok(response);
     }
 }

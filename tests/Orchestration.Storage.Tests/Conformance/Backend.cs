@@ -19,7 +19,7 @@ public abstract class Backend
     public override string ToString() => Name;
 }
 
-public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries queries, IIdentityStore identity, Func<ValueTask>? dispose = null, IExecutorRegistry? executors = null, IWebhookStore? webhooks = null) : IAsyncDisposable
+public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries queries, IIdentityStore identity, Func<ValueTask>? dispose = null, IExecutorRegistry? executors = null, IWebhookStore? webhooks = null, IRetentionStore? retention = null) : IAsyncDisposable
 {
     /// <summary>
     /// Closes this store object, keeping its data, and opens a new one on the same data (a host restart). A back end
@@ -36,6 +36,7 @@ public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries
     // Schedule operations take their times as arguments; a wrapped store passes the real one.
     public IScheduleStore Schedules => SchedulesOverride ?? (IScheduleStore)Store;
     public IScheduleStore? SchedulesOverride { get; init; }
+    public IRetentionStore Retention { get; } = retention ?? (IRetentionStore)store;
 
     public ValueTask DisposeAsync() => dispose?.Invoke() ?? ValueTask.CompletedTask;
 }

@@ -28,6 +28,7 @@ public abstract class ConformanceTest(Backend backend)
     protected IExecutorRegistry Executors => _handle!.Executors;
     protected IWebhookStore Webhooks => _handle!.Webhooks;
     protected IScheduleStore Schedules => _handle!.Schedules;
+    protected IRetentionStore Retention => _handle!.Retention;
     protected IOrchestrationClient Client { get; private set; } = null!;
 
     [SetUp]

@@ -56,7 +56,8 @@ public sealed class PostgresDatabaseClockBackend : Backend
             },
             ClockedProxy<IExecutorRegistry>.Wrap(store, clock),
             // Webhook operations take their times as arguments; the database clock plays no part in them.
-            store)
+            store,
+            ClockedProxy<IRetentionStore>.Wrap(store, clock))
         {
             SchedulesOverride = store,
         };

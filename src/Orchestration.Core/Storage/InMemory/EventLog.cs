@@ -39,11 +39,39 @@ internal sealed class EventLog(int capacity)
         for (var i = skip; i < _count && result.Count < limit; i++)
         {
             ref readonly var e = ref _entries[(_start + (int)i) % _entries.Length];
+            if (e.Removed) continue;
             if (orgId is not null && !string.Equals(e.OrgId, orgId, StringComparison.Ordinal)) continue;
             result.Add(new EngineEvent { Sequence = e.Sequence, OrgId = e.OrgId, RunId = e.RunId, TaskId = e.TaskId, Type = e.Type, DataJson = e.DataJson, CreatedAt = e.CreatedAt });
         }
 
         return result;
+    }
+
+    // Retention deletes a run's events: they are marked, not moved, so sequences stay where reads expect them.
+    public void RemoveRuns(HashSet<Guid> runIds)
+    {
+        if (runIds.Count == 0) return;
+        for (var i = 0; i < _count; i++)
+        {
+            ref var e = ref _entries[(_start + i) % _entries.Length];
+            if (!e.Removed && runIds.Contains(e.RunId)) e = e with { Removed = true, DataJson = null };
+        }
+    }
+
+    /// <summary>Events held (not removed), and when the oldest was written.</summary>
+    public (long Count, DateTimeOffset? OldestAt) Growth()
+    {
+        long count = 0;
+        DateTimeOffset? oldest = null;
+        for (var i = 0; i < _count; i++)
+        {
+            ref readonly var e = ref _entries[(_start + i) % _entries.Length];
+            if (e.Removed) continue;
+            count++;
+            oldest ??= e.CreatedAt;
+        }
+
+        return (count, oldest);
     }
 
     private void Grow()
@@ -54,5 +82,5 @@ internal sealed class EventLog(int capacity)
         _start = 0;
     }
 
-    private readonly record struct Entry(long Sequence, string OrgId, Guid RunId, Guid? TaskId, string Type, string? DataJson, DateTimeOffset CreatedAt);
+    private readonly record struct Entry(long Sequence, string OrgId, Guid RunId, Guid? TaskId, string Type, string? DataJson, DateTimeOffset CreatedAt, bool Removed = false);
 }

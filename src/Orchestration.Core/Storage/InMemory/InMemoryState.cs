@@ -255,6 +255,11 @@ internal sealed class TaskState
         _attemptError = error;
     }
 
+    // Ended attempts (what the SQL stores keep as rows), and when the first of them started; for storage growth.
+    public int EndedAttempts => !_hasAttempt ? 0 : (_earlierAttempts?.Count ?? 0) + (_attemptEndedAt is null ? 0 : 1);
+
+    public DateTimeOffset? FirstAttemptStartedAt => EndedAttempts == 0 ? null : _earlierAttempts is { Count: > 0 } earlier ? earlier[0].StartedAt : _attemptStartedAt;
+
     private TaskAttempt BuildAttempt() => new()
     {
         TaskId = _record.Id,

@@ -164,7 +164,16 @@ internal sealed record JobAckResponse(
 internal sealed record JobStatsResponse(
     [property: JsonPropertyName("jobs_by_status")] IReadOnlyDictionary<string, int> JobsByStatus,
     [property: JsonPropertyName("pending_by_priority")] IReadOnlyDictionary<string, int> PendingByPriority,
-    [property: JsonPropertyName("active_executors")] int ActiveExecutors);
+    [property: JsonPropertyName("active_executors")] int ActiveExecutors)
+{
+    /// <summary>Rows per table of the store and the oldest row's age; system callers only (the figures cover every org).</summary>
+    [JsonPropertyName("storage"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Platform.Metrics.StorageTableJson>? Storage { get; init; }
+
+    /// <summary>What retention deleted since the process started; system callers only.</summary>
+    [JsonPropertyName("retention"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Platform.Metrics.RetentionJson? Retention { get; init; }
+}
 
 /// <summary>One row of <c>GET /api/v1/admin/executors</c>.</summary>
 internal sealed record ExecutorRow(

@@ -16,7 +16,8 @@ internal sealed class PrometheusExporter : IDisposable
     private static readonly double[] Buckets = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 1800, 3600];
 
     private readonly MeterListener _listener = new();
-    private readonly ConcurrentDictionary<Instrument, long> _counters = new();
+    // One series per instrument and label set; "" is the series without labels.
+    private readonly ConcurrentDictionary<(Instrument Instrument, string Labels), CounterSeries> _counters = new();
     private readonly ConcurrentDictionary<Instrument, HistogramState> _histograms = new();
 
     public PrometheusExporter()
@@ -24,11 +25,18 @@ internal sealed class PrometheusExporter : IDisposable
         _listener.InstrumentPublished = (instrument, listener) =>
         {
             if (instrument.Meter.Name != OrchestrationMetrics.MeterName) return;
-            if (instrument is Counter<long>) _counters.TryAdd(instrument, 0);
+            if (instrument is Counter<long>) _counters.TryAdd((instrument, ""), new CounterSeries([]));
             else if (instrument is Histogram<double>) _histograms.TryAdd(instrument, new HistogramState());
             listener.EnableMeasurementEvents(instrument);
         };
-        _listener.SetMeasurementEventCallback<long>((instrument, value, _, _) => _counters.AddOrUpdate(instrument, value, (_, old) => old + value));
+        _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            var labels = tags.IsEmpty ? "" : Labels(tags);
+            var series = labels.Length == 0 && _counters.TryGetValue((instrument, ""), out var plain)
+                ? plain
+                : _counters.GetOrAdd((instrument, labels), static (_, t) => new CounterSeries(t), Tags(tags));
+            series.Add(value);
+        });
         _listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
         {
             if (_histograms.TryGetValue(instrument, out var state)) state.Record(value);
@@ -57,13 +65,26 @@ internal sealed class PrometheusExporter : IDisposable
         return text.ToString();
     }
 
+    /// <summary>The series of one counter (by instrument name, e.g. <c>orchestration.retention.runs.deleted</c>) with their tags.</summary>
+    public IReadOnlyList<(IReadOnlyList<KeyValuePair<string, string>> Tags, long Value)> Counter(string instrumentName) =>
+        _counters.Where(c => c.Key.Instrument.Name == instrumentName)
+            .OrderBy(c => c.Key.Labels, StringComparer.Ordinal)
+            .Select(c => ((IReadOnlyList<KeyValuePair<string, string>>)c.Value.Tags, c.Value.Value))
+            .ToList();
+
     private void RenderInstruments(StringBuilder text)
     {
-        foreach (var (instrument, value) in _counters.OrderBy(c => c.Key.Name, StringComparer.Ordinal))
+        foreach (var counter in _counters.GroupBy(c => c.Key.Instrument).OrderBy(g => g.Key.Name, StringComparer.Ordinal))
         {
-            var name = Name(instrument) + "_total";
-            Header(text, name, instrument.Description, "counter");
-            text.Append(name).Append(' ').Append(Number(value)).Append('\n');
+            var name = Name(counter.Key) + "_total";
+            Header(text, name, counter.Key.Description, "counter");
+            var labelled = counter.Any(c => c.Key.Labels.Length > 0);
+            foreach (var ((_, labels), series) in counter.OrderBy(c => c.Key.Labels, StringComparer.Ordinal))
+            {
+                // The unlabelled zero a tagged counter starts with says nothing once labelled series exist.
+                if (labels.Length == 0 && labelled && series.Value == 0) continue;
+                text.Append(name).Append(labels).Append(' ').Append(Number(series.Value)).Append('\n');
+            }
         }
 
         foreach (var (instrument, state) in _histograms.OrderBy(h => h.Key.Name, StringComparer.Ordinal))
@@ -90,9 +111,43 @@ internal sealed class PrometheusExporter : IDisposable
         text.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
     }
 
+    private static KeyValuePair<string, string>[] Tags(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var result = new KeyValuePair<string, string>[tags.Length];
+        for (var i = 0; i < tags.Length; i++) result[i] = new(tags[i].Key, Convert.ToString(tags[i].Value, CultureInfo.InvariantCulture) ?? "");
+        Array.Sort(result, (a, b) => string.CompareOrdinal(a.Key, b.Key));
+        return result;
+    }
+
+    // {key="value",...} sorted by key, values escaped as the text format asks.
+    private static string Labels(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var text = new StringBuilder("{");
+        foreach (var (key, value) in Tags(tags))
+        {
+            if (text.Length > 1) text.Append(',');
+            text.Append(key.Replace('.', '_')).Append("=\"")
+                .Append(value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal))
+                .Append('"');
+        }
+
+        return text.Append('}').ToString();
+    }
+
     private static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     private static string Number(long value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private sealed class CounterSeries(KeyValuePair<string, string>[] tags)
+    {
+        private long _value;
+
+        public KeyValuePair<string, string>[] Tags { get; } = tags;
+
+        public long Value => Interlocked.Read(ref _value);
+
+        public void Add(long value) => Interlocked.Add(ref _value, value);
+    }
 
     private sealed class HistogramState
     {

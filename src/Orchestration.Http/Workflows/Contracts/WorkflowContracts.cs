@@ -164,7 +164,16 @@ internal sealed record WorkflowMessageResponse(
 internal sealed record WorkflowMetricsResponse(
     [property: JsonPropertyName("workflows")] WorkflowCounts Workflows,
     [property: JsonPropertyName("tasks")] TaskCounts Tasks,
-    [property: JsonPropertyName("workers")] WorkerCounts Workers);
+    [property: JsonPropertyName("workers")] WorkerCounts Workers)
+{
+    /// <summary>Rows per table of the store; system callers only.</summary>
+    [JsonPropertyName("storage"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public IReadOnlyList<Platform.Metrics.StorageTableJson>? Storage { get; init; }
+
+    /// <summary>What retention deleted since the process started; system callers only.</summary>
+    [JsonPropertyName("retention"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public Platform.Metrics.RetentionJson? Retention { get; init; }
+}
 
 /// <summary>Workflows of the caller's org by status.</summary>
 internal sealed record WorkflowCounts(
