@@ -15,7 +15,7 @@ public static class NewRun
     /// In a new run a task without dependencies is born queued (one write instead of a pending row and its update); the
     /// others wait, pending, for their dependencies, and a task that is not enqueued waits for a client.
     /// </summary>
-    public static bool QueuedAtOnce(NewTask task) => task.Dependencies.Count == 0 && task.Enqueue;
+    public static bool QueuedAtOnce(NewTask task) => task.Dependencies.Count == 0 && task.Routes.Count == 0 && task.Enqueue;
 
     /// <summary>True when some task waits for another, so completions must look for dependents.</summary>
     public static bool HasEdges(IReadOnlyList<NewTask> tasks)
@@ -23,6 +23,17 @@ public static class NewRun
         foreach (var t in tasks)
         {
             if (t.Dependencies.Count > 0) return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>True when some task has routes, so terminal tasks must re-decide the run's routed tasks.</summary>
+    public static bool HasRoutes(IReadOnlyList<NewTask> tasks)
+    {
+        foreach (var t in tasks)
+        {
+            if (t.Routes.Count > 0) return true;
         }
 
         return false;
@@ -69,6 +80,8 @@ public static class NewRun
         InputJson = task.InputJson,
         MetadataJson = task.MetadataJson,
         Dependencies = task.Dependencies,
+        Routes = task.Routes,
+        AllowFailure = task.AllowFailure,
         ParentTaskId = task.ParentTaskId,
         RetryPolicy = task.RetryPolicy,
         Timeout = task.Timeout,
