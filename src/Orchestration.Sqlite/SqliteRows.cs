@@ -1,4 +1,5 @@
 using Orchestration.Domain;
+using Orchestration.Storage;
 using static Orchestration.Sqlite.SqliteValues;
 
 namespace Orchestration.Sqlite;
@@ -123,7 +124,8 @@ internal sealed class TaskRow
     public const string Columns =
         "seq, id, run_id, org_id, name, type, status, priority, input, output, error, metadata, dependencies, remaining_deps, " +
         "parent_task_id, retry_max_attempts, retry_initial_delay, retry_max_delay, retry_backoff, retry_jitter, timeout, attempt, " +
-        "not_before, lease_token, lease_expires_at, executor_id, queue_job_id, enqueue, created_at, updated_at, queued_at, started_at, completed_at, executor_ip";
+        "not_before, lease_token, lease_expires_at, executor_id, queue_job_id, enqueue, created_at, updated_at, queued_at, started_at, completed_at, executor_ip, " +
+        "routes, allow_failure, exit_code, routes_out";
 
     public long Seq { get; set; }
     public Guid Id { get; set; }
@@ -157,6 +159,14 @@ internal sealed class TaskRow
 
     /// <summary>The address of the executor holding the lease: the attempt in progress lives on the task (see migration 0003).</summary>
     public string? ExecutorIp { get; set; }
+
+    /// <summary>Routes as stored (RouteRules JSON), parsed only when a route is decided or the task is read.</summary>
+    public string? RoutesJson { get; set; }
+    public bool AllowFailure { get; set; }
+    public int? ExitCode { get; set; }
+
+    /// <summary>Some task of the run routes from this one: its end re-decides the run's routed tasks (migration 0010).</summary>
+    public bool RoutesOut { get; set; }
 
     // Mirrors the reference store's "running set": claimed tasks hold a lease expiry, tasks a client marked running do not.
     public bool HoldsLease => Status == TaskRunStatus.Running && LeaseExpiresAt is not null;
@@ -193,6 +203,10 @@ internal sealed class TaskRow
         StartedAt = TimeOrNull(r, 31),
         CompletedAt = TimeOrNull(r, 32),
         ExecutorIp = StringOrNull(r, 33),
+        RoutesJson = StringOrNull(r, 34),
+        AllowFailure = r.GetInt64(35) != 0,
+        ExitCode = IntOrNull(r, 36),
+        RoutesOut = r.GetInt64(37) != 0,
     };
 
     // Nearly every task carries the default policy; sharing that instance saves an allocation per row read.
@@ -218,6 +232,9 @@ internal sealed class TaskRow
         ErrorJson = ErrorJson,
         MetadataJson = MetadataJson,
         Dependencies = Dependencies,
+        Routes = RouteRules.FromJson(RoutesJson),
+        AllowFailure = AllowFailure,
+        ExitCode = ExitCode,
         ParentTaskId = ParentTaskId,
         RetryPolicy = RetryPolicy,
         Timeout = Timeout,

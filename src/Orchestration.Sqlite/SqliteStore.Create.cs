@@ -33,6 +33,7 @@ public sealed partial class SqliteStore
                     tx.WakeWork |= queued;
                 }
 
+                if (NewRun.HasRoutes(p.Tasks) || p.Tasks.Any(t => t.AllowFailure)) WriteRouting(tx, run, p.Tasks);
                 FinalizeIfDone(tx, run);
                 results[i] = new CreateRunResult(run.ToRun(p.Tasks.Count, 0, 0), true);
             }
