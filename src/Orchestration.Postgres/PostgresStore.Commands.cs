@@ -66,6 +66,7 @@ public sealed partial class PostgresStore
             if (run is null) return RunCommandStatus.NotFound;
             if (run.Status is not (RunStatus.Failed or RunStatus.Cancelled)) return RunCommandStatus.InvalidState;
             await tx.ExecAsync(S(PostgresSql.RestartResetSql), new { run = runId, org = run.OrgId }, ct);
+            await RerouteRunsAsync(tx, [runId], ct);
             await FinalizeRunsAsync(tx, [runId], ct);
             tx.WorkAvailable = true;
             return RunCommandStatus.Applied;

@@ -178,6 +178,8 @@ public sealed partial class PostgresStore
             results[i] = new CreateRunResult(await RunByKeyAsync(tx, p.OrgId, p.IdempotencyKey!, ct), false);
         }
 
+        var routed = toInsert.Where(i => created.ContainsKey(runs[i].RunId) && HasRouting(runs[i])).Select(i => runs[i]).ToList();
+        if (routed.Count > 0) await WriteRoutingAsync(tx, routed, ct);
         if (anyQueued) tx.WorkAvailable = true;
         return results!;
     }
