@@ -11,7 +11,7 @@ internal static class PostgresRows
         t.metadata_json, t.dependencies, t.parent_task_id, t.retry_max_attempts, t.retry_initial_ticks, t.retry_max_ticks,
         t.retry_factor, t.retry_jitter, t.timeout_ticks, t.attempt, t.not_before, t.lease_token, t.lease_expires_at,
         t.executor_id, t.queue_job_id, t.created_at, t.updated_at, t.queued_at, t.started_at, t.completed_at,
-        t.routes, t.allow_failure, t.exit_code
+        t.routes, t.allow_failure, t.exit_code, t.reviewed_by, t.reviewed_at, t.review_approved, t.review_comments
         """;
 
     public const string RunColumns = """
@@ -65,6 +65,7 @@ internal static class PostgresRows
         Routes = Orchestration.Storage.RouteRules.FromJson(Str(r, 30)),
         AllowFailure = r.GetBoolean(31),
         ExitCode = r.IsDBNull(32) ? null : r.GetInt32(32),
+        Review = r.IsDBNull(33) ? null : new TaskReview(r.GetBoolean(35), r.GetString(33), Time(r, 34)!.Value, Str(r, 36)),
     };
 
     public static Run Run(DbDataReader r) => new()

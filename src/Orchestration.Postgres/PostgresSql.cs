@@ -269,7 +269,7 @@ internal static class PostgresSql
     internal const string PromoteFromDecSql = """
         UPDATE {s}.tasks t SET
             remaining_deps = t.remaining_deps - dec.n,
-            status = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN 'queued' ELSE t.status END,
+            status = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN CASE WHEN t.type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END ELSE t.status END,
             queued_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
             not_before = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
             updated_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
@@ -338,12 +338,24 @@ internal static class PostgresSql
 
     internal const string AllowedFailuresSql = "SELECT id FROM {s}.tasks WHERE id = ANY(@ids) AND allow_failure";
 
+    internal const string TaskIdByRunAndNameSql = "SELECT id FROM {s}.tasks WHERE run_id = @run AND name = @name";
+
+    // The review and its outcome in one statement, fenced by the awaiting_approval status.
+    internal const string ReviewTaskSql = """
+        UPDATE {s}.tasks SET status = CASE WHEN @approved THEN 'completed' ELSE 'failed' END,
+            error_json = CASE WHEN @approved THEN error_json ELSE @error END,
+            reviewed_by = @reviewer, reviewed_at = {now}, review_approved = @approved, review_comments = @comments,
+            completed_at = {now}, updated_at = {now}
+        WHERE id = @id AND run_id = @run AND status = 'awaiting_approval'
+        RETURNING id, name, allow_failure, routes_out
+        """;
+
     internal const string RouteStatesSql = """
         SELECT t.id, t.run_id, t.name, t.status, t.routes, t.exit_code, t.allow_failure FROM {s}.tasks t WHERE t.run_id = ANY(@runs) ORDER BY t.seq
         """;
 
     internal const string QueueRoutedSql = """
-        UPDATE {s}.tasks SET status = 'queued', queued_at = {now}, not_before = NULL, updated_at = {now} WHERE id = ANY(@ids) AND status = 'pending'
+        UPDATE {s}.tasks t SET status = CASE WHEN t.type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END, queued_at = {now}, not_before = NULL, updated_at = {now} WHERE t.id = ANY(@ids) AND t.status = 'pending'
         """;
 
     internal const string SkipRoutedSql = """
@@ -452,7 +464,7 @@ internal static class PostgresSql
             FROM {s}.tasks t WHERE t.run_id = @run AND t.status = 'pending' AND t.routes IS NULL
         )
         UPDATE {s}.tasks t SET remaining_deps = rem.n,
-            status = CASE WHEN rem.n = 0 AND t.enqueue THEN 'queued' ELSE t.status END,
+            status = CASE WHEN rem.n = 0 AND t.enqueue THEN CASE WHEN t.type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END ELSE t.status END,
             queued_at = CASE WHEN rem.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
             not_before = CASE WHEN rem.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
             updated_at = CASE WHEN rem.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END

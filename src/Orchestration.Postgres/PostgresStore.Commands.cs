@@ -30,7 +30,7 @@ public sealed partial class PostgresStore
             else
             {
                 remaining = deps.Count(s => s != TaskRunStatus.Completed);
-                status = remaining == 0 && nt.Enqueue ? "queued" : "pending";
+                status = remaining == 0 && nt.Enqueue ? NewRun.ReadyStatus(nt.Type).ToWire() : "pending";
             }
 
             var rows = await tx.ReadAsync(S(PostgresSql.InsertTaskSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal)), new

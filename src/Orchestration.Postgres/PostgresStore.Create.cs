@@ -122,7 +122,7 @@ public sealed partial class PostgresStore
             tType[i] = t.Type;
             var queued = NewRun.QueuedAtOnce(t);
             anyQueued |= queued;
-            tStatus[i] = queued ? "queued" : "pending";
+            tStatus[i] = queued ? NewRun.ReadyStatus(t.Type).ToWire() : "pending";
             tPriority[i] = t.Priority;
             tInput[i] = t.InputJson;
             tMeta[i] = t.MetadataJson;

@@ -47,7 +47,8 @@ public sealed partial class PostgresStore
     {
         foreach (var t in p.Tasks)
         {
-            if (t.Routes.Count > 0 || t.AllowFailure) return true;
+            // Approval tasks too: the COPY path writes queued rows without asking which type awaits a review.
+            if (t.Routes.Count > 0 || t.AllowFailure || NewRun.ReadyStatus(t.Type) != TaskRunStatus.Queued) return true;
         }
 
         return false;

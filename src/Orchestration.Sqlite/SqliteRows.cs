@@ -125,7 +125,7 @@ internal sealed class TaskRow
         "seq, id, run_id, org_id, name, type, status, priority, input, output, error, metadata, dependencies, remaining_deps, " +
         "parent_task_id, retry_max_attempts, retry_initial_delay, retry_max_delay, retry_backoff, retry_jitter, timeout, attempt, " +
         "not_before, lease_token, lease_expires_at, executor_id, queue_job_id, enqueue, created_at, updated_at, queued_at, started_at, completed_at, executor_ip, " +
-        "routes, allow_failure, exit_code, routes_out";
+        "routes, allow_failure, exit_code, routes_out, reviewed_by, reviewed_at, review_approved, review_comments";
 
     public long Seq { get; set; }
     public Guid Id { get; set; }
@@ -168,6 +168,8 @@ internal sealed class TaskRow
     /// <summary>Some task of the run routes from this one: its end re-decides the run's routed tasks (migration 0010).</summary>
     public bool RoutesOut { get; set; }
 
+    public TaskReview? Review { get; set; }
+
     // Mirrors the reference store's "running set": claimed tasks hold a lease expiry, tasks a client marked running do not.
     public bool HoldsLease => Status == TaskRunStatus.Running && LeaseExpiresAt is not null;
 
@@ -207,6 +209,7 @@ internal sealed class TaskRow
         AllowFailure = r.GetInt64(35) != 0,
         ExitCode = IntOrNull(r, 36),
         RoutesOut = r.GetInt64(37) != 0,
+        Review = r.IsDBNull(38) ? null : new TaskReview(r.GetInt64(40) != 0, r.GetString(38), Time(r.GetInt64(39)), StringOrNull(r, 41)),
     };
 
     // Nearly every task carries the default policy; sharing that instance saves an allocation per row read.
@@ -235,6 +238,7 @@ internal sealed class TaskRow
         Routes = RouteRules.FromJson(RoutesJson),
         AllowFailure = AllowFailure,
         ExitCode = ExitCode,
+        Review = Review,
         ParentTaskId = ParentTaskId,
         RetryPolicy = RetryPolicy,
         Timeout = Timeout,

@@ -68,7 +68,7 @@ internal static class SqliteSql
     public const string DecrementDependent = "UPDATE tasks SET remaining_deps = remaining_deps - 1 WHERE seq = $seq AND status = 'pending'";
 
     public const string QueueIfReady =
-        "UPDATE tasks SET status = 'queued', queued_at = $now, not_before = NULL, updated_at = $now " +
+        "UPDATE tasks SET status = CASE WHEN type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END, queued_at = $now, not_before = NULL, updated_at = $now " +
         "WHERE seq = $seq AND status = 'pending' AND remaining_deps = 0 AND enqueue = 1";
 
     public const string DependentsOf =
@@ -89,10 +89,15 @@ internal static class SqliteSql
 
     public const string RouteStates = "SELECT seq, id, name, status, routes, exit_code, allow_failure FROM tasks WHERE run_id = $run ORDER BY seq";
 
+    public const string TaskByRunAndName = "SELECT " + TaskRow.Columns + " FROM tasks WHERE run_id = $run AND name = $name";
+
+    public const string SetReview =
+        "UPDATE tasks SET reviewed_by = $by, reviewed_at = $at, review_approved = $approved, review_comments = $comments WHERE seq = $seq";
+
     public const string PendingRoutedInRun = "SELECT 1 FROM tasks WHERE run_id = $run AND status = 'pending' AND routes IS NOT NULL LIMIT 1";
 
     public const string QueueRouted =
-        "UPDATE tasks SET status = 'queued', queued_at = $now, not_before = NULL, updated_at = $now WHERE seq = $seq AND status = 'pending'";
+        "UPDATE tasks SET status = CASE WHEN type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END, queued_at = $now, not_before = NULL, updated_at = $now WHERE seq = $seq AND status = 'pending'";
 
     // The distinct types of queued tasks, one index seek each (a skip scan of ix_tasks_claim_type).
     public const string QueuedTypes =

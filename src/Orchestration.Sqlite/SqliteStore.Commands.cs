@@ -36,7 +36,7 @@ public sealed partial class SqliteStore
             {
                 var remaining = depStatuses.Count(s => s != TaskRunStatus.Completed);
                 var queued = remaining == 0 && nt.Enqueue;
-                InsertTask(tx, run, nt, queued ? TaskRunStatus.Queued : TaskRunStatus.Pending, remaining, queued ? tx.Now : null, null);
+                InsertTask(tx, run, nt, queued ? NewRun.ReadyStatus(nt.Type) : TaskRunStatus.Pending, remaining, queued ? tx.Now : null, null);
                 ChangeUnfinished(run, +1);
                 tx.WakeWork |= queued;
             }

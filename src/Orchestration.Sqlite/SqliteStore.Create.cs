@@ -29,7 +29,7 @@ public sealed partial class SqliteStore
                 foreach (var nt in p.Tasks)
                 {
                     var queued = NewRun.QueuedAtOnce(nt);
-                    InsertTask(tx, run, nt, queued ? TaskRunStatus.Queued : TaskRunStatus.Pending, nt.Dependencies.Count, queued ? now : null, null);
+                    InsertTask(tx, run, nt, queued ? NewRun.ReadyStatus(nt.Type) : TaskRunStatus.Pending, nt.Dependencies.Count, queued ? now : null, null);
                     tx.WakeWork |= queued;
                 }
 

@@ -24,7 +24,7 @@ public sealed partial class SqliteStore
 
     private static void MakeQueued(WriteTx tx, TaskRow t)
     {
-        t.Status = TaskRunStatus.Queued;
+        t.Status = Storage.NewRun.ReadyStatus(t.Type);
         t.QueuedAt = tx.Now;
         t.NotBefore = null;
         t.UpdatedAt = tx.Now;

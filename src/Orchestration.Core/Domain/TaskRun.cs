@@ -33,6 +33,8 @@ public sealed record TaskRun
     public bool AllowFailure { get; init; }
     /// <summary>The exit code its handler reported with its last completion or failure (the <c>exec</c> type: the process's).</summary>
     public int? ExitCode { get; init; }
+    /// <summary>The review of an approval task (<see cref="TaskTypes.Approval"/>) once reviewed.</summary>
+    public TaskReview? Review { get; init; }
     /// <summary>The task that added this one, if any.</summary>
     public Guid? ParentTaskId { get; init; }
     /// <summary>Retry policy; <see cref="RetryPolicy.MaxAttempts"/> bounds <see cref="Attempt"/>.</summary>

@@ -67,6 +67,18 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
     }
 
     /// <inheritdoc />
+    public Task<ReviewTaskResult> ReviewTaskAsync(ReviewTaskParams review, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(review);
+        if (string.IsNullOrWhiteSpace(review.Reviewer)) throw new OrchestrationValidationException("the reviewer is required", "reviewer");
+        if (review.TaskId is null && string.IsNullOrWhiteSpace(review.TaskName))
+            throw new OrchestrationValidationException("name the task to review by id or name", "task");
+        if (!review.Approved && string.IsNullOrWhiteSpace(review.Comments))
+            throw new OrchestrationValidationException("a rejection needs comments", "comments");
+        return store.ReviewTaskAsync(review, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public Task<RunCommandStatus> CancelRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default) =>
         store.CancelRunAsync(orgId, runId, cancellationToken);
 

@@ -5,3 +5,9 @@ ALTER TABLE tasks ADD COLUMN routes TEXT;           -- JSON (RouteRules.ToJson);
 ALTER TABLE tasks ADD COLUMN allow_failure INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE tasks ADD COLUMN exit_code INTEGER;
 ALTER TABLE tasks ADD COLUMN routes_out INTEGER NOT NULL DEFAULT 0;
+
+-- Manual approval: the review of an approval task (who, when, approved or rejected, comments).
+ALTER TABLE tasks ADD COLUMN reviewed_by TEXT;
+ALTER TABLE tasks ADD COLUMN reviewed_at INTEGER;
+ALTER TABLE tasks ADD COLUMN review_approved INTEGER;
+ALTER TABLE tasks ADD COLUMN review_comments TEXT;

@@ -18,7 +18,7 @@ public sealed partial class InMemoryStore
         foreach (var dep in nt.Dependencies) run.AddDependent(dep, ts);
 
         run.Unfinished++;
-        if (queuedAtOnce) _ready.Add(ts);
+        if (queuedAtOnce && ts.Status == TaskRunStatus.Queued) _ready.Add(ts);
         if (!resolveAgainstExisting) return ts;
 
         var deps = nt.Dependencies.Select(d => run.GetTask(d).Status).ToList();
@@ -37,6 +37,13 @@ public sealed partial class InMemoryStore
 
     private void MakeQueued(TaskState ts, DateTimeOffset now)
     {
+        if (NewRun.ReadyStatus(ts.Type) == TaskRunStatus.AwaitingApproval)
+        {
+            // Never claimable: it waits for ReviewTaskAsync.
+            ts.Task = ts.Task with { Status = TaskRunStatus.AwaitingApproval, QueuedAt = now, UpdatedAt = now };
+            return;
+        }
+
         ts.Queue(now);
         _ready.Add(ts);
     }
