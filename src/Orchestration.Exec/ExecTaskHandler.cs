@@ -31,6 +31,8 @@ internal sealed partial class ExecTaskHandler(BinaryCache cache, ProcessRunner r
         {
             var result = await runner.RunAsync(binary, job.Arguments, job.Environment, workDirectory, job.Timeout, cancellationToken);
             var output = result.Output;
+            // Stored on the task with its completion or failure, where routes on exit codes read it.
+            context.ExitCode = output.ExitCode;
             if (result.TimedOut)
             {
                 throw new TaskFailedException(

@@ -10,7 +10,8 @@ internal static class PostgresRows
         t.id, t.org_id, t.run_id, t.name, t.type, t.status, t.priority, t.input_json, t.output_json, t.error_json,
         t.metadata_json, t.dependencies, t.parent_task_id, t.retry_max_attempts, t.retry_initial_ticks, t.retry_max_ticks,
         t.retry_factor, t.retry_jitter, t.timeout_ticks, t.attempt, t.not_before, t.lease_token, t.lease_expires_at,
-        t.executor_id, t.queue_job_id, t.created_at, t.updated_at, t.queued_at, t.started_at, t.completed_at
+        t.executor_id, t.queue_job_id, t.created_at, t.updated_at, t.queued_at, t.started_at, t.completed_at,
+        t.routes, t.allow_failure, t.exit_code, t.reviewed_by, t.reviewed_at, t.review_approved, t.review_comments
         """;
 
     public const string RunColumns = """
@@ -62,6 +63,10 @@ internal static class PostgresRows
         QueuedAt = Time(r, 27),
         StartedAt = Time(r, 28),
         CompletedAt = Time(r, 29),
+        Routes = Orchestration.Storage.RouteRules.FromJson(Str(r, 30)),
+        AllowFailure = r.GetBoolean(31),
+        ExitCode = r.IsDBNull(32) ? null : r.GetInt32(32),
+        Review = r.IsDBNull(33) ? null : new TaskReview(r.GetBoolean(35), r.GetString(33), Time(r, 34)!.Value, Str(r, 36)),
     };
 
     public static Run Run(DbDataReader r) => new()

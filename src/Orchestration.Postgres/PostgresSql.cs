@@ -179,6 +179,7 @@ internal static class PostgresSql
             UPDATE {s}.tasks t SET status = 'completed', output_json = i.output, error_json = NULL, completed_at = {now},
                                    lease_expires_at = NULL, updated_at = {now}
             FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END
+                     AND NOT t.routes_out
             RETURNING t.id, t.run_id, t.org_id, t.name, t.seq, t.attempt_open, t.attempt, t.executor_id, t.executor_ip, t.started_at
         ), att AS (
             INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error) SELECT id, attempt, executor_id, executor_ip, started_at, {now}, 'completed', NULL FROM done WHERE done.attempt_open
@@ -196,9 +197,9 @@ internal static class PostgresSql
                 LIMIT 1) x
         ), fin AS (
             SELECT r.id,
-                   (SELECT t.name FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') ORDER BY t.seq LIMIT 1) AS failed_name,
-                   (SELECT t.status FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') ORDER BY t.seq LIMIT 1) AS failed_status,
-                   EXISTS (SELECT 1 FROM {s}.tasks t WHERE t.run_id = r.id AND t.status = 'skipped') AS any_skipped
+                   (SELECT t.name FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') AND (t.status = 'cancelled' OR NOT t.allow_failure) ORDER BY t.seq LIMIT 1) AS failed_name,
+                   (SELECT t.status FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') AND (t.status = 'cancelled' OR NOT t.allow_failure) ORDER BY t.seq LIMIT 1) AS failed_status,
+                   false AS any_skipped
             FROM {s}.runs r
             WHERE r.id = ANY (ARRAY(SELECT run_id FROM done)) AND r.kind = 'managed' AND r.status NOT IN ('completed', 'failed', 'cancelled')
               AND NOT EXISTS (SELECT 1 FROM {s}.tasks t WHERE t.run_id = r.id AND t.status NOT IN ('completed', 'failed', 'cancelled', 'skipped')
@@ -268,7 +269,7 @@ internal static class PostgresSql
     internal const string PromoteFromDecSql = """
         UPDATE {s}.tasks t SET
             remaining_deps = t.remaining_deps - dec.n,
-            status = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN 'queued' ELSE t.status END,
+            status = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN CASE WHEN t.type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END ELSE t.status END,
             queued_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
             not_before = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
             updated_at = CASE WHEN t.remaining_deps - dec.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
@@ -303,11 +304,74 @@ internal static class PostgresSql
         SELECT org_id, run_id, id, 'task.skipped', {now} FROM upd ORDER BY seq
         """;
 
+    // Routing (PostgresStore.Routing.cs).
+    internal const string SetTaskRoutingSql = """
+        UPDATE {s}.tasks t SET routes = u.routes, allow_failure = u.allow
+        FROM unnest(@ids::uuid[], @routes::text[], @allow::boolean[]) AS u(id, routes, allow) WHERE t.id = u.id
+        """;
+
+    internal const string MarkRouteSourcesSql = """
+        UPDATE {s}.tasks t SET routes_out = true
+        FROM unnest(@runs::uuid[], @names::text[]) AS u(run_id, name) WHERE t.run_id = u.run_id AND t.name = u.name
+        """;
+
+    // The completion batch's write without its promotion and finalisation, which the routed path does after it.
+    internal const string CompleteRoutedSql = """
+        WITH i AS (SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[], @outputs::text[], @codes::int[]) AS i(id, token, output, code)),
+        done AS (
+            UPDATE {s}.tasks t SET status = 'completed', output_json = i.output, error_json = NULL, exit_code = i.code, completed_at = {now},
+                                   lease_expires_at = NULL, updated_at = {now}
+            FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END
+            RETURNING t.id, t.run_id, t.org_id, t.name, t.seq, t.attempt_open, t.attempt, t.executor_id, t.executor_ip, t.started_at
+        ), att AS (
+            INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error) SELECT id, attempt, executor_id, executor_ip, started_at, {now}, 'completed', NULL FROM done WHERE done.attempt_open
+        ), ev AS (
+            INSERT INTO {s}.events (org_id, run_id, task_id, type, created_at) SELECT org_id, run_id, id, 'task.completed', {now} FROM done ORDER BY seq
+        )
+        SELECT id, run_id, name FROM done
+        """;
+
+    // Exit codes of a failure batch, written after the batch's FailSql for the tasks it applied to.
+    internal const string SetExitCodesSql = """
+        UPDATE {s}.tasks t SET exit_code = u.code FROM unnest(@ids::uuid[], @codes::int[]) AS u(id, code) WHERE t.id = u.id AND t.id = ANY(@ids)
+        """;
+
+    internal const string AllowedFailuresSql = "SELECT id FROM {s}.tasks WHERE id = ANY(@ids) AND allow_failure";
+
+    internal const string TaskIdByRunAndNameSql = "SELECT id FROM {s}.tasks WHERE run_id = @run AND name = @name";
+
+    // The review and its outcome in one statement, fenced by the awaiting_approval status.
+    internal const string ReviewTaskSql = """
+        UPDATE {s}.tasks SET status = CASE WHEN @approved THEN 'completed' ELSE 'failed' END,
+            error_json = CASE WHEN @approved THEN error_json ELSE @error END,
+            reviewed_by = @reviewer, reviewed_at = {now}, review_approved = @approved, review_comments = @comments,
+            completed_at = {now}, updated_at = {now}
+        WHERE id = @id AND run_id = @run AND status = 'awaiting_approval'
+        RETURNING id, name, allow_failure, routes_out
+        """;
+
+    internal const string RouteStatesSql = """
+        SELECT t.id, t.run_id, t.name, t.status, t.routes, t.exit_code, t.allow_failure FROM {s}.tasks t WHERE t.run_id = ANY(@runs) ORDER BY t.seq
+        """;
+
+    internal const string QueueRoutedSql = """
+        UPDATE {s}.tasks t SET status = CASE WHEN t.type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END, queued_at = {now}, not_before = NULL, updated_at = {now} WHERE t.id = ANY(@ids) AND t.status = 'pending'
+        """;
+
+    internal const string SkipRoutedSql = """
+        WITH upd AS (
+            UPDATE {s}.tasks SET status = 'skipped', completed_at = {now}, updated_at = {now} WHERE id = ANY(@ids) AND status = 'pending'
+            RETURNING id, run_id, org_id, seq
+        )
+        INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at)
+        SELECT org_id, run_id, id, 'task.skipped', @data, {now} FROM upd ORDER BY seq
+        """;
+
     internal const string FinalizeCandidatesSql = """
         SELECT r.id,
-               (SELECT t.name FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') ORDER BY t.seq LIMIT 1) AS failed_name,
-               (SELECT t.status FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') ORDER BY t.seq LIMIT 1) AS failed_status,
-               EXISTS (SELECT 1 FROM {s}.tasks t WHERE t.run_id = r.id AND t.status = 'skipped') AS any_skipped
+               (SELECT t.name FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') AND (t.status = 'cancelled' OR NOT t.allow_failure) ORDER BY t.seq LIMIT 1) AS failed_name,
+               (SELECT t.status FROM {s}.tasks t WHERE t.run_id = r.id AND t.status IN ('failed', 'cancelled') AND (t.status = 'cancelled' OR NOT t.allow_failure) ORDER BY t.seq LIMIT 1) AS failed_status,
+               false AS any_skipped
         FROM {s}.runs r
         WHERE r.id = ANY(@runs) AND r.kind = 'managed' AND r.status NOT IN ('completed', 'failed', 'cancelled')
           AND NOT EXISTS (SELECT 1 FROM {s}.tasks t WHERE t.run_id = r.id AND t.status NOT IN ('completed', 'failed', 'cancelled', 'skipped'))
@@ -391,16 +455,16 @@ internal static class PostgresSql
         """;
 
     internal const string RestartResetSql = """
-        UPDATE {s}.tasks SET status = 'pending', attempt = 0, output_json = NULL, error_json = NULL, not_before = NULL, lease_token = NULL,
+        UPDATE {s}.tasks SET status = 'pending', attempt = 0, output_json = NULL, error_json = NULL, exit_code = NULL, not_before = NULL, lease_token = NULL,
             lease_expires_at = NULL, queued_at = NULL, started_at = NULL, completed_at = NULL, updated_at = {now}
         WHERE run_id = @run AND status IN ('failed', 'cancelled', 'skipped');
         WITH rem AS (
             SELECT t.id, (SELECT count(*)::int FROM {s}.task_dependencies d JOIN {s}.tasks u ON u.run_id = d.run_id AND u.name = d.dep_name
                           WHERE d.run_id = t.run_id AND d.task_id = t.id AND u.status <> 'completed') AS n
-            FROM {s}.tasks t WHERE t.run_id = @run AND t.status = 'pending'
+            FROM {s}.tasks t WHERE t.run_id = @run AND t.status = 'pending' AND t.routes IS NULL
         )
         UPDATE {s}.tasks t SET remaining_deps = rem.n,
-            status = CASE WHEN rem.n = 0 AND t.enqueue THEN 'queued' ELSE t.status END,
+            status = CASE WHEN rem.n = 0 AND t.enqueue THEN CASE WHEN t.type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END ELSE t.status END,
             queued_at = CASE WHEN rem.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
             not_before = CASE WHEN rem.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
             updated_at = CASE WHEN rem.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END

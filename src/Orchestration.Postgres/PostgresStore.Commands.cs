@@ -30,7 +30,7 @@ public sealed partial class PostgresStore
             else
             {
                 remaining = deps.Count(s => s != TaskRunStatus.Completed);
-                status = remaining == 0 && nt.Enqueue ? "queued" : "pending";
+                status = remaining == 0 && nt.Enqueue ? NewRun.ReadyStatus(nt.Type).ToWire() : "pending";
             }
 
             var rows = await tx.ReadAsync(S(PostgresSql.InsertTaskSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal)), new
@@ -67,6 +67,7 @@ public sealed partial class PostgresStore
             if (run is null) return RunCommandStatus.NotFound;
             if (run.Status is not (RunStatus.Failed or RunStatus.Cancelled)) return RunCommandStatus.InvalidState;
             await tx.ExecAsync(S(PostgresSql.RestartResetSql), new { run = runId, org = run.OrgId }, ct);
+            await RerouteRunsAsync(tx, [runId], ct);
             await FinalizeRunsAsync(tx, [runId], ct);
             tx.WorkAvailable = true;
             return RunCommandStatus.Applied;

@@ -17,7 +17,7 @@ public sealed partial class PostgresStore
     {
         if (runs.Count < CopyThreshold) return false;
         foreach (var r in runs)
-            if (r.IdempotencyKey is not null || r.ScheduledAt is not null || r.Unique is not null) return false;
+            if (r.IdempotencyKey is not null || r.ScheduledAt is not null || r.Unique is not null || HasRouting(r)) return false;
         return true;
     }
 

@@ -131,7 +131,7 @@ public sealed partial class PostgresStore
             tType[i] = t.Type;
             var queued = NewRun.QueuedAtOnce(t) && !scheduled.Contains(run);
             anyQueued |= queued;
-            tStatus[i] = queued ? "queued" : "pending";
+            tStatus[i] = queued ? NewRun.ReadyStatus(t.Type).ToWire() : "pending";
             tPriority[i] = t.Priority;
             tInput[i] = t.InputJson;
             tMeta[i] = t.MetadataJson;
@@ -189,6 +189,8 @@ public sealed partial class PostgresStore
             results[i] = new CreateRunResult(await RunByKeyAsync(tx, p.OrgId, p.IdempotencyKey!, ct), false);
         }
 
+        var routed = toInsert.Where(i => created.ContainsKey(runs[i].RunId) && HasRouting(runs[i])).Select(i => runs[i]).ToList();
+        if (routed.Count > 0) await WriteRoutingAsync(tx, routed, ct);
         if (uniqueHolders is not null) await FillUniqueDuplicatesAsync(tx, runs, uniqueHolders, results, ct);
         if (anyQueued) tx.WorkAvailable = true;
         return results!;

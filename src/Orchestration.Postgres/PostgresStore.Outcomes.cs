@@ -12,17 +12,22 @@ public sealed partial class PostgresStore
     {
         if (completions.Count == 0) return [];
         var first = FirstOccurrences(completions.Select(c => c.Lease.TaskId));
-        var items = first.Select(i => completions[i]).ToList();
+        // Completions that report an exit code take the routed path at once; so do those the batch leaves alone below.
+        var items = first.Select(i => completions[i]).Where(c => c.ExitCode is null).ToList();
         var ids = items.Select(c => c.Lease.TaskId).ToArray();
         var tokens = items.Select(c => c.Lease.LeaseToken).ToArray();
         var outputs = items.Select(c => c.OutputJson).ToArray();
         var sql = S(PostgresSql.LockRunsOfTasksSql + ";\n" + PostgresKeySql.CompleteBatchSql);
-        var applied = await InOneRoundTripAsync(async (tx, ct) =>
+        var applied = items.Count == 0 ? [] : await InOneRoundTripAsync(async (tx, ct) =>
         {
             var done = await tx.ReadAsync(sql, new { ids, tokens, outputs, channel = Channel }, r => (Id: r.GetGuid(0), Woke: r.GetInt32(1) > 0), ct, skipResults: 1);
             if (done.Any(d => d.Woke)) tx.WorkAvailable = true;
             return done.Select(d => d.Id).ToHashSet();
         }, cancellationToken);
+
+        // The batch does not complete sources of routes (a lost lease is not applied either, and is refused again here).
+        var rest = first.Select(i => completions[i]).Where(c => !applied.Contains(c.Lease.TaskId)).ToList();
+        if (rest.Count > 0) applied.UnionWith(await CompleteRoutedAsync(rest, cancellationToken));
 
         var results = new TaskWriteResult[completions.Count];
         var firstSet = first.ToHashSet();
@@ -41,7 +46,7 @@ public sealed partial class PostgresStore
     {
         if (failures.Count == 0) return [];
         var first = FirstOccurrences(failures.Select(f => f.Lease.TaskId));
-        var items = first.Select(i => failures[i]).Select(f => new FailItem(f.Lease.TaskId, f.Lease.LeaseToken, f.ErrorJson, JsonDefaults.ErrorMessage(f.ErrorJson), f.Retryable, f.OutputJson)).ToList();
+        var items = first.Select(i => failures[i]).Select(f => new FailItem(f.Lease.TaskId, f.Lease.LeaseToken, f.ErrorJson, JsonDefaults.ErrorMessage(f.ErrorJson), f.Retryable, f.OutputJson, f.ExitCode)).ToList();
         var statuses = await InTransactionAsync((tx, ct) => FailCoreAsync(tx, items, AttemptOutcomes.Failed, expired: false, ct), cancellationToken);
         var firstSet = first.ToHashSet();
         var results = new TaskWriteResult[failures.Count];
@@ -94,7 +99,7 @@ public sealed partial class PostgresStore
             return ms is { } m ? TimeSpan.FromMilliseconds(Math.Max(0, m)) : (TimeSpan?)null;
         }, cancellationToken);
 
-    private sealed record FailItem(Guid Id, Guid Token, string? ErrorJson, string? Message, bool Retryable, string? OutputJson);
+    private sealed record FailItem(Guid Id, Guid Token, string? ErrorJson, string? Message, bool Retryable, string? OutputJson, int? ExitCode = null);
 
     // Caller holds the run locks. Returns the new status of every item that applied.
     private async Task<Dictionary<Guid, TaskRunStatus>> FailCoreAsync(PgTx tx, List<FailItem> items, string outcome, bool expired, CancellationToken ct)
@@ -123,11 +128,26 @@ public sealed partial class PostgresStore
         if (rows.Count > 0 && !tx.WorkAvailable && await tx.ScalarAsync<bool>(S(PostgresKeySql.QueuedInLimitedRunsOrKeysSql), new { runs = rows.Select(r => r.Run).Distinct().ToArray(), ids = rows.Select(r => r.Id).ToArray() }, ct))
             tx.WorkAvailable = true;
 
+        if (rows.Count > 0)
+        {
+            // Every applied attempt reports its exit code (null for none), as a completion does.
+            var codes = items.ToDictionary(i => i.Id, i => i.ExitCode);
+            await tx.ExecAsync(S(PostgresSql.SetExitCodesSql), new { ids = rows.Select(r => r.Id).ToArray(), codes = rows.Select(r => codes[r.Id]).ToArray() }, ct);
+        }
+
         var failed = rows.Where(r => r.Status == "failed").ToList();
         if (failed.Count > 0)
         {
-            await SkipDependentsAsync(tx, failed.Select(f => f.Run).ToArray(), failed.Select(f => f.Name).ToArray(), ct);
-            await FinalizeRunsAsync(tx, failed.Select(f => f.Run).Distinct().ToArray(), ct);
+            // A failure the task allows counts as a completion for its dependents.
+            var allowed = (await tx.QueryAsync<Guid>(S(PostgresSql.AllowedFailuresSql), new { ids = failed.Select(f => f.Id).ToArray() }, ct)).ToHashSet();
+            var skipping = failed.Where(f => !allowed.Contains(f.Id)).ToList();
+            if (skipping.Count > 0) await SkipDependentsAsync(tx, skipping.Select(f => f.Run).ToArray(), skipping.Select(f => f.Name).ToArray(), ct);
+            var promoting = failed.Where(f => allowed.Contains(f.Id)).ToList();
+            if (promoting.Count > 0 && await tx.ScalarAsync<int>(S(PostgresSql.PromoteSql), new { runs = promoting.Select(f => f.Run).ToArray(), names = promoting.Select(f => f.Name).ToArray() }, ct) > 0)
+                tx.WorkAvailable = true;
+            var runs = failed.Select(f => f.Run).Distinct().ToArray();
+            await RerouteRunsAsync(tx, runs, ct);
+            await FinalizeRunsAsync(tx, runs, ct);
         }
 
         return result;

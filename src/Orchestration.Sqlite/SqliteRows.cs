@@ -1,4 +1,5 @@
 using Orchestration.Domain;
+using Orchestration.Storage;
 using static Orchestration.Sqlite.SqliteValues;
 
 namespace Orchestration.Sqlite;
@@ -127,7 +128,8 @@ internal sealed class TaskRow
     public const string Columns =
         "seq, id, run_id, org_id, name, type, status, priority, input, output, error, metadata, dependencies, remaining_deps, " +
         "parent_task_id, retry_max_attempts, retry_initial_delay, retry_max_delay, retry_backoff, retry_jitter, timeout, attempt, " +
-        "not_before, lease_token, lease_expires_at, executor_id, queue_job_id, enqueue, created_at, updated_at, queued_at, started_at, completed_at, executor_ip, limit_key";
+        "not_before, lease_token, lease_expires_at, executor_id, queue_job_id, enqueue, created_at, updated_at, queued_at, started_at, completed_at, executor_ip, limit_key, " +
+        "routes, allow_failure, exit_code, routes_out, reviewed_by, reviewed_at, review_approved, review_comments";
 
     public long Seq { get; set; }
     public Guid Id { get; set; }
@@ -165,6 +167,16 @@ internal sealed class TaskRow
     /// <summary>The concurrency key, written once at enqueue (migration 0007); never changed by <c>UpdateTask</c>.</summary>
     public string? LimitKey { get; set; }
 
+    /// <summary>Routes as stored (RouteRules JSON), parsed only when a route is decided or the task is read.</summary>
+    public string? RoutesJson { get; set; }
+    public bool AllowFailure { get; set; }
+    public int? ExitCode { get; set; }
+
+    /// <summary>Some task of the run routes from this one: its end re-decides the run's routed tasks (migration 0010).</summary>
+    public bool RoutesOut { get; set; }
+
+    public TaskReview? Review { get; set; }
+
     // Mirrors the reference store's "running set": claimed tasks hold a lease expiry, tasks a client marked running do not.
     public bool HoldsLease => Status == TaskRunStatus.Running && LeaseExpiresAt is not null;
 
@@ -201,6 +213,11 @@ internal sealed class TaskRow
         CompletedAt = TimeOrNull(r, 32),
         ExecutorIp = StringOrNull(r, 33),
         LimitKey = StringOrNull(r, 34),
+        RoutesJson = StringOrNull(r, 35),
+        AllowFailure = r.GetInt64(36) != 0,
+        ExitCode = IntOrNull(r, 37),
+        RoutesOut = r.GetInt64(38) != 0,
+        Review = r.IsDBNull(39) ? null : new TaskReview(r.GetInt64(41) != 0, r.GetString(39), Time(r.GetInt64(40)), StringOrNull(r, 42)),
     };
 
     // Nearly every task carries the default policy; sharing that instance saves an allocation per row read.
@@ -226,6 +243,10 @@ internal sealed class TaskRow
         ErrorJson = ErrorJson,
         MetadataJson = MetadataJson,
         Dependencies = Dependencies,
+        Routes = RouteRules.FromJson(RoutesJson),
+        AllowFailure = AllowFailure,
+        ExitCode = ExitCode,
+        Review = Review,
         ParentTaskId = ParentTaskId,
         RetryPolicy = RetryPolicy,
         Timeout = Timeout,

@@ -68,7 +68,7 @@ internal static class SqliteSql
     public const string DecrementDependent = "UPDATE tasks SET remaining_deps = remaining_deps - 1 WHERE seq = $seq AND status = 'pending'";
 
     public const string QueueIfReady =
-        "UPDATE tasks SET status = 'queued', queued_at = $now, not_before = NULL, updated_at = $now " +
+        "UPDATE tasks SET status = CASE WHEN type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END, queued_at = $now, not_before = NULL, updated_at = $now " +
         "WHERE seq = $seq AND status = 'pending' AND remaining_deps = 0 AND enqueue = 1";
 
     public const string DependentsOf =
@@ -76,10 +76,28 @@ internal static class SqliteSql
 
     public const string SkipTask = "UPDATE tasks SET status = 'skipped', completed_at = $now, updated_at = $now WHERE seq = $seq";
 
+    // The first task that fails its run (RouteRules.FailsRun): cancelled, or failed without allowing it.
     public const string FirstFailedTask =
-        "SELECT name, status FROM tasks WHERE run_id = $run AND status IN ('failed', 'cancelled') ORDER BY seq LIMIT 1";
+        "SELECT name, status FROM tasks WHERE run_id = $run AND status IN ('failed', 'cancelled') AND (status = 'cancelled' OR allow_failure = 0) ORDER BY seq LIMIT 1";
 
-    public const string AnySkippedTask = "SELECT EXISTS (SELECT 1 FROM tasks WHERE run_id = $run AND status = 'skipped')";
+    // Routing (SqliteStore.Routing.cs).
+    public const string SetTaskRouting = "UPDATE tasks SET routes = $routes, allow_failure = $allow WHERE run_id = $run AND name = $name";
+
+    public const string MarkRouteSource = "UPDATE tasks SET routes_out = 1 WHERE run_id = $run AND name = $name";
+
+    public const string SetExitCode = "UPDATE tasks SET exit_code = $code WHERE seq = $seq";
+
+    public const string RouteStates = "SELECT seq, id, name, status, routes, exit_code, allow_failure FROM tasks WHERE run_id = $run ORDER BY seq";
+
+    public const string TaskByRunAndName = "SELECT " + TaskRow.Columns + " FROM tasks WHERE run_id = $run AND name = $name";
+
+    public const string SetReview =
+        "UPDATE tasks SET reviewed_by = $by, reviewed_at = $at, review_approved = $approved, review_comments = $comments WHERE seq = $seq";
+
+    public const string PendingRoutedInRun = "SELECT 1 FROM tasks WHERE run_id = $run AND status = 'pending' AND routes IS NOT NULL LIMIT 1";
+
+    public const string QueueRouted =
+        "UPDATE tasks SET status = CASE WHEN type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END, queued_at = $now, not_before = NULL, updated_at = $now WHERE seq = $seq AND status = 'pending'";
 
     // The distinct types of queued tasks, one index seek each (a skip scan of ix_tasks_claim_type).
     public const string QueuedTypes =
@@ -238,6 +256,6 @@ internal static class BulkSql
     // "+status" keeps the status out of the index search: one seek per run and a walk of its tasks, instead of a seek per
     // (run, status) pair, which cost three times as much for the common small run.
     public const string FailureOfRuns =
-        "SELECT run_id, name, status FROM tasks WHERE run_id IN (SELECT value FROM json_each($ids)) AND +status IN ('failed', 'cancelled', 'skipped') " +
-        "ORDER BY run_id, status = 'skipped', seq";
+        "SELECT run_id, name, status FROM tasks WHERE run_id IN (SELECT value FROM json_each($ids)) AND +status IN ('failed', 'cancelled') " +
+        "AND (status = 'cancelled' OR allow_failure = 0) ORDER BY run_id, seq";
 }

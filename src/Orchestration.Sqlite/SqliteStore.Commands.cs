@@ -36,7 +36,7 @@ public sealed partial class SqliteStore
             {
                 var remaining = depStatuses.Count(s => s != TaskRunStatus.Completed);
                 var queued = remaining == 0 && nt.Enqueue;
-                InsertTask(tx, run, nt, queued ? TaskRunStatus.Queued : TaskRunStatus.Pending, remaining, queued ? tx.Now : null, null);
+                InsertTask(tx, run, nt, queued ? NewRun.ReadyStatus(nt.Type) : TaskRunStatus.Pending, remaining, queued ? tx.Now : null, null);
                 ChangeUnfinished(run, +1);
                 tx.WakeWork |= queued;
             }
@@ -78,6 +78,7 @@ public sealed partial class SqliteStore
                 t.Attempt = 0;
                 t.OutputJson = null;
                 t.ErrorJson = null;
+                SetExitCode(tx, t, null);
                 t.NotBefore = null;
                 t.LeaseToken = null;
                 t.LeaseExpiresAt = null;
@@ -93,6 +94,13 @@ public sealed partial class SqliteStore
             foreach (var t in tasks)
             {
                 if (t.Status != TaskRunStatus.Pending) continue;
+                if (t.RoutesJson is not null)
+                {
+                    // Decided below, once the reset rows are written.
+                    changed.Add(t);
+                    continue;
+                }
+
                 t.RemainingDependencies = t.Dependencies.Count(d => byName[d].Status != TaskRunStatus.Completed);
                 if (t.RemainingDependencies == 0 && t.Enqueue) MakeQueued(tx, t);
                 changed.Add(t);
@@ -111,6 +119,7 @@ public sealed partial class SqliteStore
             run.UpdatedAt = now;
             run.Dirty = true;
             AddEvent(tx, run, null, EventTypes.RunRestarted, null);
+            RerouteIfWaiting(tx, run);
             FinalizeIfDone(tx, run);
             tx.WakeWork = true;
             return RunCommandStatus.Applied;

@@ -39,12 +39,12 @@ public sealed partial class SqliteStore
                 foreach (var nt in p.Tasks)
                 {
                     var queued = NewRun.QueuedAtOnce(nt) && scheduledFor is null;
-                    InsertTask(tx, run, nt, queued ? TaskRunStatus.Queued : TaskRunStatus.Pending, nt.Dependencies.Count, queued ? now : null, null);
+                    InsertTask(tx, run, nt, queued ? NewRun.ReadyStatus(nt.Type) : TaskRunStatus.Pending, nt.Dependencies.Count, queued ? now : null, null);
                     tx.WakeWork |= queued;
                 }
 
                 if (p.ScheduledAt is not null) ScheduleRun(tx, run, scheduledFor);
-
+                if (NewRun.HasRoutes(p.Tasks) || p.Tasks.Any(t => t.AllowFailure)) WriteRouting(tx, run, p.Tasks);
                 FinalizeIfDone(tx, run);
                 results[i] = new CreateRunResult(run.ToRun(p.Tasks.Count, 0, 0), true);
             }

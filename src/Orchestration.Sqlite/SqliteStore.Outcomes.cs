@@ -48,6 +48,7 @@ public sealed partial class SqliteStore
                 t.Status = TaskRunStatus.Completed;
                 t.OutputJson = c.OutputJson;
                 t.ErrorJson = null;
+                SetExitCode(tx, t, c.ExitCode);
                 t.CompletedAt = tx.Now;
                 t.LeaseExpiresAt = null;
                 t.UpdatedAt = tx.Now;
@@ -55,6 +56,7 @@ public sealed partial class SqliteStore
                 ChangeUnfinished(run, -1);
                 AddEvent(tx, run, t.Id, EventTypes.TaskCompleted, null);
                 if (dependents.TryGetValue((t.RunId, t.Name), out var list)) tx.WakeWork |= PromoteDependents(tx, tx.RawDb, list);
+                if (t.RoutesOut) Reroute(tx, run);
                 WakeIfHeldBack(tx, run, t);
                 if (IsDone(run) && doneRuns.Add(run)) done.Add((run, tx.EventCount));
                 results[i] = new TaskWriteResult(t.Id, true, TaskRunStatus.Completed);
@@ -96,7 +98,7 @@ public sealed partial class SqliteStore
                 }
 
                 EndAttempt(tx, t, AttemptOutcomes.Failed, JsonDefaults.ErrorMessage(f.ErrorJson));
-                var status = FailAttempt(tx, t, f.ErrorJson, f.OutputJson, f.Retryable);
+                var status = FailAttempt(tx, t, f.ErrorJson, f.OutputJson, f.Retryable, f.ExitCode);
                 results[i] = new TaskWriteResult(t.Id, true, status);
             }
 

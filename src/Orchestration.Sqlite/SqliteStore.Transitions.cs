@@ -24,17 +24,18 @@ public sealed partial class SqliteStore
 
     private static void MakeQueued(WriteTx tx, TaskRow t)
     {
-        t.Status = TaskRunStatus.Queued;
+        t.Status = Storage.NewRun.ReadyStatus(t.Type);
         t.QueuedAt = tx.Now;
         t.NotBefore = null;
         t.UpdatedAt = tx.Now;
     }
 
     // A failed attempt of a running task: retry when allowed, else fail for good. Saves the task; returns its new status.
-    private static TaskRunStatus FailAttempt(WriteTx tx, TaskRow t, string? errorJson, string? outputJson, bool retryable)
+    private static TaskRunStatus FailAttempt(WriteTx tx, TaskRow t, string? errorJson, string? outputJson, bool retryable, int? exitCode = null)
     {
         var run = tx.Run(t.RunId)!;
         var now = tx.Now;
+        SetExitCode(tx, t, exitCode);
         if (retryable && t.Attempt < t.RetryPolicy.MaxAttempts)
         {
             var retryAt = now + t.RetryPolicy.DelayBefore(t.Attempt + 1, Random.Shared.NextDouble());
@@ -60,7 +61,10 @@ public sealed partial class SqliteStore
         SaveTask(tx, t);
         ChangeUnfinished(run, -1);
         AddEvent(tx, run, t.Id, EventTypes.TaskFailed, null);
-        SkipDependents(tx, run, t);
+        // A failure the task allows counts as a completion for its dependents.
+        if (t.AllowFailure) tx.WakeWork |= PromoteDependents(tx, run, t);
+        else SkipDependents(tx, run, t);
+        RerouteIfWaiting(tx, run);
         WakeIfHeldBack(tx, run, t);
         FinalizeIfDone(tx, run);
         return TaskRunStatus.Failed;
@@ -153,8 +157,7 @@ public sealed partial class SqliteStore
     {
         if (!IsDone(run)) return;
         var firstFailed = tx.Db.QuerySingle(SqliteSql.FirstFailedTask, r => new[] { r.GetString(0), r.GetString(1) }, run.Id);
-        var anySkipped = Convert.ToInt64(tx.Db.Scalar(SqliteSql.AnySkippedTask, run.Id), System.Globalization.CultureInfo.InvariantCulture) != 0;
-        Finalize(tx, run, firstFailed?[0], firstFailed?[1], anySkipped, tx.EventCount);
+        Finalize(tx, run, firstFailed?[0], firstFailed?[1], anySkipped: false, tx.EventCount);
     }
 
     // Completed when nothing failed, was cancelled or skipped; failed otherwise, naming the first failed or cancelled task.
@@ -209,8 +212,7 @@ public sealed partial class SqliteStore
             if (!IsDone(run)) continue;
             if (failures.TryGetValue(run.Id, out var f))
             {
-                if (f.Status == "skipped") Finalize(tx, run, null, null, anySkipped: true, position);
-                else Finalize(tx, run, f.Name, f.Status, anySkipped: false, position);
+                Finalize(tx, run, f.Name, f.Status, anySkipped: false, position);
             }
             else
             {

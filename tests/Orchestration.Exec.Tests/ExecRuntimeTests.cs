@@ -149,6 +149,38 @@ public sealed class ExecRuntimeTests
     }
 
     [Test]
+    public async Task ExecTask_NonZeroExit_ExitCodeStoredOnTaskAndExitCodeRouteTaken()
+    {
+        using var host = BuildHost(e => e.AllowPrivateNetworkTargets = true);
+        await host.StartAsync();
+        var client = host.Services.GetRequiredService<IOrchestrationClient>();
+        var script = TestScripts.Script("exit 3");
+        var created = await client.CreateRunAsync(new RunSpec
+        {
+            Tasks =
+            [
+                TaskSpec.Create("exec", Input(script), "probe") with { MaxRetries = 0 },
+                TaskSpec.Create("exec", Input(TestScripts.Script("echo three")), "on-three") with { Routes = [new TaskRoute("probe", RouteOn.ExitCode, [3])] },
+                TaskSpec.Create("exec", Input(TestScripts.Script("echo other")), "on-other") with { Routes = [new TaskRoute("probe", RouteOn.ExitCode, [1, 2])] },
+            ],
+        });
+
+        var run = await WaitWithDeadlineAsync(client, created.Run.Id);
+        var tasks = (await client.Queries.GetRunTasksAsync(Org.DefaultId, run.Id, CancellationToken.None)).ToDictionary(t => t.Name);
+        await host.StopAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(tasks["probe"].Status, Is.EqualTo(TaskRunStatus.Failed));
+            Assert.That(tasks["probe"].ExitCode, Is.EqualTo(3), "the process's exit code reaches the task");
+            Assert.That(tasks["on-three"].Status, Is.EqualTo(TaskRunStatus.Completed));
+            Assert.That(tasks["on-three"].ExitCode, Is.Zero);
+            Assert.That(tasks["on-other"].Status, Is.EqualTo(TaskRunStatus.Skipped));
+            Assert.That(run.Status, Is.EqualTo(RunStatus.Failed), "the probe's failure was not allowed");
+        });
+    }
+
+    [Test]
     public async Task ExecTask_EngineTaskTimeout_KillsProcessTreeAndFails()
     {
         using var host = BuildHost(e => e.AllowPrivateNetworkTargets = true);

@@ -89,6 +89,8 @@ internal sealed class InstrumentedStore(IOrchestrationStore inner) : IOrchestrat
     public Task<int> ReleaseExpiredLeasesAsync(int limit, CancellationToken cancellationToken) => inner.ReleaseExpiredLeasesAsync(limit, cancellationToken);
     public Task<int> FailTimedOutRunsAsync(int limit, CancellationToken cancellationToken) => inner.FailTimedOutRunsAsync(limit, cancellationToken);
     public Task<RunCommandStatus> CancelRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) => inner.CancelRunAsync(orgId, runId, cancellationToken);
+
+    public Task<ReviewTaskResult> ReviewTaskAsync(ReviewTaskParams review, CancellationToken cancellationToken) => inner.ReviewTaskAsync(review, cancellationToken);
     public Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) => inner.RestartRunAsync(orgId, runId, cancellationToken);
     public Task<RunCommandStatus> UpdateOpenRunAsync(UpdateRunParams parameters, CancellationToken cancellationToken) => inner.UpdateOpenRunAsync(parameters, cancellationToken);
     public Task<RunCommandStatus> UpdateTaskByClientAsync(UpdateTaskParams parameters, CancellationToken cancellationToken) => inner.UpdateTaskByClientAsync(parameters, cancellationToken);

@@ -37,6 +37,8 @@ public static class EventTypes
     public const string TaskCancelled = "task.cancelled";
     public const string TaskSkipped = "task.skipped";
     public const string TaskUpdated = "task.updated";
+    public const string TaskApproved = "task.approved";
+    public const string TaskRejected = "task.rejected";
 #pragma warning restore CS1591
 
     /// <summary>The event a client's change of a run to <paramref name="status"/> records.</summary>

@@ -27,6 +27,14 @@ public sealed record TaskRun
     public string? MetadataJson { get; init; }
     /// <summary>Names of tasks in the same run that must complete first.</summary>
     public IReadOnlyList<string> Dependencies { get; init; } = [];
+    /// <summary>Routes by outcome into this task (see <see cref="TaskRoute"/>); empty for a task that only has dependencies.</summary>
+    public IReadOnlyList<TaskRoute> Routes { get; init; } = [];
+    /// <summary>A failure of this task does not fail its run: dependents and <see cref="RouteOn.Completed"/> routes proceed as if it completed.</summary>
+    public bool AllowFailure { get; init; }
+    /// <summary>The exit code its handler reported with its last completion or failure (the <c>exec</c> type: the process's).</summary>
+    public int? ExitCode { get; init; }
+    /// <summary>The review of an approval task (<see cref="TaskTypes.Approval"/>) once reviewed.</summary>
+    public TaskReview? Review { get; init; }
     /// <summary>The task that added this one, if any.</summary>
     public Guid? ParentTaskId { get; init; }
     /// <summary>Retry policy; <see cref="RetryPolicy.MaxAttempts"/> bounds <see cref="Attempt"/>.</summary>

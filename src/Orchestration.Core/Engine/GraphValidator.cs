@@ -43,6 +43,34 @@ internal static class GraphValidator
             throw new OrchestrationValidationException(DescribeCycle(cycle), "dependencies");
     }
 
+    /// <summary>
+    /// Checks the routes of a run's tasks (<paramref name="named"/> holds their final names, in order): a task has routes
+    /// or dependencies, not both; every route names a task of the run; an exit-code route lists its codes.
+    /// </summary>
+    public static void ValidateRoutes(IReadOnlyList<TaskSpec> tasks, IReadOnlyList<(string Name, IReadOnlyList<string> DependsOn)> named)
+    {
+        HashSet<string>? names = null;
+        for (var i = 0; i < tasks.Count; i++)
+        {
+            var routes = tasks[i].Routes;
+            if (routes.Count == 0) continue;
+            var name = named[i].Name;
+            if (tasks[i].DependsOn.Count > 0)
+                throw new OrchestrationValidationException($"task '{name}' has both dependencies and routes: give it one or the other", "routes");
+            names ??= named.Select(n => n.Name).ToHashSet(StringComparer.Ordinal);
+            foreach (var route in routes)
+            {
+                if (route is null) throw new OrchestrationValidationException($"task '{name}' has an empty route", "routes");
+                if (string.IsNullOrWhiteSpace(route.From) || !names.Contains(route.From))
+                    throw new OrchestrationValidationException($"task '{name}' routes from unknown task '{route.From}'", "routes");
+                if (!Enum.IsDefined(route.On))
+                    throw new OrchestrationValidationException($"task '{name}' has a route on an unknown outcome '{route.On}'", "routes");
+                if (route.On == Domain.RouteOn.ExitCode && (route.ExitCodes is null || route.ExitCodes.Count == 0))
+                    throw new OrchestrationValidationException($"task '{name}' routes on exit codes of '{route.From}' without listing any", "routes");
+            }
+        }
+    }
+
     // The cycle list ends with its first name again; only the distinct names count towards the cap.
     private static string DescribeCycle(List<string> cycle)
     {

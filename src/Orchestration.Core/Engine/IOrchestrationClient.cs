@@ -37,6 +37,13 @@ public interface IOrchestrationClient
     /// </summary>
     Task<AddTaskResult> AddTaskAsync(string orgId, string family, Guid runId, TaskSpec task, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Approves or rejects a task awaiting approval (type <see cref="TaskTypes.Approval"/>). Throws
+    /// <see cref="OrchestrationValidationException"/> for a rejection without comments, a missing reviewer, or neither
+    /// task id nor name; see <see cref="ReviewTaskStatus"/> for the rest.
+    /// </summary>
+    Task<ReviewTaskResult> ReviewTaskAsync(ReviewTaskParams review, CancellationToken cancellationToken = default);
+
     /// <summary>Cancels a run; running handlers see their token fire.</summary>
     Task<RunCommandStatus> CancelRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default);
 

@@ -62,7 +62,22 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
     private Task<AddTaskResult> AddTaskAsync(string orgId, Guid runId, TaskSpec task, string? family, CancellationToken cancellationToken)
     {
         var name = string.IsNullOrWhiteSpace(task.Name) ? $"{task.Type}-{GuidGenerator.NewVersion7():N}" : task.Name;
+        // A routed task decides when its sources end; adding one later could find them ended already, so routes are
+        // part of the graph a run is created with.
+        if (task.Routes.Count > 0) throw new OrchestrationValidationException("routes are set when the run is created, not on added tasks", "routes");
         return store.AddTaskAsync(new AddTaskParams(orgId, runId, ToNewTask(task, name, orgId), family), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public Task<ReviewTaskResult> ReviewTaskAsync(ReviewTaskParams review, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(review);
+        if (string.IsNullOrWhiteSpace(review.Reviewer)) throw new OrchestrationValidationException("the reviewer is required", "reviewer");
+        if (review.TaskId is null && string.IsNullOrWhiteSpace(review.TaskName))
+            throw new OrchestrationValidationException("name the task to review by id or name", "task");
+        if (!review.Approved && string.IsNullOrWhiteSpace(review.Comments))
+            throw new OrchestrationValidationException("a rejection needs comments", "comments");
+        return store.ReviewTaskAsync(review, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -153,6 +168,14 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
             named.Add((name, task.DependsOn));
         }
 
+        GraphValidator.ValidateRoutes(spec.Tasks, named);
+        // Route sources are edges too: a cycle through routes would wait for ever.
+        for (var i = 0; i < named.Count; i++)
+        {
+            var routes = spec.Tasks[i].Routes;
+            if (routes.Count > 0) named[i] = (named[i].Name, routes.Select(r => r.From).Distinct(StringComparer.Ordinal).ToArray());
+        }
+
         GraphValidator.Validate(named);
 
         var tasks = new NewTask[spec.Tasks.Count];
@@ -216,6 +239,8 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
             MetadataJson = task.MetadataJson,
             Priority = task.Priority,
             Dependencies = task.DependsOn.Count == 0 ? [] : task.DependsOn.Distinct(StringComparer.Ordinal).ToArray(),
+            Routes = task.Routes.Count == 0 ? [] : task.Routes.ToArray(),
+            AllowFailure = task.AllowFailure,
             ParentTaskId = task.ParentTaskId,
             RetryPolicy = policy,
             Timeout = task.Timeout ?? _options.DefaultTaskTimeout,

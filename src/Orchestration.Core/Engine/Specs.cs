@@ -50,6 +50,13 @@ public sealed record TaskSpec
     public int Priority { get; init; }
     /// <summary>Names of tasks of the same run this one waits for.</summary>
     public IReadOnlyList<string> DependsOn { get; init; } = [];
+    /// <summary>
+    /// Routes by outcome: the task waits until every route's <see cref="TaskRoute.From"/> is terminal, then runs when at
+    /// least one matches and is skipped otherwise. Exclusive with <see cref="DependsOn"/>.
+    /// </summary>
+    public IReadOnlyList<TaskRoute> Routes { get; init; } = [];
+    /// <summary>A failure (after its retries) does not fail the run: dependents and completed routes proceed.</summary>
+    public bool AllowFailure { get; init; }
     /// <summary>Retry policy; the engine's default when null.</summary>
     public RetryPolicy? RetryPolicy { get; init; }
     /// <summary>Overrides the policy's attempts: <c>max_retries</c> retries after the first attempt.</summary>

@@ -251,7 +251,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 {
                     var output = await UntilAbandoned(registration.Invoke(scope.ServiceProvider, context, token), token, task, entry);
                     RecordHandlerDuration(_time.GetTimestamp() - started);
-                    Submit(entry, new TaskCompletion(entry.Lease, output), null);
+                    Submit(entry, new TaskCompletion(entry.Lease, output) { ExitCode = context.ExitCode }, null);
                 }
                 catch (HandlerAbandonedException) when (!entry.Stop.IsCancellationRequested)
                 {
@@ -275,12 +275,12 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 catch (TaskFailedException ex)
                 {
                     RecordHandlerDuration(_time.GetTimestamp() - started);
-                    Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson(ex.Message), ex.Retryable, ex.OutputJson));
+                    Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson(ex.Message), ex.Retryable, ex.OutputJson) { ExitCode = ex.ExitCode ?? context.ExitCode });
                 }
                 catch (Exception ex)
                 {
                     LogHandlerFailed(_logger, ex, task.Type, task.Id, task.Attempt);
-                    Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"{ex.GetType().Name}: {ex.Message}")));
+                    Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"{ex.GetType().Name}: {ex.Message}")) { ExitCode = context.ExitCode });
                 }
             }
         }

@@ -45,4 +45,7 @@ public sealed class TaskFailedException : Exception
 
     /// <summary>Partial output to keep.</summary>
     public string? OutputJson { get; }
+
+    /// <summary>The exit code to store with the failure (routes may branch on it); null leaves the context's.</summary>
+    public int? ExitCode { get; init; }
 }

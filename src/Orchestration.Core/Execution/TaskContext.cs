@@ -47,6 +47,12 @@ public sealed class TaskContext
     /// <summary>The attempt's DI scope.</summary>
     public IServiceProvider Services { get; }
 
+    /// <summary>
+    /// The exit code this attempt reports (the <c>exec</c> type sets its process's). Stored on the task with its completion
+    /// or failure, where routes on exit codes read it; a <see cref="TaskFailedException.ExitCode"/> takes precedence.
+    /// </summary>
+    public int? ExitCode { get; set; }
+
     /// <summary>Adds a child task to this run (its parent is this task). Dependencies name tasks of the run.</summary>
     public async Task<TaskRun> AddChildTaskAsync(TaskSpec task, CancellationToken cancellationToken = default)
     {

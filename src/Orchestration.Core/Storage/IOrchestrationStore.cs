@@ -82,6 +82,14 @@ public interface IOrchestrationStore
     Task<RunCommandStatus> CancelRunAsync(string orgId, Guid runId, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Records the review of a task awaiting approval, atomically with its outcome: approved, the task completes (its
+    /// dependents and routes proceed); rejected, it fails (its failure routes proceed, and the run fails unless the task
+    /// allows failure). Writes <c>task.approved</c> or <c>task.rejected</c> before the outcome's event. A task that does
+    /// not await approval (already reviewed, not yet ready) answers <see cref="ReviewTaskStatus.NotAwaitingApproval"/>.
+    /// </summary>
+    Task<ReviewTaskResult> ReviewTaskAsync(ReviewTaskParams review, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Restarts a failed or cancelled run: its failed, cancelled and skipped tasks are reset (attempts to 0, output and
     /// error cleared) and become queued or pending by their dependencies; completed tasks are kept. The run becomes pending.
     /// </summary>

@@ -15,7 +15,31 @@ public static class NewRun
     /// In a new run a task without dependencies is born queued (one write instead of a pending row and its update); the
     /// others wait, pending, for their dependencies, and a task that is not enqueued waits for a client.
     /// </summary>
-    public static bool QueuedAtOnce(NewTask task) => task.Dependencies.Count == 0 && task.Enqueue;
+    public static bool QueuedAtOnce(NewTask task) => task.Dependencies.Count == 0 && task.Routes.Count == 0 && task.Enqueue;
+
+    /// <summary>
+    /// The status a task takes when it becomes ready: <see cref="TaskRunStatus.Queued"/>, or
+    /// <see cref="TaskRunStatus.AwaitingApproval"/> for an approval task (<see cref="TaskTypes.Approval"/>), which no
+    /// executor claims.
+    /// </summary>
+    public static TaskRunStatus ReadyStatus(string type) =>
+        string.Equals(type, TaskTypes.Approval, StringComparison.Ordinal) ? TaskRunStatus.AwaitingApproval : TaskRunStatus.Queued;
+
+    /// <summary>The data of the <c>task.approved</c> / <c>task.rejected</c> event.</summary>
+    public static string ReviewEventJson(TaskReview review)
+    {
+        ArgumentNullException.ThrowIfNull(review);
+        return System.Text.Json.JsonSerializer.Serialize(new ReviewEvent(review.Reviewer, review.Approved, review.Comments), Engine.JsonDefaults.Options);
+    }
+
+    private sealed record ReviewEvent(string Reviewer, bool Approved, string? Comments);
+
+    /// <summary>The message of a rejected approval's error.</summary>
+    public static string RejectionError(ReviewTaskParams review)
+    {
+        ArgumentNullException.ThrowIfNull(review);
+        return Engine.JsonDefaults.ErrorJson($"rejected by {review.Reviewer}: {review.Comments}");
+    }
 
     /// <summary>True when some task waits for another, so completions must look for dependents.</summary>
     public static bool HasEdges(IReadOnlyList<NewTask> tasks)
@@ -27,6 +51,18 @@ public static class NewRun
 
         return false;
     }
+
+    /// <summary>True when some task has routes, so terminal tasks must re-decide the run's routed tasks.</summary>
+    public static bool HasRoutes(IReadOnlyList<NewTask> tasks)
+    {
+        foreach (var t in tasks)
+        {
+            if (t.Routes.Count > 0) return true;
+        }
+
+        return false;
+    }
+
 
     /// <summary>
     /// The scope a unique key of <paramref name="p"/> is held in: its family, and its name when the rule is per name. Null
@@ -79,17 +115,20 @@ public static class NewRun
     /// <summary>The task as inserted into <paramref name="run"/> at <paramref name="now"/>, queued or pending.</summary>
     public static TaskRun Task(Run run, NewTask task, DateTimeOffset now, bool queued) => new()
     {
+        // An approval task is never claimed: where another would be queued, it awaits its review.
         Id = task.Id,
         OrgId = run.OrgId,
         RunId = run.Id,
         Name = task.Name,
         Type = task.Type,
-        Status = queued ? TaskRunStatus.Queued : TaskRunStatus.Pending,
+        Status = queued ? ReadyStatus(task.Type) : TaskRunStatus.Pending,
         QueuedAt = queued ? now : null,
         Priority = task.Priority,
         InputJson = task.InputJson,
         MetadataJson = task.MetadataJson,
         Dependencies = task.Dependencies,
+        Routes = task.Routes,
+        AllowFailure = task.AllowFailure,
         ParentTaskId = task.ParentTaskId,
         RetryPolicy = task.RetryPolicy,
         Timeout = task.Timeout,

@@ -19,6 +19,10 @@ public sealed record NewTask
     public int Priority { get; init; }
     /// <summary>Names of tasks of the same run this one waits for.</summary>
     public IReadOnlyList<string> Dependencies { get; init; } = [];
+    /// <summary>Routes by outcome (see <see cref="TaskRoute"/>); a task has routes or dependencies, not both.</summary>
+    public IReadOnlyList<TaskRoute> Routes { get; init; } = [];
+    /// <summary>A failure does not fail the run; dependents and completed routes proceed as if the task completed.</summary>
+    public bool AllowFailure { get; init; }
     /// <summary>Parent task, for child tasks.</summary>
     public Guid? ParentTaskId { get; init; }
     /// <summary>Retry policy (never null: the engine applies its default).</summary>

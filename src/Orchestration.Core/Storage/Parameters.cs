@@ -129,14 +129,22 @@ public readonly record struct HeartbeatResult(Guid TaskId, HeartbeatOutcome Outc
 /// <summary>One completion: applies only while the task is running under <paramref name="Lease"/>.</summary>
 /// <param name="Lease">Task id and lease token.</param>
 /// <param name="OutputJson">Output as JSON text.</param>
-public sealed record TaskCompletion(TaskLease Lease, string? OutputJson);
+public sealed record TaskCompletion(TaskLease Lease, string? OutputJson)
+{
+    /// <summary>The exit code the handler reported (a process's), stored on the task; routes may branch on it.</summary>
+    public int? ExitCode { get; init; }
+}
 
 /// <summary>One failed attempt: applies only while the task is running under <paramref name="Lease"/>.</summary>
 /// <param name="Lease">Task id and lease token.</param>
 /// <param name="ErrorJson">Error as JSON text, conventionally <c>{"message": ...}</c>.</param>
 /// <param name="Retryable">False fails the task for good whatever attempts remain.</param>
 /// <param name="OutputJson">Partial output worth keeping (stdout of a failed process), or null.</param>
-public sealed record TaskFailure(TaskLease Lease, string? ErrorJson, bool Retryable = true, string? OutputJson = null);
+public sealed record TaskFailure(TaskLease Lease, string? ErrorJson, bool Retryable = true, string? OutputJson = null)
+{
+    /// <summary>The exit code the handler reported (a process's), stored on the task; routes may branch on it.</summary>
+    public int? ExitCode { get; init; }
+}
 
 /// <summary>Result of one fenced write.</summary>
 /// <param name="TaskId">The task.</param>

@@ -124,8 +124,8 @@ internal static class JobExecutorEndpoints
         var output = JobsJson.OutputJson(request);
         var report = new ExecutorReport(ExecutorProtocol.JobQueue, task.StartedAt);
         var results = complete
-            ? await front.CompleteAsync([new TaskCompletion(lease, output)], report, context.RequestAborted)
-            : await front.FailAsync([new TaskFailure(lease, JsonDefaults.ErrorJson(request.ErrorMessage ?? "job failed"), Retryable: false, output)], report, context.RequestAborted);
+            ? await front.CompleteAsync([new TaskCompletion(lease, output) { ExitCode = request.ExitCode }], report, context.RequestAborted)
+            : await front.FailAsync([new TaskFailure(lease, JsonDefaults.ErrorJson(request.ErrorMessage ?? "job failed"), Retryable: false, output) { ExitCode = request.ExitCode }], report, context.RequestAborted);
         if (!results[0].Applied) throw JobsException.State(jobId, status, "Invalid state transition: the executor no longer holds the job");
 
         if (task.ExecutorId is { } holder)

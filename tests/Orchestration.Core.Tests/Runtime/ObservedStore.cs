@@ -114,6 +114,8 @@ internal sealed class ObservedStore(InMemoryStore inner, TimeProvider time, Work
     public Task<int> ReleaseExpiredLeasesAsync(int limit, CancellationToken cancellationToken) => Observe(Inner.ReleaseExpiredLeasesAsync(limit, cancellationToken));
     public Task<int> FailTimedOutRunsAsync(int limit, CancellationToken cancellationToken) => Observe(Inner.FailTimedOutRunsAsync(limit, cancellationToken));
     public Task<RunCommandStatus> CancelRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) => Observe(Inner.CancelRunAsync(orgId, runId, cancellationToken));
+
+    public Task<ReviewTaskResult> ReviewTaskAsync(ReviewTaskParams review, CancellationToken cancellationToken) => Observe(Inner.ReviewTaskAsync(review, cancellationToken));
     public Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) => Observe(Inner.RestartRunAsync(orgId, runId, cancellationToken));
     public Task<RunCommandStatus> UpdateOpenRunAsync(UpdateRunParams parameters, CancellationToken cancellationToken) => Observe(Inner.UpdateOpenRunAsync(parameters, cancellationToken));
     public Task<RunCommandStatus> UpdateTaskByClientAsync(UpdateTaskParams parameters, CancellationToken cancellationToken) => Observe(Inner.UpdateTaskByClientAsync(parameters, cancellationToken));

@@ -90,6 +90,9 @@ internal sealed class RunState
     public int Running { get; set; }
     public int Unfinished { get; set; }
 
+    // Some task of the run has routes: every task that becomes terminal makes the store re-decide the pending ones.
+    public bool Routed { get; set; }
+
     // Bumped each time the run reaches a terminal state, so a stale entry in the retention queue (the run was
     // restarted and finished again since) is told apart from the current one.
     public long FinishedSequence { get; set; }
@@ -157,6 +160,7 @@ internal sealed class TaskState
     private DateTimeOffset? _queuedAt;
     private DateTimeOffset? _startedAt;
     private DateTimeOffset? _completedAt;
+    private int? _exitCode;
 
     public TaskState(TaskRun task, long sequence, bool enqueue)
     {
@@ -292,10 +296,11 @@ internal sealed class TaskState
         _stale = true;
     }
 
-    public void Complete(string? outputJson, DateTimeOffset now)
+    public void Complete(string? outputJson, int? exitCode, DateTimeOffset now)
     {
         _status = TaskRunStatus.Completed;
         _outputJson = outputJson;
+        _exitCode = exitCode;
         _errorJson = null;
         _completedAt = now;
         _leaseExpiresAt = null;
@@ -326,6 +331,7 @@ internal sealed class TaskState
         QueuedAt = _queuedAt,
         StartedAt = _startedAt,
         CompletedAt = _completedAt,
+        ExitCode = _exitCode,
     };
 
     private void Load(TaskRun task)
@@ -342,6 +348,7 @@ internal sealed class TaskState
         _queuedAt = task.QueuedAt;
         _startedAt = task.StartedAt;
         _completedAt = task.CompletedAt;
+        _exitCode = task.ExitCode;
         _stale = false;
     }
 }

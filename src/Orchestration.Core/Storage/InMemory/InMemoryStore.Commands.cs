@@ -70,6 +70,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     Attempt = 0,
                     OutputJson = null,
                     ErrorJson = null,
+                    ExitCode = null,
                     NotBefore = null,
                     LeaseToken = null,
                     LeaseExpiresAt = null,
@@ -83,7 +84,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
 
             foreach (var ts in run.Tasks)
             {
-                if (ts.Task.Status != TaskRunStatus.Pending) continue;
+                if (ts.Task.Status != TaskRunStatus.Pending || ts.Task.Routes.Count > 0) continue;
                 ts.RemainingDependencies = ts.Task.Dependencies.Count(d => run.GetTask(d).Status != TaskRunStatus.Completed);
                 if (ts.RemainingDependencies == 0 && ts.Enqueue) MakeQueued(ts, now);
             }
@@ -92,6 +93,8 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             run.Run = run.Run with { Status = RunStatus.Pending, ErrorJson = null, CompletedAt = null, DeadlineAt = deadline, UpdatedAt = now };
             if (deadline is not null) _withDeadline.Add(run);
             AddEvent(run, null, EventTypes.RunRestarted, null, now);
+            // Routed tasks whose sources were kept (completed) are decided at once.
+            if (run.Routed) Reroute(run, now);
             TrackFinished(run);
             FinalizeIfDone(run, now);
         }

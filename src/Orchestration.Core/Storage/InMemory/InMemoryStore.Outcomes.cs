@@ -26,10 +26,11 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 var run = _runs[ts.RunId];
                 EndAttempt(ts, AttemptOutcomes.Completed, null, now);
                 LeaveRunning(run, ts);
-                ts.Complete(c.OutputJson, now);
+                ts.Complete(c.OutputJson, c.ExitCode, now);
                 run.Unfinished--;
                 AddEvent(run, ts.Id, EventTypes.TaskCompleted, null, now);
                 promoted |= PromoteDependents(run, ts, now);
+                if (run.Routed) promoted |= Reroute(run, now);
                 if (!promoted) promoted = FreedSlotWaitedFor(run);
                 FinalizeIfDone(run, now);
                 results[i] = new TaskWriteResult(ts.Id, true, TaskRunStatus.Completed);
@@ -72,8 +73,9 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 }
 
                 EndAttempt(ts, AttemptOutcomes.Failed, JsonDefaults.ErrorMessage(f.ErrorJson), now);
-                var status = FailAttempt(ts, f.ErrorJson, f.OutputJson, f.Retryable, now);
+                var status = FailAttempt(ts, f.ErrorJson, f.OutputJson, f.Retryable, now, f.ExitCode);
                 if (!wake && _runs.TryGetValue(ts.RunId, out var held)) wake = FreedSlotWaitedFor(held);
+                wake |= TakePromotedByFailure();
                 results[i] = new TaskWriteResult(ts.Id, true, status);
             }
             wake |= TakeKeySlotFreed();
@@ -97,6 +99,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 EndAttempt(ts, AttemptOutcomes.LeaseExpired, "lease expired", now);
                 FailAttempt(ts, JsonDefaults.ErrorJson("lease expired: the executor stopped heartbeating"), null, retryable: true, now);
                 if (!wake && _runs.TryGetValue(ts.RunId, out var held)) wake = FreedSlotWaitedFor(held);
+                wake |= TakePromotedByFailure();
                 reaped++;
             }
             wake |= TakeKeySlotFreed();

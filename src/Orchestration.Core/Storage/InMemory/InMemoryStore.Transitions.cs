@@ -34,10 +34,11 @@ public sealed partial class InMemoryStore
 
         run.AddTask(ts);
         _tasks.Add(nt.Id, ts);
+        if (nt.Routes.Count > 0) run.Routed = true;
         foreach (var dep in nt.Dependencies) run.AddDependent(dep, ts);
 
         run.Unfinished++;
-        if (queuedAtOnce) _ready.Add(ts);
+        if (queuedAtOnce && ts.Status == TaskRunStatus.Queued) _ready.Add(ts);
         if (!resolveAgainstExisting) return ts;
 
         var deps = nt.Dependencies.Select(d => run.GetTask(d).Status).ToList();
@@ -56,6 +57,13 @@ public sealed partial class InMemoryStore
 
     private void MakeQueued(TaskState ts, DateTimeOffset now)
     {
+        if (NewRun.ReadyStatus(ts.Type) == TaskRunStatus.AwaitingApproval)
+        {
+            // Never claimable: it waits for ReviewTaskAsync.
+            ts.Task = ts.Task with { Status = TaskRunStatus.AwaitingApproval, QueuedAt = now, UpdatedAt = now };
+            return;
+        }
+
         ts.Queue(now);
         _ready.Add(ts);
     }
@@ -115,7 +123,7 @@ public sealed partial class InMemoryStore
     private static void EndAttempt(TaskState ts, string outcome, string? error, DateTimeOffset now) => ts.EndAttempt(outcome, error, now);
 
     // A failed attempt of a running task: retry when allowed, else fail for good. Returns the new status.
-    private TaskRunStatus FailAttempt(TaskState ts, string? errorJson, string? outputJson, bool retryable, DateTimeOffset now)
+    private TaskRunStatus FailAttempt(TaskState ts, string? errorJson, string? outputJson, bool retryable, DateTimeOffset now, int? exitCode = null)
     {
         var run = _runs[ts.RunId];
         LeaveRunning(run, ts);
@@ -127,6 +135,7 @@ public sealed partial class InMemoryStore
                 Status = TaskRunStatus.Retrying,
                 ErrorJson = errorJson,
                 OutputJson = outputJson ?? ts.Task.OutputJson,
+                ExitCode = exitCode,
                 NotBefore = retryAt,
                 LeaseExpiresAt = null,
                 UpdatedAt = now,
@@ -142,13 +151,17 @@ public sealed partial class InMemoryStore
             Status = TaskRunStatus.Failed,
             ErrorJson = errorJson,
             OutputJson = outputJson ?? ts.Task.OutputJson,
+            ExitCode = exitCode,
             LeaseExpiresAt = null,
             CompletedAt = now,
             UpdatedAt = now,
         };
         run.Unfinished--;
         AddEvent(run, ts.Task.Id, EventTypes.TaskFailed, null, now);
-        SkipDependents(run, ts, now);
+        // A failure the task allows counts as a completion for its dependents.
+        if (ts.Task.AllowFailure) _promotedByFailure |= PromoteDependents(run, ts, now);
+        else SkipDependents(run, ts, now);
+        if (run.Routed) _promotedByFailure |= Reroute(run, now);
         FinalizeIfDone(run, now);
         return TaskRunStatus.Failed;
     }
@@ -169,6 +182,54 @@ public sealed partial class InMemoryStore
         }
 
         return promoted;
+    }
+
+    // Set under the gate when a failure queued work (allowed failure, routes): the caller signals idle workers.
+    private bool _promotedByFailure;
+
+    private bool TakePromotedByFailure()
+    {
+        var promoted = _promotedByFailure;
+        _promotedByFailure = false;
+        return promoted;
+    }
+
+    // Decides the run's pending routed tasks whose sources have all ended (RouteRules): queued when a route matched,
+    // skipped (with their dependents) otherwise. A skip can end another routed task's sources, so it repeats until
+    // nothing changes. Returns true when a task was queued.
+    private bool Reroute(RunState run, DateTimeOffset now)
+    {
+        var queued = false;
+        bool changed;
+        do
+        {
+            changed = false;
+            foreach (var ts in run.Tasks)
+            {
+                if (ts.Status != TaskRunStatus.Pending) continue;
+                var routes = ts.Task.Routes;
+                if (routes.Count == 0) continue;
+                var decision = RouteRules.Decide(routes, name => run.TryGetTask(name, out var from)
+                    ? new RouteSource(from.Status, from.Task.ExitCode, from.Task.AllowFailure)
+                    : null);
+                if (decision is null) continue;
+                changed = true;
+                if (decision.Value)
+                {
+                    MakeQueued(ts, now);
+                    queued = true;
+                    continue;
+                }
+
+                ts.Task = ts.Task with { Status = TaskRunStatus.Skipped, CompletedAt = now, UpdatedAt = now };
+                run.Unfinished--;
+                AddEvent(run, ts.Task.Id, EventTypes.TaskSkipped, RouteRules.NoRouteMatchedJson, now);
+                SkipDependents(run, ts, now);
+            }
+        }
+        while (changed);
+
+        return queued;
     }
 
     private void SkipDependents(RunState run, TaskState failed, DateTimeOffset now)
@@ -220,15 +281,15 @@ public sealed partial class InMemoryStore
     {
         if (run.Kind != RunKind.Managed || run.Unfinished > 0 || run.Status.IsTerminal()) return;
         TaskState? firstFailed = null;
-        var anySkipped = false;
         foreach (var t in run.Tasks)
         {
-            if (firstFailed is null && t.Status is TaskRunStatus.Failed or TaskRunStatus.Cancelled) firstFailed = t;
-            anySkipped |= t.Status == TaskRunStatus.Skipped;
+            if (t.Status is not (TaskRunStatus.Failed or TaskRunStatus.Cancelled) || !RouteRules.FailsRun(t.Status, t.Task.AllowFailure)) continue;
+            firstFailed = t;
+            break;
         }
 
         if (run.DeadlineAt is not null) _withDeadline.Remove(run);
-        if (firstFailed is null && !anySkipped)
+        if (firstFailed is null)
         {
             run.Complete(now);
             AddEvent(run, null, EventTypes.RunCompleted, null, now);
@@ -236,7 +297,7 @@ public sealed partial class InMemoryStore
             return;
         }
 
-        var message = firstFailed is not null ? $"task '{firstFailed.Task.Name}' {firstFailed.Task.Status.ToWire()}" : "tasks were skipped";
+        var message = $"task '{firstFailed.Task.Name}' {firstFailed.Task.Status.ToWire()}";
         run.Run = run.Run with { Status = RunStatus.Failed, ErrorJson = JsonDefaults.ErrorJson(message), CompletedAt = now, UpdatedAt = now };
         AddEvent(run, null, EventTypes.RunFailed, null, now);
         TrackFinished(run);
