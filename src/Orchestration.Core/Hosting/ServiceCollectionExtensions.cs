@@ -62,6 +62,7 @@ public static class ServiceCollectionExtensions
             services.AddSingleton<IIdentityStore>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IExecutorRegistry>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IWebhookStore>(sp => sp.GetRequiredService<InMemoryStore>());
+            services.AddSingleton<IDefinitionStore>(sp => sp.GetRequiredService<InMemoryStore>());
         });
     }
 }

@@ -19,7 +19,7 @@ public abstract class Backend
     public override string ToString() => Name;
 }
 
-public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries queries, IIdentityStore identity, Func<ValueTask>? dispose = null, IExecutorRegistry? executors = null, IWebhookStore? webhooks = null) : IAsyncDisposable
+public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries queries, IIdentityStore identity, Func<ValueTask>? dispose = null, IExecutorRegistry? executors = null, IWebhookStore? webhooks = null, IDefinitionStore? definitions = null) : IAsyncDisposable
 {
     public IOrchestrationStore Store { get; } = store;
     public IOrchestrationQueries Queries { get; } = queries;
@@ -27,6 +27,8 @@ public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries
     // Every back end's store class also keeps the executor registry; a wrapped store passes it separately.
     public IExecutorRegistry Executors { get; } = executors ?? (IExecutorRegistry)store;
     public IWebhookStore Webhooks { get; } = webhooks ?? (IWebhookStore)store;
+    // A wrapped store's webhook store is the unwrapped one, which keeps the definitions too.
+    public IDefinitionStore Definitions { get; } = definitions ?? store as IDefinitionStore ?? (IDefinitionStore)webhooks!;
 
     public ValueTask DisposeAsync() => dispose?.Invoke() ?? ValueTask.CompletedTask;
 }

@@ -27,6 +27,7 @@ public abstract class ConformanceTest(Backend backend)
     protected IIdentityStore Identity => _handle!.Identity;
     protected IExecutorRegistry Executors => _handle!.Executors;
     protected IWebhookStore Webhooks => _handle!.Webhooks;
+    protected IDefinitionStore Definitions => _handle!.Definitions;
     protected IOrchestrationClient Client { get; private set; } = null!;
 
     [SetUp]
