@@ -41,6 +41,35 @@ public sealed class FormicaryRequestsTests(ApiBackend backend) : FormicaryFixtur
     }
 
     [Test]
+    public async Task SubmitRequest_SampleHostDemoMethodFromYaml_RunsOnTheDemoHandlerToCompleted()
+    {
+        var (_, client) = await NewTenantAsync();
+        const string yaml = """
+            job_type: demo-report
+            tasks:
+              - task_type: fetch
+                method: ETL
+                source_url: "s3://bucket/{{.Month}}.csv"
+                duration_ms: 0
+                on_completed: announce
+              - task_type: announce
+                method: GENERIC
+                command: "notify {{.Month}}"
+                duration_ms: 0
+            """;
+        var (saved, _, text) = await PostYamlAsync(client, yaml);
+        Assert.That(saved, Is.EqualTo(HttpStatusCode.Created), text);
+
+        var created = await SubmitAsync(client, new { job_type = "demo-report", @params = new { Month = "2026-11" } });
+        var done = await WaitForStateAsync(client, created.Str("id"), "COMPLETED");
+
+        var tasks = done["execution"]!["tasks"]!.AsArray();
+        Assert.That(tasks.Select(t => t.Str("method")), Is.EqualTo(new[] { "etl", "generic" }));
+        Assert.That(tasks[0]!["context"]!.Str("source_url"), Is.EqualTo("s3://bucket/2026-11.csv"));
+        Assert.That(tasks[1]!["context"]!.Str("command"), Is.EqualTo("notify 2026-11"));
+    }
+
+    [Test]
     public async Task SubmitRequest_PinnedJobVersion_RunsThatVersionsTasks()
     {
         var (_, client) = await NewTenantAsync();
