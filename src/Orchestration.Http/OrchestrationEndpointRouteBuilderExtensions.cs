@@ -28,6 +28,7 @@ public static class OrchestrationEndpointRouteBuilderExtensions
         root.MapForemanApi();
         root.MapJobsApi();
         root.MapWorkflowsApi();
+        root.MapFormicaryApi();
         root.MapWebhooksApi();
         root.MapEventsApi();
         return root;
@@ -87,6 +88,21 @@ public static class OrchestrationEndpointRouteBuilderExtensions
         WorkflowEndpoints.Map(group.MapGroup("").WithTags("Workflows"));
         SharedTaskEndpoint.MapOnce(endpoints, group);
         MetricsEndpoint.MapOnce(endpoints, group);
+        return group;
+    }
+
+    /// <summary>
+    /// Mounts the Formicary API alone: job definitions (<c>/api/jobs/definitions</c>, from JSON or YAML, versioned) and
+    /// job requests (<c>/api/jobs/requests</c>), with Formicary's <c>Resource:Action</c> permissions. A request runs its
+    /// definition's tasks on the handlers registered for their task types or methods (<c>AddTaskHandler</c>), on exec,
+    /// or on remote executors claiming the method.
+    /// </summary>
+    public static RouteGroupBuilder MapFormicaryApi(this IEndpointRouteBuilder endpoints)
+    {
+        var group = endpoints.MapOrchestrationGroup("/api");
+        var family = group.MapGroup("").WithTags("Formicary");
+        Formicary.DefinitionEndpoints.Map(family);
+        Formicary.RequestEndpoints.Map(family);
         return group;
     }
 

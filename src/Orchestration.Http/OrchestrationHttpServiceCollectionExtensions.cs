@@ -39,6 +39,8 @@ public static class OrchestrationHttpServiceCollectionExtensions
             sp.GetRequiredService<Storage.IOrchestrationStore>() as Storage.IExecutorRegistry ?? new Storage.InMemory.InMemoryStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<Executors.ExecutorTracker>();
         // Every built-in store keeps webhooks; a host's custom store that does not gets them per process.
+        services.TryAddSingleton<Storage.IDefinitionStore>(sp =>
+            sp.GetRequiredService<Storage.IOrchestrationStore>() as Storage.IDefinitionStore ?? new Storage.InMemory.InMemoryStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<Storage.IWebhookStore>(sp =>
             sp.GetRequiredService<Storage.IOrchestrationStore>() as Storage.IWebhookStore ?? new Storage.InMemory.InMemoryStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new Webhooks.WebhookTargetGuard(sp.GetRequiredService<IOptions<OrchestrationHttpOptions>>().Value.WebhookDelivery.AllowPrivateTargets));

@@ -43,8 +43,9 @@ public sealed partial class PostgresStore
             RunSortField.CompletedAt => $"r.completed_at {dir} NULLS LAST, r.id {dir}",
             _ => $"r.created_at {dir}, r.id {dir}",
         };
-        const string where = "WHERE r.org_id = @org AND (@family::text IS NULL OR r.family = @family) AND (@status::text IS NULL OR r.status = @status) ";
-        var args = new { org = query.OrgId, family = query.Family, status = query.Status?.ToWire(), limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset) };
+        const string where = "WHERE r.org_id = @org AND (@family::text IS NULL OR r.family = @family) AND (@status::text IS NULL OR r.status = @status) "
+            + "AND (@names::text[] IS NULL OR r.name = ANY(@names::text[])) ";
+        var args = new { org = query.OrgId, family = query.Family, status = query.Status?.ToWire(), names = query.Names?.ToArray(), limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset) };
         return OnConnectionAsync(async (tx, ct) =>
         {
             var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.runs r " + where), args, ct);

@@ -94,6 +94,13 @@ public sealed partial class SqliteStore
                 args.Add(status.ToWire());
             }
 
+            if (query.Names is { } names)
+            {
+                // json_each keeps the statement one shape whatever the number of names.
+                where.Append(" AND name IN (SELECT value FROM json_each($names))");
+                args.Add(System.Text.Json.JsonSerializer.Serialize(names));
+            }
+
             var direction = query.Descending ? "DESC" : "ASC";
             // SQLite sorts NULL first ascending; "IS NULL" first keeps runs without the time last in both directions.
             var order = query.SortBy switch

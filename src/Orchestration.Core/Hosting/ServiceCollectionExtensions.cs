@@ -75,6 +75,7 @@ public static class ServiceCollectionExtensions
             services.AddSingleton<IExecutorRegistry>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IWebhookStore>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<InMemoryStore>());
+            services.AddSingleton<IDefinitionStore>(sp => sp.GetRequiredService<InMemoryStore>());
         });
     }
 }

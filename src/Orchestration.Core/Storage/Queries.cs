@@ -17,6 +17,8 @@ public sealed record RunQuery
     public string? Family { get; init; }
     /// <summary>Only runs in this status.</summary>
     public RunStatus? Status { get; init; }
+    /// <summary>Only runs whose name is one of these (none match when empty); every name when null.</summary>
+    public IReadOnlyList<string>? Names { get; init; }
     /// <summary>Page size.</summary>
     public int Limit { get; init; } = 20;
     /// <summary>Rows to skip.</summary>

@@ -1,6 +1,7 @@
 using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Http.Foreman;
+using Orchestration.Http.Formicary;
 using Orchestration.Http.Jobs;
 using Orchestration.Http.Workflows;
 
@@ -27,6 +28,9 @@ internal static class FamilyScope
 
     /// <inheritdoc cref="Foreman"/>
     public static IReadOnlySet<string> Workflows { get; } = new HashSet<string>(StringComparer.Ordinal) { WorkflowsJson.Family };
+
+    /// <inheritdoc cref="Foreman"/>
+    public static IReadOnlySet<string> Formicary { get; } = new HashSet<string>(StringComparer.Ordinal) { FormicaryJson.Family };
 
     /// <summary>The run, or null when it does not exist in the org or another family created it.</summary>
     public static async Task<Run?> FindRunAsync(IOrchestrationClient client, string orgId, IReadOnlySet<string> families, Guid runId, CancellationToken cancellationToken)

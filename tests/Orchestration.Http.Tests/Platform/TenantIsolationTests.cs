@@ -76,12 +76,23 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         ["DELETE /api/v1/webhooks/{id}"] = new($"/api/v1/webhooks/{a.WebhookId}", null, Expect.NotFound),
         ["GET /api/v1/webhooks/{id}/deliveries"] = new($"/api/v1/webhooks/{a.WebhookId}/deliveries", null, Expect.NotFound),
         ["GET /api/v1/events"] = new("/api/v1/events?after=0&limit=1000", null, Expect.OwnRowsOnly),
+        ["POST /api/jobs/definitions"] = new("/api/jobs/definitions", new { job_type = "intruder-def", tasks = new[] { new { task_type = "t" } } }, Expect.OwnRowsOnly),
+        ["GET /api/jobs/definitions"] = new("/api/jobs/definitions?page_size=100", null, Expect.OwnRowsOnly),
+        ["GET /api/jobs/definitions/{id}"] = new($"/api/jobs/definitions/{a.DefinitionId}", null, Expect.NotFound),
+        ["DELETE /api/jobs/definitions/{id}"] = new($"/api/jobs/definitions/{a.DefinitionId}", null, Expect.NotFound),
+        ["POST /api/jobs/definitions/{id}/disable"] = new($"/api/jobs/definitions/{a.DefinitionId}/disable", null, Expect.NotFound),
+        ["POST /api/jobs/definitions/{id}/enable"] = new($"/api/jobs/definitions/{a.DefinitionId}/enable", null, Expect.NotFound),
+        ["POST /api/jobs/requests"] = new("/api/jobs/requests", new { job_type = a.DefinitionId }, Expect.NotFound),
+        ["GET /api/jobs/requests"] = new("/api/jobs/requests?page_size=100", null, Expect.OwnRowsOnly),
+        ["GET /api/jobs/requests/{id}"] = new($"/api/jobs/requests/{a.RequestId}", null, Expect.NotFound),
+        ["POST /api/jobs/requests/{id}/cancel"] = new($"/api/jobs/requests/{a.RequestId}/cancel", null, Expect.NotFound),
+        ["POST /api/jobs/requests/{id}/restart"] = new($"/api/jobs/requests/{a.RequestId}/restart", null, Expect.NotFound),
         ["GET /api/v1/config"] = new("/api/v1/config", null, Expect.NotImplemented),
         ["GET /api/v1/config/redis"] = new("/api/v1/config/redis", null, Expect.NotImplemented),
         ["GET /api/v1/config/queues"] = new("/api/v1/config/queues", null, Expect.NotImplemented),
     };
 
-    private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId, string PendingJobId, string RunningJobId, string WorkflowId, string WebhookId);
+    private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId, string PendingJobId, string RunningJobId, string WorkflowId, string WebhookId, string DefinitionId, string RequestId);
 
     [Test]
     public async Task EveryApiRoute_CalledWithAnotherOrgsIds_RevealsAndChangesNothing()
@@ -97,7 +108,10 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         var (_, pendingJob, _) = await owner.Client.PostJsonAsync("/api/v1/jobs", job with { priority = "background" });
         var (_, workflow, _) = await owner.Client.PostJsonAsync("/api/v1/workflows", new { name = "secret-workflow", tasks = new[] { new { name = "a", type = "report" } } });
         var (_, webhook, _) = await owner.Client.PostJsonAsync("/api/v1/webhooks", new { url = "https://example.com/owner", events = new[] { "*" } });
-        var a = new Owned(owner.OrgId, owner.KeyId, run, task, "secret-key", entry.Str("id"), pendingJob.Str("id"), runningJob.Str("id"), workflow.Str("id"), webhook.Str("id"));
+        var (_, definition, _) = await owner.Client.PostJsonAsync("/api/jobs/definitions", new { job_type = "secret-job-type", tasks = new[] { new { task_type = "t", method = "NOBODY_CLAIMS" } } });
+        var (_, request, _) = await owner.Client.PostJsonAsync("/api/jobs/requests", new { job_type = "secret-job-type" });
+        var a = new Owned(owner.OrgId, owner.KeyId, run, task, "secret-key", entry.Str("id"), pendingJob.Str("id"), runningJob.Str("id"), workflow.Str("id"), webhook.Str("id"),
+            definition.Str("id"), request.Str("id"));
         var intruder = await NewTenantAsync("*");
         var probes = Probes(a);
 
@@ -122,7 +136,7 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
                 case Expect.OwnRowsOnly:
                     Assert.That((int)status, Is.InRange(200, 299), route);
                     Assert.That(text, Does.Not.Contain(a.OrgId).And.Not.Contain(a.RunId).And.Not.Contain(a.TaskId).And.Not.Contain(a.RunningJobId).And.Not.Contain("secret-job")
-                        .And.Not.Contain(a.WorkflowId).And.Not.Contain("secret-workflow"), route);
+                        .And.Not.Contain(a.WorkflowId).And.Not.Contain("secret-workflow").And.Not.Contain(a.DefinitionId).And.Not.Contain(a.RequestId), route);
                     break;
                 case Expect.Public:
                     Assert.That(status, Is.EqualTo(HttpStatusCode.OK), route);
@@ -153,6 +167,10 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         Assert.That(runningAfter.Str("executor_id"), Is.EqualTo("owner-worker"));
         var (_, workflowAfter, _) = await owner.Client.GetJsonAsync($"/api/v1/workflows/{a.WorkflowId}");
         Assert.That(workflowAfter.Str("status"), Is.EqualTo("pending"), "the intruder's cancel reached the workflow");
+        var (_, definitionAfter, _) = await owner.Client.GetJsonAsync($"/api/jobs/definitions/{a.DefinitionId}");
+        var (_, requestAfter, _) = await owner.Client.GetJsonAsync($"/api/jobs/requests/{a.RequestId}");
+        Assert.That(definitionAfter!["disabled"]!.GetValue<bool>(), Is.False, "the intruder's disable reached the definition");
+        Assert.That(requestAfter.Str("job_state"), Is.EqualTo("PENDING"), "the intruder's cancel reached the job request");
     }
 
     [Test]

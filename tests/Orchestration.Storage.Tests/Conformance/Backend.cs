@@ -19,7 +19,7 @@ public abstract class Backend
     public override string ToString() => Name;
 }
 
-public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries queries, IIdentityStore identity, Func<ValueTask>? dispose = null, IExecutorRegistry? executors = null, IWebhookStore? webhooks = null, IRetentionStore? retention = null) : IAsyncDisposable
+public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries queries, IIdentityStore identity, Func<ValueTask>? dispose = null, IExecutorRegistry? executors = null, IWebhookStore? webhooks = null, IRetentionStore? retention = null, IDefinitionStore? definitions = null) : IAsyncDisposable
 {
     /// <summary>
     /// Closes this store object, keeping its data, and opens a new one on the same data (a host restart). A back end
@@ -37,6 +37,8 @@ public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries
     public IScheduleStore Schedules => SchedulesOverride ?? (IScheduleStore)Store;
     public IScheduleStore? SchedulesOverride { get; init; }
     public IRetentionStore Retention { get; } = retention ?? (IRetentionStore)store;
+    // A wrapped store's webhook store is the unwrapped one, which keeps the definitions too.
+    public IDefinitionStore Definitions { get; } = definitions ?? store as IDefinitionStore ?? (IDefinitionStore)webhooks!;
 
     public ValueTask DisposeAsync() => dispose?.Invoke() ?? ValueTask.CompletedTask;
 }

@@ -29,6 +29,7 @@ public abstract class ConformanceTest(Backend backend)
     protected IWebhookStore Webhooks => _handle!.Webhooks;
     protected IScheduleStore Schedules => _handle!.Schedules;
     protected IRetentionStore Retention => _handle!.Retention;
+    protected IDefinitionStore Definitions => _handle!.Definitions;
     protected IOrchestrationClient Client { get; private set; } = null!;
 
     [SetUp]

@@ -46,6 +46,34 @@ public static class Permissions
     public const string WorkflowsWrite = "workflows:write";
     /// <summary>Every workflows permission.</summary>
     public const string WorkflowsAll = "workflows:*";
+    /// <summary>List Formicary job definitions (the Formicary API; Formicary's own <c>Resource:Action</c> names).</summary>
+    public const string JobDefinitionQuery = "JobDefinition:Query";
+    /// <summary>Create or update (save a new version of) a Formicary job definition.</summary>
+    public const string JobDefinitionCreate = "JobDefinition:Create";
+    /// <summary>Read one Formicary job definition.</summary>
+    public const string JobDefinitionView = "JobDefinition:View";
+    /// <summary>Delete a Formicary job definition (every version).</summary>
+    public const string JobDefinitionDelete = "JobDefinition:Delete";
+    /// <summary>Disable a Formicary job definition.</summary>
+    public const string JobDefinitionDisable = "JobDefinition:Disable";
+    /// <summary>Enable a Formicary job definition.</summary>
+    public const string JobDefinitionEnable = "JobDefinition:Enable";
+    /// <summary>Every job definition permission.</summary>
+    public const string JobDefinitionAll = "JobDefinition:*";
+    /// <summary>Submit a Formicary job request.</summary>
+    public const string JobRequestSubmit = "JobRequest:Submit";
+    /// <summary>List Formicary job requests.</summary>
+    public const string JobRequestQuery = "JobRequest:Query";
+    /// <summary>Read one Formicary job request and its execution.</summary>
+    public const string JobRequestView = "JobRequest:View";
+    /// <summary>Cancel a Formicary job request.</summary>
+    public const string JobRequestCancel = "JobRequest:Cancel";
+    /// <summary>Restart a Formicary job request.</summary>
+    public const string JobRequestRestart = "JobRequest:Restart";
+    /// <summary>Review (approve or reject) a task of a Formicary job request awaiting manual approval.</summary>
+    public const string JobRequestApprove = "JobRequest:Approve";
+    /// <summary>Every job request permission.</summary>
+    public const string JobRequestAll = "JobRequest:*";
     /// <summary>Every run permission.</summary>
     public const string RunsAll = "runs:*";
     /// <summary>Every task permission.</summary>
@@ -87,6 +115,8 @@ public static class Permissions
         JobsSubmit, JobsRead, JobsCancel, JobsExecute, JobsAll, WorkflowsRead, WorkflowsWrite, WorkflowsAll,
         RunsAll, TasksAll, RunDataAll, OpsRead, OpsAll, KeysManage, All, Admin,
         WebhooksManage, WebhooksAll, EventsRead, EventsAll,
+        JobDefinitionQuery, JobDefinitionCreate, JobDefinitionView, JobDefinitionDelete, JobDefinitionDisable, JobDefinitionEnable, JobDefinitionAll,
+        JobRequestSubmit, JobRequestQuery, JobRequestView, JobRequestCancel, JobRequestRestart, JobRequestApprove, JobRequestAll,
     };
 
     /// <summary>True when <paramref name="granted"/> satisfies <paramref name="required"/>.</summary>
