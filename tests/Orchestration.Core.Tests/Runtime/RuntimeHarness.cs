@@ -55,7 +55,8 @@ internal sealed class RuntimeHarness : IAsyncDisposable
         var store = new ObservedStore(new InMemoryStore(time), time, changed);
         var services = new ServiceCollection();
         // Every log record is kept, so tests can hold the runtime to what it tells operators.
-        services.AddLogging(l => l.AddFakeLogging());
+        // A record wakes the tests' waits like a store write does: some of what they wait for is only logged.
+        services.AddLogging(l => l.AddFakeLogging(o => o.OutputSink = _ => changed.Notify()));
         services.AddSingleton<TimeProvider>(time);
         var builder = services.AddOrchestration(o =>
         {
