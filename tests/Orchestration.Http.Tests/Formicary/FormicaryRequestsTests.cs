@@ -138,31 +138,6 @@ public sealed class FormicaryRequestsTests(ApiBackend backend) : FormicaryFixtur
     }
 
     [Test]
-    public async Task SubmitRequest_DefinitionUsingRoutingNotWiredYet_422NotSupportedYetNamingFields()
-    {
-        var (_, client) = await NewTenantAsync();
-        var (saved, _, text) = await PostYamlAsync(client, FormicaryDefinitionsTests.DocsStyleYaml);
-        Assert.That(saved, Is.EqualTo(HttpStatusCode.Created), text);
-
-        var (status, error, _) = await client.PostJsonAsync("/api/jobs/requests", new { job_type = "shell-build" });
-
-        Assert.That(status, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
-        Assert.That(error.Str("error"), Is.EqualTo("not supported yet: tasks[2].allow_failure, tasks[3].always_run"));
-    }
-
-    [Test]
-    public async Task SubmitRequest_ManualTask_422NotSupportedYet()
-    {
-        var (_, client) = await NewTenantAsync();
-        await SaveAsync(client, new { job_type = "gate", tasks = new[] { new { task_type = "approve", method = "MANUAL" } } });
-
-        var (status, error, _) = await client.PostJsonAsync("/api/jobs/requests", new { job_type = "gate" });
-
-        Assert.That(status, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
-        Assert.That(error.Str("error"), Is.EqualTo("not supported yet: tasks[0].method MANUAL"));
-    }
-
-    [Test]
     public async Task SubmitRequest_ScriptWhileExecIsNotEnabled_400NamingTheReason()
     {
         var (_, client) = await NewTenantAsync();
@@ -175,18 +150,47 @@ public sealed class FormicaryRequestsTests(ApiBackend backend) : FormicaryFixtur
     }
 
     [Test]
-    public async Task SubmitRequest_ScheduledInTheFuture_422NotSupportedYetAndPastTimeAccepted()
+    public async Task SubmitRequest_ScheduledInTheFuture_PendingUntilThenThenRuns()
     {
         var (_, client) = await NewTenantAsync();
-        await SaveAsync(client, Unclaimed("later"));
-        var now = Factory.Time.GetUtcNow();
+        await SaveAsync(client, ProbeJob("later", "only"));
+        var at = Factory.Time.GetUtcNow().AddHours(1);
 
-        var (future, error, _) = await client.PostJsonAsync("/api/jobs/requests", new { job_type = "later", scheduled_at = now.AddHours(1).ToString("yyyy-MM-ddTHH:mm:ssZ") });
-        var past = await SubmitAsync(client, new { job_type = "later", scheduled_at = now.AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ssZ") });
+        var created = await SubmitAsync(client, new { job_type = "later", scheduled_at = at.ToString("yyyy-MM-ddTHH:mm:ssZ") });
+        var (_, before, _) = await client.GetJsonAsync($"/api/jobs/requests/{created.Str("id")}");
+        var startsBefore = Current.Starts.Count;
+        Factory.Time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+        var done = await WaitForStateAsync(client, created.Str("id"), "COMPLETED");
 
-        Assert.That(future, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
-        Assert.That(error.Str("error"), Does.StartWith("not supported yet: scheduled_at"));
-        Assert.That(past["scheduled_at"], Is.Not.Null);
+        Assert.That(before.Str("job_state"), Is.EqualTo("PENDING"));
+        Assert.That(before!["execution"]!["tasks"]![0].Str("task_state"), Is.EqualTo("PENDING"), "not claimable before its time");
+        Assert.That(startsBefore, Is.Zero);
+        Assert.That(DateTimeOffset.Parse(done.Str("scheduled_at"), System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(at.AddTicks(-(at.Ticks % TimeSpan.TicksPerSecond))));
+        Assert.That(Current.Starts.Single().At, Is.GreaterThanOrEqualTo(at.AddTicks(-(at.Ticks % TimeSpan.TicksPerSecond))), "ran at or after the scheduled time");
+    }
+
+    [Test]
+    public async Task SubmitRequest_ScheduledInThePast_RunsAtOnce()
+    {
+        var (_, client) = await NewTenantAsync();
+        await SaveAsync(client, ProbeJob("overdue", "only"));
+
+        var created = await SubmitAsync(client, new { job_type = "overdue", scheduled_at = Factory.Time.GetUtcNow().AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ssZ") });
+        var done = await WaitForStateAsync(client, created.Str("id"), "COMPLETED");
+
+        Assert.That(done["scheduled_at"], Is.Not.Null);
+    }
+
+    [Test]
+    public async Task SubmitRequest_ScheduledMoreThanAYearAhead_400()
+    {
+        var (_, client) = await NewTenantAsync();
+        await SaveAsync(client, Unclaimed("far"));
+
+        var (status, error, _) = await client.PostJsonAsync("/api/jobs/requests", new { job_type = "far", scheduled_at = Factory.Time.GetUtcNow().AddDays(400).ToString("yyyy-MM-ddTHH:mm:ssZ") });
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(error.Str("error"), Does.Contain("scheduled_at must be at most 366 days ahead"));
     }
 
     [TestCase("""{"params":{}}""", "job_type is required")]
