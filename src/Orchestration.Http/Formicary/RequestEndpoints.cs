@@ -48,6 +48,8 @@ internal static class RequestEndpoints
             .Produces<ErrorBody>(StatusCodes.Status404NotFound).Produces<ErrorBody>(StatusCodes.Status409Conflict);
     }
 
+    private static readonly UniqueFieldNames UniqueFields = new("unique_key", "unique_scope", "unique_states", "unique_window_seconds", "on_duplicate");
+
     private static async Task<IResult> SubmitAsync(HttpContext context, IOrchestrationClient client, IDefinitionStore store,
         IEnumerable<HandlerRegistration> handlers, TimeProvider time)
     {
@@ -68,6 +70,9 @@ internal static class RequestEndpoints
             scheduledAt = at;
         }
 
+        var unique = UniqueWire.Rule(request.UniqueKey, request.UniqueScope, request.UniqueStates,
+            request.UniqueWindowSeconds is { } window ? TimeSpan.FromSeconds(window) : null, request.OnDuplicate, UniqueFields, "job_type", limits,
+            (field, message) => ApiException.Validation(field, message));
         var parameters = FormicaryTranslation.Params(request.Params, MaxParams);
         foreach (var (key, _) in parameters)
         {
@@ -83,15 +88,20 @@ internal static class RequestEndpoints
         CreateRunResult created;
         try
         {
-            created = await client.CreateRunAsync(spec, context.RequestAborted);
+            created = await client.CreateRunAsync(spec with { Unique = unique }, context.RequestAborted);
         }
         catch (OrchestrationValidationException e)
         {
             throw new ApiException(StatusCodes.Status400BadRequest, e.Message);
         }
+        catch (UniqueConflictException e)
+        {
+            throw ApiException.Conflict(UniqueWire.ConflictMessage(e));
+        }
 
         var tasks = await client.Queries.GetRunTasksAsync(orgId, created.Run.Id, context.RequestAborted);
-        return FormicaryJson.Ok(FormicaryJson.ToContract(created.Run, tasks, withExecution: true), StatusCodes.Status201Created);
+        // A held unique key answers the request that holds it, as the job queue API does: 200 rather than 201.
+        return FormicaryJson.Ok(FormicaryJson.ToContract(created.Run, tasks, withExecution: true), created.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client, IDefinitionStore store, string? job_type, string? job_state, string? platform)

@@ -210,6 +210,39 @@ public sealed class FormicaryRequestsTests(ApiBackend backend) : FormicaryFixtur
     }
 
     [Test]
+    public async Task SubmitRequest_UniqueKeyHeldByPendingRequest_200WithTheHolderOr409InConflictMode()
+    {
+        var (_, client) = await NewTenantAsync();
+        await SaveAsync(client, Unclaimed("once"));
+        var first = await SubmitAsync(client, new { job_type = "once", unique_key = "nightly-2026-11-30" });
+
+        var (again, holder, _) = await client.PostJsonAsync("/api/jobs/requests", new { job_type = "once", unique_key = "nightly-2026-11-30" });
+        var (conflict, error, _) = await client.PostJsonAsync("/api/jobs/requests", new { job_type = "once", unique_key = "nightly-2026-11-30", on_duplicate = "conflict" });
+        var other = await SubmitAsync(client, new { job_type = "once", unique_key = "nightly-2026-12-01" });
+        var (_, list, _) = await client.GetJsonAsync("/api/jobs/requests?job_type=once");
+
+        Assert.That(again, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(holder.Str("id"), Is.EqualTo(first.Str("id")));
+        Assert.That(conflict, Is.EqualTo(HttpStatusCode.Conflict));
+        Assert.That(error.Str("error"), Is.EqualTo($"unique key 'nightly-2026-11-30' is held by run {first.Str("id")}"));
+        Assert.That(other.Str("id"), Is.Not.EqualTo(first.Str("id")));
+        Assert.That(list!["total_records"]!.GetValue<int>(), Is.EqualTo(2));
+    }
+
+    [TestCase("""{"job_type":"x","unique_scope":"org"}""", "unique_key is required with the other unique fields")]
+    [TestCase("""{"job_type":"x","unique_key":"k","unique_scope":"type"}""", "unique_scope must be org or job_type")]
+    [TestCase("""{"job_type":"x","unique_key":"k","on_duplicate":"replace"}""", "on_duplicate must be return_existing or conflict")]
+    public async Task SubmitRequest_BadUniqueFields_400NamingTheField(string body, string problem)
+    {
+        var (_, client) = await NewTenantAsync();
+
+        var (status, error, _) = await client.PostJsonAsync("/api/jobs/requests", body);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest), error?.ToJsonString());
+        Assert.That(error.Str("error"), Does.Contain(problem));
+    }
+
+    [Test]
     public async Task SubmitRequest_UnknownJobType_404()
     {
         var (_, client) = await NewTenantAsync();

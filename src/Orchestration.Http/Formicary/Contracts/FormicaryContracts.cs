@@ -25,6 +25,16 @@ internal sealed record SubmitJobRequest
     [JsonPropertyName("job_priority")] public int? JobPriority { get; init; }
     /// <summary>Parameters: task input and <c>{{.Name}}</c> values.</summary>
     [JsonPropertyName("params")] public JsonElement? Params { get; init; }
+    /// <summary>Unique work: while a request submitted with the same key blocks, the submit returns it (or 409).</summary>
+    [JsonPropertyName("unique_key")] public string? UniqueKey { get; init; }
+    /// <summary><c>org</c> (default) or <c>job_type</c>.</summary>
+    [JsonPropertyName("unique_scope")] public string? UniqueScope { get; init; }
+    /// <summary>Run states that block (default: unfinished).</summary>
+    [JsonPropertyName("unique_states")] public IReadOnlyList<string?>? UniqueStates { get; init; }
+    /// <summary>How long after the holder finished it still blocks.</summary>
+    [JsonPropertyName("unique_window_seconds")] public int? UniqueWindowSeconds { get; init; }
+    /// <summary><c>return_existing</c> (default) or <c>conflict</c>.</summary>
+    [JsonPropertyName("on_duplicate")] public string? OnDuplicate { get; init; }
 }
 
 /// <summary>A job request as every requests endpoint returns it.</summary>
