@@ -136,7 +136,8 @@ internal sealed class FormicaryTranslation(IReadOnlySet<string> inProcessTypes)
         var pending = new Stack<FormicaryTask>([first]);
         while (pending.TryPop(out var task))
         {
-            if (task.AlwaysRun || !main.Add(task.TaskType)) continue;
+            // The first task starts the job even when it is marked always_run.
+            if (task.AlwaysRun && task != first || !main.Add(task.TaskType)) continue;
             foreach (var target in task.Targets) pending.Push(byType[target]);
         }
 

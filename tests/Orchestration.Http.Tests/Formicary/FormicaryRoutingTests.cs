@@ -142,6 +142,25 @@ public sealed class FormicaryRoutingTests(ApiBackend backend) : FormicaryFixture
         Assert.That(Current.Starts.Select(s => s.Name), Is.EqualTo(new[] { "build", "deploy", "teardown" }));
     }
 
+    [Test]
+    public async Task SubmitRequest_FirstTaskMarkedAlwaysRun_OtherAlwaysRunTaskStillWaitsForTheMainGraph()
+    {
+        var (_, client) = await NewTenantAsync();
+
+        await RunAsync(client, new
+        {
+            job_type = "first-always",
+            tasks = new object[]
+            {
+                new { task_type = "setup", method = "PROBE", always_run = true, on_completed = "work" },
+                new { task_type = "work", method = "PROBE" },
+                new { task_type = "teardown", method = "PROBE", always_run = true },
+            },
+        }, "first-always", "COMPLETED");
+
+        Assert.That(Current.Starts.Select(s => s.Name), Is.EqualTo(new[] { "setup", "work", "teardown" }));
+    }
+
     [TestCase("""{"RESTART":"b"}""", "tasks[0].on_exit_code.RESTART keys must be exit codes")]
     [TestCase("""{"2":"nowhere"}""", "tasks[0].on_exit_code.2 names no task of this job: 'nowhere'")]
     [TestCase("""{"2":5}""", "tasks[0].on_exit_code.2 must name a task of this job")]
