@@ -4,6 +4,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Orchestration.Engine;
 using Orchestration.Http.Platform.Auth;
 using Orchestration.Http.Platform.Errors;
 using Orchestration.Http.Platform;
@@ -44,6 +45,7 @@ public static class OrchestrationHttpServiceCollectionExtensions
         services.TryAddSingleton<Storage.IWebhookStore>(sp =>
             sp.GetRequiredService<Storage.IOrchestrationStore>() as Storage.IWebhookStore ?? new Storage.InMemory.InMemoryStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton(sp => new Webhooks.WebhookTargetGuard(sp.GetRequiredService<IOptions<OrchestrationHttpOptions>>().Value.WebhookDelivery.AllowPrivateTargets));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IScheduledRunFactory, Formicary.FormicaryScheduledRunFactory>());
         services.TryAddSingleton<Platform.Metrics.PrometheusExporter>();
         services.TryAddSingleton<Platform.Metrics.StorageGrowthReader>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiErrorStartupFilter>());

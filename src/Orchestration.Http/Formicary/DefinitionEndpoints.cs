@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Orchestration.Engine;
 using Orchestration.Http.Formicary.Contracts;
 using Orchestration.Http.Platform;
 using Orchestration.Http.Platform.Auth;
@@ -58,7 +59,7 @@ internal static class DefinitionEndpoints
     }
 
     /// <summary>Creates the job type (201) or saves a new version of it (200), from JSON or from Formicary YAML.</summary>
-    private static async Task<IResult> SaveAsync(HttpContext context, IDefinitionStore store, TimeProvider time)
+    private static async Task<IResult> SaveAsync(HttpContext context, IDefinitionStore store, IScheduleClient schedules, TimeProvider time)
     {
         var limits = context.Limits();
         var (body, rawYaml) = await ReadBodyAsync(context);
@@ -67,6 +68,9 @@ internal static class DefinitionEndpoints
         // JSON bodies get the same cap as YAML ones, so a definition costs the same to store and list whichever way it came.
         if (Encoding.UTF8.GetByteCount(document) > FormicaryYaml.MaxBytes) throw TooLarge(FormicaryYaml.MaxBytes);
         var orgId = context.GetCaller().OrgId;
+        // A new version keeps the job type's disabled flag, and so does its schedule.
+        var current = await store.GetDefinitionByNameAsync(orgId, definition.JobType, null, context.RequestAborted);
+        await FormicaryCron.SyncAsync(schedules, orgId, definition, current?.Disabled ?? false, context.RequestAborted);
         var saved = await store.SaveDefinitionAsync(new SaveDefinitionParams
         {
             Id = Guid.CreateVersion7().ToString(),
@@ -84,22 +88,27 @@ internal static class DefinitionEndpoints
     private static async Task<IResult> GetAsync(HttpContext context, IDefinitionStore store, string id) =>
         FormicaryJson.Ok(FormicaryJson.ToContract(await FindAsync(context, store, id)));
 
-    private static async Task<IResult> DeleteAsync(HttpContext context, IDefinitionStore store, string id)
+    private static async Task<IResult> DeleteAsync(HttpContext context, IDefinitionStore store, IScheduleClient schedules, string id)
     {
         var found = await FindAsync(context, store, id);
         // Deleted between the read and the delete: the outcome the client asked for holds either way.
         await store.DeleteDefinitionAsync(found.OrgId, found.Name, context.RequestAborted);
+        await schedules.DeleteScheduleAsync(found.OrgId, FormicaryJson.Family, found.Name, context.RequestAborted);
         return FormicaryJson.Empty();
     }
 
-    private static Task<IResult> DisableAsync(HttpContext context, IDefinitionStore store, string id) => SetDisabledAsync(context, store, id, true);
+    private static Task<IResult> DisableAsync(HttpContext context, IDefinitionStore store, IScheduleClient schedules, string id) => SetDisabledAsync(context, store, schedules, id, true);
 
-    private static Task<IResult> EnableAsync(HttpContext context, IDefinitionStore store, string id) => SetDisabledAsync(context, store, id, false);
+    private static Task<IResult> EnableAsync(HttpContext context, IDefinitionStore store, IScheduleClient schedules, string id) => SetDisabledAsync(context, store, schedules, id, false);
 
-    private static async Task<IResult> SetDisabledAsync(HttpContext context, IDefinitionStore store, string id, bool disabled)
+    private static async Task<IResult> SetDisabledAsync(HttpContext context, IDefinitionStore store, IScheduleClient schedules, string id, bool disabled)
     {
         var found = await FindAsync(context, store, id);
         if (!await store.SetDefinitionDisabledAsync(found.OrgId, found.Name, disabled, context.RequestAborted)) throw ApiException.NotFound("Job definition");
+        // A job type without a cron_trigger has no schedule: pausing or resuming it finds none and does nothing.
+        _ = disabled
+            ? await schedules.PauseScheduleAsync(found.OrgId, FormicaryJson.Family, found.Name, context.RequestAborted)
+            : await schedules.ResumeScheduleAsync(found.OrgId, FormicaryJson.Family, found.Name, context.RequestAborted);
         return FormicaryJson.Empty();
     }
 

@@ -15,10 +15,27 @@ internal sealed record FormicaryTask(
     string? OnCompleted,
     TimeSpan? Timeout,
     int? Retry,
-    IReadOnlyList<string> UnsupportedFields)
+    string? OnFailed,
+    IReadOnlyList<FormicaryExitRoute> OnExitCode,
+    bool AllowFailure,
+    bool AlwaysRun)
 {
     public string Field => $"tasks[{Index}]";
+
+    /// <summary>Formicary's MANUAL method: the task waits for a review instead of running.</summary>
+    public bool Manual => string.Equals(Method, "MANUAL", StringComparison.OrdinalIgnoreCase);
+
+    /// <summary>Every task this one can lead to, by any edge.</summary>
+    public IEnumerable<string> Targets =>
+        new[] { OnCompleted, OnFailed }.OfType<string>().Concat(OnExitCode.Select(e => e.Target));
 }
+
+/// <summary>
+/// One <c>on_exit_code</c> entry: a numeric key is an exit code; Formicary's status keys <c>COMPLETED</c> and
+/// <c>FAILED</c> (<see cref="Code"/> null, <see cref="OnFailed"/> telling which) route on the outcome like
+/// <c>on_completed</c> / <c>on_failed</c>.
+/// </summary>
+internal sealed record FormicaryExitRoute(int? Code, bool OnFailed, string Target);
 
 /// <summary>
 /// A Formicary job definition as read from JSON or YAML: the document kept as given (every field, known or not, is
@@ -44,9 +61,6 @@ internal sealed record FormicaryDefinition(
 
     /// <summary>Fields the server sets; a body's values for them are dropped, not stored.</summary>
     public static readonly IReadOnlyList<string> ServerFields = ["id", "version", "disabled", "created_at", "updated_at", "raw_yaml"];
-
-    /// <summary>Task fields that need engine routing not wired to this family yet (see docs/api/formicary.md).</summary>
-    private static readonly string[] RoutingFields = ["on_failed", "on_exit_code", "always_run", "allow_failure"];
 
     public static FormicaryDefinition Parse(JsonObject source, LimitOptions limits)
     {
@@ -76,26 +90,26 @@ internal sealed record FormicaryDefinition(
             if (!names.Add(taskType)) throw Invalid(field + ".task_type", $"'{taskType}' is used by two tasks");
             var method = OptionalString(task, "method", limits.MaxIdentifierLength, field + ".");
             var onCompleted = OptionalString(task, "on_completed", limits.MaxIdentifierLength, field + ".");
-            _ = OptionalString(task, "on_failed", limits.MaxIdentifierLength, field + ".");
+            var onFailed = OptionalString(task, "on_failed", limits.MaxIdentifierLength, field + ".");
             _ = OptionalString(task, "description", MaxDescriptionLength, field + ".");
             if (task["script"] is { } script && (script is not JsonArray lines || lines.Any(l => l is not JsonValue v || v.GetValueKind() != JsonValueKind.String)))
                 throw Invalid(field + ".script", "must be a list of strings");
-            if (task["on_exit_code"] is { } exits && exits is not JsonObject) throw Invalid(field + ".on_exit_code", "must be an object");
             if (task["variables"] is { } vars && vars is not JsonObject) throw Invalid(field + ".variables", "must be an object");
-            Boolean(task, "allow_failure", field + ".");
-            Boolean(task, "always_run", field + ".");
-            var unsupported = RoutingFields.Where(f => task[f] is JsonValue v && !(v.GetValueKind() is JsonValueKind.False or JsonValueKind.Null)
-                                                       || task[f] is JsonObject { Count: > 0 }).Select(f => $"{field}.{f}").ToList();
-            if (string.Equals(method, "MANUAL", StringComparison.OrdinalIgnoreCase)) unsupported.Add($"{field}.method MANUAL");
+            var allowFailure = Boolean(task, "allow_failure", field + ".");
+            var alwaysRun = Boolean(task, "always_run", field + ".");
             parsed.Add(new FormicaryTask(i, taskType, method, task, onCompleted, Duration(task, "timeout", field + "."),
-                Integer(task, "retry", 0, MaxRetry, field + "."), unsupported));
+                Integer(task, "retry", 0, MaxRetry, field + "."), onFailed, ExitRoutes(task, field + ".on_exit_code", limits), allowFailure, alwaysRun));
         }
 
         foreach (var task in parsed)
         {
             if (task.OnCompleted is { } next && !names.Contains(next)) throw Invalid(task.Field + ".on_completed", $"names no task of this job: '{next}'");
-            if (task.Source["on_failed"] is JsonValue failed && failed.GetValueKind() == JsonValueKind.String && !names.Contains(failed.GetValue<string>()))
-                throw Invalid(task.Field + ".on_failed", $"names no task of this job: '{failed.GetValue<string>()}'");
+            if (task.OnFailed is { } failed && !names.Contains(failed)) throw Invalid(task.Field + ".on_failed", $"names no task of this job: '{failed}'");
+            foreach (var exit in task.OnExitCode)
+            {
+                var key = exit.Code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? (exit.OnFailed ? "FAILED" : "COMPLETED");
+                if (!names.Contains(exit.Target)) throw Invalid($"{task.Field}.on_exit_code.{key}", $"names no task of this job: '{exit.Target}'");
+            }
         }
 
         return new FormicaryDefinition(jobType, platform, tags, timeout, retry, delay, maxConcurrency, parsed, document);
@@ -125,11 +139,37 @@ internal sealed record FormicaryDefinition(
         return text;
     }
 
-    private static void Boolean(JsonObject obj, string name, string prefix)
+    private static bool Boolean(JsonObject obj, string name, string prefix)
     {
         var node = obj[name];
-        if (node is not null && (node is not JsonValue v || v.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False)))
+        if (node is null) return false;
+        if (node is not JsonValue v || v.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
             throw Invalid(prefix + name, "must be true or false");
+        return v.GetValueKind() == JsonValueKind.True;
+    }
+
+    /// <summary>
+    /// <c>on_exit_code</c>: keys are exit codes (YAML writes them as numbers, JSON as strings) or Formicary's status
+    /// keys COMPLETED and FAILED; values name tasks of the job (checked with the other edges).
+    /// </summary>
+    private static List<FormicaryExitRoute> ExitRoutes(JsonObject task, string field, LimitOptions limits)
+    {
+        var node = task["on_exit_code"];
+        if (node is null) return [];
+        if (node is not JsonObject exits) throw Invalid(field, "must be an object");
+        var routes = new List<FormicaryExitRoute>(exits.Count);
+        foreach (var (key, value) in exits)
+        {
+            if (value is not JsonValue v || v.GetValueKind() != JsonValueKind.String || v.GetValue<string>() is not { Length: > 0 } target || target.Length > limits.MaxIdentifierLength)
+                throw Invalid($"{field}.{key}", "must name a task of this job");
+            if (int.TryParse(key, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var code))
+                routes.Add(new FormicaryExitRoute(code, false, target));
+            else if (key is "COMPLETED" or "FAILED")
+                routes.Add(new FormicaryExitRoute(null, key == "FAILED", target));
+            else throw Invalid($"{field}.{key}", "keys must be exit codes (whole numbers) or COMPLETED or FAILED");
+        }
+
+        return routes;
     }
 
     private static int? Integer(JsonObject obj, string name, int min, int max, string prefix = "")

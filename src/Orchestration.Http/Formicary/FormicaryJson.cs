@@ -21,13 +21,14 @@ internal static class FormicaryJson
         ["PENDING", "READY", "STARTED", "EXECUTING", "COMPLETED", "FAILED", "CANCELLED", "MANUAL_APPROVAL_REQUIRED"];
 
     /// <summary>
-    /// A request's state from its run and tasks: a running run is EXECUTING while a task runs, MANUAL_APPROVAL_REQUIRED
-    /// while a task awaits review, and STARTED between tasks (or while one waits to retry).
+    /// A request's state from its run and tasks: MANUAL_APPROVAL_REQUIRED while a task awaits review, else a running run
+    /// is EXECUTING while a task runs and STARTED between tasks (or while one waits to retry).
     /// </summary>
     public static string JobState(Run run, IReadOnlyList<TaskRun>? tasks) => run.Status switch
     {
+        // A job whose first task is MANUAL waits for review before anything ran, so the run may still be pending.
+        RunStatus.Pending or RunStatus.Running when tasks is not null && tasks.Any(t => t.Status == TaskRunStatus.AwaitingApproval) => "MANUAL_APPROVAL_REQUIRED",
         RunStatus.Pending => "PENDING",
-        RunStatus.Running when tasks is not null && tasks.Any(t => t.Status == TaskRunStatus.AwaitingApproval) => "MANUAL_APPROVAL_REQUIRED",
         RunStatus.Running when tasks is null || tasks.Any(t => t.Status == TaskRunStatus.Running) => "EXECUTING",
         RunStatus.Running => "STARTED",
         RunStatus.Completed => "COMPLETED",
@@ -131,7 +132,7 @@ internal static class FormicaryJson
             TaskType = StoredJson.Text(task.Name),
             Method = StoredJson.Text(task.Type),
             TaskState = TaskState(task.Status),
-            ExitCode = exitCode,
+            ExitCode = task.ExitCode ?? exitCode,
             ExitMessage = StoredJson.NullableText(Engine.JsonDefaults.ErrorMessage(task.ErrorJson)),
             AntId = task.ExecutorId,
             Retried = Math.Max(0, task.Attempt - 1),
@@ -139,6 +140,14 @@ internal static class FormicaryJson
             EndedAt = task.CompletedAt?.UtcDateTime,
             Stdout = stdout,
             Context = output,
+            Review = task.Review is { } review ? new TaskReviewResponse
+            {
+                ReviewedBy = StoredJson.Text(review.Reviewer),
+                ReviewedAt = review.ReviewedAt.UtcDateTime,
+                Status = review.Approved ? "APPROVED" : "REJECTED",
+                Approved = review.Approved,
+                Comments = StoredJson.NullableText(review.Comments),
+            } : null,
         };
     }
 

@@ -17,30 +17,22 @@ internal sealed record FormicarySubmission(
 
 /// <summary>
 /// Turns a Formicary job definition and a request's params into the engine's run: the one place that decides how
-/// Formicary's task graph, retries, timeouts and task methods become a <see cref="RunSpec"/>. Routing the engine does
-/// not offer to this family yet (on_failed, on_exit_code, always_run, allow_failure, MANUAL tasks) and scheduled
-/// starts are refused with 422 "not supported yet: field" rather than run differently from what the definition says.
+/// Formicary's task graph (edges become engine routes), retries, timeouts, task methods and scheduled starts become a
+/// <see cref="RunSpec"/>.
 /// </summary>
 internal sealed class FormicaryTranslation(IReadOnlySet<string> inProcessTypes)
 {
     /// <summary>The built-in task type that runs a binary; see docs/exec.md.</summary>
     public const string ExecType = "exec";
 
-    public static ApiException NotSupported(string field) =>
-        new(StatusCodes.Status422UnprocessableEntity, "not supported yet: " + field);
-
     public RunSpec ToRunSpec(string orgId, FormicarySubmission submission, DateTimeOffset now)
     {
         var definition = submission.Definition;
-        var unsupported = definition.Tasks.SelectMany(t => t.UnsupportedFields).ToList();
-        if (unsupported.Count > 0) throw NotSupported(string.Join(", ", unsupported));
-        if (submission.ScheduledAt is { } at && at > now) throw NotSupported("scheduled_at (a request runs when it is submitted)");
-
-        var chain = Chain(definition);
+        var reached = Reached(definition);
+        var routes = Routes(definition, reached);
         var jobVariables = definition.Document["job_variables"] as JsonObject;
-        var tasks = new List<TaskSpec>(chain.Count);
-        FormicaryTask? previous = null;
-        foreach (var task in chain)
+        var tasks = new List<TaskSpec>(reached.Count);
+        foreach (var task in reached)
         {
             var variables = task.Source["variables"] as JsonObject;
             string? Lookup(string name) =>
@@ -49,7 +41,7 @@ internal sealed class FormicaryTranslation(IReadOnlySet<string> inProcessTypes)
                 : jobVariables is not null && jobVariables.TryGetPropertyValue(name, out var j) ? GoTemplate.Text(j)
                 : null;
             var rendered = (JsonObject)GoTemplate.Render(task.Source, Lookup, task.Field)!;
-            var (type, input) = Handler(task, rendered, submission.Params);
+            var (type, input) = task.Manual ? (TaskTypes.Approval, General(rendered, submission.Params)) : Handler(task, rendered, submission.Params);
             var retries = task.Retry ?? definition.Retry;
             var delay = definition.DelayBetweenRetries ?? TimeSpan.FromSeconds(1);
             tasks.Add(new TaskSpec
@@ -58,13 +50,13 @@ internal sealed class FormicaryTranslation(IReadOnlySet<string> inProcessTypes)
                 Type = type,
                 InputJson = input.ToJsonString(),
                 Priority = submission.Priority,
-                DependsOn = previous is null ? [] : [previous.TaskType],
+                Routes = routes[task.TaskType],
+                AllowFailure = task.AllowFailure,
                 // Formicary waits the same delay before every retry: no backoff, no jitter.
                 RetryPolicy = new RetryPolicy(retries + 1, delay, delay, 1.0, 0),
                 MaxRetries = retries,
                 Timeout = task.Timeout,
             });
-            previous = task;
         }
 
         var metadata = new JsonObject
@@ -85,25 +77,98 @@ internal sealed class FormicaryTranslation(IReadOnlySet<string> inProcessTypes)
             InputJson = submission.Params.ToJsonString(),
             MetadataJson = metadata.ToJsonString(),
             Timeout = definition.Timeout,
+            // A time already past runs at once; the engine holds a later one until then.
+            ScheduledAt = submission.ScheduledAt is { } at && at > now ? at : null,
             Tasks = tasks,
         };
     }
 
     /// <summary>
-    /// The tasks that run, in order: Formicary starts at the first task and follows <c>on_completed</c>. Tasks no
-    /// <c>on_completed</c> leads to are reached only through failure routing, which is refused before this runs.
+    /// The tasks a request can run, in definition order: Formicary starts at the first task and follows its edges
+    /// (<c>on_completed</c>, <c>on_failed</c>, <c>on_exit_code</c>); <c>always_run</c> tasks run at the end whatever
+    /// happened. A task none of these reaches could never run, so it is not created.
     /// </summary>
-    private static List<FormicaryTask> Chain(FormicaryDefinition definition)
+    private static List<FormicaryTask> Reached(FormicaryDefinition definition)
     {
         var byType = definition.Tasks.ToDictionary(t => t.TaskType, StringComparer.Ordinal);
-        var chain = new List<FormicaryTask>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
-        for (var task = definition.Tasks[0]; ; task = byType[task.OnCompleted])
+        var pending = new Stack<FormicaryTask>(definition.Tasks.Where(t => t.AlwaysRun).Prepend(definition.Tasks[0]));
+        while (pending.TryPop(out var task))
         {
-            if (!seen.Add(task.TaskType)) throw new ApiException(StatusCodes.Status400BadRequest, $"{task.Field}.task_type: on_completed leads back to '{task.TaskType}' (a cycle)");
-            chain.Add(task);
-            if (task.OnCompleted is null) return chain;
+            if (!seen.Add(task.TaskType)) continue;
+            foreach (var target in task.Targets) pending.Push(byType[target]);
         }
+
+        return definition.Tasks.Where(t => seen.Contains(t.TaskType)).ToList();
+    }
+
+    /// <summary>
+    /// The engine routes of every reached task. An edge becomes a route on its target: <c>on_completed</c> (and the
+    /// COMPLETED key of <c>on_exit_code</c>) a Completed route, <c>on_failed</c> (and FAILED) a Failed route, numeric
+    /// <c>on_exit_code</c> keys an ExitCode route (codes to the same target are one route). An <c>always_run</c> task
+    /// gets Finished routes instead of its incoming edges: from the <c>always_run</c> tasks that lead to it when there
+    /// are any (so cleanups keep their order), else from every task that ends the job's main graph (the tasks reached
+    /// without passing an <c>always_run</c> task, whose edges lead nowhere else). Edges into the first task are
+    /// refused as a cycle would be: it starts the job.
+    /// </summary>
+    private static Dictionary<string, IReadOnlyList<TaskRoute>> Routes(FormicaryDefinition definition, List<FormicaryTask> reached)
+    {
+        var byType = reached.ToDictionary(t => t.TaskType, StringComparer.Ordinal);
+        var first = definition.Tasks[0];
+        var incoming = reached.ToDictionary(t => t.TaskType, _ => new List<TaskRoute>(), StringComparer.Ordinal);
+        foreach (var task in reached)
+        {
+            void Add(string target, RouteOn on, int[]? codes = null)
+            {
+                if (target == first.TaskType) throw new ApiException(StatusCodes.Status400BadRequest, $"{task.Field}: leads back to the first task '{target}' (a cycle)");
+                incoming[target].Add(new TaskRoute(task.TaskType, on, codes));
+            }
+
+            if (task.OnCompleted is { } completed) Add(completed, RouteOn.Completed);
+            if (task.OnFailed is { } failed) Add(failed, RouteOn.Failed);
+            foreach (var exit in task.OnExitCode.Where(e => e.Code is null)) Add(exit.Target, exit.OnFailed ? RouteOn.Failed : RouteOn.Completed);
+            foreach (var group in task.OnExitCode.Where(e => e.Code is not null).GroupBy(e => e.Target, StringComparer.Ordinal))
+                Add(group.Key, RouteOn.ExitCode, group.Select(e => e.Code!.Value).Distinct().Order().ToArray());
+        }
+
+        // The main graph: what runs before the always_run tasks.
+        var main = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<FormicaryTask>([first]);
+        while (pending.TryPop(out var task))
+        {
+            // The first task starts the job even when it is marked always_run.
+            if (task.AlwaysRun && task != first || !main.Add(task.TaskType)) continue;
+            foreach (var target in task.Targets) pending.Push(byType[target]);
+        }
+
+        var ends = reached.Where(t => main.Contains(t.TaskType) && t.Targets.All(target => byType[target].AlwaysRun)).Select(t => t.TaskType).ToList();
+        var result = new Dictionary<string, IReadOnlyList<TaskRoute>>(StringComparer.Ordinal);
+        foreach (var task in reached)
+        {
+            if (!task.AlwaysRun || task == first)
+            {
+                result[task.TaskType] = Merge(incoming[task.TaskType]);
+                continue;
+            }
+
+            var fromCleanups = incoming[task.TaskType].Where(r => byType[r.From].AlwaysRun).Select(r => r.From).Distinct(StringComparer.Ordinal).ToList();
+            result[task.TaskType] = (fromCleanups.Count > 0 ? fromCleanups : ends).Select(from => new TaskRoute(from, RouteOn.Finished)).ToList();
+        }
+
+        return result;
+    }
+
+    /// <summary>Two edges of the same kind from one task (on_completed and on_exit_code COMPLETED to the same target) are one route.</summary>
+    private static List<TaskRoute> Merge(List<TaskRoute> routes) =>
+        routes.GroupBy(r => (r.From, r.On)).Select(g => g.Key.On == RouteOn.ExitCode
+            ? new TaskRoute(g.Key.From, RouteOn.ExitCode, g.SelectMany(r => r.ExitCodes!).Distinct().Order().ToArray())
+            : g.First()).ToList();
+
+    private static JsonObject General(JsonObject rendered, JsonObject parameters)
+    {
+        var input = (JsonObject)rendered.DeepClone();
+        input["params"] = parameters.DeepClone();
+        return input;
     }
 
     /// <summary>
@@ -113,14 +178,7 @@ internal sealed class FormicaryTranslation(IReadOnlySet<string> inProcessTypes)
     /// </summary>
     private (string Type, JsonObject Input) Handler(FormicaryTask task, JsonObject rendered, JsonObject parameters)
     {
-        JsonObject General()
-        {
-            var input = (JsonObject)rendered.DeepClone();
-            input["params"] = parameters.DeepClone();
-            return input;
-        }
-
-        if (inProcessTypes.Contains(task.TaskType)) return (task.TaskType, General());
+        if (inProcessTypes.Contains(task.TaskType)) return (task.TaskType, General(rendered, parameters));
         var method = task.Method;
         if (rendered["script"] is JsonArray script && (method is null || string.Equals(method, "SHELL", StringComparison.OrdinalIgnoreCase)))
         {
@@ -141,7 +199,7 @@ internal sealed class FormicaryTranslation(IReadOnlySet<string> inProcessTypes)
             return (ExecType, exec);
         }
 
-        return (method?.ToLowerInvariant() ?? task.TaskType, General());
+        return (method?.ToLowerInvariant() ?? task.TaskType, General(rendered, parameters));
     }
 
     /// <summary>The params of a request: a JSON object, or none.</summary>

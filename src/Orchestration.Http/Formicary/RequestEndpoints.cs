@@ -23,6 +23,12 @@ internal static class RequestEndpoints
     /// <summary>At most this many job types match a <c>platform</c> filter; more is a 400 asking for <c>job_type</c>.</summary>
     public const int MaxPlatformJobTypes = 100;
 
+    /// <summary>How far ahead <c>scheduled_at</c> may be; a later time is a 400 rather than a request that waits for years.</summary>
+    public static readonly TimeSpan MaxScheduleAhead = TimeSpan.FromDays(366);
+
+    /// <summary>Review comments are kept on the task; at most this many characters.</summary>
+    public const int MaxReviewComments = 4096;
+
     public static void Map(RouteGroupBuilder group)
     {
         group.MapPost("/jobs/requests", SubmitAsync).RequirePermission(Permissions.JobRequestSubmit).WithName("FormicaryRequestsSubmit")
@@ -37,7 +43,12 @@ internal static class RequestEndpoints
             .Produces(StatusCodes.Status200OK).Produces<ErrorBody>(StatusCodes.Status404NotFound).Produces<ErrorBody>(StatusCodes.Status409Conflict);
         group.MapPost("/jobs/requests/{id}/restart", RestartAsync).RequirePermission(Permissions.JobRequestRestart).WithName("FormicaryRequestsRestart")
             .Produces(StatusCodes.Status200OK).Produces<ErrorBody>(StatusCodes.Status404NotFound).Produces<ErrorBody>(StatusCodes.Status409Conflict);
+        group.MapPost("/jobs/requests/{id}/review", ReviewAsync).RequirePermission(Permissions.JobRequestApprove).WithName("FormicaryRequestsReview")
+            .Accepts<ReviewJobRequest>("application/json").Produces(StatusCodes.Status200OK).Produces<ErrorBody>(StatusCodes.Status400BadRequest)
+            .Produces<ErrorBody>(StatusCodes.Status404NotFound).Produces<ErrorBody>(StatusCodes.Status409Conflict);
     }
+
+    private static readonly UniqueFieldNames UniqueFields = new("unique_key", "unique_scope", "unique_states", "unique_window_seconds", "on_duplicate");
 
     private static async Task<IResult> SubmitAsync(HttpContext context, IOrchestrationClient client, IDefinitionStore store,
         IEnumerable<HandlerRegistration> handlers, TimeProvider time)
@@ -55,9 +66,13 @@ internal static class RequestEndpoints
         {
             if (!DateTimeOffset.TryParse(request.ScheduledAt, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind, out var at) || !request.ScheduledAt.Contains('T', StringComparison.Ordinal))
                 throw ApiException.Validation("scheduled_at", "must be an RFC 3339 time such as 2026-01-02T15:04:05Z");
+            if (at - time.GetUtcNow() > MaxScheduleAhead) throw ApiException.Validation("scheduled_at", $"must be at most {MaxScheduleAhead.TotalDays} days ahead");
             scheduledAt = at;
         }
 
+        var unique = UniqueWire.Rule(request.UniqueKey, request.UniqueScope, request.UniqueStates,
+            request.UniqueWindowSeconds is { } window ? TimeSpan.FromSeconds(window) : null, request.OnDuplicate, UniqueFields, "job_type", limits,
+            (field, message) => ApiException.Validation(field, message));
         var parameters = FormicaryTranslation.Params(request.Params, MaxParams);
         foreach (var (key, _) in parameters)
         {
@@ -73,15 +88,20 @@ internal static class RequestEndpoints
         CreateRunResult created;
         try
         {
-            created = await client.CreateRunAsync(spec, context.RequestAborted);
+            created = await client.CreateRunAsync(spec with { Unique = unique }, context.RequestAborted);
         }
         catch (OrchestrationValidationException e)
         {
             throw new ApiException(StatusCodes.Status400BadRequest, e.Message);
         }
+        catch (UniqueConflictException e)
+        {
+            throw ApiException.Conflict(UniqueWire.ConflictMessage(e));
+        }
 
         var tasks = await client.Queries.GetRunTasksAsync(orgId, created.Run.Id, context.RequestAborted);
-        return FormicaryJson.Ok(FormicaryJson.ToContract(created.Run, tasks, withExecution: true), StatusCodes.Status201Created);
+        // A held unique key answers the request that holds it, as the job queue API does: 200 rather than 201.
+        return FormicaryJson.Ok(FormicaryJson.ToContract(created.Run, tasks, withExecution: true), created.Created ? StatusCodes.Status201Created : StatusCodes.Status200OK);
     }
 
     private static async Task<IResult> ListAsync(HttpContext context, IOrchestrationClient client, IDefinitionStore store, string? job_type, string? job_state, string? platform)
@@ -151,6 +171,57 @@ internal static class RequestEndpoints
             RunCommandStatus.Applied => FormicaryJson.Empty(),
             RunCommandStatus.NotFound => throw ApiException.NotFound("Job request"),
             _ => throw ApiException.Conflict("Only a FAILED or CANCELLED job request can be restarted"),
+        };
+    }
+
+    /// <summary>
+    /// Approves or rejects a MANUAL task awaiting review. The reviewer recorded is the caller's identity as the
+    /// platform knows it (its key or token subject), not a name from the body, so a review cannot be signed as someone else.
+    /// </summary>
+    private static async Task<IResult> ReviewAsync(HttpContext context, IOrchestrationClient client, string id)
+    {
+        var request = await JsonBody.ReadAsync<ReviewJobRequest>(context, FormicaryJson.Options);
+        var limits = context.Limits();
+        var caller = context.GetCaller();
+        if (string.IsNullOrWhiteSpace(request.TaskType)) throw ApiException.Validation("task_type", "is required");
+        if (limits.IdentifierProblem(request.TaskType) is { } typeProblem) throw ApiException.Validation("task_type", typeProblem);
+        var approved = request.Status switch
+        {
+            "APPROVED" => true,
+            "REJECTED" => false,
+            _ => throw ApiException.Validation("status", "must be APPROVED or REJECTED"),
+        };
+        if (request.Comments is { Length: > MaxReviewComments }) throw ApiException.Validation("comments", $"must be at most {MaxReviewComments} characters");
+        if (!approved && string.IsNullOrWhiteSpace(request.Comments)) throw ApiException.Validation("comments", "are required to reject");
+
+        var run = await FindAsync(client, caller.OrgId, id, context.RequestAborted);
+        // One execution per request: an execution_id other than the request's names no execution of it.
+        if (!string.IsNullOrEmpty(request.ExecutionId) && (!Guid.TryParse(request.ExecutionId, out var execution) || execution != run.Id))
+            throw ApiException.NotFound("Job execution");
+        ReviewTaskResult result;
+        try
+        {
+            result = await client.ReviewTaskAsync(new ReviewTaskParams
+            {
+                OrgId = caller.OrgId,
+                Family = FormicaryJson.Family,
+                RunId = run.Id,
+                TaskName = request.TaskType,
+                Approved = approved,
+                Reviewer = caller.PartitionKey,
+                Comments = string.IsNullOrWhiteSpace(request.Comments) ? null : request.Comments,
+            }, context.RequestAborted);
+        }
+        catch (OrchestrationValidationException e)
+        {
+            throw new ApiException(StatusCodes.Status400BadRequest, e.Message);
+        }
+
+        return result.Status switch
+        {
+            ReviewTaskStatus.Applied => FormicaryJson.Empty(),
+            ReviewTaskStatus.NotFound => throw ApiException.NotFound($"Task '{request.TaskType}' of this job request"),
+            _ => throw ApiException.Conflict($"Task '{request.TaskType}' is not awaiting manual approval"),
         };
     }
 

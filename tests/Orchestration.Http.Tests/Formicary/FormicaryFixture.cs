@@ -19,6 +19,9 @@ public abstract class FormicaryFixture(ApiBackend backend)
 {
     public const string ProbeType = "probe";
 
+    /// <summary>A handler that ends with the input's <c>exit_code</c>, failing when the input says <c>fail: true</c>.</summary>
+    public const string ExitType = "exit";
+
     protected ApiBackend Backend { get; } = backend;
 
     protected ApiFactory Factory { get; private set; } = null!;
@@ -30,7 +33,7 @@ public abstract class FormicaryFixture(ApiBackend backend)
     [OneTimeSetUp]
     public void StartHost()
     {
-        Factory = new ApiFactory(Backend, services: services => services.AddSingleton(ProbeRegistration(() => Current)));
+        Factory = new ApiFactory(Backend, services: services => services.AddSingleton(ProbeRegistration(() => Current)).AddSingleton(ExitRegistration()));
         Admin = Factory.WithKey(ApiFactory.BootstrapKey);
     }
 
@@ -107,6 +110,20 @@ public abstract class FormicaryFixture(ApiBackend backend)
         }
 
         throw new AssertionException($"request never became {state}: {request?.ToJsonString()}");
+    }
+
+    private static HandlerRegistration ExitRegistration()
+    {
+        var scratch = new ServiceCollection();
+        scratch.AddOrchestration(o => o.UseInMemory()).AddTaskHandler(ExitType, (context, _) =>
+        {
+            var input = JsonNode.Parse(context.Task.InputJson ?? "{}");
+            var code = input?["exit_code"]?.GetValue<int>();
+            if (input?["fail"]?.GetValue<bool>() == true) throw new TaskFailedException($"exit {code}", retryable: false) { ExitCode = code };
+            context.ExitCode = code;
+            return Task.FromResult<string?>($$"""{"done":"{{context.Task.Name}}"}""");
+        });
+        return scratch.Select(d => d.ImplementationInstance).OfType<HandlerRegistration>().Single();
     }
 
     private static HandlerRegistration ProbeRegistration(Func<Probe> probe)

@@ -138,31 +138,6 @@ public sealed class FormicaryRequestsTests(ApiBackend backend) : FormicaryFixtur
     }
 
     [Test]
-    public async Task SubmitRequest_DefinitionUsingRoutingNotWiredYet_422NotSupportedYetNamingFields()
-    {
-        var (_, client) = await NewTenantAsync();
-        var (saved, _, text) = await PostYamlAsync(client, FormicaryDefinitionsTests.DocsStyleYaml);
-        Assert.That(saved, Is.EqualTo(HttpStatusCode.Created), text);
-
-        var (status, error, _) = await client.PostJsonAsync("/api/jobs/requests", new { job_type = "shell-build" });
-
-        Assert.That(status, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
-        Assert.That(error.Str("error"), Is.EqualTo("not supported yet: tasks[2].allow_failure, tasks[3].always_run"));
-    }
-
-    [Test]
-    public async Task SubmitRequest_ManualTask_422NotSupportedYet()
-    {
-        var (_, client) = await NewTenantAsync();
-        await SaveAsync(client, new { job_type = "gate", tasks = new[] { new { task_type = "approve", method = "MANUAL" } } });
-
-        var (status, error, _) = await client.PostJsonAsync("/api/jobs/requests", new { job_type = "gate" });
-
-        Assert.That(status, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
-        Assert.That(error.Str("error"), Is.EqualTo("not supported yet: tasks[0].method MANUAL"));
-    }
-
-    [Test]
     public async Task SubmitRequest_ScriptWhileExecIsNotEnabled_400NamingTheReason()
     {
         var (_, client) = await NewTenantAsync();
@@ -175,18 +150,47 @@ public sealed class FormicaryRequestsTests(ApiBackend backend) : FormicaryFixtur
     }
 
     [Test]
-    public async Task SubmitRequest_ScheduledInTheFuture_422NotSupportedYetAndPastTimeAccepted()
+    public async Task SubmitRequest_ScheduledInTheFuture_PendingUntilThenThenRuns()
     {
         var (_, client) = await NewTenantAsync();
-        await SaveAsync(client, Unclaimed("later"));
-        var now = Factory.Time.GetUtcNow();
+        await SaveAsync(client, ProbeJob("later", "only"));
+        var at = Factory.Time.GetUtcNow().AddHours(1);
 
-        var (future, error, _) = await client.PostJsonAsync("/api/jobs/requests", new { job_type = "later", scheduled_at = now.AddHours(1).ToString("yyyy-MM-ddTHH:mm:ssZ") });
-        var past = await SubmitAsync(client, new { job_type = "later", scheduled_at = now.AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ssZ") });
+        var created = await SubmitAsync(client, new { job_type = "later", scheduled_at = at.ToString("yyyy-MM-ddTHH:mm:ssZ") });
+        var (_, before, _) = await client.GetJsonAsync($"/api/jobs/requests/{created.Str("id")}");
+        var startsBefore = Current.Starts.Count;
+        Factory.Time.Advance(TimeSpan.FromHours(1) + TimeSpan.FromSeconds(1));
+        var done = await WaitForStateAsync(client, created.Str("id"), "COMPLETED");
 
-        Assert.That(future, Is.EqualTo(HttpStatusCode.UnprocessableEntity));
-        Assert.That(error.Str("error"), Does.StartWith("not supported yet: scheduled_at"));
-        Assert.That(past["scheduled_at"], Is.Not.Null);
+        Assert.That(before.Str("job_state"), Is.EqualTo("PENDING"));
+        Assert.That(before!["execution"]!["tasks"]![0].Str("task_state"), Is.EqualTo("PENDING"), "not claimable before its time");
+        Assert.That(startsBefore, Is.Zero);
+        Assert.That(DateTimeOffset.Parse(done.Str("scheduled_at"), System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(at.AddTicks(-(at.Ticks % TimeSpan.TicksPerSecond))));
+        Assert.That(Current.Starts.Single().At, Is.GreaterThanOrEqualTo(at.AddTicks(-(at.Ticks % TimeSpan.TicksPerSecond))), "ran at or after the scheduled time");
+    }
+
+    [Test]
+    public async Task SubmitRequest_ScheduledInThePast_RunsAtOnce()
+    {
+        var (_, client) = await NewTenantAsync();
+        await SaveAsync(client, ProbeJob("overdue", "only"));
+
+        var created = await SubmitAsync(client, new { job_type = "overdue", scheduled_at = Factory.Time.GetUtcNow().AddMinutes(-1).ToString("yyyy-MM-ddTHH:mm:ssZ") });
+        var done = await WaitForStateAsync(client, created.Str("id"), "COMPLETED");
+
+        Assert.That(done["scheduled_at"], Is.Not.Null);
+    }
+
+    [Test]
+    public async Task SubmitRequest_ScheduledMoreThanAYearAhead_400()
+    {
+        var (_, client) = await NewTenantAsync();
+        await SaveAsync(client, Unclaimed("far"));
+
+        var (status, error, _) = await client.PostJsonAsync("/api/jobs/requests", new { job_type = "far", scheduled_at = Factory.Time.GetUtcNow().AddDays(400).ToString("yyyy-MM-ddTHH:mm:ssZ") });
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(error.Str("error"), Does.Contain("scheduled_at must be at most 366 days ahead"));
     }
 
     [TestCase("""{"params":{}}""", "job_type is required")]
@@ -196,6 +200,39 @@ public sealed class FormicaryRequestsTests(ApiBackend backend) : FormicaryFixtur
     [TestCase("""{"job_type":"x","job_priority":5000}""", "job_priority must be between")]
     [TestCase("""not json""", "Malformed JSON")]
     public async Task SubmitRequest_BadBody_400NamingTheProblem(string body, string problem)
+    {
+        var (_, client) = await NewTenantAsync();
+
+        var (status, error, _) = await client.PostJsonAsync("/api/jobs/requests", body);
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest), error?.ToJsonString());
+        Assert.That(error.Str("error"), Does.Contain(problem));
+    }
+
+    [Test]
+    public async Task SubmitRequest_UniqueKeyHeldByPendingRequest_200WithTheHolderOr409InConflictMode()
+    {
+        var (_, client) = await NewTenantAsync();
+        await SaveAsync(client, Unclaimed("once"));
+        var first = await SubmitAsync(client, new { job_type = "once", unique_key = "nightly-2026-11-30" });
+
+        var (again, holder, _) = await client.PostJsonAsync("/api/jobs/requests", new { job_type = "once", unique_key = "nightly-2026-11-30" });
+        var (conflict, error, _) = await client.PostJsonAsync("/api/jobs/requests", new { job_type = "once", unique_key = "nightly-2026-11-30", on_duplicate = "conflict" });
+        var other = await SubmitAsync(client, new { job_type = "once", unique_key = "nightly-2026-12-01" });
+        var (_, list, _) = await client.GetJsonAsync("/api/jobs/requests?job_type=once");
+
+        Assert.That(again, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(holder.Str("id"), Is.EqualTo(first.Str("id")));
+        Assert.That(conflict, Is.EqualTo(HttpStatusCode.Conflict));
+        Assert.That(error.Str("error"), Is.EqualTo($"unique key 'nightly-2026-11-30' is held by run {first.Str("id")}"));
+        Assert.That(other.Str("id"), Is.Not.EqualTo(first.Str("id")));
+        Assert.That(list!["total_records"]!.GetValue<int>(), Is.EqualTo(2));
+    }
+
+    [TestCase("""{"job_type":"x","unique_scope":"org"}""", "unique_key is required with the other unique fields")]
+    [TestCase("""{"job_type":"x","unique_key":"k","unique_scope":"type"}""", "unique_scope must be org or job_type")]
+    [TestCase("""{"job_type":"x","unique_key":"k","on_duplicate":"replace"}""", "on_duplicate must be return_existing or conflict")]
+    public async Task SubmitRequest_BadUniqueFields_400NamingTheField(string body, string problem)
     {
         var (_, client) = await NewTenantAsync();
 

@@ -87,6 +87,7 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         ["GET /api/jobs/requests/{id}"] = new($"/api/jobs/requests/{a.RequestId}", null, Expect.NotFound),
         ["POST /api/jobs/requests/{id}/cancel"] = new($"/api/jobs/requests/{a.RequestId}/cancel", null, Expect.NotFound),
         ["POST /api/jobs/requests/{id}/restart"] = new($"/api/jobs/requests/{a.RequestId}/restart", null, Expect.NotFound),
+        ["POST /api/jobs/requests/{id}/review"] = new($"/api/jobs/requests/{a.RequestId}/review", new { task_type = "t", status = "APPROVED" }, Expect.NotFound),
         ["GET /api/v1/config"] = new("/api/v1/config", null, Expect.NotImplemented),
         ["GET /api/v1/config/redis"] = new("/api/v1/config/redis", null, Expect.NotImplemented),
         ["GET /api/v1/config/queues"] = new("/api/v1/config/queues", null, Expect.NotImplemented),

@@ -19,12 +19,22 @@ internal sealed record SubmitJobRequest
     [JsonPropertyName("job_type")] public string? JobType { get; init; }
     /// <summary>A version of the definition, as a string ("3") or a number; the latest when absent.</summary>
     [JsonPropertyName("job_version")] public JsonElement? JobVersion { get; init; }
-    /// <summary>RFC 3339 start time; only a time already past is accepted until scheduling is wired.</summary>
+    /// <summary>RFC 3339 start time: the request stays PENDING until then.</summary>
     [JsonPropertyName("scheduled_at")] public string? ScheduledAt { get; init; }
     /// <summary>Higher runs first among ready tasks.</summary>
     [JsonPropertyName("job_priority")] public int? JobPriority { get; init; }
     /// <summary>Parameters: task input and <c>{{.Name}}</c> values.</summary>
     [JsonPropertyName("params")] public JsonElement? Params { get; init; }
+    /// <summary>Unique work: while a request submitted with the same key blocks, the submit returns it (or 409).</summary>
+    [JsonPropertyName("unique_key")] public string? UniqueKey { get; init; }
+    /// <summary><c>org</c> (default) or <c>job_type</c>.</summary>
+    [JsonPropertyName("unique_scope")] public string? UniqueScope { get; init; }
+    /// <summary>Run states that block (default: unfinished).</summary>
+    [JsonPropertyName("unique_states")] public IReadOnlyList<string?>? UniqueStates { get; init; }
+    /// <summary>How long after the holder finished it still blocks.</summary>
+    [JsonPropertyName("unique_window_seconds")] public int? UniqueWindowSeconds { get; init; }
+    /// <summary><c>return_existing</c> (default) or <c>conflict</c>.</summary>
+    [JsonPropertyName("on_duplicate")] public string? OnDuplicate { get; init; }
 }
 
 /// <summary>A job request as every requests endpoint returns it.</summary>
@@ -86,7 +96,7 @@ internal sealed record TaskExecutionResponse
     [JsonPropertyName("method")] public required string Method { get; init; }
     /// <summary>PENDING, READY, EXECUTING, COMPLETED, FAILED, CANCELLED, SKIPPED or MANUAL_APPROVAL_REQUIRED.</summary>
     [JsonPropertyName("task_state")] public required string TaskState { get; init; }
-    /// <summary>Exit code, when the task's output has one.</summary>
+    /// <summary>Exit code the handler reported (or, failing that, the one in the task's output).</summary>
     [JsonPropertyName("exit_code")] public int? ExitCode { get; init; }
     /// <summary>Why the latest attempt failed.</summary>
     [JsonPropertyName("exit_message")] public string? ExitMessage { get; init; }
@@ -102,4 +112,34 @@ internal sealed record TaskExecutionResponse
     [JsonPropertyName("stdout")] public string? Stdout { get; init; }
     /// <summary>The task's output.</summary>
     [JsonPropertyName("context")] public JsonElement? Context { get; init; }
+    /// <summary>The review of a MANUAL task, once reviewed.</summary>
+    [JsonPropertyName("review")] [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] public TaskReviewResponse? Review { get; init; }
+}
+
+/// <summary>Who reviewed a MANUAL task, when, and what they decided.</summary>
+internal sealed record TaskReviewResponse
+{
+    /// <summary>The reviewer's identity as the platform knows the caller (<c>key:&lt;id&gt;</c> or <c>jwt:&lt;org&gt;:&lt;subject&gt;</c>).</summary>
+    [JsonPropertyName("reviewed_by")] public required string ReviewedBy { get; init; }
+    /// <summary>When the review was recorded.</summary>
+    [JsonPropertyName("reviewed_at")] public required DateTime ReviewedAt { get; init; }
+    /// <summary>APPROVED or REJECTED.</summary>
+    [JsonPropertyName("status")] public required string Status { get; init; }
+    /// <summary>True when approved.</summary>
+    [JsonPropertyName("approved")] public required bool Approved { get; init; }
+    /// <summary>The reviewer's comments.</summary>
+    [JsonPropertyName("comments")] public string? Comments { get; init; }
+}
+
+/// <summary>Body of <c>POST /api/jobs/requests/{id}/review</c>.</summary>
+internal sealed record ReviewJobRequest
+{
+    /// <summary>The request's execution (its id, as one execution per request); checked when given.</summary>
+    [JsonPropertyName("execution_id")] public string? ExecutionId { get; init; }
+    /// <summary>The MANUAL task to review (required).</summary>
+    [JsonPropertyName("task_type")] public string? TaskType { get; init; }
+    /// <summary>Required when rejecting.</summary>
+    [JsonPropertyName("comments")] public string? Comments { get; init; }
+    /// <summary>APPROVED or REJECTED (required).</summary>
+    [JsonPropertyName("status")] public string? Status { get; init; }
 }
