@@ -501,25 +501,6 @@ internal static class PostgresSql
             capacity = coalesce(excluded.capacity, e.capacity)
         """;
 
-    // Operations (PostgresStore.Operations.cs).
-    internal const string PurgeSql = """
-        WITH victims AS (
-            SELECT id FROM {s}.runs
-            WHERE status IN ('completed', 'failed', 'cancelled') AND completed_at < {now} - @ageTicks / 10 * interval '1 microsecond'
-            ORDER BY completed_at LIMIT @batch FOR UPDATE SKIP LOCKED
-        ), ev AS (
-            DELETE FROM {s}.events WHERE run_id IN (SELECT id FROM victims)
-        ), gone AS (
-            DELETE FROM {s}.tasks WHERE run_id IN (SELECT id FROM victims) RETURNING id
-        ), att AS (
-            DELETE FROM {s}.attempts WHERE task_id IN (SELECT id FROM gone)
-        ), deps AS (
-            DELETE FROM {s}.task_dependencies WHERE run_id IN (SELECT id FROM victims)
-        ), del AS (
-            DELETE FROM {s}.runs WHERE id IN (SELECT id FROM victims) RETURNING 1
-        )
-        SELECT count(*)::int FROM del
-        """;
 
     // More of Commands (PostgresStore.Commands.cs).
     internal const string TaskStatusesByName = "SELECT name, status FROM {s}.tasks WHERE run_id = @run AND name = ANY(@names)";

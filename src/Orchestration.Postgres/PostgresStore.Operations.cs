@@ -9,17 +9,22 @@ public sealed record PostgresTableStats(string Table, long Rows, long TotalBytes
 // Retention and operator statistics.
 public sealed partial class PostgresStore
 {
+    // Every finished run older than @ageTicks: a retention target without rules.
+    private static readonly string PurgeFinishedSql = PurgeTarget.Replace(
+        "{where}", "status IN ('completed', 'failed', 'cancelled') AND completed_at < {now} - @ageTicks / 10 * interval '1 microsecond'", StringComparison.Ordinal);
+
     private static readonly string[] Tables = ["runs", "tasks", "task_dependencies", "attempts", "events", "run_data", "orgs", "api_keys"];
 
     /// <summary>
     /// Deletes up to <paramref name="batchSize"/> runs that finished more than <paramref name="olderThan"/> ago, with their
     /// tasks, attempts, dependencies, run data and events, in one transaction. Returns how many runs were deleted; call
-    /// again while it returns <paramref name="batchSize"/>. The hosted retention loop does this on the leader.
+    /// again while it returns <paramref name="batchSize"/>. An operator's one-off purge: the hosted retention applies the
+    /// configured rules (docs/limits.md, "Retention").
     /// </summary>
     public Task<int> PurgeFinishedRunsAsync(TimeSpan olderThan, int batchSize, CancellationToken cancellationToken)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        return InTransactionAsync((tx, ct) => tx.ScalarAsync<int>(S(PostgresSql.PurgeSql), new { ageTicks = olderThan.Ticks, batch = batchSize }, ct), cancellationToken);
+        return InTransactionAsync((tx, ct) => tx.ScalarAsync<int>(S(PurgeFinishedSql), new { ageTicks = olderThan.Ticks, batch = batchSize }, ct), cancellationToken);
     }
 
     /// <summary>Exact row counts and total sizes of the store's tables, for operators. Counting scans each table.</summary>

@@ -41,8 +41,8 @@ public sealed partial class PostgresStore : IRetentionStore
         }, cancellationToken);
     }
 
-    // A run and every row of it, as PurgeFinishedRunsAsync deletes them; {where} picks the runs.
-    private const string PurgeTarget = """
+    // A run and every row of it; {where} picks the runs (retention targets, and PurgeFinishedRunsAsync).
+    internal const string PurgeTarget = """
         WITH victims AS (
             SELECT id FROM {s}.runs WHERE {where}
             ORDER BY completed_at LIMIT @batch FOR UPDATE SKIP LOCKED
