@@ -101,7 +101,7 @@ internal static class PostgresSql
                 WHERE l.run_limited AND l.status IN ('queued', 'retrying')
                   AND (l.status = 'queued' OR l.not_before IS NULL OR l.not_before <= {now})
                   AND (cardinality(@types::text[]) = 0 OR l.type = ANY(@types))
-                  AND (@org::text IS NULL OR l.org_id = @org)) AS limited
+                  AND (@org::text IS NULL OR l.org_id = @org)) OR {s}.keyed_work_ready(@types::text[], @org::text, {now}) AS limited
         ), cand AS (
             SELECT c.id FROM {s}.claim_candidates(@types::text[], @org::text, @family::text, {now}, CASE WHEN (SELECT limited FROM gate) THEN 0 ELSE @max END, true) c
         ), {writes}
@@ -115,6 +115,9 @@ internal static class PostgresSql
             FROM {s}.claim_candidates(@types::text[], @org::text, @family::text, {now},
                  CASE WHEN @typeLimited OR EXISTS (SELECT 1 FROM {s}.runs lr WHERE lr.max_concurrency IS NOT NULL AND lr.status IN ('pending', 'running'))
                       THEN @scan ELSE @max END, false) c
+            UNION ALL
+            SELECT k.id, k.run_id, k.type, k.priority, k.seq
+            FROM {s}.keyed_candidates(@types::text[], @org::text, @family::text, {now}, @max) k
         ), ranked AS (
             SELECT c.id, c.run_id, c.type, c.priority, c.seq, r.max_concurrency,
                    row_number() OVER (PARTITION BY c.run_id ORDER BY c.priority DESC, c.seq) AS run_rank,
@@ -180,7 +183,7 @@ internal static class PostgresSql
                                    lease_expires_at = NULL, updated_at = {now}
             FROM i WHERE t.id = i.id AND t.id = ANY(@ids) AND CASE WHEN t.status = 'running' THEN t.lease_token = i.token ELSE false END
                      AND NOT t.routes_out
-            RETURNING t.id, t.run_id, t.org_id, t.name, t.seq, t.attempt_open, t.attempt, t.executor_id, t.executor_ip, t.started_at
+            RETURNING t.id, t.run_id, t.org_id, t.name, t.seq, t.attempt_open, t.attempt, t.executor_id, t.executor_ip, t.started_at, t.limit_key
         ), att AS (
             INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error) SELECT id, attempt, executor_id, executor_ip, started_at, {now}, 'completed', NULL FROM done WHERE done.attempt_open
         ), dec AS (
@@ -194,6 +197,10 @@ internal static class PostgresSql
                 -- A run held back by its concurrency limit has a queued task no claim took while the slot was busy.
                 SELECT 1 FROM {s}.runs r WHERE r.id = ANY (ARRAY(SELECT run_id FROM done)) AND r.max_concurrency IS NOT NULL
                     AND EXISTS (SELECT 1 FROM {s}.tasks q WHERE q.run_id = r.id AND q.status = 'queued')
+                UNION ALL
+                -- A key at its limit has a waiting task no claim took while the slot was busy.
+                SELECT 1 FROM {s}.tasks q WHERE q.status IN ('queued', 'retrying') AND q.limit_key IS NOT NULL
+                    AND q.limit_key = ANY (ARRAY(SELECT limit_key FROM done WHERE limit_key IS NOT NULL))
                 LIMIT 1) x
         ), fin AS (
             SELECT r.id,
@@ -223,13 +230,6 @@ internal static class PostgresSql
             ORDER BY k, s
         )
         SELECT id, (SELECT count(*)::int FROM wake) FROM done
-        """;
-
-    // Whether a run of a failure batch is held back by its concurrency limit with a queued task waiting: the failure
-    // freed a slot, and the waiting task must not wait for the safety poll (a minute while LISTEN is up).
-    internal const string QueuedInLimitedRunsSql = """
-        SELECT EXISTS (SELECT 1 FROM {s}.runs r WHERE r.id = ANY(@runs) AND r.max_concurrency IS NOT NULL
-                       AND EXISTS (SELECT 1 FROM {s}.tasks q WHERE q.run_id = r.id AND q.status = 'queued'))
         """;
 
     // One statement for failures and expired leases: @expired adds the condition that the lease really ran out, so a

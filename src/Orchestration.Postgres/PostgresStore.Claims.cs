@@ -29,12 +29,12 @@ public sealed partial class PostgresStore
         };
         if (limits.Count == 0)
         {
-            var fast = await InOneRoundTripAsync((tx, ct) => tx.ReadAsync(S(PostgresKeySql.FastClaimSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal)), args,
+            var fast = await InOneRoundTripAsync((tx, ct) => tx.ReadAsync(S(PostgresSql.FastClaimSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal)), args,
                 r => (Task: r.IsDBNull(0) ? null : PostgresRows.Task(r), Limited: r.GetBoolean(r.FieldCount - 1)), ct, skipResults: 1), cancellationToken);
             if (fast.Count == 0 || !fast[0].Limited) return fast.Where(f => f.Task is not null).Select(f => f.Task!).ToList();
         }
 
-        var sql = S(PostgresKeySql.ClaimSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal));
+        var sql = S(PostgresSql.ClaimSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal));
         return await InOneRoundTripAsync((tx, ct) => tx.ReadAsync(sql, args, PostgresRows.Task, ct, skipResults: 1), cancellationToken);
     }
 

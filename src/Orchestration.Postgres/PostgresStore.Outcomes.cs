@@ -17,7 +17,7 @@ public sealed partial class PostgresStore
         var ids = items.Select(c => c.Lease.TaskId).ToArray();
         var tokens = items.Select(c => c.Lease.LeaseToken).ToArray();
         var outputs = items.Select(c => c.OutputJson).ToArray();
-        var sql = S(PostgresSql.LockRunsOfTasksSql + ";\n" + PostgresKeySql.CompleteBatchSql);
+        var sql = S(PostgresSql.LockRunsOfTasksSql + ";\n" + PostgresSql.CompleteBatchSql);
         var applied = items.Count == 0 ? [] : await InOneRoundTripAsync(async (tx, ct) =>
         {
             var done = await tx.ReadAsync(sql, new { ids, tokens, outputs, channel = Channel }, r => (Id: r.GetGuid(0), Woke: r.GetInt32(1) > 0), ct, skipResults: 1);

@@ -71,7 +71,9 @@ public sealed partial class PostgresStore
                 tx.WorkAvailable = true;
             var runs = done.Select(d => d.Run).Distinct().ToArray();
             await RerouteRunsAsync(tx, runs, ct);
-            if (!tx.WorkAvailable && await tx.ScalarAsync<bool>(S(PostgresSql.QueuedInLimitedRunsSql), new { runs }, ct)) tx.WorkAvailable = true;
+            // The completed tasks freed their run's and their key's slots: a task one of them held back must not wait for the poll.
+            if (!tx.WorkAvailable && await tx.ScalarAsync<bool>(S(PostgresKeySql.QueuedInLimitedRunsOrKeysSql), new { runs, ids = done.Select(d => d.Id).ToArray() }, ct))
+                tx.WorkAvailable = true;
             await FinalizeRunsAsync(tx, runs, ct);
             return done.Select(d => d.Id).ToHashSet();
         }, cancellationToken);

@@ -139,6 +139,23 @@ public sealed class KeyLimitConformanceTests(Backend backend) : ConformanceTest(
     }
 
     [Test]
+    public async Task CompleteTasks_KeyHeldBackAndExitCodeReported_SignalsWorkAvailable()
+    {
+        // A completion that reports an exit code may take another path than the batch (Postgres: the routed one).
+        await CreateKeyedAsync(new TaskSpec { Name = "a", Type = "work", ConcurrencyKey = "single" });
+        await CreateKeyedAsync(new TaskSpec { Name = "b", Type = "work", ConcurrencyKey = "single" });
+        var running = (await ClaimAsync()).Single();
+        Assert.That(await ClaimAsync(), Is.Empty);
+        var version = Store.WorkAvailable.Version;
+
+        var written = await Store.CompleteTasksAsync([new TaskCompletion(new TaskLease(running.Id, running.LeaseToken!.Value), null) { ExitCode = 0 }], CancellationToken.None);
+
+        Assert.That(written.Single().Applied, Is.True);
+        Assert.That(Store.WorkAvailable.Version, Is.GreaterThan(version), "the freed key slot makes the held-back task claimable at once");
+        Assert.That((await ClaimAsync()).Single().Name, Is.EqualTo("b"));
+    }
+
+    [Test]
     public async Task CompleteTasks_KeyWithNothingWaiting_DoesNotSignal()
     {
         await CreateKeyedAsync(new TaskSpec { Name = "a", Type = "work", ConcurrencyKey = "single" });
