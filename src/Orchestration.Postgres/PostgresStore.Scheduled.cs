@@ -30,7 +30,7 @@ public sealed partial class PostgresStore
 
     private const string QueueDueScheduledSql = """
         WITH q AS (
-            UPDATE {s}.tasks SET status = 'queued', queued_at = {now}, not_before = NULL, updated_at = {now}
+            UPDATE {s}.tasks SET status = CASE WHEN type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END, queued_at = {now}, not_before = NULL, updated_at = {now}
             WHERE status = 'pending' AND not_before IS NOT NULL AND not_before <= {now}
             RETURNING 1
         )

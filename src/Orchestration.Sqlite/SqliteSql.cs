@@ -112,7 +112,7 @@ internal static class SqliteSql
         "UPDATE tasks SET not_before = $at WHERE run_id = $run AND status = 'pending' AND remaining_deps = 0 AND enqueue = 1";
 
     public const string QueueDueScheduled =
-        "UPDATE tasks SET status = 'queued', queued_at = $now, not_before = NULL, updated_at = $now " +
+        "UPDATE tasks SET status = CASE WHEN type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END, queued_at = $now, not_before = NULL, updated_at = $now " +
         "WHERE status = 'pending' AND not_before IS NOT NULL AND not_before <= $now";
 
     public const string NextScheduledAfter = "SELECT min(not_before) FROM tasks WHERE status = 'pending' AND not_before IS NOT NULL AND not_before > $now";

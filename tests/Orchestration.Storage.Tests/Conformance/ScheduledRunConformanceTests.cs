@@ -48,6 +48,22 @@ public sealed class ScheduledRunConformanceTests(Backend backend) : ConformanceT
     }
 
     [Test]
+    public async Task ClaimTasks_ScheduledRunStartingWithAnApproval_AwaitsApprovalAtItsTimeNeverQueued()
+    {
+        var at = Time.GetUtcNow() + Ahead;
+        var run = await CreateScheduledAsync(at, null, new TaskSpec { Name = "gate", Type = TaskTypes.Approval }, T("deploy") with { DependsOn = ["gate"] });
+        Assert.That(await ClaimAsync(), Is.Empty);
+
+        Time.Advance(Ahead);
+
+        Assert.That(await ClaimAsync(), Is.Empty, "an approval task was handed to an executor");
+        Assert.That((await TaskByNameAsync(run.Id, "gate")).Status, Is.EqualTo(TaskRunStatus.AwaitingApproval));
+        var review = await Client.ReviewTaskAsync(new ReviewTaskParams { OrgId = Org, RunId = run.Id, TaskName = "gate", Approved = true, Reviewer = "alice" });
+        Assert.That(review.Status, Is.EqualTo(ReviewTaskStatus.Applied));
+        Assert.That((await ClaimAsync()).Select(t => t.Name), Is.EqualTo(new[] { "deploy" }));
+    }
+
+    [Test]
     public async Task ClaimTasks_ScheduledTimeAlreadyPast_ClaimableAtOnce()
     {
         var run = await CreateScheduledAsync(Time.GetUtcNow() - TimeSpan.FromMinutes(5));

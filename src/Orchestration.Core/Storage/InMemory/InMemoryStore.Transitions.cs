@@ -80,9 +80,10 @@ public sealed partial class InMemoryStore
             }
 
             _delayed.Remove(first);
-            // A scheduled task waits pending (not retrying) and becomes queued at its start time.
-            if (first.Status == TaskRunStatus.Pending) first.Queue(now);
-            _ready.Add(first);
+            // A scheduled task waits pending (not retrying) and becomes ready at its start time (an approval task then
+            // awaits its review instead of being queued).
+            if (first.Status == TaskRunStatus.Pending) MakeQueued(first, now);
+            else _ready.Add(first);
         }
     }
 
