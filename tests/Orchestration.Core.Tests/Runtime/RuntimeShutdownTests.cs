@@ -10,8 +10,10 @@ public sealed class RuntimeShutdownTests
 {
     private static readonly Domain.Org Default = new(Domain.Org.DefaultId, "default", DateTimeOffset.UnixEpoch);
 
-    [Test]
-    public async Task Shutdown_TasksBufferedAheadOfHandlers_ReleasedUnstartedWhileTheRunningOneFinishes()
+    // One handler slot with a read-ahead earned by a warm-up task: of three blocking tasks, one runs and two wait in the
+    // runtime's buffer.
+    private static async Task<(RuntimeHarness Harness, Probe Probe, Guid RunId)> StartWithTwoBufferedAsync(
+        TimeSpan? heartbeatInterval = null, Func<Storage.WorkSignal, Microsoft.Extensions.Time.Testing.FakeTimeProvider>? clock = null)
     {
         var h = await RuntimeHarness.StartAsync(
             b =>
@@ -23,14 +25,23 @@ public sealed class RuntimeShutdownTests
             {
                 o.Worker.MaxConcurrency = 1;
                 o.Worker.ClaimBatchSize = 10;
-            });
-        await using var _ = h;
+                if (heartbeatInterval is { } interval) o.Worker.HeartbeatInterval = interval;
+            },
+            clock);
         var probe = h.Services.GetRequiredService<Probe>();
         // A handler that returns at once (no time passes on the fake clock) earns the host a read-ahead.
         await h.Store.WaitForRunAsync(await h.CreateRunAsync(new TaskSpec { Name = "warm-up", Type = "fast" }), RunStatus.Completed);
         var runId = await h.CreateRunAsync(
             new TaskSpec { Name = "a", Type = "block" }, new TaskSpec { Name = "b", Type = "block" }, new TaskSpec { Name = "c", Type = "block" });
         await h.Store.WaitUntilAsync(() => Task.FromResult(probe.Claimed.Count == 1 && h.Store.ClaimSizes.Contains(3)), "one handler to run, two tasks buffered");
+        return (h, probe, runId);
+    }
+
+    [Test]
+    public async Task Shutdown_TasksBufferedAheadOfHandlers_ReleasedUnstartedWhileTheRunningOneFinishes()
+    {
+        var (h, probe, runId) = await StartWithTwoBufferedAsync();
+        await using var _ = h;
         var running = probe.Claimed.Single().Name;
 
         var stopping = h.StopAsync();
@@ -57,25 +68,8 @@ public sealed class RuntimeShutdownTests
     {
         var interval = TimeSpan.FromSeconds(7);
         TimerWatchingTimeProvider? clock = null;
-        var h = await RuntimeHarness.StartAsync(
-            b =>
-            {
-                b.AddTaskHandler<RecordHandler>("fast");
-                b.AddTaskHandler<BlockingHandler>("block");
-            },
-            o =>
-            {
-                o.Worker.MaxConcurrency = 1;
-                o.Worker.ClaimBatchSize = 10;
-                o.Worker.HeartbeatInterval = interval;
-            },
-            changed => clock = new TimerWatchingTimeProvider(RuntimeHarness.Start, changed.Notify));
+        var (h, probe, runId) = await StartWithTwoBufferedAsync(interval, changed => clock = new TimerWatchingTimeProvider(RuntimeHarness.Start, changed.Notify));
         await using var _ = h;
-        var probe = h.Services.GetRequiredService<Probe>();
-        await h.Store.WaitForRunAsync(await h.CreateRunAsync(new TaskSpec { Name = "warm-up", Type = "fast" }), RunStatus.Completed);
-        var runId = await h.CreateRunAsync(
-            new TaskSpec { Name = "a", Type = "block" }, new TaskSpec { Name = "b", Type = "block" }, new TaskSpec { Name = "c", Type = "block" });
-        await h.Store.WaitUntilAsync(() => Task.FromResult(probe.Claimed.Count == 1 && h.Store.ClaimSizes.Contains(3)), "one handler to run, two tasks buffered");
 
         var stopping = h.StopAsync();
         await h.Store.WaitUntilAsync(
