@@ -67,8 +67,11 @@ internal static class SqliteSql
 
     public const string DecrementDependent = "UPDATE tasks SET remaining_deps = remaining_deps - 1 WHERE seq = $seq AND status = 'pending'";
 
+    // A task becoming ready: queued, or awaiting its review when it is an approval task (NewRun.ReadyStatus).
+    private const string MakeReady = "status = CASE WHEN type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END, queued_at = $now, not_before = NULL, updated_at = $now";
+
     public const string QueueIfReady =
-        "UPDATE tasks SET status = CASE WHEN type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END, queued_at = $now, not_before = NULL, updated_at = $now " +
+        "UPDATE tasks SET " + MakeReady + " " +
         "WHERE seq = $seq AND status = 'pending' AND remaining_deps = 0 AND enqueue = 1";
 
     public const string DependentsOf =
@@ -97,7 +100,7 @@ internal static class SqliteSql
     public const string PendingRoutedInRun = "SELECT 1 FROM tasks WHERE run_id = $run AND status = 'pending' AND routes IS NOT NULL LIMIT 1";
 
     public const string QueueRouted =
-        "UPDATE tasks SET status = CASE WHEN type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END, queued_at = $now, not_before = NULL, updated_at = $now WHERE seq = $seq AND status = 'pending'";
+        "UPDATE tasks SET " + MakeReady + " WHERE seq = $seq AND status = 'pending'";
 
     // The distinct types of queued tasks, one index seek each (a skip scan of ix_tasks_claim_type).
     public const string QueuedTypes =
@@ -112,7 +115,7 @@ internal static class SqliteSql
         "UPDATE tasks SET not_before = $at WHERE run_id = $run AND status = 'pending' AND remaining_deps = 0 AND enqueue = 1";
 
     public const string QueueDueScheduled =
-        "UPDATE tasks SET status = CASE WHEN type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END, queued_at = $now, not_before = NULL, updated_at = $now " +
+        "UPDATE tasks SET " + MakeReady + " " +
         "WHERE status = 'pending' AND not_before IS NOT NULL AND not_before <= $now";
 
     public const string NextScheduledAfter = "SELECT min(not_before) FROM tasks WHERE status = 'pending' AND not_before IS NOT NULL AND not_before > $now";
