@@ -15,8 +15,13 @@ if (builder.Configuration.GetValue("Orchestration:DemoHandlers", true)) orchestr
 // As in the job queue API reference, exec jobs are run by remote executors that claim them; the host runs them itself only when asked.
 if (builder.Configuration.GetValue<bool>("Orchestration:Exec:RunInHost")) orchestration.AddExecTaskHandler();
 // This host serves nothing but the API, so every path answers errors in the API's JSON shape.
-builder.Services.AddOrchestrationHttp(builder.Configuration,
-    o => o.Http.JsonErrorsOnAllPaths = builder.Configuration.GetValue("Orchestration:Http:JsonErrorsOnAllPaths", true));
+var banner = new StartupBanner();
+builder.Services.AddOrchestrationHttp(builder.Configuration, o =>
+{
+    o.Http.JsonErrorsOnAllPaths = builder.Configuration.GetValue("Orchestration:Http:JsonErrorsOnAllPaths", true);
+    // A key generated for a fresh database goes into the banner below rather than into the log.
+    o.Auth.BootstrapKeyCreated = key => banner.GeneratedKey = key;
+});
 builder.Services.AddOpenApi();
 
 var app = builder.Build();
@@ -25,6 +30,11 @@ var app = builder.Build();
 if (app.Configuration.GetValue<bool>("Orchestration:OpenApi:RequireAuth")) app.MapOrchestrationGroup("").MapOpenApi().RequireAuthenticatedCaller();
 else app.MapOpenApi();
 app.MapOrchestrationApi();
+if (app.Configuration.GetValue("Orchestration:Banner", true))
+{
+    app.Lifetime.ApplicationStarted.Register(() =>
+        Console.WriteLine(banner.Render(app.Configuration, app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>(), dashboardPath: null)));
+}
 
 try
 {

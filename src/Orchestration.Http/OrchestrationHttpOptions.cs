@@ -110,6 +110,14 @@ public sealed class AuthOptions
     public bool GenerateBootstrapKey { get; set; } = true;
 
     /// <summary>
+    /// Receives the admin key generated on a fresh database (see <see cref="GenerateBootstrapKey"/>), once, so the host can
+    /// show it where its operator looks (the sample host prints it in its start-up banner). When set, the key is handed
+    /// over instead of being written to the log, where log shipping would copy a secret; null (the default) logs it once
+    /// at Warning.
+    /// </summary>
+    public Action<string>? BootstrapKeyCreated { get; set; }
+
+    /// <summary>
     /// The authentication scheme (registered by the host, e.g. with <c>AddJwtBearer()</c>) that validates bearer tokens
     /// shaped like JWTs. Null (the default) accepts API keys only. The token's <c>org_id</c> claim names the org and
     /// its <c>permissions</c> claims (one per value, or space-separated) grant permissions.

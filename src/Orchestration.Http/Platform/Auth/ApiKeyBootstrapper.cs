@@ -32,7 +32,15 @@ internal sealed class ApiKeyBootstrapper(IIdentityStore identity, IOptions<Orche
         var (id, key, hash) = ApiKeyFormat.Generate();
         await identity.CreateApiKeyAsync(Record(id, hash, now), cancellationToken);
         // Shown once, as the only way to reach the admin API on a fresh database; only its hash is stored.
-        logger.LogWarning("Orchestration: no API key existed, so an admin key was created. Store it now, it is not shown again: {ApiKey}", key);
+        if (auth.BootstrapKeyCreated is { } handOver)
+        {
+            logger.LogInformation("Orchestration: no API key existed, so an admin key ({KeyId}) was created and handed to the host.", id);
+            handOver(key);
+        }
+        else
+        {
+            logger.LogWarning("Orchestration: no API key existed, so an admin key was created. Store it now, it is not shown again: {ApiKey}", key);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
