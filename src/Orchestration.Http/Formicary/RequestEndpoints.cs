@@ -168,11 +168,14 @@ internal static class RequestEndpoints
     {
         var orgId = context.GetCaller().OrgId;
         var run = await FindAsync(client, orgId, id, context.RequestAborted);
-        return await client.RestartRunAsync(orgId, run.Id, context.RequestAborted) switch
+        // Formicary restarts completed requests too: those run again from the first task; a failed or cancelled one runs
+        // what did not succeed. A request that changed state since it was read answers 409 from either operation.
+        var restart = run.Status == RunStatus.Completed ? client.RerunRunAsync(orgId, run.Id, context.RequestAborted) : client.RestartRunAsync(orgId, run.Id, context.RequestAborted);
+        return await restart switch
         {
             RunCommandStatus.Applied => FormicaryJson.Empty(),
             RunCommandStatus.NotFound => throw ApiException.NotFound("Job request"),
-            _ => throw ApiException.Conflict("Only a FAILED or CANCELLED job request can be restarted"),
+            _ => throw ApiException.Conflict("Only a COMPLETED, FAILED or CANCELLED job request can be restarted"),
         };
     }
 
