@@ -61,12 +61,21 @@ public sealed partial class PostgresStore
 
     /// <inheritdoc />
     public Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
+        RestartAsync(orgId, runId, fromStart: false, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<RunCommandStatus> RerunRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
+        RestartAsync(orgId, runId, fromStart: true, cancellationToken);
+
+    // A restart resets what did not succeed in a failed or cancelled run; a rerun (fromStart) resets every task of a
+    // completed one. The rest is the same: dependencies and routes decide again what is ready.
+    private Task<RunCommandStatus> RestartAsync(string orgId, Guid runId, bool fromStart, CancellationToken cancellationToken) =>
         InTransactionAsync(async (tx, ct) =>
         {
             var run = await LockRunAsync(tx, orgId, runId, ct);
             if (run is null) return RunCommandStatus.NotFound;
-            if (run.Status is not (RunStatus.Failed or RunStatus.Cancelled)) return RunCommandStatus.InvalidState;
-            await tx.ExecAsync(S(PostgresSql.RestartResetSql), new { run = runId, org = run.OrgId }, ct);
+            if (fromStart ? run.Status != RunStatus.Completed : run.Status is not (RunStatus.Failed or RunStatus.Cancelled)) return RunCommandStatus.InvalidState;
+            await tx.ExecAsync(S(fromStart ? PostgresSql.RerunResetSql : PostgresSql.RestartResetSql), new { run = runId, org = run.OrgId }, ct);
             await RerouteRunsAsync(tx, [runId], ct);
             await FinalizeRunsAsync(tx, [runId], ct);
             tx.WorkAvailable = true;

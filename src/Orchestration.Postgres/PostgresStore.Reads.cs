@@ -44,8 +44,15 @@ public sealed partial class PostgresStore
             _ => $"r.created_at {dir}, r.id {dir}",
         };
         const string where = "WHERE r.org_id = @org AND (@family::text IS NULL OR r.family = @family) AND (@status::text IS NULL OR r.status = @status) "
-            + "AND (@names::text[] IS NULL OR r.name = ANY(@names::text[])) ";
-        var args = new { org = query.OrgId, family = query.Family, status = query.Status?.ToWire(), names = query.Names?.ToArray(), limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset) };
+            + "AND (@names::text[] IS NULL OR r.name = ANY(@names::text[])) "
+            + "AND (@withTask::text IS NULL OR EXISTS (SELECT 1 FROM {s}.tasks wt WHERE wt.run_id = r.id AND wt.status = @withTask)) "
+            + "AND (@withoutTask::text[] IS NULL OR NOT EXISTS (SELECT 1 FROM {s}.tasks nt WHERE nt.run_id = r.id AND nt.status = ANY(@withoutTask::text[]))) ";
+        var args = new
+        {
+            org = query.OrgId, family = query.Family, status = query.Status?.ToWire(), names = query.Names?.ToArray(),
+            withTask = query.WithTaskIn?.ToWire(), withoutTask = query.WithoutTaskIn?.Select(s => s.ToWire()).ToArray(),
+            limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset),
+        };
         return OnConnectionAsync(async (tx, ct) =>
         {
             var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.runs r " + where), args, ct);

@@ -63,17 +63,26 @@ public sealed partial class SqliteStore
 
     /// <inheritdoc />
     public Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
+        RestartAsync(orgId, runId, fromStart: false, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<RunCommandStatus> RerunRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
+        RestartAsync(orgId, runId, fromStart: true, cancellationToken);
+
+    // A restart resets what did not succeed in a failed or cancelled run; a rerun (fromStart) resets every task of a
+    // completed one. The rest is the same: dependencies and routes decide again what is ready.
+    private Task<RunCommandStatus> RestartAsync(string orgId, Guid runId, bool fromStart, CancellationToken cancellationToken) =>
         WriteAsync(tx =>
         {
             var run = tx.Run(orgId, runId);
             if (run is null) return RunCommandStatus.NotFound;
-            if (run.Status is not (RunStatus.Failed or RunStatus.Cancelled)) return RunCommandStatus.InvalidState;
+            if (fromStart ? run.Status != RunStatus.Completed : run.Status is not (RunStatus.Failed or RunStatus.Cancelled)) return RunCommandStatus.InvalidState;
             var now = tx.Now;
             var tasks = tx.Db.Query(SqliteSql.TasksOfRun, TaskRow.Read, run.Id);
             var changed = new HashSet<TaskRow>();
             foreach (var t in tasks)
             {
-                if (t.Status is not (TaskRunStatus.Failed or TaskRunStatus.Cancelled or TaskRunStatus.Skipped)) continue;
+                if (!fromStart && t.Status is not (TaskRunStatus.Failed or TaskRunStatus.Cancelled or TaskRunStatus.Skipped)) continue;
                 t.Status = TaskRunStatus.Pending;
                 t.Attempt = 0;
                 t.OutputJson = null;

@@ -101,6 +101,18 @@ public sealed partial class SqliteStore
                 args.Add(System.Text.Json.JsonSerializer.Serialize(names));
             }
 
+            if (query.WithTaskIn is { } withTask)
+            {
+                where.Append(" AND EXISTS (SELECT 1 FROM tasks wt WHERE wt.run_id = runs.id AND wt.status = $withTask)");
+                args.Add(withTask.ToWire());
+            }
+
+            if (query.WithoutTaskIn is { } withoutTask)
+            {
+                where.Append(" AND NOT EXISTS (SELECT 1 FROM tasks nt WHERE nt.run_id = runs.id AND nt.status IN (SELECT value FROM json_each($withoutTask)))");
+                args.Add(System.Text.Json.JsonSerializer.Serialize(withoutTask.Select(s => s.ToWire())));
+            }
+
             var direction = query.Descending ? "DESC" : "ASC";
             // SQLite sorts NULL first ascending; "IS NULL" first keeps runs without the time last in both directions.
             var order = query.SortBy switch

@@ -20,4 +20,12 @@ public enum RouteOn
 /// <param name="From">Name of a task of the same run.</param>
 /// <param name="On">The outcome that matches.</param>
 /// <param name="ExitCodes">For <see cref="RouteOn.ExitCode"/>: the exit codes that match (required, not empty).</param>
-public sealed record TaskRoute(string From, RouteOn On, IReadOnlyList<int>? ExitCodes = null);
+public sealed record TaskRoute(string From, RouteOn On, IReadOnlyList<int>? ExitCodes = null)
+{
+    /// <summary>
+    /// For <see cref="RouteOn.Completed"/> and <see cref="RouteOn.Failed"/>: exit codes that keep this route from matching,
+    /// because another route of the same From task takes them first (Formicary follows a matching <c>on_exit_code</c>
+    /// instead of <c>on_completed</c> / <c>on_failed</c>). Null or empty: the outcome alone decides.
+    /// </summary>
+    public IReadOnlyList<int>? UnlessExitCodes { get; init; }
+}

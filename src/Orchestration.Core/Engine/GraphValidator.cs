@@ -67,6 +67,8 @@ internal static class GraphValidator
                     throw new OrchestrationValidationException($"task '{name}' has a route on an unknown outcome '{route.On}'", "routes");
                 if (route.On == Domain.RouteOn.ExitCode && (route.ExitCodes is null || route.ExitCodes.Count == 0))
                     throw new OrchestrationValidationException($"task '{name}' routes on exit codes of '{route.From}' without listing any", "routes");
+                if (route.UnlessExitCodes is { Count: > 0 } && route.On is not (Domain.RouteOn.Completed or Domain.RouteOn.Failed))
+                    throw new OrchestrationValidationException($"task '{name}' has UnlessExitCodes on a route on {route.On} from '{route.From}': only Completed and Failed routes take them", "routes");
             }
         }
     }

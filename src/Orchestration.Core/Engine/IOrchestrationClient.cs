@@ -50,6 +50,9 @@ public interface IOrchestrationClient
     /// <summary>Restarts a failed or cancelled run; only its failed, cancelled and skipped tasks run again.</summary>
     Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default);
 
+    /// <summary>Runs a completed run again from its start: every task runs again (their earlier attempts stay as history).</summary>
+    Task<RunCommandStatus> RerunRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default);
+
     /// <summary>Client update of a run (status on open runs only).</summary>
     Task<RunCommandStatus> UpdateRunAsync(UpdateRunParams update, CancellationToken cancellationToken = default);
 

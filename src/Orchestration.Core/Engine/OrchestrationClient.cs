@@ -88,6 +88,9 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
     public Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default) =>
         store.RestartRunAsync(orgId, runId, cancellationToken);
 
+    public Task<RunCommandStatus> RerunRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default) =>
+        store.RerunRunAsync(orgId, runId, cancellationToken);
+
     /// <inheritdoc />
     public Task<RunCommandStatus> UpdateRunAsync(UpdateRunParams update, CancellationToken cancellationToken = default) =>
         store.UpdateOpenRunAsync(update, cancellationToken);

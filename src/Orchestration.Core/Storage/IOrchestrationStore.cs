@@ -96,6 +96,15 @@ public interface IOrchestrationStore
     Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Runs a completed run again from its start, in one transaction: every task is reset as <see cref="RestartRunAsync"/>
+    /// resets a failed one (attempts to 0; output, error and exit code cleared; its attempt rows and events are kept as
+    /// history), the tasks without dependencies or routes become queued (an approval task awaits its review again), routed
+    /// tasks wait for their sources, and the run becomes pending with a <c>run.restarted</c> event. A run that is not
+    /// completed answers <see cref="RunCommandStatus.InvalidState"/> and nothing changes.
+    /// </summary>
+    Task<RunCommandStatus> RerunRunAsync(string orgId, Guid runId, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Client update of a run (Foreman PATCH). Status changes are allowed on open runs only, and a finished open run
     /// keeps its status (<see cref="RunCommandStatus.InvalidState"/> for another one). Moving an open run to completed,
     /// failed or cancelled cancels its unfinished tasks as <see cref="CancelRunAsync"/> does, in the same transaction.

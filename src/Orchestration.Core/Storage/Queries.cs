@@ -19,6 +19,10 @@ public sealed record RunQuery
     public RunStatus? Status { get; init; }
     /// <summary>Only runs whose name is one of these (none match when empty); every name when null.</summary>
     public IReadOnlyList<string>? Names { get; init; }
+    /// <summary>Only runs with at least one task in this status (a state shown from the tasks, as Formicary's MANUAL_APPROVAL_REQUIRED).</summary>
+    public TaskRunStatus? WithTaskIn { get; init; }
+    /// <summary>Only runs with no task in any of these statuses; null for no filter.</summary>
+    public IReadOnlyCollection<TaskRunStatus>? WithoutTaskIn { get; init; }
     /// <summary>Page size.</summary>
     public int Limit { get; init; } = 20;
     /// <summary>Rows to skip.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Orchestration.Domain;
 
 namespace Orchestration.Storage;
@@ -39,10 +40,11 @@ public static class RouteRules
     {
         ArgumentNullException.ThrowIfNull(route);
         var completed = from.Status == TaskRunStatus.Completed || (from.Status == TaskRunStatus.Failed && from.AllowFailure);
+        var codeTakenElsewhere = from.ExitCode is { } exit && route.UnlessExitCodes is { } unless && unless.Contains(exit);
         return route.On switch
         {
-            RouteOn.Completed => completed,
-            RouteOn.Failed => from.Status == TaskRunStatus.Failed && !from.AllowFailure,
+            RouteOn.Completed => completed && !codeTakenElsewhere,
+            RouteOn.Failed => from.Status == TaskRunStatus.Failed && !from.AllowFailure && !codeTakenElsewhere,
             RouteOn.ExitCode => from.Status is TaskRunStatus.Completed or TaskRunStatus.Failed
                                 && from.ExitCode is { } code && route.ExitCodes is { } codes && codes.Contains(code),
             RouteOn.Finished => from.Status.IsTerminal(),
@@ -68,7 +70,10 @@ public static class RouteRules
         if (routes.Count == 0) return null;
         var rows = new StoredRoute[routes.Count];
         for (var i = 0; i < rows.Length; i++)
-            rows[i] = new StoredRoute(routes[i].From, routes[i].On.ToString(), routes[i].ExitCodes?.ToArray());
+            rows[i] = new StoredRoute(routes[i].From, routes[i].On.ToString(), routes[i].ExitCodes?.ToArray())
+            {
+                UnlessExitCodes = routes[i].UnlessExitCodes is { Count: > 0 } unless ? unless.ToArray() : null,
+            };
         return JsonSerializer.Serialize(rows, Options);
     }
 
@@ -79,11 +84,16 @@ public static class RouteRules
         var rows = JsonSerializer.Deserialize<StoredRoute[]>(json, Options) ?? [];
         var routes = new TaskRoute[rows.Length];
         for (var i = 0; i < rows.Length; i++)
-            routes[i] = new TaskRoute(rows[i].From, Enum.Parse<RouteOn>(rows[i].On), rows[i].ExitCodes);
+            routes[i] = new TaskRoute(rows[i].From, Enum.Parse<RouteOn>(rows[i].On), rows[i].ExitCodes) { UnlessExitCodes = rows[i].UnlessExitCodes };
         return routes;
     }
 
     private static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
 
-    private sealed record StoredRoute(string From, string On, int[]? ExitCodes);
+    private sealed record StoredRoute(string From, string On, int[]? ExitCodes)
+    {
+        // Left out when absent, so routes without it keep the text they had before it existed.
+        [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+        public int[]? UnlessExitCodes { get; init; }
+    }
 }

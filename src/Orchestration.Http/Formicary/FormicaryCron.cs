@@ -11,7 +11,7 @@ namespace Orchestration.Http.Formicary;
 
 /// <summary>
 /// A definition's <c>cron_trigger</c> as an engine schedule: family <see cref="FormicaryJson.Family"/>, named after the
-/// job type, in UTC. The schedule carries no run: <see cref="FormicaryScheduledRunFactory"/> builds each one from the
+/// job type, in UTC unless the trigger starts with a zone (<c>CRON_TZ=Europe/Berlin</c>). The schedule carries no run: <see cref="FormicaryScheduledRunFactory"/> builds each one from the
 /// job type's latest definition when it fires, so a new version applies from the next fire time.
 /// </summary>
 internal static class FormicaryCron
@@ -30,6 +30,7 @@ internal static class FormicaryCron
             return;
         }
 
+        var (zone, expression) = SplitZone(cron.Trim());
         try
         {
             await schedules.UpsertScheduleAsync(new ScheduleSpec
@@ -37,14 +38,39 @@ internal static class FormicaryCron
                 OrgId = orgId,
                 Family = FormicaryJson.Family,
                 Name = definition.JobType,
-                Cron = cron.Trim(),
+                Cron = expression,
+                TimeZone = zone,
                 Paused = disabled,
             }, cancellationToken);
         }
         catch (OrchestrationValidationException e)
         {
-            throw ApiException.Validation("cron_trigger", e.Field == "cron" ? e.Message : $"cannot be scheduled: {e.Message}");
+            throw ApiException.Validation("cron_trigger", e.Field switch
+            {
+                "cron" => e.Message,
+                "time_zone" => $"time zone '{zone}' is not a known IANA time zone",
+                _ => $"cannot be scheduled: {e.Message}",
+            });
         }
+    }
+
+    /// <summary>
+    /// The zone prefix of a trigger, as Go's cron libraries write it (<c>CRON_TZ=Europe/Berlin 0 9 * * *</c>, or
+    /// <c>TZ=</c>): Formicary's own cron reader has no zone field, so the prefix is the form its users already know.
+    /// Without one the expression is read in UTC.
+    /// </summary>
+    internal static (string Zone, string Expression) SplitZone(string trigger)
+    {
+        foreach (var prefix in (ReadOnlySpan<string>)["CRON_TZ=", "TZ="])
+        {
+            if (!trigger.StartsWith(prefix, StringComparison.Ordinal)) continue;
+            var rest = trigger[prefix.Length..];
+            var space = rest.IndexOf(' ', StringComparison.Ordinal);
+            if (space <= 0) throw ApiException.Validation("cron_trigger", $"{prefix}<zone> must be followed by a space and the cron expression");
+            return (rest[..space], rest[(space + 1)..].Trim());
+        }
+
+        return ("UTC", trigger);
     }
 }
 

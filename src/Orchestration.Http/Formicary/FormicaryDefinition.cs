@@ -108,6 +108,8 @@ internal sealed record FormicaryDefinition(
             foreach (var exit in task.OnExitCode)
             {
                 var key = exit.Code?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? (exit.OnFailed ? "FAILED" : "COMPLETED");
+                if (!names.Contains(exit.Target) && exit.Target is "FATAL" or "RESTART_JOB" or "RESTART_TASK" or "ERROR" or "NOTHING")
+                    throw Invalid($"{task.Field}.on_exit_code.{key}", $"'{exit.Target}' (Formicary's special target) is not supported: name a task of this job");
                 if (!names.Contains(exit.Target)) throw Invalid($"{task.Field}.on_exit_code.{key}", $"names no task of this job: '{exit.Target}'");
             }
         }

@@ -37,16 +37,43 @@ internal static class FormicaryJson
         _ => "PENDING",
     };
 
-    /// <summary>The run status a <c>job_state</c> filter lists (STARTED, EXECUTING and MANUAL_APPROVAL_REQUIRED all list running runs; READY lists pending ones).</summary>
-    public static RunStatus? StatusFilter(string state) => state switch
+    /// <summary>
+    /// The runs a <c>job_state</c> filter lists: exactly those <see cref="JobState"/> shows in that state, so a request is
+    /// listed under a state iff reading it shows that state (READY lists what PENDING lists; it is never shown).
+    /// </summary>
+    public static RunQuery? StateFilter(RunQuery query, string state) => state switch
     {
-        "PENDING" or "READY" => RunStatus.Pending,
-        "STARTED" or "EXECUTING" or "MANUAL_APPROVAL_REQUIRED" => RunStatus.Running,
-        "COMPLETED" => RunStatus.Completed,
-        "FAILED" => RunStatus.Failed,
-        "CANCELLED" => RunStatus.Cancelled,
+        "PENDING" or "READY" => query with { Status = RunStatus.Pending, WithoutTaskIn = AwaitingReview },
+        "EXECUTING" => query with { Status = RunStatus.Running, WithTaskIn = TaskRunStatus.Running, WithoutTaskIn = AwaitingReview },
+        "STARTED" => query with { Status = RunStatus.Running, WithoutTaskIn = [TaskRunStatus.AwaitingApproval, TaskRunStatus.Running] },
+        // Pending included: a job whose first task is MANUAL awaits review before anything ran. Only unfinished runs
+        // have a task awaiting review (finishing a run ends its tasks).
+        "MANUAL_APPROVAL_REQUIRED" => query with { WithTaskIn = TaskRunStatus.AwaitingApproval },
+        "COMPLETED" => query with { Status = RunStatus.Completed },
+        "FAILED" => query with { Status = RunStatus.Failed },
+        "CANCELLED" => query with { Status = RunStatus.Cancelled },
         _ => null,
     };
+
+    private static readonly TaskRunStatus[] AwaitingReview = [TaskRunStatus.AwaitingApproval];
+
+    private static readonly TaskRunStatus[] StateDeciding = [TaskRunStatus.AwaitingApproval, TaskRunStatus.Running];
+
+    /// <summary>
+    /// The tasks <see cref="JobState"/> needs to tell a listed request's state, without reading them all: none for a
+    /// finished run; else one task awaiting review if there is one, else one running task if there is one.
+    /// </summary>
+    public static async Task<IReadOnlyList<TaskRun>> StateTasksAsync(IOrchestrationQueries queries, Run run, CancellationToken cancellationToken)
+    {
+        if (run.Status.IsTerminal()) return [];
+        foreach (var status in StateDeciding)
+        {
+            var page = await queries.ListTasksAsync(new TaskQuery { OrgId = run.OrgId, RunId = run.Id, Status = status, Limit = 1, MaxPayloadChars = 0 }, cancellationToken);
+            if (page.Items.Count > 0) return page.Items;
+        }
+
+        return [];
+    }
 
     public static string TaskState(TaskRunStatus status) => status switch
     {

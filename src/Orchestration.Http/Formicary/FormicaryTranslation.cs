@@ -105,7 +105,9 @@ internal sealed class FormicaryTranslation(IReadOnlySet<string> inProcessTypes)
     /// <summary>
     /// The engine routes of every reached task. An edge becomes a route on its target: <c>on_completed</c> (and the
     /// COMPLETED key of <c>on_exit_code</c>) a Completed route, <c>on_failed</c> (and FAILED) a Failed route, numeric
-    /// <c>on_exit_code</c> keys an ExitCode route (codes to the same target are one route). An <c>always_run</c> task
+    /// <c>on_exit_code</c> keys an ExitCode route (codes to the same target are one route); the outcome routes of a task
+    /// with numeric <c>on_exit_code</c> keys do not match those codes (<see cref="TaskRoute.UnlessExitCodes"/>), so a
+    /// matching exit code is followed instead of <c>on_completed</c> / <c>on_failed</c>, as in Formicary. An <c>always_run</c> task
     /// gets Finished routes instead of its incoming edges: from the <c>always_run</c> tasks that lead to it when there
     /// are any (so cleanups keep their order), else from every task that ends the job's main graph (the tasks reached
     /// without passing an <c>always_run</c> task, whose edges lead nowhere else). Edges into the first task are
@@ -118,10 +120,13 @@ internal sealed class FormicaryTranslation(IReadOnlySet<string> inProcessTypes)
         var incoming = reached.ToDictionary(t => t.TaskType, _ => new List<TaskRoute>(), StringComparer.Ordinal);
         foreach (var task in reached)
         {
+            // Formicary follows a matching on_exit_code entry instead of the outcome's edge: the outcome routes give way
+            // to the task's exit codes.
+            var taken = task.OnExitCode.Where(e => e.Code is not null).Select(e => e.Code!.Value).Distinct().Order().ToArray();
             void Add(string target, RouteOn on, int[]? codes = null)
             {
                 if (target == first.TaskType) throw new ApiException(StatusCodes.Status400BadRequest, $"{task.Field}: leads back to the first task '{target}' (a cycle)");
-                incoming[target].Add(new TaskRoute(task.TaskType, on, codes));
+                incoming[target].Add(new TaskRoute(task.TaskType, on, codes) { UnlessExitCodes = on != RouteOn.ExitCode && taken.Length > 0 ? taken : null });
             }
 
             if (task.OnCompleted is { } completed) Add(completed, RouteOn.Completed);

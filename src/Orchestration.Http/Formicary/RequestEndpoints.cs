@@ -110,9 +110,6 @@ internal static class RequestEndpoints
         if (limits.QueryListProblem(context.Request.Query) is { } tooMany) throw ApiException.Validation(tooMany.Field, tooMany.Message);
         if (limits.IdentifierProblem(job_type) is { } typeProblem) throw ApiException.Validation("job_type", typeProblem);
         if (limits.IdentifierProblem(platform) is { } platformProblem) throw ApiException.Validation("platform", platformProblem);
-        RunStatus? status = null;
-        if (!string.IsNullOrEmpty(job_state))
-            status = FormicaryJson.StatusFilter(job_state) ?? throw ApiException.Validation("job_state", "must be one of " + string.Join(", ", FormicaryJson.JobStates));
         var (page, size, offset) = FormicaryPaging.Read(context.Request.Query);
         var orgId = context.GetCaller().OrgId;
 
@@ -126,19 +123,24 @@ internal static class RequestEndpoints
             names = names is null ? types : names.Intersect(types, StringComparer.Ordinal).ToList();
         }
 
-        var runs = await client.Queries.ListRunsAsync(new RunQuery
+        var query = new RunQuery
         {
             OrgId = orgId,
             Family = FormicaryJson.Family,
-            Status = status,
             Names = names,
             Limit = size,
             Offset = offset,
             MaxPayloadChars = limits.MaxListPayloadBytes,
             PayloadBudgetChars = limits.MaxListResponseBytes,
-        }, context.RequestAborted);
-        // Lists show the job state without reading each request's tasks: a running request reads EXECUTING here.
-        var records = runs.Items.Select(r => FormicaryJson.ToContract(r, null, withExecution: false)).ToList();
+        };
+        if (!string.IsNullOrEmpty(job_state))
+            query = FormicaryJson.StateFilter(query, job_state) ?? throw ApiException.Validation("job_state", "must be one of " + string.Join(", ", FormicaryJson.JobStates));
+        var runs = await client.Queries.ListRunsAsync(query, context.RequestAborted);
+        // Each record shows the state a read of it shows, from the few tasks that decide it (at most two small reads per
+        // unfinished request on the page).
+        var records = new List<JobRequestResponse>(runs.Items.Count);
+        foreach (var run in runs.Items)
+            records.Add(FormicaryJson.ToContract(run, await FormicaryJson.StateTasksAsync(client.Queries, run, context.RequestAborted), withExecution: false));
         return FormicaryJson.Ok(new PaginatedResult<JobRequestResponse>(records, runs.Total, page, size, FormicaryPaging.TotalPages(runs.Total, size)));
     }
 
@@ -166,11 +168,14 @@ internal static class RequestEndpoints
     {
         var orgId = context.GetCaller().OrgId;
         var run = await FindAsync(client, orgId, id, context.RequestAborted);
-        return await client.RestartRunAsync(orgId, run.Id, context.RequestAborted) switch
+        // Formicary restarts completed requests too: those run again from the first task; a failed or cancelled one runs
+        // what did not succeed. A request that changed state since it was read answers 409 from either operation.
+        var restart = run.Status == RunStatus.Completed ? client.RerunRunAsync(orgId, run.Id, context.RequestAborted) : client.RestartRunAsync(orgId, run.Id, context.RequestAborted);
+        return await restart switch
         {
             RunCommandStatus.Applied => FormicaryJson.Empty(),
             RunCommandStatus.NotFound => throw ApiException.NotFound("Job request"),
-            _ => throw ApiException.Conflict("Only a FAILED or CANCELLED job request can be restarted"),
+            _ => throw ApiException.Conflict("Only a COMPLETED, FAILED or CANCELLED job request can be restarted"),
         };
     }
 

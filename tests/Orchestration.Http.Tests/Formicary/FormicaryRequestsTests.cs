@@ -321,17 +321,34 @@ public sealed class FormicaryRequestsTests(ApiBackend backend) : FormicaryFixtur
     }
 
     [Test]
-    public async Task RestartRequest_CompletedRequest_409()
+    public async Task RestartRequest_CompletedRequest_200AndEveryTaskRunsAgainFromTheFirst()
     {
         var (_, client) = await NewTenantAsync();
-        await SaveAsync(client, ProbeJob("fine", "only"));
-        var created = await SubmitAsync(client, new { job_type = "fine" });
-        await WaitForStateAsync(client, created.Str("id"), "COMPLETED");
+        await SaveAsync(client, ProbeJob("fine", "first", "second"));
+        var id = (await SubmitAsync(client, new { job_type = "fine" })).Str("id");
+        await WaitForStateAsync(client, id, "COMPLETED");
+        Assert.That(Current.Starts.Select(s => s.Name), Is.EqualTo(new[] { "first", "second" }));
+
+        var (status, _, response) = await client.SendAsync(HttpMethod.Post, $"/api/jobs/requests/{id}/restart");
+        var done = await WaitForStateAsync(client, id, "COMPLETED");
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(await response.Content.ReadAsStringAsync(), Is.Empty);
+        Assert.That(Current.Starts.Select(s => s.Name), Is.EqualTo(new[] { "first", "second", "first", "second" }), "the whole job ran again, in order");
+        Assert.That(done["execution"]!["tasks"]!.AsArray().Select(t => t.Str("task_state")), Is.All.EqualTo("COMPLETED"));
+    }
+
+    [Test]
+    public async Task RestartRequest_PendingRequest_409NamingTheStatesThatRestart()
+    {
+        var (_, client) = await NewTenantAsync();
+        await SaveAsync(client, Unclaimed("not-yet"));
+        var created = await SubmitAsync(client, new { job_type = "not-yet" });
 
         var (status, error, _) = await client.SendAsync(HttpMethod.Post, $"/api/jobs/requests/{created.Str("id")}/restart");
 
         Assert.That(status, Is.EqualTo(HttpStatusCode.Conflict));
-        Assert.That(error.Str("error"), Is.EqualTo("Only a FAILED or CANCELLED job request can be restarted"));
+        Assert.That(error.Str("error"), Is.EqualTo("Only a COMPLETED, FAILED or CANCELLED job request can be restarted"));
     }
 
     [TestCase("GET", "")]

@@ -54,16 +54,25 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
     }
 
     /// <inheritdoc />
-    public Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken)
+    public Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
+        Task.FromResult(Restart(orgId, runId, fromStart: false));
+
+    /// <inheritdoc />
+    public Task<RunCommandStatus> RerunRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) =>
+        Task.FromResult(Restart(orgId, runId, fromStart: true));
+
+    // A restart resets what did not succeed in a failed or cancelled run; a rerun (fromStart) resets every task of a
+    // completed one. The rest is the same: dependencies and routes decide again what is ready.
+    private RunCommandStatus Restart(string orgId, Guid runId, bool fromStart)
     {
         lock (_gate)
         {
-            if (!TryGetRun(orgId, runId, out var run)) return Task.FromResult(RunCommandStatus.NotFound);
-            if (run.Run.Status is not (RunStatus.Failed or RunStatus.Cancelled)) return Task.FromResult(RunCommandStatus.InvalidState);
+            if (!TryGetRun(orgId, runId, out var run)) return RunCommandStatus.NotFound;
+            if (fromStart ? run.Run.Status != RunStatus.Completed : run.Run.Status is not (RunStatus.Failed or RunStatus.Cancelled)) return RunCommandStatus.InvalidState;
             var now = _time.GetUtcNow();
             foreach (var ts in run.Tasks)
             {
-                if (ts.Task.Status is not (TaskRunStatus.Failed or TaskRunStatus.Cancelled or TaskRunStatus.Skipped)) continue;
+                if (!fromStart && ts.Task.Status is not (TaskRunStatus.Failed or TaskRunStatus.Cancelled or TaskRunStatus.Skipped)) continue;
                 ts.Task = ts.Task with
                 {
                     Status = TaskRunStatus.Pending,
@@ -100,7 +109,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
         }
 
         WorkAvailable.Notify();
-        return Task.FromResult(RunCommandStatus.Applied);
+        return RunCommandStatus.Applied;
     }
 
     /// <inheritdoc />
