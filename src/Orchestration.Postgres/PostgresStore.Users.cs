@@ -51,17 +51,29 @@ public sealed partial class PostgresStore : IUserStore
     public async Task<OrgUser?> UpdateUserProfileAsync(UpdateUserProfileParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        return (await InTransactionAsync((tx, ct) => tx.ReadAsync(S($$"""
-            UPDATE {s}.users SET name = coalesce(@Name, name), email = coalesce(@Email, email), url = coalesce(@Url, url),
-                picture_url = coalesce(@PictureUrl, picture_url), permissions = coalesce(@Permissions::text[], permissions),
-                locked = coalesce(@Locked, locked), updated_at = @UpdatedAt
-            WHERE id = @UserId AND org_id = @OrgId
-            RETURNING {{UserColumns}}
-            """), new
+        return await InTransactionAsync(async (tx, ct) =>
         {
-            parameters.OrgId, parameters.UserId, parameters.Name, parameters.Email, parameters.Url, parameters.PictureUrl,
-            Permissions = parameters.Permissions?.ToArray(), parameters.Locked, parameters.UpdatedAt,
-        }, ReadUser, ct), cancellationToken)).FirstOrDefault();
+            var user = (await tx.ReadAsync(S($$"""
+                UPDATE {s}.users SET name = coalesce(@Name, name), email = coalesce(@Email, email), url = coalesce(@Url, url),
+                    picture_url = coalesce(@PictureUrl, picture_url), permissions = coalesce(@Permissions::text[], permissions),
+                    locked = coalesce(@Locked, locked), updated_at = @UpdatedAt
+                WHERE id = @UserId AND org_id = @OrgId
+                RETURNING {{UserColumns}}
+                """), new
+            {
+                parameters.OrgId, parameters.UserId, parameters.Name, parameters.Email, parameters.Url, parameters.PictureUrl,
+                Permissions = parameters.Permissions?.ToArray(), parameters.Locked, parameters.UpdatedAt,
+            }, ReadUser, ct)).FirstOrDefault();
+            if (user is not null && parameters.Locked == true)
+            {
+                await tx.ExecAsync(S("""
+                    UPDATE {s}.api_keys SET revoked_at = {now}
+                    WHERE revoked_at IS NULL AND id IN (SELECT key_id FROM {s}.user_tokens WHERE org_id = @OrgId AND user_id = @UserId)
+                    """), new { parameters.OrgId, parameters.UserId }, ct);
+            }
+
+            return user;
+        }, cancellationToken);
     }
 
     /// <inheritdoc />

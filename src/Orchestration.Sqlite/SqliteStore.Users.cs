@@ -51,19 +51,31 @@ public sealed partial class SqliteStore : IUserStore
     public Task<OrgUser?> UpdateUserProfileAsync(UpdateUserProfileParams parameters, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        return WriteAsync(tx => tx.Db.Connection.QuerySingleOrDefault<UserRow>($"""
-            UPDATE users SET name = coalesce(@Name, name), email = coalesce(@Email, email), url = coalesce(@Url, url),
-                picture_url = coalesce(@PictureUrl, picture_url), permissions = coalesce(@Permissions, permissions),
-                locked = coalesce(@Locked, locked), updated_at = @UpdatedAt
-            WHERE id = @UserId AND org_id = @OrgId
-            RETURNING {UserColumns}
-            """, new
+        return WriteAsync(tx =>
         {
-            parameters.OrgId, parameters.UserId, parameters.Name, parameters.Email, parameters.Url, parameters.PictureUrl,
-            Permissions = parameters.Permissions is null ? null : SqliteValues.ListToJsonAlways(parameters.Permissions),
-            Locked = parameters.Locked is null ? (int?)null : parameters.Locked.Value ? 1 : 0,
-            UpdatedAt = parameters.UpdatedAt.UtcTicks,
-        })?.ToUser(), cancellationToken);
+            var user = tx.Db.Connection.QuerySingleOrDefault<UserRow>($"""
+                UPDATE users SET name = coalesce(@Name, name), email = coalesce(@Email, email), url = coalesce(@Url, url),
+                    picture_url = coalesce(@PictureUrl, picture_url), permissions = coalesce(@Permissions, permissions),
+                    locked = coalesce(@Locked, locked), updated_at = @UpdatedAt
+                WHERE id = @UserId AND org_id = @OrgId
+                RETURNING {UserColumns}
+                """, new
+            {
+                parameters.OrgId, parameters.UserId, parameters.Name, parameters.Email, parameters.Url, parameters.PictureUrl,
+                Permissions = parameters.Permissions is null ? null : SqliteValues.ListToJsonAlways(parameters.Permissions),
+                Locked = parameters.Locked is null ? (int?)null : parameters.Locked.Value ? 1 : 0,
+                UpdatedAt = parameters.UpdatedAt.UtcTicks,
+            })?.ToUser();
+            if (user is not null && parameters.Locked == true)
+            {
+                tx.Db.Connection.Execute("""
+                    UPDATE api_keys SET revoked_at = @now
+                    WHERE revoked_at IS NULL AND id IN (SELECT key_id FROM user_tokens WHERE org_id = @OrgId AND user_id = @UserId)
+                    """, new { now = tx.Now.UtcTicks, parameters.OrgId, parameters.UserId });
+            }
+
+            return user;
+        }, cancellationToken);
     }
 
     /// <inheritdoc />

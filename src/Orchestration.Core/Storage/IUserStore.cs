@@ -19,7 +19,8 @@ public interface IUserStore
 
     /// <summary>
     /// Replaces the profile fields the parameters carry (null leaves a field as it is) and sets the update time; the
-    /// updated user, or null when the org has no user with that id.
+    /// updated user, or null when the org has no user with that id. Locking a user revokes every token it owns in the
+    /// same write, so a locked user's tokens stop working at once (unlocking does not bring them back).
     /// </summary>
     Task<OrgUser?> UpdateUserProfileAsync(UpdateUserProfileParams parameters, CancellationToken cancellationToken);
 

@@ -138,4 +138,23 @@ public sealed class UserStoreConformanceTests(Backend backend) : ConformanceTest
         Assert.That((await Identity.FindApiKeyAsync("plain", ct))!.RevokedAt, Is.Null);
         Assert.That(await Users.ListUserTokensAsync(Org, "u1", ct), Is.Empty);
     }
+
+    [Test]
+    public async Task UpdateUserProfile_Locked_RevokesEveryTokenOfThatUserOnly()
+    {
+        var ct = CancellationToken.None;
+        await Users.CreateUserAsync(User("u1", "alice"), ct);
+        await Users.CreateUserAsync(User("u2", "bob"), ct);
+        await Users.CreateUserTokenAsync("u1", Key("t1"), ct);
+        await Users.CreateUserTokenAsync("u1", Key("t2"), ct);
+        await Users.CreateUserTokenAsync("u2", Key("t3"), ct);
+
+        var locked = await Users.UpdateUserProfileAsync(new UpdateUserProfileParams { OrgId = Org, UserId = "u1", Locked = true, UpdatedAt = Time.GetUtcNow() }, ct);
+
+        Assert.That(locked!.Locked, Is.True);
+        Assert.That((await Identity.FindApiKeyAsync("t1", ct))!.RevokedAt, Is.Not.Null);
+        Assert.That((await Identity.FindApiKeyAsync("t2", ct))!.RevokedAt, Is.Not.Null);
+        Assert.That((await Identity.FindApiKeyAsync("t3", ct))!.RevokedAt, Is.Null, "another user's token stays");
+        Assert.That(await Users.ListUserTokensAsync(Org, "u1", ct), Is.Empty);
+    }
 }

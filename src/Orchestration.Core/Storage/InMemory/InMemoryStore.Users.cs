@@ -57,6 +57,15 @@ public sealed partial class InMemoryStore : IUserStore
                 UpdatedAt = parameters.UpdatedAt,
             };
             _users[user.Id] = updated;
+            if (parameters.Locked == true)
+            {
+                var now = _time.GetUtcNow();
+                foreach (var (keyId, _) in _tokenOwners.Where(o => o.Value == user.Id).ToList())
+                {
+                    if (_keys[keyId].RevokedAt is null) _keys[keyId] = _keys[keyId] with { RevokedAt = now };
+                }
+            }
+
             return Task.FromResult<OrgUser?>(updated);
         }
     }
