@@ -23,17 +23,17 @@ internal sealed class HostJwt
 
     private readonly HostJwtOptions _options;
     private readonly IIdentityStore _identity;
-    private readonly IUserStore? _users;
+    private readonly IUserStore _users;
     private readonly TimeProvider _time;
     private readonly SecurityKey? _key;
     private readonly string _algorithm = SecurityAlgorithms.HmacSha256;
     private readonly JsonWebTokenHandler _handler = new() { SetDefaultTimesOnTokenCreation = false };
 
-    public HostJwt(IOptions<OrchestrationHttpOptions> options, IIdentityStore identity, IServiceProvider services, TimeProvider time)
+    public HostJwt(IOptions<OrchestrationHttpOptions> options, IIdentityStore identity, IUserStore users, TimeProvider time)
     {
         _options = options.Value.Jwt;
         _identity = identity;
-        _users = services.GetService(typeof(IUserStore)) as IUserStore;
+        _users = users;
         _time = time;
         if (!string.IsNullOrEmpty(_options.SigningKeyPem))
         {
@@ -138,7 +138,7 @@ internal sealed class HostJwt
         if (key.ExpiresAt is { } keyExpiry && keyExpiry <= now) return AuthResult.Invalid("the token's key has expired");
 
         IReadOnlyCollection<string> permissions = key.Permissions;
-        if (_users is not null && await _users.FindTokenOwnerAsync(key.Id, cancellationToken) is { } owner)
+        if (await _users.FindTokenOwnerAsync(key.Id, cancellationToken) is { } owner)
         {
             if (owner.Locked) return AuthResult.Invalid("the token's user is locked");
             // A user's token never holds more than its user does now, even when the user lost permissions since.
