@@ -103,6 +103,7 @@ public static class OrchestrationEndpointRouteBuilderExtensions
         var family = group.MapGroup("").WithTags("Formicary");
         Formicary.DefinitionEndpoints.Map(family);
         Formicary.RequestEndpoints.Map(family);
+        Formicary.FormicaryAdminApi.Map(family);
         return group;
     }
 

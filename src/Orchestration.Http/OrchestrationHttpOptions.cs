@@ -10,6 +10,9 @@ public sealed class OrchestrationHttpOptions
     /// <summary>Authentication settings.</summary>
     public AuthOptions Auth { get; set; } = new();
 
+    /// <summary>Host-issued JWTs (<c>Orchestration:Jwt</c>): signing key, issuer, audience, lifetime, clock skew.</summary>
+    public Platform.Auth.HostJwtOptions Jwt { get; set; } = new();
+
     /// <summary>Rate limits per API key and per client IP.</summary>
     public RateLimitOptions RateLimits { get; set; } = new();
 

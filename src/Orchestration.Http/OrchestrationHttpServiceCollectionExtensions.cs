@@ -32,6 +32,11 @@ public static class OrchestrationHttpServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<IApiKeyVerifier, Sha256ApiKeyVerifier>();
         services.TryAddSingleton<CallerAuthenticator>();
+        services.TryAddSingleton<HostJwt>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OrchestrationHttpOptions>, HostJwtOptionsValidator>());
+        // Every built-in store keeps users; a host's custom store that does not gets them per process.
+        services.TryAddSingleton<Storage.IUserStore>(sp =>
+            sp.GetRequiredService<Storage.IOrchestrationStore>() as Storage.IUserStore ?? new Storage.InMemory.InMemoryStore(sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<ApiRateLimiter>();
         services.TryAddSingleton<ApiPlatformFilter>();
         services.TryAddSingleton<OrchestrationHttpMarker>();

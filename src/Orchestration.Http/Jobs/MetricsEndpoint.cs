@@ -30,7 +30,7 @@ internal static class MetricsEndpoint
             .Produces<string>(StatusCodes.Status200OK, "text/plain").Produces<WorkflowMetricsResponse>(StatusCodes.Status200OK, "application/json");
     }
 
-    private static async Task<IResult> ScrapeAsync(HttpContext context, PrometheusExporter exporter, IOrchestrationClient client, ExecutorTracker tracker,
+    internal static async Task<IResult> ScrapeAsync(HttpContext context, PrometheusExporter exporter, IOrchestrationClient client, ExecutorTracker tracker,
         IExecutorRegistry registry, TimeProvider time, IOptions<OrchestrationHttpOptions> options, StorageGrowthReader growth)
     {
         // Prometheus text stays the default; FlowCtl's clients ask for its JSON by name.

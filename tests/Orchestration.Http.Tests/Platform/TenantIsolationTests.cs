@@ -88,12 +88,29 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         ["POST /api/jobs/requests/{id}/cancel"] = new($"/api/jobs/requests/{a.RequestId}/cancel", null, Expect.NotFound),
         ["POST /api/jobs/requests/{id}/restart"] = new($"/api/jobs/requests/{a.RequestId}/restart", null, Expect.NotFound),
         ["POST /api/jobs/requests/{id}/review"] = new($"/api/jobs/requests/{a.RequestId}/review", new { task_type = "t", status = "APPROVED" }, Expect.NotFound),
+        ["GET /api/users"] = new("/api/users?page_size=100", null, Expect.OwnRowsOnly),
+        ["POST /api/users"] = new("/api/users", new { username = "intruder" }, Expect.OwnRowsOnly),
+        ["GET /api/users/{id}"] = new($"/api/users/{a.UserId}", null, Expect.NotFound),
+        ["PUT /api/users/{id}"] = new($"/api/users/{a.UserId}", new { locked = true }, Expect.NotFound),
+        ["GET /api/users/{userId}/tokens"] = new($"/api/users/{a.UserId}/tokens", null, Expect.NotFound),
+        // Minting a token for another user needs keys:manage, which the intruder's "*" does not grant: refused before any lookup.
+        ["POST /api/users/{userId}/tokens"] = new($"/api/users/{a.UserId}/tokens", new { token = "stolen" }, Expect.Forbidden),
+        ["DELETE /api/users/{userId}/tokens/{id}"] = new($"/api/users/{a.UserId}/tokens/{a.TokenId}", null, Expect.NotFound),
+        ["POST /api/users/{userId}/tokens/{id}/delete"] = new($"/api/users/{a.UserId}/tokens/{a.TokenId}/delete", null, Expect.NotFound),
+        // No signing key configured here: JWT issuing answers 404.
+        ["POST /api/auth/token"] = new("/api/auth/token", null, Expect.NotFound),
+        ["GET /api/ants"] = new("/api/ants", null, Expect.OwnRowsOnly),
+        ["GET /api/executors"] = new("/api/executors?page_size=100", null, Expect.OwnRowsOnly),
+        ["DELETE /api/executors/{id}"] = new($"/api/executors/{a.TaskId}", null, Expect.NotFound),
+        ["GET /api/health"] = new("/api/health", null, Expect.OwnRowsOnly),
+        ["GET /api/metrics"] = new("/api/metrics", null, Expect.OwnRowsOnly),
         ["GET /api/v1/config"] = new("/api/v1/config", null, Expect.NotImplemented),
         ["GET /api/v1/config/redis"] = new("/api/v1/config/redis", null, Expect.NotImplemented),
         ["GET /api/v1/config/queues"] = new("/api/v1/config/queues", null, Expect.NotImplemented),
     };
 
-    private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId, string PendingJobId, string RunningJobId, string WorkflowId, string WebhookId, string DefinitionId, string RequestId);
+    private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId, string PendingJobId, string RunningJobId, string WorkflowId, string WebhookId, string DefinitionId, string RequestId,
+        string UserId = "", string TokenId = "");
 
     [Test]
     public async Task EveryApiRoute_CalledWithAnotherOrgsIds_RevealsAndChangesNothing()
@@ -113,6 +130,10 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         var (_, request, _) = await owner.Client.PostJsonAsync("/api/jobs/requests", new { job_type = "secret-job-type" });
         var a = new Owned(owner.OrgId, owner.KeyId, run, task, "secret-key", entry.Str("id"), pendingJob.Str("id"), runningJob.Str("id"), workflow.Str("id"), webhook.Str("id"),
             definition.Str("id"), request.Str("id"));
+        var userAdmin = Factory.WithKey((await CreateKeyAsync(owner.OrgId, ["*", "keys:manage"])).Str("key"));
+        var (_, user, _) = await userAdmin.PostJsonAsync("/api/users", new { username = "secret-user", permissions = new[] { "JobRequest:Query" } });
+        var (_, token, _) = await userAdmin.PostJsonAsync($"/api/users/{user.Str("id")}/tokens", new { token = "secret-token" });
+        a = a with { UserId = user.Str("id"), TokenId = token.Str("id") };
         var intruder = await NewTenantAsync("*");
         var probes = Probes(a);
 
@@ -172,6 +193,10 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         var (_, requestAfter, _) = await owner.Client.GetJsonAsync($"/api/jobs/requests/{a.RequestId}");
         Assert.That(definitionAfter!["disabled"]!.GetValue<bool>(), Is.False, "the intruder's disable reached the definition");
         Assert.That(requestAfter.Str("job_state"), Is.EqualTo("PENDING"), "the intruder's cancel reached the job request");
+        var (_, userAfter, _) = await userAdmin.GetJsonAsync($"/api/users/{a.UserId}");
+        var (_, tokensAfter, _) = await userAdmin.GetJsonAsync($"/api/users/{a.UserId}/tokens");
+        Assert.That(userAfter!["locked"]!.GetValue<bool>(), Is.False, "the intruder's update reached the user");
+        Assert.That(tokensAfter!.AsArray().Select(t => t.Str("id")), Is.EqualTo(new[] { a.TokenId }), "the intruder revoked the user's token");
     }
 
     [Test]

@@ -28,7 +28,7 @@ internal static class AuthMessages
 /// cache) so a revoked key stops working at once; JWTs go to the host's scheme when one is configured.
 /// </summary>
 internal sealed partial class CallerAuthenticator(IIdentityStore identity, IApiKeyVerifier verifier, IOptions<OrchestrationHttpOptions> options, TimeProvider time,
-    ILogger<CallerAuthenticator> logger)
+    ILogger<CallerAuthenticator> logger, HostJwt hostJwt)
 {
     private static readonly IReadOnlySet<string> Everything = new HashSet<string>(StringComparer.Ordinal) { Permissions.All, Permissions.Admin };
     private readonly AuthOptions _auth = options.Value.Auth;
@@ -41,6 +41,13 @@ internal sealed partial class CallerAuthenticator(IIdentityStore identity, IApiK
         if (string.IsNullOrEmpty(header)) return AuthResult.Missing("send the header Authorization: Bearer YOUR_API_KEY");
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase)) return AuthResult.Missing("the Authorization header must use the Bearer scheme");
         var token = header["Bearer ".Length..].Trim();
+
+        if (hostJwt.Enabled && LooksLikeJwt(token))
+        {
+            // This host's own tokens first; a token it refuses still goes to the host's scheme when one is configured.
+            var own = await hostJwt.AuthenticateAsync(token, cancellationToken);
+            if (own.Caller is not null || _auth.JwtScheme is null) return own;
+        }
 
         if (_auth.JwtScheme is { } scheme && LooksLikeJwt(token)) return await AuthenticateJwtAsync(context, scheme);
 

@@ -74,6 +74,26 @@ public static class Permissions
     public const string JobRequestApprove = "JobRequest:Approve";
     /// <summary>Every job request permission.</summary>
     public const string JobRequestAll = "JobRequest:*";
+    /// <summary>List the org's users (Formicary's users API).</summary>
+    public const string UserQuery = "User:Query";
+    /// <summary>Read one user of the org and list a user's tokens.</summary>
+    public const string UserView = "User:View";
+    /// <summary>Create a user in the org.</summary>
+    public const string UserCreate = "User:Create";
+    /// <summary>Update a user's profile and create or revoke any user's tokens (never with more than caller and user both hold).</summary>
+    public const string UserUpdate = "User:Update";
+    /// <summary>Every user permission.</summary>
+    public const string UserAll = "User:*";
+    /// <summary>List the org's registered executors (Formicary's ants).</summary>
+    public const string AntExecutorQuery = "AntExecutor:Query";
+    /// <summary>List the org's running Formicary executions (<c>/api/executors</c>).</summary>
+    public const string ContainerQuery = "Container:Query";
+    /// <summary>Terminate a running Formicary execution.</summary>
+    public const string ContainerDelete = "Container:Delete";
+    /// <summary>Every container permission.</summary>
+    public const string ContainerAll = "Container:*";
+    /// <summary>Read Formicary's health object (<c>/api/health</c>).</summary>
+    public const string HealthQuery = "Health:Query";
     /// <summary>Every run permission.</summary>
     public const string RunsAll = "runs:*";
     /// <summary>Every task permission.</summary>
@@ -117,6 +137,7 @@ public static class Permissions
         WebhooksManage, WebhooksAll, EventsRead, EventsAll,
         JobDefinitionQuery, JobDefinitionCreate, JobDefinitionView, JobDefinitionDelete, JobDefinitionDisable, JobDefinitionEnable, JobDefinitionAll,
         JobRequestSubmit, JobRequestQuery, JobRequestView, JobRequestCancel, JobRequestRestart, JobRequestApprove, JobRequestAll,
+        UserQuery, UserView, UserCreate, UserUpdate, UserAll, AntExecutorQuery, ContainerQuery, ContainerDelete, ContainerAll, HealthQuery,
     };
 
     /// <summary>True when <paramref name="granted"/> satisfies <paramref name="required"/>.</summary>
