@@ -33,7 +33,7 @@ public sealed partial class SqliteStore
 
     // Adds, per key with waiting work and free slots, its first claimable tasks in claim order (at most the free slots,
     // at most limit): the claim may take all of them without passing the key's limit.
-    private static void AddKeyHeads(WriteTx tx, ClaimTasksParams p, List<List<TaskRow>> lists, int limit)
+    private static void AddKeyHeads(WriteTx tx, ClaimTasksParams p, List<List<TaskRow>> lists, int limit, Dictionary<string, RateWindow> rates)
     {
         List<string>? keys = null;
         foreach (var key in tx.RawDb.Query(SqliteSql.WaitingKeys, r => r.GetString(0))) (keys ??= []).Add(key);
@@ -43,9 +43,12 @@ public sealed partial class SqliteStore
         var args = new List<object?>(p.Types.Count + 5);
         foreach (var key in keys)
         {
-            var max = tx.RawDb.Scalar(SqliteSql.KeyLimitOfHead, key) is long m ? (int)m : 0;
-            var running = Convert.ToInt32(tx.RawDb.Scalar(SqliteSql.RunningOfKey, key), CultureInfo.InvariantCulture);
-            var free = Math.Min(max - running, limit);
+            var head = tx.RawDb.Query(SqliteSql.KeyLimitsOfHead, r => (Max: r.IsDBNull(0) ? (int?)null : (int)r.GetInt64(0),
+                RateMax: r.IsDBNull(1) ? (int?)null : (int)r.GetInt64(1), RateWindowMs: r.IsDBNull(2) ? 0L : r.GetInt64(2)), key)[0];
+            var free = limit;
+            if (head.Max is { } max) free = Math.Min(free, max - Convert.ToInt32(tx.RawDb.Scalar(SqliteSql.RunningOfKey, key), CultureInfo.InvariantCulture));
+            if (free <= 0) continue;
+            if (head.RateMax is { } rateMax) free = Math.Min(free, RateRoom(tx, key, rateMax, head.RateWindowMs, rates));
             if (free <= 0) continue;
             args.Clear();
             args.Add(key);

@@ -16,7 +16,7 @@ public sealed class ConcurrencyKeyTests
     {
         var task = new TaskSpec { Type = "resize", InputJson = """{"customer":{"id":42}}""", ConcurrencyKey = "{org}/{type}/{$.customer.id}" };
 
-        var (key, max) = ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "org-a/*", MaxRunning = 3 }), task, "org-a");
+        var (key, max, _, _) = ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "org-a/*", MaxRunning = 3 }), task, "org-a");
 
         Assert.That(key, Is.EqualTo("org-a/resize/42"));
         Assert.That(max, Is.EqualTo(3));
@@ -27,7 +27,7 @@ public sealed class ConcurrencyKeyTests
     {
         var task = new TaskSpec { Type = "x", ConcurrencyKey = "customer:vip" };
 
-        var (_, max) = ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "customer:vip", MaxRunning = 10 }, new KeyLimit { Key = "customer:*", MaxRunning = 1 }), task, "o");
+        var (_, max, _, _) = ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "customer:vip", MaxRunning = 10 }, new KeyLimit { Key = "customer:*", MaxRunning = 1 }), task, "o");
 
         Assert.That(max, Is.EqualTo(10));
     }
@@ -37,7 +37,7 @@ public sealed class ConcurrencyKeyTests
     {
         var task = new TaskSpec { Type = "x", ConcurrencyKey = "tenant:1" };
 
-        Assert.That(ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "customer:*", MaxRunning = 1 }), task, "o"), Is.EqualTo(((string?)null, (int?)null)));
+        Assert.That(ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "customer:*", MaxRunning = 1 }), task, "o"), Is.EqualTo(ConcurrencyKeys.Limits.None));
     }
 
     [Test]
@@ -57,7 +57,7 @@ public sealed class ConcurrencyKeyTests
         options.TypeConcurrencyKeys["gpu"] = "gpu";
         options.TypeConcurrencyKeys["*"] = "org:{org}";
 
-        Assert.That(ConcurrencyKeys.Resolve(options, new TaskSpec { Type = "cpu" }, "org-b"), Is.EqualTo(((string?)"org:org-b", (int?)8)));
+        Assert.That(ConcurrencyKeys.Resolve(options, new TaskSpec { Type = "cpu" }, "org-b"), Is.EqualTo(new ConcurrencyKeys.Limits("org:org-b", 8, null, null)));
         Assert.That(ConcurrencyKeys.Resolve(options, new TaskSpec { Type = "gpu" }, "org-b").Key, Is.Null, "gpu has its own template, which no limit matches");
     }
 
