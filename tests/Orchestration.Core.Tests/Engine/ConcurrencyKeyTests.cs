@@ -98,4 +98,68 @@ public sealed class ConcurrencyKeyTests
     {
         Assert.That(Options(new KeyLimit { Key = "k", MaxRunning = 0 }).Validate(), Is.EqualTo("Orchestration: KeyLimits[\"k\"].MaxRunning must be at least 1."));
     }
+
+    [TestCase(1, 3, 1)]
+    [TestCase(5, 3, 3)]
+    public void Resolve_TaskCarriedAndHostLimit_LowerApplies(int own, int host, int expected)
+    {
+        var task = new TaskSpec { Type = "t", ConcurrencyKey = "c:1", ConcurrencyLimit = own };
+
+        Assert.That(ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "c:*", MaxRunning = host }), task, "o").MaxRunning, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Resolve_TaskCarriedLimitAndNoHostEntry_KeyKeptWithTheTasksLimit()
+    {
+        var task = new TaskSpec { Type = "t", ConcurrencyKey = "c:1", ConcurrencyLimit = 4 };
+
+        Assert.That(ConcurrencyKeys.Resolve(Options(), task, "o"), Is.EqualTo(new ConcurrencyKeys.Limits("c:1", 4, null, null)));
+    }
+
+    [Test]
+    public void Resolve_RateEntry_CarriesTheRateAndNoRunningLimit()
+    {
+        var task = new TaskSpec { Type = "t", ConcurrencyKey = "api:1" };
+
+        var limits = ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "api:*", MaxStarts = 10, Window = TimeSpan.FromMinutes(1) }), task, "o");
+
+        Assert.That(limits, Is.EqualTo(new ConcurrencyKeys.Limits("api:1", null, 10, TimeSpan.FromMinutes(1))));
+    }
+
+    [Test]
+    public void Resolve_EntryNamingOnlyAKey_LimitsToOneRunningAsBefore()
+    {
+        var task = new TaskSpec { Type = "t", ConcurrencyKey = "k" };
+
+        Assert.That(ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "k" }), task, "o").MaxRunning, Is.EqualTo(1));
+    }
+
+    [TestCase(0)]
+    [TestCase(10_001)]
+    public void Resolve_TaskCarriedLimitOutOfRange_RefusedNamingConcurrencyLimit(int own)
+    {
+        var ex = Assert.Throws<OrchestrationValidationException>(() => ConcurrencyKeys.Resolve(Options(), new TaskSpec { Type = "t", ConcurrencyKey = "k", ConcurrencyLimit = own }, "o"));
+
+        Assert.That(ex!.Message, Does.Contain("concurrency_limit"));
+    }
+
+    [Test]
+    public void Resolve_TaskCarriedLimitWithoutAKey_RefusedNamingConcurrencyLimit()
+    {
+        var ex = Assert.Throws<OrchestrationValidationException>(() => ConcurrencyKeys.Resolve(Options(), new TaskSpec { Type = "t", ConcurrencyLimit = 2 }, "o"));
+
+        Assert.That(ex!.Message, Does.Contain("concurrency_limit needs a concurrency_key"));
+    }
+
+    [TestCase(null, 5, "MaxStarts needs a Window")]
+    [TestCase(60, null, "Window needs MaxStarts")]
+    [TestCase(0.5, 5, "from 1 second to 1 day")]
+    [TestCase(90_000, 5, "from 1 second to 1 day")]
+    [TestCase(60, 0, "MaxStarts must be at least 1")]
+    public void Validate_BadRateEntry_NamesTheSetting(double? windowSeconds, int? maxStarts, string problem)
+    {
+        var options = Options(new KeyLimit { Key = "api:*", MaxStarts = maxStarts, Window = windowSeconds is { } s ? TimeSpan.FromSeconds(s) : null });
+
+        Assert.That(options.Validate(), Does.Contain("KeyLimits[\"api:*\"]").And.Contain(problem));
+    }
 }
