@@ -16,14 +16,8 @@ internal static class PostgresKeySql
                        AND q.limit_key = ANY (ARRAY(SELECT f.limit_key FROM {s}.tasks f WHERE f.id = ANY(@ids) AND f.limit_key IS NOT NULL)))
         """;
 
-    // Writes the keys of a create's tasks in its transaction, after the insert (only tasks with a key are sent).
-    internal const string SetLimitKeysSql = """
-        UPDATE {s}.tasks t SET limit_key = k.key, limit_max = k.max
-        FROM unnest(@ids::uuid[], @keys::text[], @maxes::int[]) AS k(id, key, max)
-        WHERE t.id = k.id AND t.id = ANY(@ids)
-        """;
-
-    // Writes the keys, running limits and rates of a create's tasks (migration 0014); a key may have no running limit.
+    // Writes the keys, running limits and rates of a create's tasks in its transaction, after the insert (only tasks with
+    // a key are sent); a key limited by its rate only has no running limit (migration 0014).
     internal const string SetLimitKeysWithRatesSql = """
         UPDATE {s}.tasks t SET limit_key = k.key, limit_max = k.max, rate_max = k.rmax, rate_window_ms = k.rwin
         FROM unnest(@ids::uuid[], @keys::text[], @maxes::int[], @rmaxes::int[], @rwins::bigint[]) AS k(id, key, max, rmax, rwin)
