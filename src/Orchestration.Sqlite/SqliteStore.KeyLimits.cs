@@ -7,8 +7,9 @@ namespace Orchestration.Sqlite;
 // Per-key concurrency limits (NewTask.LimitKey). Waiting tasks with a key sit in ix_tasks_claim_key, out of the per-type
 // claim index: the claim lists the keys with waiting work (one seek each), counts each key's running tasks (one seek
 // into ix_tasks_running_key) and reads only as many of its first tasks as it has free slots. A key at its limit costs
-// the claim two seeks whatever its backlog; tasks without a key never meet this code. The single writer makes the
-// count and the claim one step, so no other claim can take the slot in between.
+// the claim two seeks whatever its backlog (a key held back by its rate: one more, into key_rates, see
+// SqliteStore.RateLimits.cs); tasks without a key never meet this code. The single writer makes the count and the
+// claim one step, so no other claim can take the slot in between.
 public sealed partial class SqliteStore
 {
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int Types, bool Org, bool Family), string> KeyHeadSql = new();

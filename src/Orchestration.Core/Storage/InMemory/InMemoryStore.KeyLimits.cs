@@ -1,7 +1,8 @@
 namespace Orchestration.Storage.InMemory;
 
-// Per-key concurrency limits (NewTask.LimitKey): running tasks counted per key, checked by the claim, and a wake-up
-// when a task leaves running while another task of its key waits. Every method here runs under _gate.
+// Per-key limits (NewTask.LimitKey): running tasks and starts per rate window counted per key, checked by the claim, and
+// a wake-up when a task leaves running while another task of its key waits, or when a used-up rate window ends. Every
+// method here runs under _gate.
 public sealed partial class InMemoryStore
 {
     private readonly Dictionary<string, int> _runningByKey = new(StringComparer.Ordinal);
