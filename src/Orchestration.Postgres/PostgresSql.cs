@@ -133,8 +133,9 @@ internal static class PostgresSql
             ORDER BY k.priority DESC, k.seq
             LIMIT @max
         ), {writes}
-        SELECT {task} FROM claimed t ORDER BY t.priority DESC, t.seq
-        """.Replace("{writes}", ClaimWrites("pick"), StringComparison.Ordinal);
+        SELECT {task}, {rateWake} FROM claimed t ORDER BY t.priority DESC, t.seq
+        """.Replace("{writes}", ClaimWrites("pick") + PostgresKeySql.CountStartsCte, StringComparison.Ordinal)
+        .Replace("{rateWake}", PostgresKeySql.RateWakeColumn, StringComparison.Ordinal);
 
     internal const string HeartbeatSql = """
         WITH i AS (SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[]) WITH ORDINALITY AS i(id, token, ord)),

@@ -35,7 +35,12 @@ public sealed partial class PostgresStore
         }
 
         var sql = S(PostgresSql.ClaimSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal));
-        return await InOneRoundTripAsync((tx, ct) => tx.ReadAsync(sql, args, PostgresRows.Task, ct, skipResults: 1), cancellationToken);
+        return await InOneRoundTripAsync(async (tx, ct) =>
+        {
+            var rows = await tx.ReadAsync(sql, args, r => (Task: PostgresRows.Task(r), RateWakeMs: r.IsDBNull(r.FieldCount - 1) ? (long?)null : r.GetInt64(r.FieldCount - 1)), ct, skipResults: 1);
+            if (rows.Count > 0 && rows[0].RateWakeMs is { } ms) await AnnounceRateWindowEndAsync(tx, TimeSpan.FromMilliseconds(Math.Max(ms, 0)), ct);
+            return rows.ConvertAll(r => r.Task);
+        }, cancellationToken);
     }
 
     /// <inheritdoc />

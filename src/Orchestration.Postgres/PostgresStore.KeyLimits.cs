@@ -16,10 +16,12 @@ public sealed partial class PostgresStore
     }
 
     private Task SetLimitKeysAsync(PgTx tx, IReadOnlyList<NewTask> keyed, CancellationToken ct) =>
-        tx.ExecAsync(S(PostgresKeySql.SetLimitKeysSql), new
+        tx.ExecAsync(S(PostgresKeySql.SetLimitKeysWithRatesSql), new
         {
             ids = keyed.Select(t => t.Id).ToArray(),
             keys = keyed.Select(t => t.LimitKey!).ToArray(),
-            maxes = keyed.Select(t => t.LimitMaxRunning ?? 1).ToArray(),
+            maxes = keyed.Select(t => t.LimitMaxRunning).ToArray(),
+            rmaxes = keyed.Select(t => t.LimitMaxStarts).ToArray(),
+            rwins = keyed.Select(t => t.LimitWindow is { } w ? (long)w.TotalMilliseconds : (long?)null).ToArray(),
         }, ct);
 }

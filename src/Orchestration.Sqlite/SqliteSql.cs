@@ -127,10 +127,6 @@ internal static class SqliteSql
         "UNION ALL SELECT (SELECT min(limit_key) FROM tasks WHERE status IN ('queued', 'retrying') AND limit_key IS NOT NULL AND limit_key > q.k) " +
         "FROM q WHERE q.k IS NOT NULL) SELECT k FROM q WHERE k IS NOT NULL";
 
-    // The limit of a key as its first waiting task carries it.
-    public const string KeyLimitOfHead =
-        "SELECT limit_max FROM tasks WHERE status IN ('queued', 'retrying') AND limit_key IS NOT NULL AND limit_key = $key ORDER BY priority DESC, seq LIMIT 1";
-
     public const string RunningOfKey =
         "SELECT count(*) FROM tasks WHERE status = 'running' AND limit_key IS NOT NULL AND limit_key = $key AND lease_expires_at IS NOT NULL";
 
@@ -138,6 +134,20 @@ internal static class SqliteSql
         "SELECT 1 FROM tasks WHERE status IN ('queued', 'retrying') AND limit_key IS NOT NULL AND limit_key = $key LIMIT 1";
 
     public const string SetLimitKey = "UPDATE tasks SET limit_key = $key, limit_max = $max WHERE seq = $seq";
+
+    // Per-key rate limits (SqliteStore.RateLimits.cs, migration 0013).
+    // The limits of a key as its first waiting task carries them: running limit, starts per window, window length.
+    public const string KeyLimitsOfHead =
+        "SELECT limit_max, rate_max, rate_window_ms FROM tasks WHERE status IN ('queued', 'retrying') AND limit_key IS NOT NULL AND limit_key = $key ORDER BY priority DESC, seq LIMIT 1";
+
+    public const string SetLimitKeyWithRate = "UPDATE tasks SET limit_key = $key, limit_max = $max, rate_max = $rmax, rate_window_ms = $rwin WHERE seq = $seq";
+
+    public const string StartsInWindow = "SELECT starts FROM key_rates WHERE key = $key AND window_start_ms = $ws";
+
+    public const string CountStarts =
+        "INSERT INTO key_rates (key, window_start_ms, starts) VALUES ($key, $ws, $n) " +
+        "ON CONFLICT (key) DO UPDATE SET starts = CASE WHEN window_start_ms = excluded.window_start_ms THEN starts + excluded.starts ELSE excluded.starts END, " +
+        "window_start_ms = excluded.window_start_ms RETURNING starts";
 
     public const string NextRetryAfter = "SELECT min(not_before) FROM tasks WHERE status = 'retrying' AND not_before > $now";
 

@@ -18,7 +18,9 @@ public sealed partial class SqliteStore
             var now = tx.Now;
             if (tx.RawDb.Scalar(SqliteSql.NextRetryAfter, now) is long nextRetry) tx.WakeRetryAt(SqliteValues.Time(nextRetry));
             QueueDueScheduledTasks(tx);
-            var picked = PickClaimable(tx, parameters);
+            var rates = new Dictionary<string, RateWindow>(StringComparer.Ordinal);
+            var picked = PickClaimable(tx, parameters, rates);
+            if (rates.Count > 0) CountStarts(tx, picked, rates);
             var claimed = new List<TaskRun>(picked.Count);
             foreach (var t in picked)
             {
@@ -113,7 +115,7 @@ public sealed partial class SqliteStore
     }
 
     // Claimable rows in claim order (priority, then age), filtered by the caller's scope and the concurrency limits.
-    private static List<TaskRow> PickClaimable(WriteTx tx, ClaimTasksParams p)
+    private static List<TaskRow> PickClaimable(WriteTx tx, ClaimTasksParams p, Dictionary<string, RateWindow> rates)
     {
         var scope = new List<object?>(2);
         if (p.OrgId is not null) scope.Add(p.OrgId);
@@ -144,7 +146,7 @@ public sealed partial class SqliteStore
             args.Add(limit);
             lists.Add(tx.RawDb.Query(retryingSql, TaskRow.Read, [.. args]));
             args.RemoveRange(args.Count - 2, 2);
-            AddKeyHeads(tx, p, lists, limit);
+            AddKeyHeads(tx, p, lists, limit, rates);
             var candidates = MergeClaimOrder(lists, limit);
             tx.PreloadRuns(candidates);
             var picked = new List<TaskRow>(Math.Min(p.Max, candidates.Count));

@@ -7,8 +7,9 @@ namespace Orchestration.Sqlite;
 // Per-key concurrency limits (NewTask.LimitKey). Waiting tasks with a key sit in ix_tasks_claim_key, out of the per-type
 // claim index: the claim lists the keys with waiting work (one seek each), counts each key's running tasks (one seek
 // into ix_tasks_running_key) and reads only as many of its first tasks as it has free slots. A key at its limit costs
-// the claim two seeks whatever its backlog; tasks without a key never meet this code. The single writer makes the
-// count and the claim one step, so no other claim can take the slot in between.
+// the claim two seeks whatever its backlog (a key held back by its rate: one more, into key_rates, see
+// SqliteStore.RateLimits.cs); tasks without a key never meet this code. The single writer makes the count and the
+// claim one step, so no other claim can take the slot in between.
 public sealed partial class SqliteStore
 {
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<(int Types, bool Org, bool Family), string> KeyHeadSql = new();
@@ -33,7 +34,7 @@ public sealed partial class SqliteStore
 
     // Adds, per key with waiting work and free slots, its first claimable tasks in claim order (at most the free slots,
     // at most limit): the claim may take all of them without passing the key's limit.
-    private static void AddKeyHeads(WriteTx tx, ClaimTasksParams p, List<List<TaskRow>> lists, int limit)
+    private static void AddKeyHeads(WriteTx tx, ClaimTasksParams p, List<List<TaskRow>> lists, int limit, Dictionary<string, RateWindow> rates)
     {
         List<string>? keys = null;
         foreach (var key in tx.RawDb.Query(SqliteSql.WaitingKeys, r => r.GetString(0))) (keys ??= []).Add(key);
@@ -43,9 +44,12 @@ public sealed partial class SqliteStore
         var args = new List<object?>(p.Types.Count + 5);
         foreach (var key in keys)
         {
-            var max = tx.RawDb.Scalar(SqliteSql.KeyLimitOfHead, key) is long m ? (int)m : 0;
-            var running = Convert.ToInt32(tx.RawDb.Scalar(SqliteSql.RunningOfKey, key), CultureInfo.InvariantCulture);
-            var free = Math.Min(max - running, limit);
+            var head = tx.RawDb.Query(SqliteSql.KeyLimitsOfHead, r => (Max: r.IsDBNull(0) ? (int?)null : (int)r.GetInt64(0),
+                RateMax: r.IsDBNull(1) ? (int?)null : (int)r.GetInt64(1), RateWindowMs: r.IsDBNull(2) ? 0L : r.GetInt64(2)), key)[0];
+            var free = limit;
+            if (head.Max is { } max) free = Math.Min(free, max - Convert.ToInt32(tx.RawDb.Scalar(SqliteSql.RunningOfKey, key), CultureInfo.InvariantCulture));
+            if (free <= 0) continue;
+            if (head.RateMax is { } rateMax) free = Math.Min(free, RateRoom(tx, key, rateMax, head.RateWindowMs, rates));
             if (free <= 0) continue;
             args.Clear();
             args.Add(key);

@@ -44,6 +44,10 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
     /// <summary>Events buffered so far; a deferred event can be inserted at an earlier position to keep the reference order.</summary>
     public int EventCount => _events.Count;
 
+    // The key of a new task, its limit on running tasks and its rate (a second statement, only for tasks with a key).
+    private void SetLimitKey(NewTask t) => RawDb.Statement(SqliteSql.SetLimitKeyWithRate).Bind(1, t.LimitKey).Bind(2, t.LimitMaxRunning).Bind(3, t.LimitMaxStarts)
+        .Bind(4, t.LimitWindow is { } w ? (long)w.TotalMilliseconds : null).Bind(5, RawDb.LastInsertRowId).Exec();
+
     public void WakeRetryAt(DateTimeOffset at)
     {
         if (RetryWakeAt is null || at < RetryWakeAt) RetryWakeAt = at;
@@ -170,7 +174,7 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
                     .Bind(13, rp.MaxAttempts).Bind(14, rp.InitialDelay).Bind(15, rp.MaxDelay).Bind(16, rp.BackoffFactor).Bind(17, rp.Jitter).Bind(18, t.Timeout)
                     .Bind(19, t.Enqueue).Bind(20, Now).Bind(21, Now).Bind(22, queuedAt).Bind(23, completedAt).Exec();
                 // A second statement for the few tasks with a concurrency key keeps the insert of all others unchanged.
-                if (t.LimitKey is not null) RawDb.Statement(SqliteSql.SetLimitKey).Bind(1, t.LimitKey).Bind(2, t.LimitMaxRunning ?? 1).Bind(3, RawDb.LastInsertRowId).Exec();
+                if (t.LimitKey is not null) SetLimitKey(t);
                 if (t.Dependencies.Count == 0) continue;
                 var seq = RawDb.LastInsertRowId;
                 var insertDep = RawDb.Statement(SqliteSql.InsertDep);

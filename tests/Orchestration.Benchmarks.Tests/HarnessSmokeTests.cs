@@ -64,7 +64,7 @@ public sealed class HarnessSmokeTests
     [TestCase("dag", StoreKinds.Sqlite, "enqueue", "drain", "runs")]
     [TestCase("latency", StoreKinds.Sqlite, "p50", "p95", "p99")]
     [TestCase("memory", StoreKinds.Sqlite, "peak working set", "growth")]
-    [TestCase("heldback", StoreKinds.Sqlite, "claim p50, nothing held back", "claim p50, 200 held back")]
+    [TestCase("heldback", StoreKinds.Sqlite, "claim p50, nothing held back", "claim p50, 200 held back", "claim p50, 200 held back by a rate")]
     public async Task RunAsync_TinyScenario_ReportsPositiveFigures(string scenario, string store, params string[] metrics)
     {
         var report = await RunAsync(Tiny(scenario, store));

@@ -8,8 +8,9 @@ namespace Orchestration.Benchmarks.Scenarios;
 
 /// <summary>
 /// Claim cost with a large backlog held back by a per-key limit: N tasks of one concurrency key whose limit (1) is taken,
-/// against the same claims with no held-back work. Each measurement claims one unkeyed task per call, as an executor
-/// topping up its buffer does; the held-back tasks must cost those claims nothing.
+/// or whose rate window (1 start per hour) is used up, against the same claims with no held-back work. Each measurement
+/// claims one unkeyed task per call, as an executor topping up its buffer does; the held-back tasks must cost those
+/// claims nothing.
 /// </summary>
 internal sealed class HeldBackScenario : IScenario
 {
@@ -34,18 +35,22 @@ internal sealed class HeldBackScenario : IScenario
         var held = context.Settings.ThroughputTasks;
         var empty = await ClaimCostAsync(context, store, 0, cancellationToken);
         var backlog = await ClaimCostAsync(context, store, held, cancellationToken);
+        var rated = await ClaimCostAsync(context, store, held, cancellationToken, byRate: true);
         context.Add(new Figure(ScenarioName, Systems.Ours, store, "claim p50, nothing held back", empty.P50, Units.Milliseconds, Claims, $"p99 {empty.P99:F3} ms; one unkeyed task per claim"));
         context.Add(new Figure(ScenarioName, Systems.Ours, store, $"claim p50, {held:N0} held back", backlog.P50, Units.Milliseconds, Claims,
             $"p99 {backlog.P99:F3} ms; {held:N0} tasks of one key at its limit (1) wait ahead of the claimed tasks in priority"));
+        context.Add(new Figure(ScenarioName, Systems.Ours, store, $"claim p50, {held:N0} held back by a rate", rated.P50, Units.Milliseconds, Claims,
+            $"p99 {rated.P99:F3} ms; {held:N0} tasks of one key whose window (1 start per hour) is used up wait ahead of the claimed tasks in priority"));
     }
 
-    private static async Task<(double P50, double P99)> ClaimCostAsync(BenchContext context, string store, int held, CancellationToken cancellationToken)
+    private static async Task<(double P50, double P99)> ClaimCostAsync(BenchContext context, string store, int held, CancellationToken cancellationToken, bool byRate = false)
     {
-        await using var fresh = await FreshStore.CreateAsync(store, $"heldback{held}", context, cancellationToken);
+        await using var fresh = await FreshStore.CreateAsync(store, byRate ? $"heldbackrate{held}" : $"heldback{held}", context, cancellationToken);
         await using var host = EngineHost.BuildClientOnly(o =>
         {
             fresh.Configure(o);
-            o.Engine.KeyLimits.Add(new KeyLimit { Key = Key, MaxRunning = 1 });
+            // By rate: no limit on running tasks, so only the used-up window holds the key back.
+            o.Engine.KeyLimits.Add(byRate ? new KeyLimit { Key = Key, MaxStarts = 1, Window = TimeSpan.FromHours(1) } : new KeyLimit { Key = Key, MaxRunning = 1 });
         });
         await host.StartAsync(cancellationToken);
         var client = host.Client;
@@ -58,7 +63,7 @@ internal sealed class HeldBackScenario : IScenario
 
         var storeApi = host.Store;
         ClaimTasksParams Claim(int max) => new() { ExecutorId = "bench", Types = ["work"], Max = max, LeaseDuration = TimeSpan.FromMinutes(5) };
-        if (held > 0 && (await storeApi.ClaimTasksAsync(Claim(1), cancellationToken)).Count != 1) throw new InvalidOperationException("the key's one slot was not taken");
+        if (held > 0 && (await storeApi.ClaimTasksAsync(Claim(1), cancellationToken)).Count != 1) throw new InvalidOperationException("the key's one slot (or its window's one start) was not taken");
         await client.CreateRunsAsync(Enumerable.Range(0, Claims).Select(_ => new RunSpec { OrgId = "bench", Tasks = [new TaskSpec { Type = "work" }] }).ToList(), cancellationToken);
 
         var times = new double[Claims];

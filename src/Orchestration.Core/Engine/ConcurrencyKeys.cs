@@ -9,13 +9,23 @@ internal static class ConcurrencyKeys
 {
     public const int MaxKeyLength = 255;
 
-    // The resolved key and its limit, or (null, null) when the task has no key or no limit matches it.
-    public static (string? Key, int? MaxRunning) Resolve(EngineOptions options, TaskSpec task, string orgId)
+    public const int MaxTaskLimit = 10_000;
+
+    // The resolved key and its limits, or Limits.None when the task has no key or nothing limits it. A limit the task
+    // carries (TaskSpec.ConcurrencyLimit) and one from KeyLimits combine to the lower; the rate comes from KeyLimits only.
+    public static Limits Resolve(EngineOptions options, TaskSpec task, string orgId)
     {
+        if (task.ConcurrencyLimit is { } own && own is < 1 or > MaxTaskLimit)
+            throw new OrchestrationValidationException($"concurrency_limit must be between 1 and {MaxTaskLimit}", "concurrency_limit");
         var template = task.ConcurrencyKey;
         if (template is null && options.TypeConcurrencyKeys.Count > 0 && !options.TypeConcurrencyKeys.TryGetValue(task.Type, out template))
             options.TypeConcurrencyKeys.TryGetValue("*", out template);
-        if (template is null) return (null, null);
+        if (template is null)
+        {
+            if (task.ConcurrencyLimit is not null) throw new OrchestrationValidationException("concurrency_limit needs a concurrency_key", "concurrency_limit");
+            return Limits.None;
+        }
+
         if (template.Length == 0) throw new OrchestrationValidationException("concurrency_key must not be empty", "concurrency_key");
         var key = Expand(template, orgId, task.Type, task.InputJson);
         if (key.Length > MaxKeyLength)
@@ -26,10 +36,23 @@ internal static class ConcurrencyKeys
             var matches = pattern.EndsWith('*')
                 ? key.StartsWith(pattern.AsSpan(0, pattern.Length - 1), StringComparison.Ordinal)
                 : string.Equals(pattern, key, StringComparison.Ordinal);
-            if (matches) return (key, limit.MaxRunning);
+            if (!matches) continue;
+            // An entry naming only a key has always meant one at a time; a rate entry limits running tasks only if it says so.
+            var hostRunning = limit.MaxRunning ?? (limit.MaxStarts is null ? 1 : null);
+            var running = (hostRunning, task.ConcurrencyLimit) switch
+            {
+                ({ } h, { } t) => Math.Min(h, t),
+                var (h, t) => h ?? t,
+            };
+            return new Limits(key, running, limit.MaxStarts, limit.MaxStarts is null ? null : limit.Window);
         }
 
-        return (null, null);
+        return task.ConcurrencyLimit is { } only ? new Limits(key, only, null, null) : Limits.None;
+    }
+
+    public readonly record struct Limits(string? Key, int? MaxRunning, int? MaxStarts, TimeSpan? Window)
+    {
+        public static Limits None => default;
     }
 
     // Null when the template is well formed, else what is wrong with it.

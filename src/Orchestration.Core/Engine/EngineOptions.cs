@@ -37,6 +37,11 @@ public sealed class EngineOptions
         {
             if (string.IsNullOrEmpty(limit.Key)) return "Orchestration: every KeyLimits entry needs a Key.";
             if (limit.MaxRunning < 1) return $"Orchestration: KeyLimits[\"{limit.Key}\"].MaxRunning must be at least 1.";
+            if (limit.MaxStarts < 1) return $"Orchestration: KeyLimits[\"{limit.Key}\"].MaxStarts must be at least 1.";
+            if (limit.MaxStarts is not null && limit.Window is null) return $"Orchestration: KeyLimits[\"{limit.Key}\"].MaxStarts needs a Window.";
+            if (limit.Window is { } w && limit.MaxStarts is null) return $"Orchestration: KeyLimits[\"{limit.Key}\"].Window needs MaxStarts.";
+            if (limit.Window is { } window && (window < TimeSpan.FromSeconds(1) || window > TimeSpan.FromDays(1) || window.Ticks % TimeSpan.TicksPerMillisecond != 0))
+                return $"Orchestration: KeyLimits[\"{limit.Key}\"].Window must be from 1 second to 1 day, in whole milliseconds.";
         }
 
         foreach (var (type, template) in TypeConcurrencyKeys)

@@ -231,7 +231,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         // Policies are immutable records: once the shared default has passed, later tasks using it need no check.
         if (ReferenceEquals(policy, _options.DefaultRetryPolicy)) _checkedPolicy = policy;
         if (task.Timeout is { } t && t <= TimeSpan.Zero) throw new OrchestrationValidationException("timeout must be positive", "timeout");
-        var (limitKey, limitMax) = ConcurrencyKeys.Resolve(_options, task, orgId);
+        var limits = ConcurrencyKeys.Resolve(_options, task, orgId);
 
         return new NewTask
         {
@@ -248,8 +248,10 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
             RetryPolicy = policy,
             Timeout = task.Timeout ?? _options.DefaultTaskTimeout,
             Enqueue = task.Enqueue,
-            LimitKey = limitKey,
-            LimitMaxRunning = limitMax,
+            LimitKey = limits.Key,
+            LimitMaxRunning = limits.MaxRunning,
+            LimitMaxStarts = limits.MaxStarts,
+            LimitWindow = limits.Window,
         };
     }
 }

@@ -74,6 +74,12 @@ public sealed record TaskSpec
     /// <see cref="EngineOptions.TypeConcurrencyKeys"/>, if any.
     /// </summary>
     public string? ConcurrencyKey { get; init; }
+    /// <summary>
+    /// At most this many tasks of this task's concurrency key run at once (1 to 10,000), without host configuration. It
+    /// needs a key (<see cref="ConcurrencyKey"/> or the type's template). When a <see cref="EngineOptions.KeyLimits"/>
+    /// entry also limits the key's running tasks, the lower of the two applies.
+    /// </summary>
+    public int? ConcurrencyLimit { get; init; }
 
     /// <summary>Builds a spec whose input is <paramref name="input"/> serialised with System.Text.Json web defaults.</summary>
     public static TaskSpec Create<TInput>(string type, TInput input, string? name = null) =>

@@ -39,6 +39,16 @@ public sealed record NewTask
     /// <see cref="LimitMaxRunning"/> tasks with the same key run at once, counted across every host sharing the store.
     /// </summary>
     public string? LimitKey { get; init; }
-    /// <summary>The limit in force for <see cref="LimitKey"/> when the task was enqueued; set exactly when the key is.</summary>
+    /// <summary>
+    /// The limit on running tasks in force for <see cref="LimitKey"/> when the task was enqueued; null when the key is
+    /// limited only by its rate (<see cref="LimitMaxStarts"/>).
+    /// </summary>
     public int? LimitMaxRunning { get; init; }
+    /// <summary>
+    /// At most this many tasks of <see cref="LimitKey"/> start per <see cref="LimitWindow"/> (fixed windows aligned to the
+    /// Unix epoch), counted across every host; null for no rate limit. Set together with <see cref="LimitWindow"/>.
+    /// </summary>
+    public int? LimitMaxStarts { get; init; }
+    /// <summary>The rate window of <see cref="LimitMaxStarts"/>, in whole milliseconds.</summary>
+    public TimeSpan? LimitWindow { get; init; }
 }

@@ -39,6 +39,7 @@ internal static class TaskEndpoints
         if (request.MaxRetries is < 0 or > MaxMaxRetries) errors.Add(new FieldError("maxRetries", $"must be between 0 and {MaxMaxRetries}"));
         if (context.Limits().IdentifierProblem(request.Type) is { } typeProblem) errors.Add(new FieldError("type", typeProblem));
         if (request.ConcurrencyKey is not null && context.Limits().IdentifierProblem(request.ConcurrencyKey) is { } keyProblem) errors.Add(new FieldError("concurrencyKey", keyProblem));
+        if (ConcurrencyLimitWire.Problem(request.ConcurrencyLimit, request.ConcurrencyKey, "concurrencyKey") is { } limitProblem) errors.Add(new FieldError("concurrencyLimit", limitProblem));
         if (errors.Count > 0) throw ApiException.Validation(errors);
 
         var result = await client.AddTaskAsync(context.GetCaller().OrgId, ForemanJson.Family, request.RunId!.Value, new TaskSpec
@@ -50,6 +51,7 @@ internal static class TaskEndpoints
             MaxRetries = request.MaxRetries ?? DefaultMaxRetries,
             Enqueue = false,
             ConcurrencyKey = request.ConcurrencyKey,
+            ConcurrencyLimit = request.ConcurrencyLimit,
         }, context.RequestAborted);
         return result.Status switch
         {

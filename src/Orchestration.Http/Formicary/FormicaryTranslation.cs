@@ -32,6 +32,7 @@ internal sealed class FormicaryTranslation(IReadOnlySet<string> inProcessTypes)
         var routes = Routes(definition, reached);
         var jobVariables = definition.Document["job_variables"] as JsonObject;
         var tasks = new List<TaskSpec>(reached.Count);
+        var limitKey = definition.MaxConcurrency is null ? null : ConcurrencyKeyOf(orgId, definition.JobType);
         foreach (var task in reached)
         {
             var variables = task.Source["variables"] as JsonObject;
@@ -56,6 +57,9 @@ internal sealed class FormicaryTranslation(IReadOnlySet<string> inProcessTypes)
                 RetryPolicy = new RetryPolicy(retries + 1, delay, delay, 1.0, 0),
                 MaxRetries = retries,
                 Timeout = task.Timeout,
+                // max_concurrency: every task of every request of the job type shares one key limited to it.
+                ConcurrencyKey = limitKey,
+                ConcurrencyLimit = definition.MaxConcurrency,
             });
         }
 
@@ -82,6 +86,19 @@ internal sealed class FormicaryTranslation(IReadOnlySet<string> inProcessTypes)
             Tasks = tasks,
         };
     }
+
+    /// <summary>
+    /// The concurrency key of a job type's tasks, scoped by org: the literal text (a job type is free text, so braces
+    /// that would read as template placeholders are replaced), hashed when it would pass the engine's key length.
+    /// </summary>
+    internal static string ConcurrencyKeyOf(string orgId, string jobType)
+    {
+        var key = ("formicary:" + orgId + ":" + jobType).Replace('{', '(').Replace('}', ')');
+        if (key.Length <= ConcurrencyKeyMaxLength) return key;
+        return "formicary:" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(orgId + "\n" + jobType)));
+    }
+
+    private const int ConcurrencyKeyMaxLength = 255;
 
     /// <summary>
     /// The tasks a request can run, in definition order: Formicary starts at the first task and follows its edges

@@ -220,6 +220,7 @@ internal static class JobEndpoints
         if (request.Type.Any(char.IsWhiteSpace)) throw JobsException.Field("type", "must not contain spaces");
         if (limits.IdentifierProblem(request.Type) is { } typeProblem) throw JobsException.Field("type", typeProblem);
         if (request.ConcurrencyKey is not null && limits.IdentifierProblem(request.ConcurrencyKey) is { } keyProblem) throw JobsException.Field("concurrency_key", keyProblem);
+        if (ConcurrencyLimitWire.Problem(request.ConcurrencyLimit, request.ConcurrencyKey, "concurrency_key") is { } limitProblem) throw JobsException.Field("concurrency_limit", limitProblem);
         if (string.IsNullOrEmpty(request.BinaryUrl)) throw JobsException.Field("binary_url", "is required");
         if (!Uri.TryCreate(request.BinaryUrl, UriKind.Absolute, out var url) || (url.Scheme != Uri.UriSchemeHttp && url.Scheme != Uri.UriSchemeHttps))
             throw JobsException.Field("binary_url", "must be an absolute http or https URL");
@@ -271,6 +272,7 @@ internal static class JobEndpoints
                     RetryPolicy = JobRetryPolicy,
                     Timeout = request.TimeoutSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                     ConcurrencyKey = request.ConcurrencyKey,
+                    ConcurrencyLimit = request.ConcurrencyLimit,
                 },
             ],
         };

@@ -100,6 +100,7 @@ internal static class WorkflowRules
         if (limits.IdentifierListProblem(dependencies) is { } depProblem) throw Invalid(field + ".dependencies", depProblem);
         if (dependencies.Any(string.IsNullOrEmpty)) throw Invalid(field + ".dependencies", "must hold task names");
         if (task.ConcurrencyKey is not null && limits.IdentifierProblem(task.ConcurrencyKey) is { } keyProblem) throw Invalid(field + ".concurrency_key", keyProblem);
+        if (ConcurrencyLimitWire.Problem(task.ConcurrencyLimit, task.ConcurrencyKey, "concurrency_key") is { } limitProblem) throw Invalid(field + ".concurrency_limit", limitProblem);
 
         return new TaskSpec
         {
@@ -111,6 +112,7 @@ internal static class WorkflowRules
             RetryPolicy = policy,
             MaxRetries = retries,
             ConcurrencyKey = task.ConcurrencyKey,
+            ConcurrencyLimit = task.ConcurrencyLimit,
         };
     }
 

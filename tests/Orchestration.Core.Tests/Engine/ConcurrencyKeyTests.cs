@@ -16,7 +16,7 @@ public sealed class ConcurrencyKeyTests
     {
         var task = new TaskSpec { Type = "resize", InputJson = """{"customer":{"id":42}}""", ConcurrencyKey = "{org}/{type}/{$.customer.id}" };
 
-        var (key, max) = ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "org-a/*", MaxRunning = 3 }), task, "org-a");
+        var (key, max, _, _) = ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "org-a/*", MaxRunning = 3 }), task, "org-a");
 
         Assert.That(key, Is.EqualTo("org-a/resize/42"));
         Assert.That(max, Is.EqualTo(3));
@@ -27,7 +27,7 @@ public sealed class ConcurrencyKeyTests
     {
         var task = new TaskSpec { Type = "x", ConcurrencyKey = "customer:vip" };
 
-        var (_, max) = ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "customer:vip", MaxRunning = 10 }, new KeyLimit { Key = "customer:*", MaxRunning = 1 }), task, "o");
+        var (_, max, _, _) = ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "customer:vip", MaxRunning = 10 }, new KeyLimit { Key = "customer:*", MaxRunning = 1 }), task, "o");
 
         Assert.That(max, Is.EqualTo(10));
     }
@@ -37,7 +37,7 @@ public sealed class ConcurrencyKeyTests
     {
         var task = new TaskSpec { Type = "x", ConcurrencyKey = "tenant:1" };
 
-        Assert.That(ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "customer:*", MaxRunning = 1 }), task, "o"), Is.EqualTo(((string?)null, (int?)null)));
+        Assert.That(ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "customer:*", MaxRunning = 1 }), task, "o"), Is.EqualTo(ConcurrencyKeys.Limits.None));
     }
 
     [Test]
@@ -57,7 +57,7 @@ public sealed class ConcurrencyKeyTests
         options.TypeConcurrencyKeys["gpu"] = "gpu";
         options.TypeConcurrencyKeys["*"] = "org:{org}";
 
-        Assert.That(ConcurrencyKeys.Resolve(options, new TaskSpec { Type = "cpu" }, "org-b"), Is.EqualTo(((string?)"org:org-b", (int?)8)));
+        Assert.That(ConcurrencyKeys.Resolve(options, new TaskSpec { Type = "cpu" }, "org-b"), Is.EqualTo(new ConcurrencyKeys.Limits("org:org-b", 8, null, null)));
         Assert.That(ConcurrencyKeys.Resolve(options, new TaskSpec { Type = "gpu" }, "org-b").Key, Is.Null, "gpu has its own template, which no limit matches");
     }
 
@@ -97,5 +97,69 @@ public sealed class ConcurrencyKeyTests
     public void Validate_KeyLimitBelowOne_Refused()
     {
         Assert.That(Options(new KeyLimit { Key = "k", MaxRunning = 0 }).Validate(), Is.EqualTo("Orchestration: KeyLimits[\"k\"].MaxRunning must be at least 1."));
+    }
+
+    [TestCase(1, 3, 1)]
+    [TestCase(5, 3, 3)]
+    public void Resolve_TaskCarriedAndHostLimit_LowerApplies(int own, int host, int expected)
+    {
+        var task = new TaskSpec { Type = "t", ConcurrencyKey = "c:1", ConcurrencyLimit = own };
+
+        Assert.That(ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "c:*", MaxRunning = host }), task, "o").MaxRunning, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void Resolve_TaskCarriedLimitAndNoHostEntry_KeyKeptWithTheTasksLimit()
+    {
+        var task = new TaskSpec { Type = "t", ConcurrencyKey = "c:1", ConcurrencyLimit = 4 };
+
+        Assert.That(ConcurrencyKeys.Resolve(Options(), task, "o"), Is.EqualTo(new ConcurrencyKeys.Limits("c:1", 4, null, null)));
+    }
+
+    [Test]
+    public void Resolve_RateEntry_CarriesTheRateAndNoRunningLimit()
+    {
+        var task = new TaskSpec { Type = "t", ConcurrencyKey = "api:1" };
+
+        var limits = ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "api:*", MaxStarts = 10, Window = TimeSpan.FromMinutes(1) }), task, "o");
+
+        Assert.That(limits, Is.EqualTo(new ConcurrencyKeys.Limits("api:1", null, 10, TimeSpan.FromMinutes(1))));
+    }
+
+    [Test]
+    public void Resolve_EntryNamingOnlyAKey_LimitsToOneRunningAsBefore()
+    {
+        var task = new TaskSpec { Type = "t", ConcurrencyKey = "k" };
+
+        Assert.That(ConcurrencyKeys.Resolve(Options(new KeyLimit { Key = "k" }), task, "o").MaxRunning, Is.EqualTo(1));
+    }
+
+    [TestCase(0)]
+    [TestCase(10_001)]
+    public void Resolve_TaskCarriedLimitOutOfRange_RefusedNamingConcurrencyLimit(int own)
+    {
+        var ex = Assert.Throws<OrchestrationValidationException>(() => ConcurrencyKeys.Resolve(Options(), new TaskSpec { Type = "t", ConcurrencyKey = "k", ConcurrencyLimit = own }, "o"));
+
+        Assert.That(ex!.Message, Does.Contain("concurrency_limit"));
+    }
+
+    [Test]
+    public void Resolve_TaskCarriedLimitWithoutAKey_RefusedNamingConcurrencyLimit()
+    {
+        var ex = Assert.Throws<OrchestrationValidationException>(() => ConcurrencyKeys.Resolve(Options(), new TaskSpec { Type = "t", ConcurrencyLimit = 2 }, "o"));
+
+        Assert.That(ex!.Message, Does.Contain("concurrency_limit needs a concurrency_key"));
+    }
+
+    [TestCase(null, 5, "MaxStarts needs a Window")]
+    [TestCase(60, null, "Window needs MaxStarts")]
+    [TestCase(0.5, 5, "from 1 second to 1 day")]
+    [TestCase(90_000, 5, "from 1 second to 1 day")]
+    [TestCase(60, 0, "MaxStarts must be at least 1")]
+    public void Validate_BadRateEntry_NamesTheSetting(double? windowSeconds, int? maxStarts, string problem)
+    {
+        var options = Options(new KeyLimit { Key = "api:*", MaxStarts = maxStarts, Window = windowSeconds is { } s ? TimeSpan.FromSeconds(s) : null });
+
+        Assert.That(options.Validate(), Does.Contain("KeyLimits[\"api:*\"]").And.Contain(problem));
     }
 }

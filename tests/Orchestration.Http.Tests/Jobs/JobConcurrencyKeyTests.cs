@@ -56,4 +56,32 @@ public sealed class JobConcurrencyKeyTests(ApiBackend backend)
         Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That(body.Str("error"), Does.Contain("concurrency_key"));
     }
+
+    [Test]
+    public async Task Submit_ConcurrencyLimitOnAKeyTheHostDoesNotLimit_EnforcedWithoutConfiguration()
+    {
+        for (var i = 0; i < 3; i++)
+        {
+            var (status, body, _) = await _admin.PostJsonAsync("/api/v1/jobs",
+                new { type = "import", binary_url = "https://example.com/b", binary_sha256 = Sha, concurrency_key = "tenant:3", concurrency_limit = 2 });
+            Assert.That(status, Is.EqualTo(HttpStatusCode.Created), body?.ToJsonString());
+        }
+
+        var store = _factory.Services.GetRequiredService<IOrchestrationStore>();
+        var claimed = await store.ClaimTasksAsync(new ClaimTasksParams { ExecutorId = "x", Max = 10, LeaseDuration = TimeSpan.FromMinutes(1) }, CancellationToken.None);
+
+        Assert.That(claimed.Count(t => t.Name == "import"), Is.EqualTo(2), "the jobs' own limit is 2");
+    }
+
+    [TestCase(0, "tenant:4", "between 1 and 10000")]
+    [TestCase(10_001, "tenant:4", "between 1 and 10000")]
+    [TestCase(2, null, "needs concurrency_key")]
+    public async Task Submit_BadConcurrencyLimit_Returns400NamingIt(int limit, string? key, string problem)
+    {
+        var (status, body, _) = await _admin.PostJsonAsync("/api/v1/jobs",
+            new { type = "export", binary_url = "https://example.com/b", binary_sha256 = Sha, concurrency_key = key, concurrency_limit = limit });
+
+        Assert.That(status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(body.Str("error"), Does.Contain("concurrency_limit").And.Contain(problem));
+    }
 }

@@ -194,9 +194,11 @@ internal sealed class TaskState
     public long Sequence { get; }
     public bool Enqueue { get; }
 
-    // The concurrency key and its limit, fixed at enqueue (NewTask.LimitKey).
+    // The concurrency key and its limits, fixed at enqueue (NewTask.LimitKey); null limits limit nothing.
     public string? LimitKey { get; init; }
-    public int LimitMaxRunning { get; init; }
+    public int? LimitMaxRunning { get; init; }
+    public int? LimitMaxStarts { get; init; }
+    public TimeSpan? LimitWindow { get; init; }
     public int RemainingDependencies { get; set; }
 
     // The latest attempt is held as fields and built into a record only when read; earlier ones (retries, releases)

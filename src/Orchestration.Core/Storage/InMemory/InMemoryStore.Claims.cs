@@ -44,7 +44,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     perType[ts.Type] = extra + 1;
                 }
 
-                if (!KeyHasRoom(ts, ref perKey)) continue;
+                if (!KeyHasRoom(ts, now, ref perKey)) continue;
                 picked.Add(ts);
                 if (picked.Count == parameters.Max) break;
             }
@@ -57,6 +57,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 ts.Start(attempt, GuidGenerator.NewRandom(), now + parameters.LeaseDuration, parameters.ExecutorId, now);
                 ts.BeginAttempt(attempt, parameters.ExecutorId, parameters.ExecutorIp, now);
                 EnterRunning(run, ts);
+                CountStart(ts, now);
                 if (run.Status == RunStatus.Pending)
                 {
                     run.Start(now);

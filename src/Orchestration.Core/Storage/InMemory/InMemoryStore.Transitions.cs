@@ -16,7 +16,9 @@ public sealed partial class InMemoryStore
             var waiting = new TaskState(NewRun.Task(run.Run, nt, now, queued: false) with { NotBefore = at }, ++_taskSequence, nt.Enqueue)
             {
                 LimitKey = nt.LimitKey,
-                LimitMaxRunning = nt.LimitMaxRunning ?? 1,
+                LimitMaxRunning = nt.LimitMaxRunning,
+                LimitMaxStarts = nt.LimitMaxStarts,
+                LimitWindow = nt.LimitWindow,
             };
             run.AddTask(waiting);
             _tasks.Add(nt.Id, waiting);
@@ -29,7 +31,9 @@ public sealed partial class InMemoryStore
         var ts = new TaskState(NewRun.Task(run.Run, nt, now, queuedAtOnce), ++_taskSequence, nt.Enqueue)
         {
             LimitKey = nt.LimitKey,
-            LimitMaxRunning = nt.LimitMaxRunning ?? 1, // NewTask sets both or neither; 1 is the safe reading of a key alone
+            LimitMaxRunning = nt.LimitMaxRunning,
+            LimitMaxStarts = nt.LimitMaxStarts,
+            LimitWindow = nt.LimitWindow,
         };
 
         run.AddTask(ts);

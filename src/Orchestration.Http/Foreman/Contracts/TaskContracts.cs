@@ -20,6 +20,8 @@ internal sealed record CreateTaskRequest
     [JsonPropertyName("maxRetries")] public int? MaxRetries { get; init; }
     /// <summary>Concurrency key template (<c>customer:{$.customerId}</c>, <c>{type}</c>, <c>{org}</c>): tasks sharing a key the host limits run at most the limit at once.</summary>
     [JsonPropertyName("concurrencyKey")] public string? ConcurrencyKey { get; init; }
+    /// <summary>At most this many tasks of <c>concurrencyKey</c> run at once (1 to 10,000), without host configuration; with a host limit for the key, the lower applies.</summary>
+    [JsonPropertyName("concurrencyLimit")] public int? ConcurrencyLimit { get; init; }
 }
 
 /// <summary><c>PATCH /api/v1/tasks/{id}</c> body; absent fields are left unchanged.</summary>

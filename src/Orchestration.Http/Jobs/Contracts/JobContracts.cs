@@ -21,6 +21,8 @@ internal sealed record SubmitJobRequest
     [JsonPropertyName("timeout_seconds")] public int? TimeoutSeconds { get; init; }
     /// <summary>Concurrency key template (<c>customer:{$.arguments.0}</c>, <c>{org}</c>, ...): jobs sharing a key the host limits run at most the limit at once.</summary>
     [JsonPropertyName("concurrency_key")] public string? ConcurrencyKey { get; init; }
+    /// <summary>At most this many jobs of <c>concurrency_key</c> run at once (1 to 10,000), without host configuration; with a host limit for the key, the lower applies.</summary>
+    [JsonPropertyName("concurrency_limit")] public int? ConcurrencyLimit { get; init; }
     /// <summary>Unique work: while a job submitted with the same key blocks, the submit returns it (or 409).</summary>
     [JsonPropertyName("unique_key")] public string? UniqueKey { get; init; }
     /// <summary><c>org</c> (default) or <c>type</c>: the key applies to jobs of the same type only.</summary>

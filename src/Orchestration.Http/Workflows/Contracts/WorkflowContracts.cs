@@ -67,6 +67,8 @@ internal sealed record WorkflowTaskRequest
     [JsonPropertyName("dependencies")] public IReadOnlyList<string?>? Dependencies { get; init; }
     /// <summary>Concurrency key template (<c>customer:{$.customer_id}</c>, <c>{type}</c>, <c>{org}</c>): tasks sharing a key the host limits run at most the limit at once.</summary>
     [JsonPropertyName("concurrency_key")] public string? ConcurrencyKey { get; init; }
+    /// <summary>At most this many tasks of <c>concurrency_key</c> run at once (1 to 10,000), without host configuration; with a host limit for the key, the lower applies.</summary>
+    [JsonPropertyName("concurrency_limit")] public int? ConcurrencyLimit { get; init; }
 }
 
 /// <summary>A workflow as every endpoint returns it.</summary>
