@@ -9,7 +9,7 @@ public sealed record BenchSettings
     public const string DefaultScenario = "all";
 
     /// <summary>Scenario names in run order.</summary>
-    public static IReadOnlyList<string> AllScenarios { get; } = ["throughput", "dag", "latency", "hangfire", "limit", "scale", "memory", "http", "heldback"];
+    public static IReadOnlyList<string> AllScenarios { get; } = ["throughput", "dag", "latency", "hangfire", "limit", "scale", "memory", "http", "heldback", "noisy"];
 
     public IReadOnlyList<string> Scenarios { get; init; } = AllScenarios;
     public IReadOnlyList<string> Stores { get; init; } = StoreKinds.All;

@@ -24,6 +24,8 @@ public static class Harness
           memory       peak working set of a host with 1,000,000 pending tasks (SQLite, Postgres)
           http         the sample host in its own process; N executors loop claim → complete over HTTP at a backlog of 20
                        and of --backlog jobs; the authenticated GET /api/v1/jobs/{id} floor from the same clients
+          noisy        N tasks of one org, then 100 of another as the worker starts: the second org's start delay
+                       (p50/p99/max) and the drain rate, with fairness between orgs off and on
           all          every scenario above
           micro        BenchmarkDotNet micro-benchmarks of hot paths (arguments after it go to BenchmarkDotNet)
           pgstore      the Postgres store alone: bulk CreateRunsAsync and claim 100 + complete 100 loops [--count N] [--connection CS]
@@ -169,6 +171,7 @@ public static class Harness
         MemoryScenario.ScenarioName => new MemoryScenario(),
         HttpExecutorScenario.ScenarioName => new HttpExecutorScenario(),
         HeldBackScenario.ScenarioName => new HeldBackScenario(),
+        NoisyScenario.ScenarioName => new NoisyScenario(),
         _ => throw new ArgumentException($"unknown scenario '{name}'"),
     };
 }

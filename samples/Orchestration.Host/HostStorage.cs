@@ -35,6 +35,8 @@ internal static class HostStorage
         // Per-key concurrency limits, e.g. Orchestration:Engine:KeyLimits:0:Key=customer:* and ...:0:MaxRunning=2,
         // Orchestration:Engine:TypeConcurrencyKeys:*=org:{org} (docs/limits.md).
         configuration.GetSection("Orchestration:Engine:KeyLimits").Bind(options.Engine.KeyLimits);
+        // Fairness between orgs, e.g. Orchestration:Engine:Fairness:Weights:acme=3 (docs/limits.md, "Fairness").
+        configuration.GetSection("Orchestration:Engine:Fairness").Bind(options.Engine.Fairness);
         configuration.GetSection("Orchestration:Engine:TypeConcurrencyKeys").Bind(options.Engine.TypeConcurrencyKeys);
         // Retention, e.g. Orchestration:Retention:CompletedTtl=7.00:00:00 (docs/limits.md, "Retention").
         configuration.GetSection("Orchestration:Retention").Bind(options.Retention);

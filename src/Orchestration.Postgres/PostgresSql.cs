@@ -101,7 +101,11 @@ internal static class PostgresSql
                 WHERE l.run_limited AND l.status IN ('queued', 'retrying')
                   AND (l.status = 'queued' OR l.not_before IS NULL OR l.not_before <= {now})
                   AND (cardinality(@types::text[]) = 0 OR l.type = ANY(@types))
-                  AND (@org::text IS NULL OR l.org_id = @org)) OR {s}.keyed_work_ready(@types::text[], @org::text, {now}) AS limited
+                  AND (@org::text IS NULL OR l.org_id = @org)) OR {s}.keyed_work_ready(@types::text[], @org::text, {now})
+              -- A fair claim with a second org waiting goes to the fair path (PostgresStore.Fairness.cs); two seeks.
+              OR (@fair AND EXISTS (
+                  SELECT 1 FROM {s}.tasks f WHERE f.status IN ('queued', 'retrying') AND f.limit_key IS NULL AND f.status = 'queued'
+                    AND f.org_id > (SELECT min(m.org_id) FROM {s}.tasks m WHERE m.status IN ('queued', 'retrying') AND m.limit_key IS NULL AND m.status = 'queued'))) AS limited
         ), cand AS (
             SELECT c.id FROM {s}.claim_candidates(@types::text[], @org::text, @family::text, {now}, CASE WHEN (SELECT limited FROM gate) THEN 0 ELSE @max END, true) c
         ), {writes}

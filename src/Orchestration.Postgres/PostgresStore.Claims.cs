@@ -26,6 +26,7 @@ public sealed partial class PostgresStore
             leaseTicks = parameters.LeaseDuration.Ticks,
             executor = parameters.ExecutorId,
             ip = parameters.ExecutorIp,
+            fair = IsFair(parameters),
         };
         if (limits.Count == 0)
         {
@@ -34,6 +35,7 @@ public sealed partial class PostgresStore
             if (fast.Count == 0 || !fast[0].Limited) return fast.Where(f => f.Task is not null).Select(f => f.Task!).ToList();
         }
 
+        if (args.fair && await ClaimFairlyAsync(parameters, limits, cancellationToken) is { } fair) return fair;
         var sql = S(PostgresSql.ClaimSql.Replace("{task}", PostgresRows.TaskColumns, StringComparison.Ordinal));
         return await InOneRoundTripAsync(async (tx, ct) =>
         {

@@ -103,6 +103,13 @@ internal static class SqliteSql
         "UPDATE tasks SET " + MakeReady + " WHERE seq = $seq AND status = 'pending'";
 
     // The distinct types of queued tasks, one index seek each (a skip scan of ix_tasks_claim_type).
+    // Fairness (SqliteStore.Fairness.cs): the distinct orgs with queued tasks without a key, one seek each in
+    // ix_tasks_claim_org (a skip scan written out, as for the queued types).
+    public const string SharingOrgs =
+        "WITH RECURSIVE o(org) AS (SELECT (SELECT min(org_id) FROM tasks INDEXED BY ix_tasks_claim_org WHERE status = 'queued' AND limit_key IS NULL) " +
+        "UNION ALL SELECT (SELECT min(org_id) FROM tasks INDEXED BY ix_tasks_claim_org WHERE status = 'queued' AND limit_key IS NULL AND org_id > o.org) FROM o WHERE o.org IS NOT NULL) " +
+        "SELECT org FROM o WHERE org IS NOT NULL";
+
     public const string QueuedTypes =
         "WITH RECURSIVE q(type) AS (SELECT (SELECT min(type) FROM tasks WHERE status = 'queued' AND limit_key IS NULL) " +
         "UNION ALL SELECT (SELECT min(type) FROM tasks WHERE status = 'queued' AND limit_key IS NULL AND type > q.type) FROM q WHERE q.type IS NOT NULL) " +

@@ -18,40 +18,52 @@ public sealed partial class SqliteStore
             var now = tx.Now;
             if (tx.RawDb.Scalar(SqliteSql.NextRetryAfter, now) is long nextRetry) tx.WakeRetryAt(SqliteValues.Time(nextRetry));
             QueueDueScheduledTasks(tx);
-            var rates = new Dictionary<string, RateWindow>(StringComparer.Ordinal);
-            var picked = PickClaimable(tx, parameters, rates);
-            if (rates.Count > 0) CountStarts(tx, picked, rates);
-            var claimed = new List<TaskRun>(picked.Count);
-            foreach (var t in picked)
-            {
-                var attempt = t.Attempt + 1;
-                t.Status = TaskRunStatus.Running;
-                t.Attempt = attempt;
-                t.LeaseToken = GuidGenerator.NewRandom();
-                t.LeaseExpiresAt = now + parameters.LeaseDuration;
-                t.ExecutorId = parameters.ExecutorId;
-                t.ExecutorIp = parameters.ExecutorIp;
-                t.StartedAt = now;
-                t.NotBefore = null;
-                t.UpdatedAt = now;
-                SaveTask(tx, t);
-                var run = tx.Run(t.RunId)!;
-                if (run.Status == RunStatus.Pending)
-                {
-                    run.Status = RunStatus.Running;
-                    run.StartedAt ??= now;
-                    run.UpdatedAt = now;
-                    run.Dirty = true;
-                    AddEvent(tx, run, null, EventTypes.RunStarted, null);
-                }
-
-                AddEvent(tx, run, t.Id, EventTypes.TaskStarted, $$"""{"attempt":{{attempt}}}""");
-                claimed.Add(t.ToTaskRun());
-                tx.Cache.AddTask(t);
-            }
-
+            var claimed = new List<TaskRun>();
+            if (!ClaimFairly(tx, parameters, claimed)) StartClaimed(tx, PickAndCountStarts(tx, parameters), parameters, claimed);
             return claimed;
         }, keepTasks: true, cancellationToken);
+    }
+
+    // Picks what the claim may take under every limit and counts the starts of rate-limited keys in their windows, so a
+    // later pick in the same transaction (the next org's share) sees them.
+    private static List<TaskRow> PickAndCountStarts(WriteTx tx, ClaimTasksParams parameters)
+    {
+        var rates = new Dictionary<string, RateWindow>(StringComparer.Ordinal);
+        var picked = PickClaimable(tx, parameters, rates);
+        if (rates.Count > 0) CountStarts(tx, picked, rates);
+        return picked;
+    }
+
+    // Makes the picked tasks running under new leases, starts their pending runs and records the events.
+    private static void StartClaimed(WriteTx tx, List<TaskRow> picked, ClaimTasksParams parameters, List<TaskRun> claimed)
+    {
+        foreach (var t in picked)
+        {
+            var attempt = t.Attempt + 1;
+            t.Status = TaskRunStatus.Running;
+            t.Attempt = attempt;
+            t.LeaseToken = GuidGenerator.NewRandom();
+            t.LeaseExpiresAt = tx.Now + parameters.LeaseDuration;
+            t.ExecutorId = parameters.ExecutorId;
+            t.ExecutorIp = parameters.ExecutorIp;
+            t.StartedAt = tx.Now;
+            t.NotBefore = null;
+            t.UpdatedAt = tx.Now;
+            SaveTask(tx, t);
+            var run = tx.Run(t.RunId)!;
+            if (run.Status == RunStatus.Pending)
+            {
+                run.Status = RunStatus.Running;
+                run.StartedAt ??= tx.Now;
+                run.UpdatedAt = tx.Now;
+                run.Dirty = true;
+                AddEvent(tx, run, null, EventTypes.RunStarted, null);
+            }
+
+            AddEvent(tx, run, t.Id, EventTypes.TaskStarted, $$"""{"attempt":{{attempt}}}""");
+            claimed.Add(t.ToTaskRun());
+            tx.Cache.AddTask(t);
+        }
     }
 
     // Statement texts of the claim by filter shape (number of types, org filter, family filter): building and hashing the
@@ -86,8 +98,14 @@ public sealed partial class SqliteStore
         // b-tree and the claim cost about ten times as much. Each statement walks its partial index in claim order: the
         // queued rows of one type (ix_tasks_claim_type, bound once per type), the retrying rows (ix_tasks_retry, few) with
         // the type list as a filter. Tasks with a concurrency key are claimed from their own index (SqliteStore.KeyLimits.cs).
+        // A claim scoped to one org (a remote executor's, or an org's share of a fair claim) seeks the org's own queue in
+        // ix_tasks_claim_org (migration 0012) instead of walking other orgs' backlogs in the per-type index.
+        var queued = shape.Org
+            ? $"SELECT {PrefixedTaskColumns} FROM tasks t INDEXED BY ix_tasks_claim_org{join} WHERE t.status = 'queued' AND t.limit_key IS NULL AND t.type = $type AND t.org_id = $org" +
+              (shape.Family ? " AND +r.family = $family" : "") + " ORDER BY t.priority DESC, t.seq LIMIT $lim"
+            : $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'queued' AND t.limit_key IS NULL AND t.type = $type{scope} ORDER BY t.priority DESC, t.seq LIMIT $lim";
         return (
-            $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'queued' AND t.limit_key IS NULL AND t.type = $type{scope} ORDER BY t.priority DESC, t.seq LIMIT $lim",
+            queued,
             $"SELECT {PrefixedTaskColumns} FROM tasks t{join} WHERE t.status = 'retrying' AND t.limit_key IS NULL{filter}{scope} AND (t.not_before IS NULL OR t.not_before <= $now) " +
             "ORDER BY t.priority DESC, t.seq LIMIT $lim");
     }

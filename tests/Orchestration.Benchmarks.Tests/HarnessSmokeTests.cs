@@ -65,6 +65,8 @@ public sealed class HarnessSmokeTests
     [TestCase("latency", StoreKinds.Sqlite, "p50", "p95", "p99")]
     [TestCase("memory", StoreKinds.Sqlite, "peak working set", "growth")]
     [TestCase("heldback", StoreKinds.Sqlite, "claim p50, nothing held back", "claim p50, 200 held back", "claim p50, 200 held back by a rate")]
+    [TestCase("noisy", StoreKinds.InMemory, "quiet org p99 start delay, fairness off", "quiet org p99 start delay, fairness on", "drain, fairness on")]
+    [TestCase("noisy", StoreKinds.Sqlite, "quiet org p99 start delay, fairness off", "quiet org p99 start delay, fairness on", "drain, fairness on")]
     public async Task RunAsync_TinyScenario_ReportsPositiveFigures(string scenario, string store, params string[] metrics)
     {
         var report = await RunAsync(Tiny(scenario, store));

@@ -26,6 +26,9 @@ public sealed class EngineOptions
     /// </summary>
     public IDictionary<string, string> TypeConcurrencyKeys { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>How the in-process worker's claims are shared between orgs with ready work.</summary>
+    public FairnessOptions Fairness { get; } = new();
+
     /// <summary>Returns a message naming the first bad setting, or null.</summary>
     public string? Validate()
     {
@@ -50,6 +53,6 @@ public sealed class EngineOptions
             if (problem is not null) return $"Orchestration: TypeConcurrencyKeys[\"{type}\"] is invalid: {problem}.";
         }
 
-        return null;
+        return Fairness.Validate();
     }
 }

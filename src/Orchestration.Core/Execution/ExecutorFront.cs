@@ -1,5 +1,7 @@
 using Orchestration.Diagnostics;
+using Microsoft.Extensions.Options;
 using Orchestration.Domain;
+using Orchestration.Engine;
 using Orchestration.Storage;
 
 namespace Orchestration.Execution;
@@ -9,11 +11,29 @@ namespace Orchestration.Execution;
 /// executor needs around the store (the lease taken out of the task, the protocol counters) and nothing that would
 /// cost the runtime's batches a round trip.
 /// </summary>
-internal sealed class ExecutorFront(IOrchestrationStore store, TimeProvider time) : IExecutorFront
+internal sealed class ExecutorFront : IExecutorFront
 {
+    private readonly IOrchestrationStore _store;
+    private readonly TimeProvider _time;
+    private readonly FairnessOptions? _fairness;
+
+    public ExecutorFront(IOrchestrationStore store, TimeProvider time)
+        : this(store, time, null)
+    {
+    }
+
+    public ExecutorFront(IOrchestrationStore store, TimeProvider time, IOptions<EngineOptions>? engine)
+    {
+        _store = store;
+        _time = time;
+        _fairness = engine?.Value.Fairness is { Enabled: true } f ? f : null;
+    }
+
     public async Task<IReadOnlyList<LeasedTask>> ClaimAsync(ClaimTasksParams claim, ExecutorProtocol protocol, CancellationToken cancellationToken)
     {
-        var claimed = await store.ClaimTasksAsync(claim, cancellationToken);
+        // A claim scoped to one org (every remote executor's) has nothing to share; the in-process worker's is shared.
+        if (_fairness is not null && claim.OrgId is null && claim.Fairness is null) claim = claim with { Fairness = _fairness };
+        var claimed = await _store.ClaimTasksAsync(claim, cancellationToken);
         if (claimed.Count == 0) return [];
 
         var leased = new LeasedTask[claimed.Count];
@@ -42,27 +62,27 @@ internal sealed class ExecutorFront(IOrchestrationStore store, TimeProvider time
     }
 
     public Task<IReadOnlyList<HeartbeatResult>> HeartbeatAsync(IReadOnlyList<TaskLease> leases, TimeSpan leaseDuration, CancellationToken cancellationToken) =>
-        store.HeartbeatTasksAsync(new HeartbeatTasksParams(leases, leaseDuration), cancellationToken);
+        _store.HeartbeatTasksAsync(new HeartbeatTasksParams(leases, leaseDuration), cancellationToken);
 
     public async Task<IReadOnlyList<TaskWriteResult>> CompleteAsync(IReadOnlyList<TaskCompletion> completions, ExecutorReport report, CancellationToken cancellationToken)
     {
-        var results = await store.CompleteTasksAsync(completions, cancellationToken);
+        var results = await _store.CompleteTasksAsync(completions, cancellationToken);
         Count(results, report, report.Protocol == ExecutorProtocol.JobQueue ? OrchestrationMetrics.JobsCompleted : OrchestrationMetrics.TasksCompleted);
         return results;
     }
 
     public async Task<IReadOnlyList<TaskWriteResult>> FailAsync(IReadOnlyList<TaskFailure> failures, ExecutorReport report, CancellationToken cancellationToken)
     {
-        var results = await store.FailTasksAsync(failures, cancellationToken);
+        var results = await _store.FailTasksAsync(failures, cancellationToken);
         Count(results, report, report.Protocol == ExecutorProtocol.JobQueue ? OrchestrationMetrics.JobsFailed : OrchestrationMetrics.TasksFailed);
         return results;
     }
 
     public async Task<TaskWriteResult> FailTimedOutAsync(TaskLease lease, string errorJson, CancellationToken cancellationToken) =>
-        (await store.FailTasksAsync([new TaskFailure(lease, errorJson, Retryable: false)], cancellationToken))[0];
+        (await _store.FailTasksAsync([new TaskFailure(lease, errorJson, Retryable: false)], cancellationToken))[0];
 
     public Task<int> ReleaseAsync(IReadOnlyList<TaskLease> leases, CancellationToken cancellationToken) =>
-        store.ReleaseTasksAsync(leases, cancellationToken);
+        _store.ReleaseTasksAsync(leases, cancellationToken);
 
     // Only applied writes count: a report refused for a lost lease changed nothing. The in-process runtime's results
     // are not protocol traffic and are left to the engine's own counters.
@@ -78,6 +98,6 @@ internal sealed class ExecutorFront(IOrchestrationStore store, TimeProvider time
         if (applied == 0) return;
         counter.Add(applied);
         if (report is { Protocol: ExecutorProtocol.JobQueue, AttemptStartedAt: { } started })
-            OrchestrationMetrics.JobDuration.Record(Math.Max(0, (time.GetUtcNow() - started).TotalSeconds));
+            OrchestrationMetrics.JobDuration.Record(Math.Max(0, (_time.GetUtcNow() - started).TotalSeconds));
     }
 }

@@ -33,7 +33,10 @@ public interface IOrchestrationStore
 
     /// <summary>
     /// Claims up to <see cref="ClaimTasksParams.Max"/> claimable tasks (queued, or retrying whose retry time has come),
-    /// highest priority first, then oldest; honours per-run and per-type concurrency limits. Each claimed task becomes
+    /// highest priority first, then oldest; honours per-run and per-type concurrency limits. With
+    /// <see cref="ClaimTasksParams.Fairness"/> enabled and no org filter, the claim is first shared between the orgs with
+    /// queued tasks without a key by their weights (<see cref="FairShare"/>), each org's share in its own claim order, and
+    /// what the shares leave unused is filled in plain claim order. Each claimed task becomes
     /// running with a fresh lease token, attempt + 1, and a new attempt record. A task is never returned to two
     /// concurrent callers. An empty list means nothing was claimable.
     /// </summary>

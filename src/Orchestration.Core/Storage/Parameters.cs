@@ -97,6 +97,11 @@ public sealed record ClaimTasksParams
     public required TimeSpan LeaseDuration { get; init; }
     /// <summary>Per-type limits on running tasks across all executors sharing the store.</summary>
     public IReadOnlyDictionary<string, int>? TypeLimits { get; init; }
+    /// <summary>
+    /// When set and enabled (and <see cref="OrgId"/> is null), the claim is shared between the orgs with queued work by
+    /// their weights (see <see cref="FairShare"/>); null claims in plain claim order.
+    /// </summary>
+    public Orchestration.Engine.FairnessOptions? Fairness { get; init; }
 }
 
 /// <summary>A lease held on a task: the pair every fenced write must present.</summary>

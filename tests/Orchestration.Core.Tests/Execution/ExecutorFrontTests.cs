@@ -52,6 +52,30 @@ public sealed class ExecutorFrontTests
         Assert.That(claimed.Select(c => c.Lease).Distinct().Count(), Is.EqualTo(3));
     }
 
+    [TestCase(true, 2)]
+    [TestCase(false, 0)]
+    public async Task ClaimAsync_EngineFairnessSetting_DecidesWhetherTheInProcessClaimIsShared(bool enabled, int quietTasks)
+    {
+        var engine = new EngineOptions();
+        engine.Fairness.Enabled = enabled;
+        var front = new ExecutorFront(_store, _time, Options.Create(engine));
+        for (var i = 0; i < 6; i++) await _client.CreateRunAsync(new RunSpec { OrgId = "noisy", Tasks = [new TaskSpec { Type = "work" }] });
+        for (var i = 0; i < 2; i++) await _client.CreateRunAsync(new RunSpec { OrgId = "quiet", Tasks = [new TaskSpec { Type = "work" }] });
+
+        var claimed = await front.ClaimAsync(new ClaimTasksParams { ExecutorId = "e1", Max = 4, LeaseDuration = Lease }, ExecutorProtocol.InProcess, CancellationToken.None);
+
+        Assert.That(claimed.Count(c => c.Task.OrgId == "quiet"), Is.EqualTo(quietTasks));
+    }
+
+    [Test]
+    public void Validate_FairnessWeightOutOfRange_NamesTheOrg()
+    {
+        var engine = new EngineOptions();
+        engine.Fairness.Weights["acme"] = 0;
+
+        Assert.That(engine.Validate(), Does.Contain("Fairness:Weights[\"acme\"]"));
+    }
+
     [Test]
     public async Task CompleteAsync_StaleLease_IsRefusedAndTaskKeepsRunning()
     {

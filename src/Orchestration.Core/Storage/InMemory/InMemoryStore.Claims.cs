@@ -16,42 +16,22 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             PromoteDueRetries(now);
             if (_ready.Count == 0) return Task.FromResult<IReadOnlyList<TaskRun>>(claimed);
 
-            var types = parameters.Types.Count > 0 ? parameters.Types as ISet<string> ?? new HashSet<string>(parameters.Types, StringComparer.Ordinal) : null;
+            var filter = new ClaimFilter(parameters, now);
             var picked = _picked;
             picked.Clear();
-            Dictionary<Guid, int>? perRun = null;
-            Dictionary<string, int>? perType = null;
-            Dictionary<string, int>? perKey = null;
-            foreach (var ts in _ready)
+            if (!PickFairly(parameters, ref filter, picked))
             {
-                if (types is not null && !types.Contains(ts.Type)) continue;
-                if (parameters.OrgId is not null && !string.Equals(ts.OrgId, parameters.OrgId, StringComparison.Ordinal)) continue;
-                var run = _runs[ts.RunId];
-                if (parameters.Family is not null && !string.Equals(run.Family, parameters.Family, StringComparison.Ordinal)) continue;
-                if (run.MaxConcurrency is { } maxRun)
+                foreach (var ts in _ready)
                 {
-                    perRun ??= [];
-                    var extra = perRun.GetValueOrDefault(run.Id);
-                    if (run.Running + extra >= maxRun) continue;
-                    perRun[run.Id] = extra + 1;
+                    if (!TryTake(ts, parameters, ref filter)) continue;
+                    picked.Add(ts);
+                    if (picked.Count == parameters.Max) break;
                 }
-
-                if (parameters.TypeLimits is not null && parameters.TypeLimits.TryGetValue(ts.Type, out var maxType))
-                {
-                    perType ??= new(StringComparer.Ordinal);
-                    var extra = perType.GetValueOrDefault(ts.Type);
-                    if (_runningByType.GetValueOrDefault(ts.Type) + extra >= maxType) continue;
-                    perType[ts.Type] = extra + 1;
-                }
-
-                if (!KeyHasRoom(ts, now, ref perKey)) continue;
-                picked.Add(ts);
-                if (picked.Count == parameters.Max) break;
             }
 
             foreach (var ts in picked)
             {
-                _ready.Remove(ts);
+                RemoveReady(ts);
                 var run = _runs[ts.RunId];
                 var attempt = ts.Attempt + 1;
                 ts.Start(attempt, GuidGenerator.NewRandom(), now + parameters.LeaseDuration, parameters.ExecutorId, now);
@@ -72,6 +52,46 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
         }
 
         return Task.FromResult<IReadOnlyList<TaskRun>>(claimed);
+    }
+
+    // The caller's scope and the concurrency limits, with what the claim in progress has picked so far per run, type and key.
+    private struct ClaimFilter(ClaimTasksParams parameters, DateTimeOffset now)
+    {
+        public readonly DateTimeOffset Now = now;
+
+        public readonly ISet<string>? Types = parameters.Types.Count > 0
+            ? parameters.Types as ISet<string> ?? new HashSet<string>(parameters.Types, StringComparer.Ordinal)
+            : null;
+
+        public Dictionary<Guid, int>? PerRun;
+        public Dictionary<string, int>? PerType;
+        public Dictionary<string, int>? PerKey;
+    }
+
+    // Whether the claim may take ts (scope and limits); when it may, counts it against the limits.
+    private bool TryTake(TaskState ts, ClaimTasksParams parameters, ref ClaimFilter filter)
+    {
+        if (filter.Types is not null && !filter.Types.Contains(ts.Type)) return false;
+        if (parameters.OrgId is not null && !string.Equals(ts.OrgId, parameters.OrgId, StringComparison.Ordinal)) return false;
+        var run = _runs[ts.RunId];
+        if (parameters.Family is not null && !string.Equals(run.Family, parameters.Family, StringComparison.Ordinal)) return false;
+        if (run.MaxConcurrency is { } maxRun)
+        {
+            filter.PerRun ??= [];
+            var extra = filter.PerRun.GetValueOrDefault(run.Id);
+            if (run.Running + extra >= maxRun) return false;
+            filter.PerRun[run.Id] = extra + 1;
+        }
+
+        if (parameters.TypeLimits is not null && parameters.TypeLimits.TryGetValue(ts.Type, out var maxType))
+        {
+            filter.PerType ??= new(StringComparer.Ordinal);
+            var extra = filter.PerType.GetValueOrDefault(ts.Type);
+            if (_runningByType.GetValueOrDefault(ts.Type) + extra >= maxType) return false;
+            filter.PerType[ts.Type] = extra + 1;
+        }
+
+        return KeyHasRoom(ts, filter.Now, ref filter.PerKey);
     }
 
     /// <inheritdoc />

@@ -171,7 +171,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             var previous = ts.Task.Status;
             if (parameters.Status is { } status && status != previous)
             {
-                _ready.Remove(ts);
+                RemoveReady(ts);
                 _delayed.Remove(ts);
                 if (_running.Contains(ts))
                 {
@@ -192,7 +192,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 if (!previous.IsTerminal() && status.IsTerminal()) run.Unfinished--;
                 if (status is TaskRunStatus.Queued or TaskRunStatus.Retrying)
                 {
-                    _ready.Add(ts);
+                    AddReady(ts);
                     wake = true;
                 }
 

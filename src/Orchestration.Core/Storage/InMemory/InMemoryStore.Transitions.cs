@@ -42,7 +42,7 @@ public sealed partial class InMemoryStore
         foreach (var dep in nt.Dependencies) run.AddDependent(dep, ts);
 
         run.Unfinished++;
-        if (queuedAtOnce && ts.Status == TaskRunStatus.Queued) _ready.Add(ts);
+        if (queuedAtOnce && ts.Status == TaskRunStatus.Queued) AddReady(ts);
         if (!resolveAgainstExisting) return ts;
 
         var deps = nt.Dependencies.Select(d => run.GetTask(d).Status).ToList();
@@ -69,7 +69,7 @@ public sealed partial class InMemoryStore
         }
 
         ts.Queue(now);
-        _ready.Add(ts);
+        AddReady(ts);
     }
 
     private void PromoteDueRetries(DateTimeOffset now)
@@ -87,7 +87,7 @@ public sealed partial class InMemoryStore
             // A scheduled task waits pending (not retrying) and becomes ready at its start time (an approval task then
             // awaits its review instead of being queued).
             if (first.Status == TaskRunStatus.Pending) MakeQueued(first, now);
-            else _ready.Add(first);
+            else AddReady(first);
         }
     }
 
@@ -248,7 +248,7 @@ public sealed partial class InMemoryStore
             foreach (var d in dependents)
             {
                 if (d.Status is not (TaskRunStatus.Pending or TaskRunStatus.Queued)) continue;
-                _ready.Remove(d);
+                RemoveReady(d);
                 d.Task = d.Task with { Status = TaskRunStatus.Skipped, CompletedAt = now, UpdatedAt = now };
                 run.Unfinished--;
                 AddEvent(run, d.Task.Id, EventTypes.TaskSkipped, null, now);
@@ -264,7 +264,7 @@ public sealed partial class InMemoryStore
         foreach (var ts in run.Tasks)
         {
             if (ts.Status.IsTerminal()) continue;
-            _ready.Remove(ts);
+            RemoveReady(ts);
             _delayed.Remove(ts);
             if (ts.Status == TaskRunStatus.Running)
             {
@@ -358,7 +358,7 @@ public sealed partial class InMemoryStore
             // A finished run's tasks are all finished; a client may still have reopened one, and nothing may keep
             // pointing at a run that is gone.
             if (ts.Status.IsTerminal()) continue;
-            _ready.Remove(ts);
+            RemoveReady(ts);
             _delayed.Remove(ts);
             LeaveRunning(run, ts);
         }
