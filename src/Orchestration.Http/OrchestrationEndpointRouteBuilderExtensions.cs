@@ -103,6 +103,7 @@ public static class OrchestrationEndpointRouteBuilderExtensions
         var family = group.MapGroup("").WithTags("Formicary");
         Formicary.DefinitionEndpoints.Map(family);
         Formicary.RequestEndpoints.Map(family);
+        Formicary.ArtifactEndpoints.Map(family);
         return group;
     }
 

@@ -74,6 +74,16 @@ public static class Permissions
     public const string JobRequestApprove = "JobRequest:Approve";
     /// <summary>Every job request permission.</summary>
     public const string JobRequestAll = "JobRequest:*";
+    /// <summary>List Formicary artifacts.</summary>
+    public const string ArtifactQuery = "Artifact:Query";
+    /// <summary>Read a Formicary artifact's metadata and download its content.</summary>
+    public const string ArtifactView = "Artifact:View";
+    /// <summary>Upload a Formicary artifact.</summary>
+    public const string ArtifactUpload = "Artifact:Upload";
+    /// <summary>Delete a Formicary artifact.</summary>
+    public const string ArtifactDelete = "Artifact:Delete";
+    /// <summary>Every artifact permission.</summary>
+    public const string ArtifactAll = "Artifact:*";
     /// <summary>Every run permission.</summary>
     public const string RunsAll = "runs:*";
     /// <summary>Every task permission.</summary>
@@ -117,6 +127,7 @@ public static class Permissions
         WebhooksManage, WebhooksAll, EventsRead, EventsAll,
         JobDefinitionQuery, JobDefinitionCreate, JobDefinitionView, JobDefinitionDelete, JobDefinitionDisable, JobDefinitionEnable, JobDefinitionAll,
         JobRequestSubmit, JobRequestQuery, JobRequestView, JobRequestCancel, JobRequestRestart, JobRequestApprove, JobRequestAll,
+        ArtifactQuery, ArtifactView, ArtifactUpload, ArtifactDelete, ArtifactAll,
     };
 
     /// <summary>True when <paramref name="granted"/> satisfies <paramref name="required"/>.</summary>
