@@ -44,14 +44,16 @@ public sealed class FormicaryArtifactsTests(ApiBackend backend)
         if (Directory.Exists(_root)) Directory.Delete(_root, recursive: true);
     }
 
-    private async Task<HttpClient> TenantAsync(params string[] permissions)
+    private async Task<HttpClient> TenantAsync(params string[] permissions) => (await TenantWithOrgAsync(permissions)).Client;
+
+    private async Task<(string OrgId, HttpClient Client)> TenantWithOrgAsync(params string[] permissions)
     {
         var (status, org, _) = await _admin.PostJsonAsync("/api/v1/admin/orgs", new { name = "org-" + Guid.NewGuid().ToString("N")[..8] });
         Assert.That(status, Is.EqualTo(HttpStatusCode.Created), org?.ToJsonString());
         var (keyStatus, key, _) = await _admin.PostJsonAsync("/api/v1/admin/api-keys",
             new { orgId = org.Str("id"), name = "artifacts", permissions = permissions.Length == 0 ? new[] { "*" } : permissions });
         Assert.That(keyStatus, Is.EqualTo(HttpStatusCode.Created), key?.ToJsonString());
-        return _factory.WithKey(key.Str("key"));
+        return (org.Str("id"), _factory.WithKey(key.Str("key")));
     }
 
     private static async Task<(HttpStatusCode Status, JsonNode? Json)> UploadAsync(HttpClient client, string query, byte[] body, string? contentType = "text/plain",
@@ -320,6 +322,36 @@ public sealed class FormicaryArtifactsTests(ApiBackend backend)
         Assert.That((record.Str("name"), record.Str("task_type"), record.Str("sha256")),
             Is.EqualTo(("package.tar", "package", Sha(Encoding.UTF8.GetBytes("packaged by the task")))));
         Assert.That(record.Str("task_execution_id"), Is.Not.Empty);
+    }
+
+    [Test]
+    public async Task TaskProtocolUpload_LeaseHolder_201AndAnyOtherToken409()
+    {
+        var (orgId, client) = await TenantWithOrgAsync();
+        var engine = _factory.Services.GetRequiredService<Orchestration.Engine.IOrchestrationClient>();
+        await engine.CreateRunAsync(new Orchestration.Engine.RunSpec { OrgId = orgId, Tasks = [new Orchestration.Engine.TaskSpec { Type = "remote-pack" }] });
+        var (claimed, claim, _) = await client.PostJsonAsync("/api/v1/tasks/claim", new { executor_id = "remote-1", types = new[] { "remote-pack" } });
+        Assert.That(claimed, Is.EqualTo(HttpStatusCode.OK), claim?.ToJsonString());
+        var task = claim!["tasks"]![0]!;
+        var body = Encoding.UTF8.GetBytes("from a remote executor");
+
+        async Task<(HttpStatusCode, JsonNode?)> Upload(string token)
+        {
+            using var content = new ByteArrayContent(body);
+            using var response = await client.PostAsync($"/api/v1/tasks/{task.Str("id")}/artifacts?lease_token={token}&name=out.txt", content);
+            var text = await response.Content.ReadAsStringAsync();
+            return (response.StatusCode, text.Length > 0 ? JsonNode.Parse(text) : null);
+        }
+
+        var (held, stored) = await Upload(task.Str("lease_token"));
+        var (other, refused) = await Upload(Guid.NewGuid().ToString());
+
+        Assert.That(held, Is.EqualTo(HttpStatusCode.Created), stored?.ToJsonString());
+        Assert.That(stored.Str("sha256"), Is.EqualTo(Sha(body)));
+        Assert.That(other, Is.EqualTo(HttpStatusCode.Conflict), refused?.ToJsonString());
+        var (_, list, _) = await client.GetJsonAsync("/api/artifacts");
+        var record = list!["records"]!.AsArray().Single();
+        Assert.That((record.Str("task_execution_id"), record.Str("task_type")), Is.EqualTo((task.Str("id"), "remote-pack")));
     }
 
     private static HandlerRegistration UploaderRegistration()
