@@ -14,6 +14,8 @@ var orchestration = builder.Services.AddOrchestration(o => HostStorage.Configure
 if (builder.Configuration.GetValue("Orchestration:DemoHandlers", true)) orchestration.AddDemoHandlers();
 // As in the job queue API reference, exec jobs are run by remote executors that claim them; the host runs them itself only when asked.
 if (builder.Configuration.GetValue<bool>("Orchestration:Exec:RunInHost")) orchestration.AddExecTaskHandler();
+// Formicary's artifacts: content under Orchestration:Artifacts:RootPath ("artifacts" in the working directory by default).
+orchestration.AddArtifacts(o => builder.Configuration.GetSection("Orchestration:Artifacts").Bind(o));
 // This host serves nothing but the API, so every path answers errors in the API's JSON shape.
 var banner = new StartupBanner();
 builder.Services.AddOrchestrationHttp(builder.Configuration, o =>

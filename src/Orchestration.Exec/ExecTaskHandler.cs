@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Orchestration.Artifacts;
 using Orchestration.Engine;
 using Orchestration.Execution;
 
@@ -29,7 +30,17 @@ internal sealed partial class ExecTaskHandler(BinaryCache cache, ProcessRunner r
         var workDirectory = CreateWorkDirectory(context);
         try
         {
-            var result = await runner.RunAsync(binary, job.Arguments, job.Environment, workDirectory, job.Timeout, cancellationToken);
+            // Only a host (or executor) that keeps artifacts offers the outputs folder.
+            var uploader = context.Services.GetService(typeof(IArtifactUploader)) as IArtifactUploader;
+            var environment = job.Environment;
+            string? outputs = null;
+            if (uploader is not null)
+            {
+                outputs = Directory.CreateDirectory(Path.Combine(workDirectory, "outputs")).FullName;
+                environment = new Dictionary<string, string>(job.Environment) { [OutputsVariable] = outputs };
+            }
+
+            var result = await runner.RunAsync(binary, job.Arguments, environment, workDirectory, job.Timeout, cancellationToken);
             var output = result.Output;
             // Stored on the task with its completion or failure, where routes on exit codes read it.
             context.ExitCode = output.ExitCode;
@@ -43,11 +54,50 @@ internal sealed partial class ExecTaskHandler(BinaryCache cache, ProcessRunner r
 
             if (output.ExitCode != 0)
                 throw new TaskFailedException(ExitMessage(output), retryable: true, JsonSerializer.Serialize(output, JsonDefaults.Options));
+            if (outputs is not null) await UploadOutputsAsync(outputs, uploader!, context, output, cancellationToken);
             return output;
         }
         finally
         {
             DeleteWorkDirectory(workDirectory);
+        }
+    }
+
+    /// <summary>The variable naming the folder whose files become artifacts of the task when the program exits 0.</summary>
+    public const string OutputsVariable = "ORCHESTRATION_OUTPUTS_DIR";
+
+    /// <summary>At most this many files in the outputs folder; more fails the task for good (a program gone wrong, not bad luck).</summary>
+    public const int MaxOutputFiles = 20;
+
+    /// <summary>
+    /// Regular files directly in the folder, by name; links are skipped (they could point anywhere on the host). Each is
+    /// streamed to the artifact store, held to its size limit.
+    /// </summary>
+    private static async Task UploadOutputsAsync(string outputs, IArtifactUploader uploader, TaskContext context, ExecOutput output, CancellationToken cancellationToken)
+    {
+        var files = new DirectoryInfo(outputs).EnumerateFiles().Where(f => f.LinkTarget is null).OrderBy(f => f.Name, StringComparer.Ordinal).ToList();
+        if (files.Count > MaxOutputFiles)
+            throw new TaskFailedException($"the program left {files.Count} files in its outputs folder; at most {MaxOutputFiles} become artifacts", retryable: false,
+                JsonSerializer.Serialize(output, JsonDefaults.Options));
+        foreach (var file in files)
+        {
+            try
+            {
+                await using var content = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 0, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                await uploader.UploadAsync(context.Task, new ArtifactUpload
+                {
+                    OrgId = context.OrgId,
+                    Name = file.Name,
+                    RunId = context.RunId,
+                    TaskId = context.TaskId,
+                    TaskType = context.Task.Name ?? context.Task.Type,
+                }, content, cancellationToken);
+            }
+            catch (Exception e) when (e is ArtifactTooLargeException or ArtifactValidationException)
+            {
+                throw new TaskFailedException($"output file '{file.Name}' was refused as an artifact: {e.Message}", retryable: false,
+                    JsonSerializer.Serialize(output, JsonDefaults.Options));
+            }
         }
     }
 

@@ -104,6 +104,7 @@ public static class OrchestrationEndpointRouteBuilderExtensions
         Formicary.DefinitionEndpoints.Map(family);
         Formicary.RequestEndpoints.Map(family);
         Formicary.FormicaryAdminApi.Map(family);
+        Formicary.ArtifactEndpoints.Map(family);
         return group;
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Orchestration.Artifacts;
 using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Storage;
@@ -80,6 +81,29 @@ public sealed class TaskContext
     {
         var entry = await _client.Queries.GetLatestRunDataAsync(OrgId, RunId, key, cancellationToken);
         return entry?.ValueJson is null ? default : JsonSerializer.Deserialize<T>(entry.ValueJson, JsonDefaults.Options);
+    }
+
+    /// <summary>
+    /// Stores <paramref name="content"/> (read to its end, streamed, never buffered whole) as an artifact of this task and
+    /// run, named <paramref name="name"/> (a file name, never a path). Needs <c>AddArtifacts</c> in the host, or an
+    /// <see cref="IArtifactUploader"/> in a remote executor; throws <see cref="ArtifactValidationException"/> or
+    /// <see cref="ArtifactTooLargeException"/> when the artifact is refused.
+    /// </summary>
+    public Task<Artifact> UploadArtifactAsync(string name, Stream content, string? contentType = null, string? kind = null, CancellationToken cancellationToken = default)
+    {
+        var uploader = Services.GetService(typeof(IArtifactUploader)) as IArtifactUploader
+                       ?? throw new InvalidOperationException("artifacts are not configured on this host: call AddArtifacts() on the orchestration builder");
+        return uploader.UploadAsync(Task, new ArtifactUpload
+        {
+            OrgId = OrgId,
+            Name = name,
+            Kind = kind,
+            RunId = RunId,
+            TaskId = TaskId,
+            // Formicary's task_type is the task's name within its job; other families name tasks by type alone.
+            TaskType = Task.Name ?? Task.Type,
+            ContentType = contentType,
+        }, content, cancellationToken);
     }
 
     /// <summary>Fails this task for good, whatever attempts remain. Never returns.</summary>

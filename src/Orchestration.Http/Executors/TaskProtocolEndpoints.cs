@@ -35,6 +35,7 @@ internal static class TaskProtocolEndpoints
         group.MapPut("/tasks/{id:guid}/complete", CompleteAsync).RequirePermission(Permissions.JobsExecute).IsExecutorCall().WithName("TasksComplete")
             .Accepts<TaskCompleteRequest>("application/json").Produces<TaskWriteResponse>()
             .Produces<JobsErrorBody>(StatusCodes.Status404NotFound).Produces<JobsErrorBody>(StatusCodes.Status409Conflict);
+        TaskArtifactEndpoint.Map(group);
         group.MapPut("/tasks/{id:guid}/fail", FailAsync).RequirePermission(Permissions.JobsExecute).IsExecutorCall().WithName("TasksFail")
             .Accepts<TaskFailRequest>("application/json").Produces<TaskWriteResponse>()
             .Produces<JobsErrorBody>(StatusCodes.Status404NotFound).Produces<JobsErrorBody>(StatusCodes.Status409Conflict);

@@ -94,6 +94,16 @@ public static class Permissions
     public const string ContainerAll = "Container:*";
     /// <summary>Read Formicary's health object (<c>/api/health</c>).</summary>
     public const string HealthQuery = "Health:Query";
+    /// <summary>List Formicary artifacts.</summary>
+    public const string ArtifactQuery = "Artifact:Query";
+    /// <summary>Read a Formicary artifact's metadata and download its content.</summary>
+    public const string ArtifactView = "Artifact:View";
+    /// <summary>Upload a Formicary artifact.</summary>
+    public const string ArtifactUpload = "Artifact:Upload";
+    /// <summary>Delete a Formicary artifact.</summary>
+    public const string ArtifactDelete = "Artifact:Delete";
+    /// <summary>Every artifact permission.</summary>
+    public const string ArtifactAll = "Artifact:*";
     /// <summary>Every run permission.</summary>
     public const string RunsAll = "runs:*";
     /// <summary>Every task permission.</summary>
@@ -138,6 +148,7 @@ public static class Permissions
         JobDefinitionQuery, JobDefinitionCreate, JobDefinitionView, JobDefinitionDelete, JobDefinitionDisable, JobDefinitionEnable, JobDefinitionAll,
         JobRequestSubmit, JobRequestQuery, JobRequestView, JobRequestCancel, JobRequestRestart, JobRequestApprove, JobRequestAll,
         UserQuery, UserView, UserCreate, UserUpdate, UserAll, AntExecutorQuery, ContainerQuery, ContainerDelete, ContainerAll, HealthQuery,
+        ArtifactQuery, ArtifactView, ArtifactUpload, ArtifactDelete, ArtifactAll,
     };
 
     /// <summary>True when <paramref name="granted"/> satisfies <paramref name="required"/>.</summary>

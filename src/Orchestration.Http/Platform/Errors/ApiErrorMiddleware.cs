@@ -42,8 +42,10 @@ internal sealed class ApiErrorMiddleware(RequestDelegate next, IOptions<Orchestr
             return;
         }
 
-        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = _maxBody;
-        if (context.Request.ContentLength > _maxBody)
+        // Artifact uploads carry their own, larger limit, set by their endpoint (see ArtifactUploadPath).
+        var artifactUpload = Formicary.ArtifactUploadPath.IsUpload(request);
+        if (!artifactUpload && context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size) size.MaxRequestBodySize = _maxBody;
+        if (!artifactUpload && context.Request.ContentLength > _maxBody)
         {
             await ErrorWriter.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, $"Request body exceeds {_maxBody} bytes");
             return;
