@@ -24,5 +24,13 @@ public static class OrchestrationMetrics
     internal static readonly Counter<long> LeaseExpirations = Meter.CreateCounter<long>("orchestration.lease.expirations", description: "Leases reaped after their executor stopped heartbeating");
     internal static readonly Counter<long> RetentionRunsDeleted = Meter.CreateCounter<long>("orchestration.retention.runs.deleted", description: "Finished runs deleted by retention, by rule and state");
     internal static readonly Counter<long> RetentionDeliveriesDeleted = Meter.CreateCounter<long>("orchestration.retention.webhook_deliveries.deleted", description: "Webhook deliveries deleted by retention");
+    internal static readonly Histogram<double> HandlerDuration = Meter.CreateHistogram<double>("orchestration.handler.duration", unit: "s", description: "In-process handler run time per attempt, by task type and outcome");
     internal static readonly Histogram<double> JobDuration = Meter.CreateHistogram<double>("orchestration.job.duration", unit: "s", description: "Binary job run time, claim to completion or failure");
+
+    /// <summary>Records one handler attempt; the tags are built only while something listens.</summary>
+    internal static void RecordHandler(string type, string outcome, TimeSpan elapsed)
+    {
+        if (!HandlerDuration.Enabled) return;
+        HandlerDuration.Record(elapsed.TotalSeconds, new KeyValuePair<string, object?>("orchestration.task.type", type), new KeyValuePair<string, object?>("orchestration.outcome", outcome));
+    }
 }

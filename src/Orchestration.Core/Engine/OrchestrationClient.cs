@@ -34,7 +34,26 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
 
     /// <inheritdoc />
     public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken = default) =>
-        store.CreateRunsAsync(PrepareRuns(specs), cancellationToken);
+        Diagnostics.OrchestrationTracing.Source.HasListeners()
+            ? CreateRunsTracedAsync(specs, cancellationToken)
+            : store.CreateRunsAsync(PrepareRuns(specs), cancellationToken);
+
+    // Prepared inside the create span, so the runs carry its context and their handlers' spans become its children.
+    private async Task<IReadOnlyList<CreateRunResult>> CreateRunsTracedAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken)
+    {
+        using var activity = Diagnostics.OrchestrationTracing.StartCreate(specs);
+        try
+        {
+            var results = await store.CreateRunsAsync(PrepareRuns(specs), cancellationToken);
+            Diagnostics.OrchestrationTracing.Created(activity, results);
+            return results;
+        }
+        catch (Exception ex)
+        {
+            Diagnostics.OrchestrationTracing.Failed(activity, ex.GetType().FullName ?? "error", ex.Message);
+            throw;
+        }
+    }
 
     /// <inheritdoc />
     public IOrchestrationStore Store => store;
@@ -181,6 +200,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         var tasks = new NewTask[spec.Tasks.Count];
         for (var i = 0; i < tasks.Length; i++) tasks[i] = ToNewTask(spec.Tasks[i], named[i].Name, spec.OrgId);
 
+        var trace = Diagnostics.OrchestrationTracing.CurrentContext();
         return new CreateRunParams
         {
             RunId = GuidGenerator.NewVersion7(),
@@ -197,6 +217,8 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
             // An instant: stores keep UTC (Postgres refuses other offsets).
             ScheduledAt = spec.ScheduledAt?.ToUniversalTime(),
             Tasks = tasks,
+            TraceParent = trace.TraceParent,
+            TraceState = trace.TraceState,
         };
     }
 
