@@ -33,10 +33,14 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken = default) =>
-        Diagnostics.OrchestrationTracing.Source.HasListeners()
-            ? CreateRunsTracedAsync(specs, cancellationToken)
-            : store.CreateRunsAsync(PrepareRuns(specs), cancellationToken);
+    public async Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken = default)
+    {
+        var results = Diagnostics.OrchestrationTracing.Source.HasListeners()
+            ? await CreateRunsTracedAsync(specs, cancellationToken)
+            : await store.CreateRunsAsync(PrepareRuns(specs), cancellationToken);
+        Diagnostics.OrchestrationMetrics.CountCreated(results);
+        return results;
+    }
 
     // Prepared inside the create span, so the runs carry its context and their handlers' spans become its children.
     private async Task<IReadOnlyList<CreateRunResult>> CreateRunsTracedAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken)
