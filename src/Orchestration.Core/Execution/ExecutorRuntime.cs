@@ -170,7 +170,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             foreach (var (task, lease) in claimed)
             {
                 var entry = new InFlight(lease, task.Attempt);
-                if (traces is not null) (entry.TraceParent, entry.ClaimSpan) = (OrchestrationTracing.Parse(traces.Value.Stored.GetValueOrDefault(task.RunId)), traces.Value.Claim);
+                if (traces is not null) entry.Trace = new TraceLinks(OrchestrationTracing.Parse(traces.Value.Stored.GetValueOrDefault(task.RunId)), traces.Value.Claim);
                 _inFlight[entry.Lease] = entry;
                 Interlocked.Increment(ref _unfinished);
                 Interlocked.Increment(ref _buffered);
@@ -270,7 +270,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 var logger = _taskLoggers[task.Type];
                 using var logScope = logger.BeginScope(new TaskLogScope(task.RunId, task.Id, task.Attempt));
                 var context = new TaskContext(task, _client, logger, scope.ServiceProvider);
-                using var activity = OrchestrationTracing.StartProcess(task, entry.TraceParent, entry.ClaimSpan);
+                using var activity = OrchestrationTracing.StartProcess(task, entry.Trace?.Parent ?? default, entry.Trace?.Claim ?? default);
                 var started = _time.GetTimestamp();
                 try
                 {
@@ -454,6 +454,9 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         public override string ToString() => $"RunId:{runId} TaskId:{taskId} Attempt:{attempt}";
     }
 
+    // The span context of the operation that created the task's run (default: none), and of the claim that took it.
+    private sealed record TraceLinks(ActivityContext Parent, ActivityContext Claim);
+
     private sealed class InFlight(TaskLease lease, int attempt)
     {
         public TaskLease Lease { get; } = lease;
@@ -461,9 +464,8 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         public CancellationTokenSource Stop { get; } = new();
         public bool Started { get; set; }
 
-        // The span context of the operation that created the task's run, and of the claim that took it (default: none).
-        public ActivityContext TraceParent { get; set; }
-        public ActivityContext ClaimSpan { get; set; }
+        // Set only for tasks claimed while someone listened: a reference, so an untraced task carries 8 bytes, not two contexts.
+        public TraceLinks? Trace { get; set; }
 
         // A result was handed to the writer; Finish runs when it has been written.
         public bool Submitted { get; set; }
