@@ -5,6 +5,8 @@ using Orchestration.Http;
 using Orchestration.Http.Platform.Auth;
 
 var builder = WebApplication.CreateBuilder(args);
+// Spans as JSON lines in a file, when Orchestration:Diagnostics:TraceFile names one (docs/observability.md).
+using var traceFile = TraceFile.Start(builder.Configuration);
 // The server's name and version help only whoever is looking for a known hole.
 builder.WebHost.ConfigureKestrel(o => o.AddServerHeader = false);
 

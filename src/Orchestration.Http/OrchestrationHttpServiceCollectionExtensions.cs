@@ -23,6 +23,8 @@ public static class OrchestrationHttpServiceCollectionExtensions
     /// </summary>
     public static IServiceCollection AddOrchestrationHttp(this IServiceCollection services, IConfiguration? configuration = null, Action<OrchestrationHttpOptions>? configure = null)
     {
+        // Applies to whatever OpenAPI documents the host adds (AddOpenApi), so they declare the bearer scheme and tag every family.
+        services.ConfigureAll<Microsoft.AspNetCore.OpenApi.OpenApiOptions>(Platform.OpenApi.OpenApiConventions.Apply);
         var options = services.AddOptions<OrchestrationHttpOptions>();
         if (configuration is not null) options.Bind(configuration.GetSection("Orchestration"));
         if (configure is not null) options.Configure(configure);

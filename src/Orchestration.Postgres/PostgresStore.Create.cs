@@ -30,6 +30,7 @@ public sealed partial class PostgresStore
         {
             var copied = await CopyRunsAsync(tx, runs, ct);
             await SetLimitKeysAsync(tx, runs, ct);
+            await SetTraceContextsAsync(tx, runs, ct);
             return copied;
         }, cancellationToken);
         var tasks = 0;
@@ -168,6 +169,7 @@ public sealed partial class PostgresStore
             foreach (var run in rows) created[run.Id] = run;
             if (scheduled.Count > 0) await ScheduleRunsAsync(tx, runs, created, ct);
             await SetLimitKeysAsync(tx, runs, ct);
+            await SetTraceContextsAsync(tx, runs, ct);
         }
 
         foreach (var i in toInsert)

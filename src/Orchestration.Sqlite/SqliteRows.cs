@@ -34,6 +34,10 @@ internal sealed class RunRow
     public DateTimeOffset? ScheduledAt { get; set; }
     public bool Dirty { get; set; }
 
+    /// <summary>The creator's trace context, set only on runs this process creates (written once, with the insert).</summary>
+    public string? TraceParent { get; set; }
+    public string? TraceState { get; set; }
+
     /// <summary>
     /// False only when this process knows no task of the run depends on another (it created the run without edges and
     /// added no task with dependencies since): completions then skip the dependents lookup. A row read from the file

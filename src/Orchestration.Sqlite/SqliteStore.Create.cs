@@ -32,6 +32,7 @@ public sealed partial class SqliteStore
 
                 var run = RunRow.Created(NewRun.Run(p, now, NewRun.DeadlineAt(p, now)), p.Tasks.Count);
                 run.MayHaveDependents = NewRun.HasEdges(p.Tasks);
+                (run.TraceParent, run.TraceState) = (p.TraceParent, p.TraceState);
                 tx.AddRun(run);
                 AddEvent(tx, run, null, EventTypes.RunCreated, null);
 

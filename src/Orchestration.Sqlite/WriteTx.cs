@@ -157,6 +157,7 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
                     .Bind(7, r.InputJson).Bind(8, r.OutputJson).Bind(9, r.ErrorJson).Bind(10, r.MetadataJson).Bind(11, r.IdempotencyKey).Bind(12, r.MaxConcurrency)
                     .Bind(13, r.DeadlineAt).Bind(14, r.DeadlineArmed).Bind(15, r.CreatedAt).Bind(16, r.UpdatedAt).Bind(17, r.StartedAt).Bind(18, r.CompletedAt)
                     .Bind(19, r.Unfinished).Exec();
+                if (r.TraceParent is not null) RawDb.Statement(TraceSql.SetRunTrace).Bind(1, r.TraceParent).Bind(2, r.TraceState).Bind(3, r.Id).Exec();
                 r.Dirty = false;
             }
 

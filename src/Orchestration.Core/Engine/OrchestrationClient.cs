@@ -33,8 +33,31 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
     }
 
     /// <inheritdoc />
-    public Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken = default) =>
-        store.CreateRunsAsync(PrepareRuns(specs), cancellationToken);
+    public async Task<IReadOnlyList<CreateRunResult>> CreateRunsAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken = default)
+    {
+        var results = Diagnostics.OrchestrationTracing.Source.HasListeners()
+            ? await CreateRunsTracedAsync(specs, cancellationToken)
+            : await store.CreateRunsAsync(PrepareRuns(specs), cancellationToken);
+        Diagnostics.OrchestrationMetrics.CountCreated(results);
+        return results;
+    }
+
+    // Prepared inside the create span, so the runs carry its context and their handlers' spans become its children.
+    private async Task<IReadOnlyList<CreateRunResult>> CreateRunsTracedAsync(IReadOnlyList<RunSpec> specs, CancellationToken cancellationToken)
+    {
+        using var activity = Diagnostics.OrchestrationTracing.StartCreate(specs);
+        try
+        {
+            var results = await store.CreateRunsAsync(PrepareRuns(specs), cancellationToken);
+            Diagnostics.OrchestrationTracing.Created(activity, results);
+            return results;
+        }
+        catch (Exception ex)
+        {
+            Diagnostics.OrchestrationTracing.Failed(activity, ex.GetType().FullName ?? "error", ex.Message);
+            throw;
+        }
+    }
 
     /// <inheritdoc />
     public IOrchestrationStore Store => store;
@@ -184,6 +207,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         var tasks = new NewTask[spec.Tasks.Count];
         for (var i = 0; i < tasks.Length; i++) tasks[i] = ToNewTask(spec.Tasks[i], named[i].Name, spec.OrgId);
 
+        var trace = Diagnostics.OrchestrationTracing.CurrentContext();
         return new CreateRunParams
         {
             RunId = GuidGenerator.NewVersion7(),
@@ -200,6 +224,8 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
             // An instant: stores keep UTC (Postgres refuses other offsets).
             ScheduledAt = spec.ScheduledAt?.ToUniversalTime(),
             Tasks = tasks,
+            TraceParent = trace.TraceParent,
+            TraceState = trace.TraceState,
         };
     }
 

@@ -58,9 +58,15 @@ internal sealed partial class CompletionWriter(IExecutorFront front, WorkerOptio
             fails.Clear();
             while (completes.Count + fails.Count < options.CompletionBatchSize && _queue.Reader.TryRead(out var item))
                 (item.Completion is not null ? completes : fails).Add(item);
-            if (completes.Count > 0) await WriteAsync(completes, 0, completes.Count);
-            if (fails.Count > 0) await WriteAsync(fails, 0, fails.Count);
+            if (completes.Count > 0) await SettleAsync(completes, "complete");
+            if (fails.Count > 0) await SettleAsync(fails, "fail");
         }
+    }
+
+    private async Task SettleAsync(List<PendingWrite> items, string operation)
+    {
+        using var activity = Diagnostics.OrchestrationTracing.StartSettle(operation, items.Count);
+        await WriteAsync(items, 0, items.Count);
     }
 
     private async Task WriteAsync(List<PendingWrite> items, int start, int count)

@@ -1,8 +1,10 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Orchestration.Diagnostics;
 using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Storage;
@@ -139,6 +141,8 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             }
 
             var version = _store.WorkAvailable.Version;
+            // Wall-clock like every span's times (the claim's span is recorded once the claim has returned tasks).
+            var claimStartedAt = OrchestrationTracing.Source.HasListeners() ? DateTimeOffset.UtcNow : (DateTimeOffset?)null;
             // Assigned here although every path assigns it or continues: a mutant that drops the catch's `continue`
             // must still compile, or Stryker's safe mode gives up on mutating this whole method.
             IReadOnlyList<LeasedTask> claimed = [];
@@ -162,9 +166,11 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 continue;
             }
 
+            var traces = claimStartedAt is { } at && claimed.Count > 0 ? await TraceLinksAsync(at, claimed) : null;
             foreach (var (task, lease) in claimed)
             {
                 var entry = new InFlight(lease, task.Attempt);
+                if (traces is not null) entry.Trace = new TraceLinks(OrchestrationTracing.Parse(traces.Value.Stored.GetValueOrDefault(task.RunId)), traces.Value.Claim);
                 _inFlight[entry.Lease] = entry;
                 Interlocked.Increment(ref _unfinished);
                 Interlocked.Increment(ref _buffered);
@@ -176,6 +182,24 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 var signal = _store.WorkAvailable;
                 await signal.WaitAsync(version, IdlePoll(_options, signal), _time, stoppingToken);
             }
+        }
+    }
+
+    // The claim's span and the trace contexts its runs were created in, read only while someone listens. A failed read
+    // costs the handlers' spans their parent, never the claimed tasks, so it is not cancelled by shutdown either.
+    private async Task<(IReadOnlyDictionary<Guid, RunTraceContext> Stored, ActivityContext Claim)?> TraceLinksAsync(DateTimeOffset claimStartedAt, IReadOnlyList<LeasedTask> claimed)
+    {
+        var claim = OrchestrationTracing.RecordReceive(claimStartedAt, _options.ExecutorId, claimed.Count)?.Context ?? default;
+        var runIds = new HashSet<Guid>();
+        foreach (var leased in claimed) runIds.Add(leased.Task.RunId);
+        try
+        {
+            return (await _client.Queries.GetRunTraceContextsAsync(runIds.ToArray(), CancellationToken.None), claim);
+        }
+        catch (Exception ex)
+        {
+            LogTraceReadFailed(_logger, ex);
+            return (new Dictionary<Guid, RunTraceContext>(), claim);
         }
     }
 
@@ -246,17 +270,21 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 var logger = _taskLoggers[task.Type];
                 using var logScope = logger.BeginScope(new TaskLogScope(task.RunId, task.Id, task.Attempt));
                 var context = new TaskContext(task, _client, logger, scope.ServiceProvider);
+                using var activity = OrchestrationTracing.StartProcess(task, entry.Trace?.Parent ?? default, entry.Trace?.Claim ?? default);
                 var started = _time.GetTimestamp();
                 try
                 {
                     var output = await UntilAbandoned(registration.Invoke(scope.ServiceProvider, context, token), token, task, entry);
                     RecordHandlerDuration(_time.GetTimestamp() - started);
+                    OrchestrationMetrics.RecordHandler(task.Type, AttemptOutcomes.Completed, _time.GetElapsedTime(started));
                     Submit(entry, new TaskCompletion(entry.Lease, output) { ExitCode = context.ExitCode }, null);
                 }
                 catch (HandlerAbandonedException) when (!entry.Stop.IsCancellationRequested)
                 {
                     // Its timeout fired and it ignored cancellation: fail the attempt now (fenced by the lease, retried per
                     // policy) instead of holding the lease and the slot for as long as it runs.
+                    OrchestrationTracing.Failed(activity, "timeout", "the handler ignored cancellation and was abandoned");
+                    OrchestrationMetrics.RecordHandler(task.Type, "timed_out", _time.GetElapsedTime(started));
                     Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"timed out after {task.Timeout}; the handler ignored cancellation and was abandoned")));
                 }
                 catch (HandlerAbandonedException)
@@ -266,20 +294,27 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 catch (OperationCanceledException) when (entry.Stop.IsCancellationRequested)
                 {
                     // Lease lost, run cancelled or shutdown: the store no longer expects a result from this attempt.
+                    OrchestrationTracing.Failed(activity, "abandoned", entry.StopReason);
                     LogAbandoned(_logger, task.Id, entry.StopReason ?? "stopped");
                 }
                 catch (OperationCanceledException) when (timeout?.IsCancellationRequested == true)
                 {
+                    OrchestrationTracing.Failed(activity, "timeout", $"timed out after {task.Timeout}");
+                    OrchestrationMetrics.RecordHandler(task.Type, "timed_out", _time.GetElapsedTime(started));
                     Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"timed out after {task.Timeout}")));
                 }
                 catch (TaskFailedException ex)
                 {
                     RecordHandlerDuration(_time.GetTimestamp() - started);
+                    OrchestrationTracing.Failed(activity, typeof(TaskFailedException).FullName!, ex.Message);
+                    OrchestrationMetrics.RecordHandler(task.Type, AttemptOutcomes.Failed, _time.GetElapsedTime(started));
                     Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson(ex.Message), ex.Retryable, ex.OutputJson) { ExitCode = ex.ExitCode ?? context.ExitCode });
                 }
                 catch (Exception ex)
                 {
                     LogHandlerFailed(_logger, ex, task.Type, task.Id, task.Attempt);
+                    OrchestrationTracing.Failed(activity, ex.GetType().FullName ?? "error", ex.Message);
+                    OrchestrationMetrics.RecordHandler(task.Type, AttemptOutcomes.Failed, _time.GetElapsedTime(started));
                     Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"{ex.GetType().Name}: {ex.Message}")) { ExitCode = context.ExitCode });
                 }
             }
@@ -419,12 +454,18 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         public override string ToString() => $"RunId:{runId} TaskId:{taskId} Attempt:{attempt}";
     }
 
+    // The span context of the operation that created the task's run (default: none), and of the claim that took it.
+    private sealed record TraceLinks(ActivityContext Parent, ActivityContext Claim);
+
     private sealed class InFlight(TaskLease lease, int attempt)
     {
         public TaskLease Lease { get; } = lease;
         public int Attempt { get; } = attempt;
         public CancellationTokenSource Stop { get; } = new();
         public bool Started { get; set; }
+
+        // Set only for tasks claimed while someone listened: a reference, so an untraced task carries 8 bytes, not two contexts.
+        public TraceLinks? Trace { get; set; }
 
         // A result was handed to the writer; Finish runs when it has been written.
         public bool Submitted { get; set; }
@@ -476,4 +517,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not release {Count} leases on shutdown; they will expire")]
     private static partial void LogReleaseFailed(ILogger logger, Exception ex, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the trace contexts of claimed runs; their handlers' spans start new traces")]
+    private static partial void LogTraceReadFailed(ILogger logger, Exception ex);
 }

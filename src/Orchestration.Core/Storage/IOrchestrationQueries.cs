@@ -11,6 +11,15 @@ public interface IOrchestrationQueries
     /// <summary>One run with its task counters, or null.</summary>
     Task<Run?> GetRunAsync(string orgId, Guid runId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The trace contexts stored with these runs at creation (<see cref="CreateRunParams.TraceParent"/>), keyed by run id;
+    /// runs created without one, or not found, are left out. Not scoped by org: the executor runtime asks for the runs
+    /// of tasks it has just claimed. A store that keeps no trace context answers with an empty map, which only costs
+    /// handler spans their parent.
+    /// </summary>
+    Task<IReadOnlyDictionary<Guid, RunTraceContext>> GetRunTraceContextsAsync(IReadOnlyList<Guid> runIds, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyDictionary<Guid, RunTraceContext>>(new Dictionary<Guid, RunTraceContext>());
+
     /// <summary>The run created with this idempotency key, or null.</summary>
     Task<Run?> GetRunByIdempotencyKeyAsync(string orgId, string idempotencyKey, CancellationToken cancellationToken);
 

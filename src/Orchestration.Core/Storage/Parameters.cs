@@ -38,6 +38,14 @@ public sealed record CreateRunParams
     public DateTimeOffset? ScheduledAt { get; init; }
     /// <summary>The validated task graph (empty for open runs).</summary>
     public IReadOnlyList<NewTask> Tasks { get; init; } = [];
+    /// <summary>
+    /// The W3C <c>traceparent</c> of the operation that created the run, kept with the run so the spans of its handlers
+    /// join that trace on any host (see <see cref="IOrchestrationQueries.GetRunTraceContextsAsync"/>). Null when the
+    /// creator was not traced (no sampled activity was current).
+    /// </summary>
+    public string? TraceParent { get; init; }
+    /// <summary>The W3C <c>tracestate</c> that goes with <see cref="TraceParent"/>, or null.</summary>
+    public string? TraceState { get; init; }
 }
 
 /// <summary>Outcome of creating one run.</summary>

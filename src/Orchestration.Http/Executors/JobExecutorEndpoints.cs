@@ -49,6 +49,7 @@ internal static class JobExecutorEndpoints
 
         var job = claimed[0].Task;
         var attempts = await client.Queries.GetAttemptsAsync(job.OrgId, job.Id, context.RequestAborted);
+        ClaimTraceContext.AddHeaders(context.Response, (await ClaimTraceContext.ReadAsync(client, claimed, context.RequestAborted)).GetValueOrDefault(job.RunId));
         return JobsJson.Ok(JobsJson.ToDetail(job, attempts));
     }
 

@@ -41,7 +41,7 @@ internal static class TaskProtocolEndpoints
             .Produces<JobsErrorBody>(StatusCodes.Status404NotFound).Produces<JobsErrorBody>(StatusCodes.Status409Conflict);
     }
 
-    private static async Task<IResult> ClaimAsync(HttpContext context, IExecutorFront front)
+    private static async Task<IResult> ClaimAsync(HttpContext context, IExecutorFront front, IOrchestrationClient client)
     {
         var request = await JsonBody.ReadAsync<ClaimTasksRequest>(context, JobsJson.Options);
         var executorId = ExecutorCalls.ExecutorId(request.ExecutorId);
@@ -58,8 +58,13 @@ internal static class TaskProtocolEndpoints
             LeaseDuration = Lease(request.LeaseSeconds, context),
         }, ExecutorProtocol.TaskProtocol);
         if (claimed.Count == 0) return Results.NoContent();
+        var traces = await ClaimTraceContext.ReadAsync(client, claimed, context.RequestAborted);
         return JobsJson.Ok(new ClaimTasksResponse(claimed.Select(c => new ClaimedTask(
-            c.Task.Id, c.Task.RunId, c.Task.Type, c.Task.Name, Element(c.Task.InputJson), c.Task.Attempt, c.Lease.LeaseToken, c.Task.LeaseExpiresAt?.UtcDateTime)).ToList()));
+            c.Task.Id, c.Task.RunId, c.Task.Type, c.Task.Name, Element(c.Task.InputJson), c.Task.Attempt, c.Lease.LeaseToken, c.Task.LeaseExpiresAt?.UtcDateTime)
+        {
+            TraceParent = traces.GetValueOrDefault(c.Task.RunId)?.TraceParent,
+            TraceState = traces.GetValueOrDefault(c.Task.RunId)?.TraceState,
+        }).ToList()));
     }
 
     private static async Task<IResult> HeartbeatAsync(HttpContext context, Guid id, IOrchestrationClient client, IExecutorFront front,

@@ -14,6 +14,9 @@ internal sealed class RunState
     private DateTimeOffset? _completedAt;
     private DateTimeOffset _updatedAt;
 
+    /// <summary>The creator's trace context (<see cref="CreateRunParams.TraceParent"/>), or null.</summary>
+    public RunTraceContext? Trace { get; init; }
+
     public RunState(Run run, int taskCapacity)
     {
         _record = run;

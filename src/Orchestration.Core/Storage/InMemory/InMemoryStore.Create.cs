@@ -28,7 +28,10 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                     continue;
                 }
 
-                var run = new RunState(NewRun.Run(p, now, NewRun.DeadlineAt(p, now), totalTasks: p.Tasks.Count), p.Tasks.Count);
+                var run = new RunState(NewRun.Run(p, now, NewRun.DeadlineAt(p, now), totalTasks: p.Tasks.Count), p.Tasks.Count)
+                {
+                    Trace = p.TraceParent is null ? null : new RunTraceContext(p.TraceParent, p.TraceState),
+                };
                 _runs.Add(run.Id, run);
                 if (p.IdempotencyKey is not null) _idempotency[(p.OrgId, p.IdempotencyKey)] = run.Id;
                 if (run.DeadlineAt is not null) _withDeadline.Add(run);

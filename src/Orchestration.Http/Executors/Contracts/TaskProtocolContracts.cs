@@ -30,7 +30,18 @@ internal sealed record ClaimedTask(
     [property: JsonPropertyName("input")] JsonElement? Input,
     [property: JsonPropertyName("attempt")] int Attempt,
     [property: JsonPropertyName("lease_token")] Guid LeaseToken,
-    [property: JsonPropertyName("lease_expires_at")] DateTime? LeaseExpiresAt);
+    [property: JsonPropertyName("lease_expires_at")] DateTime? LeaseExpiresAt)
+{
+    /// <summary>The W3C trace context the task's run was created in; absent when it was created outside a trace.</summary>
+    [JsonPropertyName("traceparent")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? TraceParent { get; init; }
+
+    /// <summary>The <c>tracestate</c> that goes with <see cref="TraceParent"/>.</summary>
+    [JsonPropertyName("tracestate")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? TraceState { get; init; }
+}
 
 /// <summary>Body of <c>PUT /api/v1/tasks/{id}/heartbeat</c>.</summary>
 internal sealed record TaskHeartbeatRequest

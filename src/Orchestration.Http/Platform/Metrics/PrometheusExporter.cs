@@ -18,7 +18,7 @@ internal sealed class PrometheusExporter : IDisposable
     private readonly MeterListener _listener = new();
     // One series per instrument and label set; "" is the series without labels.
     private readonly ConcurrentDictionary<(Instrument Instrument, string Labels), CounterSeries> _counters = new();
-    private readonly ConcurrentDictionary<Instrument, HistogramState> _histograms = new();
+    private readonly ConcurrentDictionary<(Instrument Instrument, string Labels), HistogramState> _histograms = new();
 
     public PrometheusExporter()
     {
@@ -26,7 +26,7 @@ internal sealed class PrometheusExporter : IDisposable
         {
             if (instrument.Meter.Name != OrchestrationMetrics.MeterName) return;
             if (instrument is Counter<long>) _counters.TryAdd((instrument, ""), new CounterSeries([]));
-            else if (instrument is Histogram<double>) _histograms.TryAdd(instrument, new HistogramState());
+            else if (instrument is Histogram<double>) _histograms.TryAdd((instrument, ""), new HistogramState());
             listener.EnableMeasurementEvents(instrument);
         };
         _listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
@@ -37,9 +37,12 @@ internal sealed class PrometheusExporter : IDisposable
                 : _counters.GetOrAdd((instrument, labels), static (_, t) => new CounterSeries(t), Tags(tags));
             series.Add(value);
         });
-        _listener.SetMeasurementEventCallback<double>((instrument, value, _, _) =>
+        _listener.SetMeasurementEventCallback<double>((instrument, value, tags, _) =>
         {
-            if (_histograms.TryGetValue(instrument, out var state)) state.Record(value);
+            var labels = tags.IsEmpty ? "" : Labels(tags);
+            // Labelled series (the handler duration by task type) are made on first use, like a counter's.
+            var state = labels.Length == 0 && _histograms.TryGetValue((instrument, ""), out var plain) ? plain : _histograms.GetOrAdd((instrument, labels), _ => new HistogramState());
+            state.Record(value);
         });
         _listener.Start();
         // Published on first use otherwise; touched here so the job queue's counter shows from the first scrape, as
@@ -87,16 +90,25 @@ internal sealed class PrometheusExporter : IDisposable
             }
         }
 
-        foreach (var (instrument, state) in _histograms.OrderBy(h => h.Key.Name, StringComparer.Ordinal))
+        foreach (var histogram in _histograms.GroupBy(h => h.Key.Instrument).OrderBy(g => g.Key.Name, StringComparer.Ordinal))
         {
+            var instrument = histogram.Key;
             var name = Name(instrument) + (instrument.Unit == "s" ? "_seconds" : "");
             Header(text, name, instrument.Description, "histogram");
-            var (counts, sum, count) = state.Snapshot();
-            for (var i = 0; i < Buckets.Length; i++)
-                text.Append(name).Append("_bucket{le=\"").Append(Number(Buckets[i])).Append("\"} ").Append(Number(counts[i])).Append('\n');
-            text.Append(name).Append("_bucket{le=\"+Inf\"} ").Append(Number(count)).Append('\n');
-            text.Append(name).Append("_sum ").Append(Number(sum)).Append('\n');
-            text.Append(name).Append("_count ").Append(Number(count)).Append('\n');
+            var labelled = histogram.Any(h => h.Key.Labels.Length > 0);
+            foreach (var ((_, labels), state) in histogram.OrderBy(h => h.Key.Labels, StringComparer.Ordinal))
+            {
+                var (counts, sum, count) = state.Snapshot();
+                // As for counters: the empty unlabelled series says nothing once labelled ones exist.
+                if (labels.Length == 0 && labelled && count == 0) continue;
+                // {a="x"} becomes {a="x",le="..."}; the bare series gets {le="..."}.
+                var open = labels.Length == 0 ? "{" : labels[..^1] + ",";
+                for (var i = 0; i < Buckets.Length; i++)
+                    text.Append(name).Append("_bucket").Append(open).Append("le=\"").Append(Number(Buckets[i])).Append("\"} ").Append(Number(counts[i])).Append('\n');
+                text.Append(name).Append("_bucket").Append(open).Append("le=\"+Inf\"} ").Append(Number(count)).Append('\n');
+                text.Append(name).Append("_sum").Append(labels).Append(' ').Append(Number(sum)).Append('\n');
+                text.Append(name).Append("_count").Append(labels).Append(' ').Append(Number(count)).Append('\n');
+            }
         }
     }
 
