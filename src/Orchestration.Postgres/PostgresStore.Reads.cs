@@ -44,8 +44,10 @@ public sealed partial class PostgresStore
             _ => $"r.created_at {dir}, r.id {dir}",
         };
         const string where = "WHERE r.org_id = @org AND (@family::text IS NULL OR r.family = @family) AND (@status::text IS NULL OR r.status = @status) "
-            + "AND (@names::text[] IS NULL OR r.name = ANY(@names::text[])) ";
-        var args = new { org = query.OrgId, family = query.Family, status = query.Status?.ToWire(), names = query.Names?.ToArray(), limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset) };
+            + "AND (@names::text[] IS NULL OR r.name = ANY(@names::text[])) "
+            + "AND (@createdFrom::timestamptz IS NULL OR r.created_at >= @createdFrom) AND (@createdBefore::timestamptz IS NULL OR r.created_at < @createdBefore) ";
+        var args = new { org = query.OrgId, family = query.Family, status = query.Status?.ToWire(), names = query.Names?.ToArray(),
+            createdFrom = query.CreatedFrom?.ToUniversalTime(), createdBefore = query.CreatedBefore?.ToUniversalTime(), limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset) };
         return OnConnectionAsync(async (tx, ct) =>
         {
             var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.runs r " + where), args, ct);

@@ -19,6 +19,10 @@ public sealed record RunQuery
     public RunStatus? Status { get; init; }
     /// <summary>Only runs whose name is one of these (none match when empty); every name when null.</summary>
     public IReadOnlyList<string>? Names { get; init; }
+    /// <summary>Only runs created at or after this instant; null for no lower bound.</summary>
+    public DateTimeOffset? CreatedFrom { get; init; }
+    /// <summary>Only runs created before this instant; null for no upper bound.</summary>
+    public DateTimeOffset? CreatedBefore { get; init; }
     /// <summary>Page size.</summary>
     public int Limit { get; init; } = 20;
     /// <summary>Rows to skip.</summary>

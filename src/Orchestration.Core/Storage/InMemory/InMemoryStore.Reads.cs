@@ -28,7 +28,9 @@ public sealed partial class InMemoryStore
             var matching = _runs.Values.Where(r => string.Equals(r.OrgId, query.OrgId, StringComparison.Ordinal)
                 && (query.Family is null || string.Equals(r.Family, query.Family, StringComparison.Ordinal))
                 && (query.Status is null || r.Status == query.Status)
-                && (query.Names is null || (r.Run.Name is { } name && query.Names.Contains(name)))).ToList();
+                && (query.Names is null || (r.Run.Name is { } name && query.Names.Contains(name)))
+                && (query.CreatedFrom is null || r.Run.CreatedAt >= query.CreatedFrom)
+                && (query.CreatedBefore is null || r.Run.CreatedAt < query.CreatedBefore)).ToList();
             IEnumerable<RunState> ordered = query.SortBy switch
             {
                 RunSortField.UpdatedAt => query.Descending ? matching.OrderByDescending(r => r.Run.UpdatedAt).ThenByDescending(r => r.Run.Id) : matching.OrderBy(r => r.Run.UpdatedAt).ThenBy(r => r.Run.Id),
