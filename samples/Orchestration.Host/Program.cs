@@ -25,6 +25,8 @@ var app = builder.Build();
 if (app.Configuration.GetValue<bool>("Orchestration:OpenApi:RequireAuth")) app.MapOrchestrationGroup("").MapOpenApi().RequireAuthenticatedCaller();
 else app.MapOpenApi();
 app.MapOrchestrationApi();
+// The dashboard, on by default; Orchestration:Dashboard:Enabled=false leaves it out.
+if (app.Configuration.GetValue("Orchestration:Dashboard:Enabled", true)) app.MapOrchestrationDashboard();
 
 try
 {
