@@ -87,7 +87,8 @@ internal static class DagSvg
                 foreach (var from in Sources(t))
                 {
                     if (!byName.TryGetValue(from, out var source) || source.Id == t.Id) continue;
-                    if (layers[source.Id] + 1 > layers[t.Id])
+                    // No layer beyond n-1 exists in a graph of n tasks: the cap keeps a stored cycle's drawing finite.
+                    if (layers[source.Id] + 1 > layers[t.Id] && layers[source.Id] + 1 < tasks.Count)
                     {
                         layers[t.Id] = layers[source.Id] + 1;
                         changed = true;

@@ -22,6 +22,8 @@ internal static class DashboardEndpoints
         group.MapGet("/runs", (HttpContext c, IOrchestrationClient client, IOptions<OrchestrationHttpOptions> o) => RunsPage.RenderAsync(View(c, mount, o), client, Fragment(c)));
         group.MapGet("/runs/{id:guid}", (HttpContext c, Guid id, IOrchestrationClient client, IOptions<OrchestrationHttpOptions> o) =>
             RunPage.RenderAsync(View(c, mount, o), client, id, Fragment(c)));
+        group.MapPost("/runs/bulk", (HttpContext c, IOrchestrationClient client, IOptions<OrchestrationHttpOptions> o) =>
+            DashboardBulk.ApplyAsync(View(c, mount, o), client)).DisableAntiforgery();
         group.MapPost("/runs/{id:guid}/cancel", (HttpContext c, Guid id, IOrchestrationClient client, IOptions<OrchestrationHttpOptions> o) =>
             DashboardActions.CancelAsync(View(c, mount, o), client, id)).DisableAntiforgery();
         group.MapPost("/runs/{id:guid}/restart", (HttpContext c, Guid id, IOrchestrationClient client, IOptions<OrchestrationHttpOptions> o) =>

@@ -20,9 +20,11 @@ internal static class RunsPage
         public string QueryString(int? offset = null) => Html.Query(("family", Family), ("status", Status), ("type", Type), ("from", From), ("to", To),
             ("offset", (offset ?? Offset) is > 0 and var o ? o.ToString(CultureInfo.InvariantCulture) : null));
 
-        public static Filters Read(HttpRequest request)
+        public static Filters Read(HttpRequest request) => Read(name => request.Query[name]);
+
+        public static Filters Read(Func<string, Microsoft.Extensions.Primitives.StringValues> source)
         {
-            string? Get(string name) => request.Query[name] is { Count: > 0 } v && !string.IsNullOrWhiteSpace(v.ToString()) ? v.ToString().Trim() : null;
+            string? Get(string name) => source(name) is { Count: > 0 } v && !string.IsNullOrWhiteSpace(v.ToString()) ? v.ToString().Trim() : null;
             var offsetText = Get("offset");
             var offset = 0;
             if (offsetText is not null && (!int.TryParse(offsetText, NumberStyles.None, CultureInfo.InvariantCulture, out offset) || offset > MaxOffset))
@@ -44,7 +46,8 @@ internal static class RunsPage
         var table = Table(view, filters, page);
         DashboardLayout.NoStore(view.Context);
         if (fragmentOnly) return DashboardLayout.Fragment(table);
-        var body = FilterForm(filters, readable, query.Family) + "<div id=\"live\" aria-live=\"polite\">" + table + "</div>";
+        var notice = view.Context.Request.Query["done"] is { Count: > 0 } done ? "<p class=\"done\" role=\"status\" id=\"bulk-result\">" + Html.E(done.ToString()) + "</p>" : "";
+        var body = notice + FilterForm(filters, readable, query.Family) + BulkForm(view, filters, query, page.Total) + "<div id=\"live\" aria-live=\"polite\">" + table + "</div>";
         var self = view.Path("/runs") + filters.QueryString();
         return DashboardLayout.Page(view, "Runs", "/runs", body, live: view.Path("/live"), fragment: self + (self.Contains('?') ? "&" : "?") + "fragment=1");
     }
@@ -107,6 +110,26 @@ internal static class RunsPage
             .Append("<label>To (UTC) <input type=\"datetime-local\" name=\"to\" id=\"filter-to\" value=\"").Append(Html.E(filters.To)).Append("\"></label>")
             .Append("<button type=\"submit\">Filter</button></form>");
         return html.ToString();
+    }
+
+    /// <summary>
+    /// Offers the bulk action that fits the status filter (cancel unfinished runs, restart failed or cancelled ones), with
+    /// the number of runs it will act on in its confirmation, when the caller holds the action's permission.
+    /// </summary>
+    private static string BulkForm(DashboardView view, Filters filters, RunQuery query, int total)
+    {
+        if (total == 0 || query.Status is not { } status) return "";
+        var action = status is RunStatus.Pending or RunStatus.Running ? "cancel" : status is RunStatus.Failed or RunStatus.Cancelled ? "restart" : null;
+        if (action is null) return "";
+        var families = query.Family is { } f ? [FamilyAccess.For(f)] : FamilyAccess.Known;
+        if (!families.Any(a => a.Can(view.Caller, action == "cancel" ? a.Cancel : a.Restart))) return "";
+        var count = Math.Min(total, DashboardBulk.MaxRuns);
+        var fields = new StringBuilder();
+        foreach (var (name, value) in new[] { ("family", query.Family ?? filters.Family), ("status", filters.Status), ("type", filters.Type), ("from", filters.From), ("to", filters.To), ("action", action) })
+            if (value is not null) fields.Append("<input type=\"hidden\" name=\"").Append(name).Append("\" value=\"").Append(Html.E(value)).Append("\">");
+        var label = (action == "cancel" ? "Cancel" : "Restart") + string.Create(CultureInfo.InvariantCulture, $" all {count} matching runs");
+        return "<div class=\"bulk\">" + view.Form(view.Path("/runs/bulk"), label, action == "cancel" ? "danger" : "",
+            confirm: string.Create(CultureInfo.InvariantCulture, $"{(action == "cancel" ? "Cancel" : "Restart")} {count} runs matching these filters?"), extraFields: fields.ToString()) + "</div>";
     }
 
     private static string Table(DashboardView view, Filters filters, Page<Run> page)
