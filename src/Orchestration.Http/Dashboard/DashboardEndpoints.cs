@@ -17,8 +17,8 @@ internal static class DashboardEndpoints
         group.MapGet("/assets/{name}", Asset).WithMetadata(new DashboardPublicMetadata());
 
         group.MapPost("/sign-out", (HttpContext c) => SignIn.SignOut(c, mount, sessions)).DisableAntiforgery();
-        group.MapGet("/", (HttpContext c, IOrchestrationClient client, TimeProvider time, IOptions<OrchestrationHttpOptions> o) =>
-            OverviewPage.RenderAsync(View(c, mount, o), client, time, Fragment(c)));
+        group.MapGet("/", (HttpContext c, IOrchestrationClient client, Storage.IExecutorRegistry registry, TimeProvider time, IOptions<OrchestrationHttpOptions> o) =>
+            OverviewPage.RenderAsync(View(c, mount, o), client, registry, time, Fragment(c)));
         group.MapGet("/runs", (HttpContext c, IOrchestrationClient client, IOptions<OrchestrationHttpOptions> o) => RunsPage.RenderAsync(View(c, mount, o), client, Fragment(c)));
         group.MapGet("/runs/{id:guid}", (HttpContext c, Guid id, IOrchestrationClient client, IOptions<OrchestrationHttpOptions> o) =>
             RunPage.RenderAsync(View(c, mount, o), client, id, Fragment(c)));
@@ -30,6 +30,12 @@ internal static class DashboardEndpoints
             DashboardActions.RestartAsync(View(c, mount, o), client, id)).DisableAntiforgery();
         group.MapPost("/runs/{id:guid}/tasks/{taskId:guid}/review", (HttpContext c, Guid id, Guid taskId, IOrchestrationClient client, IOptions<OrchestrationHttpOptions> o) =>
             DashboardActions.ReviewAsync(View(c, mount, o), client, id, taskId)).DisableAntiforgery();
+        group.MapGet("/executors", (HttpContext c, IOrchestrationClient client, Storage.IExecutorRegistry registry, TimeProvider time, IOptions<OrchestrationHttpOptions> o) =>
+            OperationsPages.ExecutorsAsync(View(c, mount, o), client, registry, time));
+        group.MapGet("/definitions", (HttpContext c, Storage.IDefinitionStore definitions, Storage.IScheduleStore schedules, IOptions<OrchestrationHttpOptions> o) =>
+            OperationsPages.DefinitionsAsync(View(c, mount, o), definitions, schedules));
+        group.MapGet("/webhooks", (HttpContext c, Storage.IWebhookStore webhooks, IOptions<OrchestrationHttpOptions> o) =>
+            OperationsPages.WebhooksAsync(View(c, mount, o), webhooks));
         group.MapGet("/live", (HttpContext c, Guid? run, IOrchestrationClient client, TimeProvider time, IOptions<OrchestrationHttpOptions> o) =>
             DashboardLive.StreamAsync(View(c, mount, o), client, head, time, o, run));
     }

@@ -19,7 +19,7 @@ internal sealed record DashboardView(HttpContext Context, Caller Caller, Dashboa
 /// <summary>The page shell: navigation, the auth-off banner, the one style sheet and the one script.</summary>
 internal static class DashboardLayout
 {
-    private static readonly (string Path, string Label)[] Nav = [("/", "Overview"), ("/runs", "Runs")];
+    private static readonly (string Path, string Label)[] Nav = [("/", "Overview"), ("/runs", "Runs"), ("/executors", "Executors"), ("/definitions", "Definitions"), ("/webhooks", "Webhooks")];
 
     public static IResult Page(DashboardView view, string title, string active, string body, string? live = null, string? fragment = null)
     {

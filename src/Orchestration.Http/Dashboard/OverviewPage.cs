@@ -14,7 +14,7 @@ internal static class OverviewPage
 {
     private const int Hours = 12;
 
-    public static async Task<IResult> RenderAsync(DashboardView view, IOrchestrationClient client, TimeProvider time, bool fragmentOnly)
+    public static async Task<IResult> RenderAsync(DashboardView view, IOrchestrationClient client, IExecutorRegistry registry, TimeProvider time, bool fragmentOnly)
     {
         var ct = view.Context.RequestAborted;
         var readable = FamilyAccess.Readable(view.Caller);
@@ -61,6 +61,13 @@ internal static class OverviewPage
         Card(html, "Failed runs", byStatus.First(s => s.Label == "failed").Value, "overview-failed");
         Card(html, "Queue depth (queued tasks)", queued, "overview-queued");
         Card(html, "Tasks running now", running, "overview-tasks-running");
+        if (view.Caller.Has(Platform.Auth.Permissions.OpsRead))
+        {
+            // Remote executors heard from in the last two minutes; the host's own worker is not in the registry.
+            var executors = await registry.ListExecutorsAsync(view.Caller.OrgId, ct);
+            Card(html, "Active remote executors", executors.Count(e => now - e.LastSeen < TimeSpan.FromMinutes(2)), "overview-executors");
+        }
+
         html.Append("</div>");
         html.Append("<section aria-labelledby=\"by-status\"><h2 id=\"by-status\">Runs by status</h2>").Append(Chart.Bars(byStatus, "Runs by status")).Append("</section>");
         html.Append("<section aria-labelledby=\"throughput\"><h2 id=\"throughput\">Runs created per hour (UTC)</h2>").Append(Chart.Bars(created, "Runs created per hour")).Append("</section>");

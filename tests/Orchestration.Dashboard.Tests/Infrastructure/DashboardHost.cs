@@ -57,6 +57,7 @@ internal sealed class DashboardHost : IAsyncDisposable
         DashboardHost? host = null;
         builder.Services.AddOrchestration(o => o.UseSqlite($"Data Source={Path.Combine(directory, "orchestration.db")}"))
             .AddTaskHandler("quick", (_, _) => Task.FromResult<string?>("{\"ok\":true}"))
+            .AddTaskHandler("fail", (_, _) => throw new Orchestration.Execution.TaskFailedException("disk full", retryable: false))
             .AddTaskHandler("gate", async (context, ct) =>
             {
                 await host!.Gates.GetOrAdd(context.RunId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(ct);
