@@ -34,6 +34,10 @@ internal static class DashboardEndpoints
             OperationsPages.ExecutorsAsync(View(c, mount, o), client, registry, time));
         group.MapGet("/definitions", (HttpContext c, Storage.IDefinitionStore definitions, Storage.IScheduleStore schedules, IOptions<OrchestrationHttpOptions> o) =>
             OperationsPages.DefinitionsAsync(View(c, mount, o), definitions, schedules));
+        group.MapPost("/definitions/{name}/disable", (HttpContext c, string name, Storage.IDefinitionStore d, IScheduleClient s, IOptions<OrchestrationHttpOptions> o) =>
+            OperationsPages.SetDefinitionDisabledAsync(View(c, mount, o), d, s, name, true)).DisableAntiforgery();
+        group.MapPost("/definitions/{name}/enable", (HttpContext c, string name, Storage.IDefinitionStore d, IScheduleClient s, IOptions<OrchestrationHttpOptions> o) =>
+            OperationsPages.SetDefinitionDisabledAsync(View(c, mount, o), d, s, name, false)).DisableAntiforgery();
         group.MapGet("/webhooks", (HttpContext c, Storage.IWebhookStore webhooks, IOptions<OrchestrationHttpOptions> o) =>
             OperationsPages.WebhooksAsync(View(c, mount, o), webhooks));
         group.MapGet("/live", (HttpContext c, Guid? run, IOrchestrationClient client, TimeProvider time, IOptions<OrchestrationHttpOptions> o) =>

@@ -66,14 +66,18 @@ internal static class OperationsPages
             if (page.Items.Count == 0) html.Append("<p class=\"muted\">No definitions.</p>");
             else
             {
-                html.Append("<table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Version</th><th scope=\"col\">State</th><th scope=\"col\">Cron</th><th scope=\"col\">Next fire</th><th scope=\"col\">Tags</th></tr></thead><tbody>");
+                html.Append("<table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Version</th><th scope=\"col\">State</th><th scope=\"col\">Cron</th><th scope=\"col\">Next fire</th><th scope=\"col\">Tags</th><th scope=\"col\">Action</th></tr></thead><tbody>");
                 foreach (var d in page.Items)
                 {
                     var schedule = visible.FirstOrDefault(s => s.Family == Formicary.FormicaryJson.Family && s.Name == d.Name);
                     html.Append("<tr><td><a href=\"").Append(Html.E(view.Path("/runs") + Html.Query(("family", Formicary.FormicaryJson.Family), ("type", d.Name)))).Append("\">")
                         .Append(Html.E(d.Name)).Append("</a></td><td>").Append(Html.E(d.Version)).Append("</td><td>").Append(d.Disabled ? "disabled" : "enabled")
                         .Append("</td><td><code>").Append(Html.E(schedule?.Cron)).Append("</code></td><td>").Append(Html.Time(schedule is { Paused: false } ? schedule.NextFireAt : null))
-                        .Append("</td><td>").Append(Html.E(string.Join(", ", d.Tags))).Append("</td></tr>");
+                        .Append("</td><td>").Append(Html.E(string.Join(", ", d.Tags))).Append("</td><td data-definition=\"").Append(Html.E(d.Name)).Append("\">");
+                    var (verb, permission) = d.Disabled ? ("enable", Permissions.JobDefinitionEnable) : ("disable", Permissions.JobDefinitionDisable);
+                    if (view.Caller.Has(permission))
+                        html.Append(view.Form(view.Path($"/definitions/{Html.Url(d.Name)}/{verb}"), d.Disabled ? "Enable" : "Disable", d.Disabled ? "" : "danger"));
+                    html.Append("</td></tr>");
                 }
 
                 html.Append("</tbody></table>");
@@ -126,6 +130,22 @@ internal static class OperationsPages
 
         DashboardLayout.NoStore(view.Context);
         return DashboardLayout.Page(view, "Webhooks", "/webhooks", html.ToString());
+    }
+
+    /// <summary>
+    /// Enables or disables every version of a definition and resumes or pauses its cron schedule, as the Formicary API's
+    /// enable and disable do, under the same permissions.
+    /// </summary>
+    public static async Task<IResult> SetDefinitionDisabledAsync(DashboardView view, IDefinitionStore definitions, IScheduleClient schedules, string name, bool disabled)
+    {
+        Require(view, disabled ? Permissions.JobDefinitionDisable : Permissions.JobDefinitionEnable);
+        var ct = view.Context.RequestAborted;
+        if (name.Length > 200 || !await definitions.SetDefinitionDisabledAsync(view.Caller.OrgId, name, disabled, ct)) throw ApiException.NotFound("Job definition");
+        // A definition without a cron trigger has no schedule: pausing or resuming finds none and does nothing.
+        _ = disabled
+            ? await schedules.PauseScheduleAsync(view.Caller.OrgId, Formicary.FormicaryJson.Family, name, ct)
+            : await schedules.ResumeScheduleAsync(view.Caller.OrgId, Formicary.FormicaryJson.Family, name, ct);
+        return Results.Redirect(view.Path("/definitions"));
     }
 
     private static void Require(DashboardView view, string permission)

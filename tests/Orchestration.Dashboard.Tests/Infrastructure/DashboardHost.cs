@@ -36,6 +36,8 @@ internal sealed class DashboardHost : IAsyncDisposable
 
     public IOrchestrationClient Client => _app.Services.GetRequiredService<IOrchestrationClient>();
 
+    public IServiceProvider Services => _app.Services;
+
     public ConcurrentDictionary<Guid, TaskCompletionSource> Gates { get; } = new();
 
     public string Url(string path) => new Uri(Address, path).ToString();
