@@ -49,7 +49,9 @@ public abstract class BrowserTest
     public async Task OpenPageAsync()
     {
         _context = await BrowserFixture.Browser.NewContextAsync(new BrowserNewContextOptions { BaseURL = Host.Address.ToString() });
-        _context.SetDefaultTimeout(10_000);
+        // Generous: a wait returns as soon as its condition holds, and a shared 2-core machine can be very slow at times.
+        _context.SetDefaultTimeout(30_000);
+        Assertions.SetDefaultExpectTimeout(20_000);
         Page = await _context.NewPageAsync();
         // Confirmation dialogs are accepted, as a user who clicked the button would.
         Page.Dialog += async (_, dialog) => await dialog.AcceptAsync();
@@ -66,6 +68,7 @@ public abstract class BrowserTest
         await Page.GotoAsync("/dashboard/sign-in");
         await Page.FillAsync("#key", key);
         await Page.ClickAsync("button[type=submit]");
-        await Page.WaitForURLAsync("**/dashboard/");
+        // The overview is the landing page; committing to it is the proof of sign-in, its charts need not finish loading.
+        await Page.WaitForURLAsync("**/dashboard/", new PageWaitForURLOptions { WaitUntil = WaitUntilState.Commit });
     }
 }
