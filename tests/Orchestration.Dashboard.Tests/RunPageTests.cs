@@ -91,7 +91,7 @@ public sealed class RunPageTests : BrowserTest
         var (_, key) = await Host.CreateKeyAsync("workflows:read");
         await SignInAsync(key);
 
-        var page = await Page.GotoAsync($"/dashboard/runs/{run}");
+        await Page.GotoAsync($"/dashboard/runs/{run}");
         await Assertions.Expect(Page.Locator("button:has-text('Cancel run')")).ToHaveCountAsync(0);
         var csrf = await Page.Locator("input[name=_csrf]").First.InputValueAsync();
         var response = await Page.APIRequest.PostAsync($"/dashboard/runs/{run}/cancel", new APIRequestContextOptions { Form = Context.APIRequest.CreateFormData().Set("_csrf", csrf), MaxRedirects = 0 });
@@ -100,7 +100,6 @@ public sealed class RunPageTests : BrowserTest
         Assert.That(await response.TextAsync(), Does.Contain("\"error\"").And.Contain("workflows:write"));
         Assert.That((await Host.Client.Queries.GetRunAsync(Org.DefaultId, run, CancellationToken.None))!.Status, Is.Not.EqualTo(RunStatus.Cancelled));
         Host.Open(run);
-        _ = page;
     }
 
     [Test]
