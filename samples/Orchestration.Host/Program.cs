@@ -34,10 +34,13 @@ var app = builder.Build();
 if (app.Configuration.GetValue<bool>("Orchestration:OpenApi:RequireAuth")) app.MapOrchestrationGroup("").MapOpenApi().RequireAuthenticatedCaller();
 else app.MapOpenApi();
 app.MapOrchestrationApi();
+// The dashboard, on by default; Orchestration:Dashboard:Enabled=false leaves it out.
+var dashboard = app.Configuration.GetValue("Orchestration:Dashboard:Enabled", true);
+if (dashboard) app.MapOrchestrationDashboard();
 if (app.Configuration.GetValue("Orchestration:Banner", true))
 {
     app.Lifetime.ApplicationStarted.Register(() =>
-        Console.WriteLine(banner.Render(app.Configuration, app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>(), dashboardPath: null)));
+        Console.WriteLine(banner.Render(app.Configuration, app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>(), dashboardPath: dashboard ? "/dashboard" : null)));
 }
 
 try

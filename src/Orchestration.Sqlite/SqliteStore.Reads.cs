@@ -113,6 +113,18 @@ public sealed partial class SqliteStore
                 args.Add(System.Text.Json.JsonSerializer.Serialize(withoutTask.Select(s => s.ToWire())));
             }
 
+            if (query.CreatedFrom is { } from)
+            {
+                where.Append(" AND created_at >= $from");
+                args.Add(from);
+            }
+
+            if (query.CreatedBefore is { } before)
+            {
+                where.Append(" AND created_at < $before");
+                args.Add(before);
+            }
+
             var direction = query.Descending ? "DESC" : "ASC";
             // SQLite sorts NULL first ascending; "IS NULL" first keeps runs without the time last in both directions.
             var order = query.SortBy switch

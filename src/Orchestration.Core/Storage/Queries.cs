@@ -23,6 +23,10 @@ public sealed record RunQuery
     public TaskRunStatus? WithTaskIn { get; init; }
     /// <summary>Only runs with no task in any of these statuses; null for no filter.</summary>
     public IReadOnlyCollection<TaskRunStatus>? WithoutTaskIn { get; init; }
+    /// <summary>Only runs created at or after this instant; null for no lower bound.</summary>
+    public DateTimeOffset? CreatedFrom { get; init; }
+    /// <summary>Only runs created before this instant; null for no upper bound.</summary>
+    public DateTimeOffset? CreatedBefore { get; init; }
     /// <summary>Page size.</summary>
     public int Limit { get; init; } = 20;
     /// <summary>Rows to skip.</summary>

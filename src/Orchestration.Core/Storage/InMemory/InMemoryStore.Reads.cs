@@ -30,7 +30,9 @@ public sealed partial class InMemoryStore
                 && (query.Status is null || r.Status == query.Status)
                 && (query.Names is null || (r.Run.Name is { } name && query.Names.Contains(name)))
                 && (query.WithTaskIn is not { } with || r.Tasks.Any(t => t.Task.Status == with))
-                && (query.WithoutTaskIn is not { } without || !r.Tasks.Any(t => without.Contains(t.Task.Status)))).ToList();
+                && (query.WithoutTaskIn is not { } without || !r.Tasks.Any(t => without.Contains(t.Task.Status)))
+                && (query.CreatedFrom is null || r.Run.CreatedAt >= query.CreatedFrom)
+                && (query.CreatedBefore is null || r.Run.CreatedAt < query.CreatedBefore)).ToList();
             IEnumerable<RunState> ordered = query.SortBy switch
             {
                 RunSortField.UpdatedAt => query.Descending ? matching.OrderByDescending(r => r.Run.UpdatedAt).ThenByDescending(r => r.Run.Id) : matching.OrderBy(r => r.Run.UpdatedAt).ThenBy(r => r.Run.Id),
