@@ -28,6 +28,7 @@ public sealed partial class FirstMinuteTests
 
         Assert.That(banner, Does.Contain($"Storage:     SQLite, {database}"));
         Assert.That(banner, Does.Contain($"API:         http://127.0.0.1:{host.Port}/api/v1"));
+        Assert.That(banner, Does.Contain($"Dashboard:   http://127.0.0.1:{host.Port}/dashboard"));
         var key = BannerKey().Match(banner);
         Assert.That(key.Success, Is.True, banner);
         Assert.That(Regex.Matches(host.Output, Regex.Escape(key.Groups[1].Value)), Has.Count.EqualTo(1),
