@@ -19,12 +19,13 @@ if (builder.Configuration.GetValue<bool>("Orchestration:Exec:RunInHost")) orches
 // Formicary's artifacts: content under Orchestration:Artifacts:RootPath ("artifacts" in the working directory by default).
 orchestration.AddArtifacts(o => builder.Configuration.GetSection("Orchestration:Artifacts").Bind(o));
 // This host serves nothing but the API, so every path answers errors in the API's JSON shape.
-var banner = new StartupBanner();
+// Orchestration:Banner=false: no start-up banner, and a key generated for a fresh database is logged instead.
+var banner = builder.Configuration.GetValue("Orchestration:Banner", true) ? new StartupBanner() : null;
 builder.Services.AddOrchestrationHttp(builder.Configuration, o =>
 {
     o.Http.JsonErrorsOnAllPaths = builder.Configuration.GetValue("Orchestration:Http:JsonErrorsOnAllPaths", true);
     // A key generated for a fresh database goes into the banner below rather than into the log.
-    o.Auth.BootstrapKeyCreated = key => banner.GeneratedKey = key;
+    if (banner is not null) o.Auth.BootstrapKeyCreated = key => banner.GeneratedKey = key;
 });
 builder.Services.AddOpenApi();
 
@@ -37,7 +38,7 @@ app.MapOrchestrationApi();
 // The dashboard, on by default; Orchestration:Dashboard:Enabled=false leaves it out.
 var dashboard = app.Configuration.GetValue("Orchestration:Dashboard:Enabled", true);
 if (dashboard) app.MapOrchestrationDashboard();
-if (app.Configuration.GetValue("Orchestration:Banner", true))
+if (banner is not null)
 {
     app.Lifetime.ApplicationStarted.Register(() =>
         Console.WriteLine(banner.Render(app.Configuration, app.Services.GetRequiredService<Microsoft.AspNetCore.Hosting.Server.IServer>(), dashboardPath: dashboard ? "/dashboard" : null)));

@@ -24,11 +24,16 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         _ownsDatabase = databaseName is null;
         _databaseName = databaseName ?? Guid.NewGuid().ToString("N");
         _environment = environment;
+        ArtifactRoot = Path.Combine(Path.GetTempPath(), "orchestration-artifacts-" + _databaseName);
         _settings = new Dictionary<string, string?>
         {
             ["Orchestration:Auth:BootstrapApiKey"] = BootstrapKey,
             ["Orchestration:RateLimits:PerKey:Limit"] = "100000",
             ["Orchestration:RateLimits:PerIp:Limit"] = "100000",
+            // In-process hosts print no banner: a generated key goes to the log, where these tests read it.
+            ["Orchestration:Banner"] = "false",
+            // Artifact content of this host only, removed with it.
+            ["Orchestration:Artifacts:RootPath"] = ArtifactRoot,
         };
         _backend = backend;
         foreach (var (k, v) in backend.Settings(_databaseName)) _settings[k] = v;
@@ -58,12 +63,22 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
     {
         base.Dispose(disposing);
         if (disposing && _ownsDatabase) _backend.Cleanup?.Invoke(_databaseName);
+        if (disposing) RemoveArtifacts();
     }
 
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
         if (_ownsDatabase) _backend.Cleanup?.Invoke(_databaseName);
+        RemoveArtifacts();
+    }
+
+    /// <summary>Where this host keeps artifact content.</summary>
+    public string ArtifactRoot { get; }
+
+    private void RemoveArtifacts()
+    {
+        if (Directory.Exists(ArtifactRoot)) Directory.Delete(ArtifactRoot, recursive: true);
     }
 
     /// <summary>A client without credentials.</summary>

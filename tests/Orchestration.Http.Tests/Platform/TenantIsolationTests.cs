@@ -104,13 +104,20 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         ["DELETE /api/executors/{id}"] = new($"/api/executors/{a.TaskId}", null, Expect.NotFound),
         ["GET /api/health"] = new("/api/health", null, Expect.OwnRowsOnly),
         ["GET /api/metrics"] = new("/api/metrics", null, Expect.OwnRowsOnly),
+        ["POST /api/artifacts"] = new($"/api/artifacts?name=planted.txt&job_request_id={a.RequestId}", new { planted = true }, Expect.NotFound),
+        ["GET /api/artifacts"] = new("/api/artifacts?page_size=100", null, Expect.OwnRowsOnly),
+        ["GET /api/artifacts/{id}"] = new($"/api/artifacts/{a.ArtifactSha256}", null, Expect.NotFound),
+        ["GET /api/artifacts/{id}/download"] = new($"/api/artifacts/{a.ArtifactId}/download", null, Expect.NotFound),
+        ["GET /api/artifacts/{id}/download/raw"] = new($"/api/artifacts/{a.ArtifactSha256}/download/raw", null, Expect.NotFound),
+        ["DELETE /api/artifacts/{id}"] = new($"/api/artifacts/{a.ArtifactId}", null, Expect.NotFound),
+        ["POST /api/v1/tasks/{id}/artifacts"] = new($"/api/v1/tasks/{a.TaskId}/artifacts?lease_token={Guid.NewGuid()}&name=planted.txt", new { planted = true }, Expect.NotFound),
         ["GET /api/v1/config"] = new("/api/v1/config", null, Expect.NotImplemented),
         ["GET /api/v1/config/redis"] = new("/api/v1/config/redis", null, Expect.NotImplemented),
         ["GET /api/v1/config/queues"] = new("/api/v1/config/queues", null, Expect.NotImplemented),
     };
 
     private sealed record Owned(string OrgId, string KeyId, string RunId, string TaskId, string DataKey, string DataId, string PendingJobId, string RunningJobId, string WorkflowId, string WebhookId, string DefinitionId, string RequestId,
-        string UserId = "", string TokenId = "");
+        string UserId = "", string TokenId = "", string ArtifactId = "", string ArtifactSha256 = "");
 
     [Test]
     public async Task EveryApiRoute_CalledWithAnotherOrgsIds_RevealsAndChangesNothing()
@@ -133,7 +140,11 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         var userAdmin = Factory.WithKey((await CreateKeyAsync(owner.OrgId, ["*", "keys:manage"])).Str("key"));
         var (_, user, _) = await userAdmin.PostJsonAsync("/api/users", new { username = "secret-user", permissions = new[] { "JobRequest:Query" } });
         var (_, token, _) = await userAdmin.PostJsonAsync($"/api/users/{user.Str("id")}/tokens", new { token = "secret-token" });
-        a = a with { UserId = user.Str("id"), TokenId = token.Str("id") };
+        using var content = new ByteArrayContent("secret artifact"u8.ToArray());
+        using var uploaded = await owner.Client.PostAsync(new Uri($"/api/artifacts?name=secret.txt&job_request_id={a.RequestId}", UriKind.Relative), content);
+        var artifact = System.Text.Json.Nodes.JsonNode.Parse(await uploaded.Content.ReadAsStringAsync());
+        Assert.That(uploaded.StatusCode, Is.EqualTo(HttpStatusCode.Created), artifact?.ToJsonString());
+        a = a with { UserId = user.Str("id"), TokenId = token.Str("id"), ArtifactId = artifact.Str("id"), ArtifactSha256 = artifact.Str("sha256") };
         var intruder = await NewTenantAsync("*");
         var probes = Probes(a);
 
@@ -158,7 +169,8 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
                 case Expect.OwnRowsOnly:
                     Assert.That((int)status, Is.InRange(200, 299), route);
                     Assert.That(text, Does.Not.Contain(a.OrgId).And.Not.Contain(a.RunId).And.Not.Contain(a.TaskId).And.Not.Contain(a.RunningJobId).And.Not.Contain("secret-job")
-                        .And.Not.Contain(a.WorkflowId).And.Not.Contain("secret-workflow").And.Not.Contain(a.DefinitionId).And.Not.Contain(a.RequestId), route);
+                        .And.Not.Contain(a.WorkflowId).And.Not.Contain("secret-workflow").And.Not.Contain(a.DefinitionId).And.Not.Contain(a.RequestId)
+                        .And.Not.Contain(a.ArtifactId).And.Not.Contain(a.ArtifactSha256), route);
                     break;
                 case Expect.Public:
                     Assert.That(status, Is.EqualTo(HttpStatusCode.OK), route);
@@ -197,6 +209,8 @@ public sealed partial class TenantIsolationTests(ApiBackend backend) : ApiFixtur
         var (_, tokensAfter, _) = await userAdmin.GetJsonAsync($"/api/users/{a.UserId}/tokens");
         Assert.That(userAfter!["locked"]!.GetValue<bool>(), Is.False, "the intruder's update reached the user");
         Assert.That(tokensAfter!.AsArray().Select(t => t.Str("id")), Is.EqualTo(new[] { a.TokenId }), "the intruder revoked the user's token");
+        var (_, artifactsAfter, _) = await owner.Client.GetJsonAsync($"/api/artifacts?job_request_id={a.RequestId}");
+        Assert.That(artifactsAfter!["records"]!.AsArray().Select(r => r.Str("id")), Is.EqualTo(new[] { a.ArtifactId }), "the intruder deleted or planted an artifact");
     }
 
     [Test]
