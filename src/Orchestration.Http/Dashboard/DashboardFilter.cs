@@ -34,7 +34,8 @@ internal sealed class DashboardFilter(DashboardMount mount, DashboardSessions se
         SetSecurityHeaders(context.Response);
         if (context.GetEndpoint()?.Metadata.GetMetadata<DashboardPublicMetadata>() is not null) return await next(invocation);
 
-        var session = sessions.Find(context.Request.Cookies[CookieName]);
+        var cookie = context.Request.Cookies[CookieName];
+        var session = sessions.Find(cookie);
         if (session is null && !options.Value.Auth.Enabled)
         {
             // Auth off (local development): every browser gets a session without a credential, so CSRF still applies.
@@ -42,7 +43,7 @@ internal sealed class DashboardFilter(DashboardMount mount, DashboardSessions se
             SetCookie(context, mount, session);
         }
 
-        if (session is null) return NotSignedIn(context, null);
+        if (session is null) return NotSignedIn(context, sessions.EndedReason(cookie));
 
         var auth = await Authenticate(context, authenticator, session.Credential);
         if (!limiter.TryAcquire(limiter.TargetFor(auth.Caller, context), context, out var retryAfter))
@@ -53,9 +54,8 @@ internal sealed class DashboardFilter(DashboardMount mount, DashboardSessions se
 
         if (auth.Caller is not { } caller)
         {
-            // Revoked or expired since sign-in: the session ends with its credential.
-            sessions.End(session.Id);
-            context.Response.Cookies.Delete(CookieName, new CookieOptions { Path = mount.CookiePath });
+            // Revoked or expired since sign-in: the session ends with its credential, and keeps the reason for the page.
+            sessions.End(session.Id, auth.Hint ?? "the key is no longer accepted");
             return NotSignedIn(context, auth.Hint);
         }
 
@@ -132,8 +132,14 @@ internal sealed class DashboardFilter(DashboardMount mount, DashboardSessions se
     private IResult NotSignedIn(HttpContext context, string? hint)
     {
         // A page view goes to the sign-in form; a fragment, stream or action gets the API's 401 body.
+        // Only the page view drops the dead cookie: a fragment or the live stream finding out first leaves it, so the
+        // page the browser opens next still finds the reason (DashboardSessions.EndedReason).
         if (HttpMethods.IsGet(context.Request.Method) && !context.Request.Query.ContainsKey("fragment") && !context.Request.Path.Value!.EndsWith("/live", StringComparison.Ordinal))
+        {
+            if (context.Request.Cookies.ContainsKey(CookieName)) context.Response.Cookies.Delete(CookieName, new CookieOptions { Path = mount.CookiePath });
             return Results.Redirect(mount.Path("/sign-in") + Html.Query(("reason", hint)));
+        }
+
         return ErrorWriter.Result(StatusCodes.Status401Unauthorized, "Not signed in to the dashboard" + (hint is null ? "" : $": {hint}"));
     }
 

@@ -19,7 +19,10 @@ internal sealed class DashboardSessions(TimeProvider time)
     // Only a valid key can create a session, but a leaked one should not be able to fill the memory either.
     private const int MaxSessions = 10_000;
 
+    private static readonly TimeSpan EndedReasonKept = TimeSpan.FromMinutes(10);
+
     private readonly ConcurrentDictionary<string, DashboardSession> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string Reason, DateTimeOffset Until)> _ended = new(StringComparer.Ordinal);
 
     public DashboardSession Create(string? credential)
     {
@@ -38,7 +41,29 @@ internal sealed class DashboardSessions(TimeProvider time)
         return null;
     }
 
-    public void End(string id) => _sessions.TryRemove(id, out _);
+    /// <summary>
+    /// Ends a session. With a <paramref name="reason"/> (its key was revoked or expired), the reason is kept for a while,
+    /// so the next page the browser opens with the same cookie can say why it is signed out, even when another request
+    /// of the page (the live stream) was the one that found out.
+    /// </summary>
+    public void End(string id, string? reason = null)
+    {
+        _sessions.TryRemove(id, out _);
+        if (reason is null) return;
+        var now = time.GetUtcNow();
+        if (_ended.Count >= MaxSessions)
+        {
+            foreach (var (endedId, ended) in _ended)
+                if (ended.Until <= now) _ended.TryRemove(endedId, out _);
+            if (_ended.Count >= MaxSessions) _ended.Clear();
+        }
+
+        _ended[id] = (reason, now + EndedReasonKept);
+    }
+
+    /// <summary>Why the session behind this cookie ended, when it ended for a reason recently; otherwise null.</summary>
+    public string? EndedReason(string? id) =>
+        !string.IsNullOrEmpty(id) && _ended.TryGetValue(id, out var ended) && ended.Until > time.GetUtcNow() ? ended.Reason : null;
 
     /// <summary>True when <paramref name="presented"/> is the session's CSRF token, compared in constant time.</summary>
     public static bool CsrfMatches(DashboardSession session, string? presented) =>
