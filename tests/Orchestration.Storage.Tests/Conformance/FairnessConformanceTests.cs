@@ -15,7 +15,7 @@ public sealed class FairnessConformanceTests(Backend backend) : ConformanceTest(
     private const string Noisy = Org;
     private const string Quiet = OtherOrg;
 
-    private static FairnessOptions Equal => new();
+    private static FairnessOptions Equal => new() { Enabled = true };
 
     private Task<IReadOnlyList<TaskRun>> ClaimFairlyAsync(int max, FairnessOptions fairness, string executor = "executor-1") =>
         Store.ClaimTasksAsync(new ClaimTasksParams
@@ -68,7 +68,7 @@ public sealed class FairnessConformanceTests(Backend backend) : ConformanceTest(
     [Test]
     public async Task ClaimTasks_WeightsThreeToOne_EveryClaimSharedThreeToOne()
     {
-        var fairness = new FairnessOptions { Weights = { [Noisy] = 3 } };
+        var fairness = new FairnessOptions { Enabled = true, Weights = { [Noisy] = 3 } };
         await FloodAsync(Noisy, 100, "a");
         await FloodAsync(Quiet, 100, "b");
 

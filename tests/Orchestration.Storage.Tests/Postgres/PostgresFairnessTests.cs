@@ -16,7 +16,7 @@ public sealed class PostgresFairnessTests
         var client = PgSchema.Client(stores[0]);
         await client.CreateRunAsync(new RunSpec { OrgId = "org-a", Tasks = [.. Enumerable.Range(0, 400).Select(i => new TaskSpec { Name = "a" + i, Type = "work" })] });
         await client.CreateRunAsync(new RunSpec { OrgId = "org-b", Tasks = [.. Enumerable.Range(0, 20).Select(i => new TaskSpec { Name = "b" + i, Type = "work" })] });
-        var fairness = new FairnessOptions();
+        var fairness = new FairnessOptions { Enabled = true };
 
         // Every claim of 4 gives the quiet org 2 (equal weights, each store's first claims), so its 20 tasks need 10
         // claims: three rounds of four parallel claims are 12.
