@@ -463,28 +463,18 @@ internal static class PostgresSql
         UPDATE {s}.tasks SET status = 'pending', attempt = 0, output_json = NULL, error_json = NULL, exit_code = NULL, not_before = NULL, lease_token = NULL,
             lease_expires_at = NULL, queued_at = NULL, started_at = NULL, completed_at = NULL, updated_at = {now}
         WHERE run_id = @run AND status IN ('failed', 'cancelled', 'skipped');
-        WITH rem AS (
-            SELECT t.id, (SELECT count(*)::int FROM {s}.task_dependencies d JOIN {s}.tasks u ON u.run_id = d.run_id AND u.name = d.dep_name
-                          WHERE d.run_id = t.run_id AND d.task_id = t.id AND u.status <> 'completed') AS n
-            FROM {s}.tasks t WHERE t.run_id = @run AND t.status = 'pending' AND t.routes IS NULL
-        )
-        UPDATE {s}.tasks t SET remaining_deps = rem.n,
-            status = CASE WHEN rem.n = 0 AND t.enqueue THEN CASE WHEN t.type = 'approval' THEN 'awaiting_approval' ELSE 'queued' END ELSE t.status END,
-            queued_at = CASE WHEN rem.n = 0 AND t.enqueue THEN {now} ELSE t.queued_at END,
-            not_before = CASE WHEN rem.n = 0 AND t.enqueue THEN NULL ELSE t.not_before END,
-            updated_at = CASE WHEN rem.n = 0 AND t.enqueue THEN {now} ELSE t.updated_at END
-        FROM rem WHERE t.id = rem.id;
-        UPDATE {s}.runs SET status = 'pending', error_json = NULL, completed_at = NULL,
-            deadline_at = CASE WHEN deadline_at IS NULL THEN NULL ELSE {now} + (deadline_at - created_at) END, updated_at = {now}
-        WHERE id = @run;
-        INSERT INTO {s}.events (org_id, run_id, type, created_at) VALUES (@org, @run, 'run.restarted', {now});
-        """;
+        """ + RestartRequeueSql;
 
-    // A rerun of a completed run (RerunRunAsync): RestartResetSql over every task of the run, not only those that did not succeed.
+    // A rerun of a completed run (RerunRunAsync): every task of the run is reset, not only those that did not succeed.
     internal const string RerunResetSql = """
         UPDATE {s}.tasks SET status = 'pending', attempt = 0, output_json = NULL, error_json = NULL, exit_code = NULL, not_before = NULL, lease_token = NULL,
             lease_expires_at = NULL, queued_at = NULL, started_at = NULL, completed_at = NULL, updated_at = {now}
         WHERE run_id = @run;
+        """ + RestartRequeueSql;
+
+    // The rest of a restart or rerun, once the tasks are reset: dependencies decide again what is ready, and the run is
+    // pending again with its deadline counted from now.
+    private const string RestartRequeueSql = """
         WITH rem AS (
             SELECT t.id, (SELECT count(*)::int FROM {s}.task_dependencies d JOIN {s}.tasks u ON u.run_id = d.run_id AND u.name = d.dep_name
                           WHERE d.run_id = t.run_id AND d.task_id = t.id AND u.status <> 'completed') AS n
