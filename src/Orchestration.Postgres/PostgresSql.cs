@@ -102,15 +102,16 @@ internal static class PostgresSql
                   AND (l.status = 'queued' OR l.not_before IS NULL OR l.not_before <= {now})
                   AND (cardinality(@types::text[]) = 0 OR l.type = ANY(@types))
                   AND (@org::text IS NULL OR l.org_id = @org)) OR {s}.keyed_work_ready(@types::text[], @org::text, {now})
-              -- A fair claim with a second org waiting goes to the fair path (PostgresStore.Fairness.cs); two seeks.
-              OR (@fair AND EXISTS (
-                  SELECT 1 FROM {s}.tasks f WHERE f.status IN ('queued', 'retrying') AND f.limit_key IS NULL AND f.status = 'queued'
-                    AND f.org_id > (SELECT min(m.org_id) FROM {s}.tasks m WHERE m.status IN ('queued', 'retrying') AND m.limit_key IS NULL AND m.status = 'queued'))) AS limited
+              -- A fair claim with a second org waiting goes to the fair path (PostgresStore.Fairness.cs): the highest org
+              -- with queued work, then the highest below it, both read backwards from tasks_ready_org (see
+              -- PostgresFairSql.ReadyOrgBelow).
+              OR (@fair AND {secondOrg} IS NOT NULL) AS limited
         ), cand AS (
             SELECT c.id FROM {s}.claim_candidates(@types::text[], @org::text, @family::text, {now}, CASE WHEN (SELECT limited FROM gate) THEN 0 ELSE @max END, true) c
         ), {writes}
         SELECT {task}, g.limited FROM gate g LEFT JOIN claimed t ON true ORDER BY t.priority DESC, t.seq
-        """.Replace("{writes}", ClaimWrites("cand"), StringComparison.Ordinal);
+        """.Replace("{writes}", ClaimWrites("cand"), StringComparison.Ordinal)
+        .Replace("{secondOrg}", PostgresFairSql.ReadyOrgBelow(PostgresFairSql.ReadyOrgBelow(null)), StringComparison.Ordinal);
 
     internal static readonly string ClaimSql = """
         SELECT pg_advisory_xact_lock(@lockKey);
