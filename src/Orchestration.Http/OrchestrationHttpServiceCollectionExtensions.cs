@@ -55,6 +55,7 @@ public static class OrchestrationHttpServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IScheduledRunFactory, Formicary.FormicaryScheduledRunFactory>());
         services.TryAddSingleton<Platform.Metrics.PrometheusExporter>();
         services.TryAddSingleton<Platform.Metrics.StorageGrowthReader>();
+        services.TryAddSingleton<Platform.Metrics.QueueDepthGauge>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IStartupFilter, ApiErrorStartupFilter>());
         services.AddHostedService<ApiKeyBootstrapper>();
         services.AddHostedService<Executors.ExecutorRegistryWriter>();

@@ -27,13 +27,13 @@ internal static class AdminEndpoints
     public static void Map(RouteGroupBuilder group)
     {
         group.WithTags("Admin");
-        group.MapPost("/orgs", CreateOrgAsync).RequirePermission(Permissions.System)
+        group.MapPost("/orgs", CreateOrgAsync).RequirePermission(Permissions.System).WithName("AdminCreateOrg")
             .Accepts<CreateOrgRequest>("application/json").Produces<OrgResponse>(StatusCodes.Status201Created).Produces<ErrorBody>(StatusCodes.Status400BadRequest);
-        group.MapPost("/api-keys", CreateKeyAsync).RequirePermission(Permissions.KeysManage)
+        group.MapPost("/api-keys", CreateKeyAsync).RequirePermission(Permissions.KeysManage).WithName("AdminCreateApiKey")
             .Accepts<CreateApiKeyRequest>("application/json").Produces<CreatedApiKeyResponse>(StatusCodes.Status201Created)
             .Produces<ErrorBody>(StatusCodes.Status400BadRequest).Produces<ErrorBody>(StatusCodes.Status404NotFound);
-        group.MapGet("/api-keys", ListKeysAsync).RequirePermission(Permissions.KeysManage).Produces<ApiKeyListResponse>();
-        group.MapDelete("/api-keys/{id}", RevokeKeyAsync).RequirePermission(Permissions.KeysManage)
+        group.MapGet("/api-keys", ListKeysAsync).RequirePermission(Permissions.KeysManage).WithName("AdminListApiKeys").Produces<ApiKeyListResponse>();
+        group.MapDelete("/api-keys/{id}", RevokeKeyAsync).RequirePermission(Permissions.KeysManage).WithName("AdminRevokeApiKey")
             .Produces(StatusCodes.Status204NoContent).Produces<ErrorBody>(StatusCodes.Status404NotFound);
     }
 

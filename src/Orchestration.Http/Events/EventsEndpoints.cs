@@ -27,7 +27,7 @@ internal static class EventsEndpoints
     public static void Map(RouteGroupBuilder group)
     {
         group.WithTags("Events");
-        group.MapGet("/events", ReadAsync).RequirePermission(Permissions.EventsRead)
+        group.MapGet("/events", ReadAsync).RequirePermission(Permissions.EventsRead).WithName("EventsRead")
             .Produces<EventListResponse>().Produces(StatusCodes.Status200OK, contentType: "text/event-stream").Produces<ErrorBody>(StatusCodes.Status400BadRequest);
     }
 

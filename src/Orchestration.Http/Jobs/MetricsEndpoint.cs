@@ -13,8 +13,9 @@ using Orchestration.Http.Workflows.Contracts;
 namespace Orchestration.Http.Jobs;
 
 /// <summary>
-/// <c>GET /api/v1/metrics</c>: Prometheus text, for <c>ops:read</c>. The queue-depth and executor gauges are read from
-/// the store at scrape time for the caller's org. Counters and the duration histogram are process-wide (every org's
+/// <c>GET /api/v1/metrics</c>: Prometheus text, for <c>ops:read</c>. The job queue depth and executor gauges are read
+/// from the store at scrape time for the caller's org; the task queue depth per family and status is cached
+/// (<see cref="QueueDepthGauge"/>). Counters and the duration histogram are process-wide (every org's
 /// work), so only system callers get them; an org operator sees its own org and nothing else. With
 /// <c>Accept: application/json</c> it answers FlowCtl's JSON metrics instead (<see cref="WorkflowMetrics"/>).
 /// </summary>
@@ -31,7 +32,7 @@ internal static class MetricsEndpoint
     }
 
     internal static async Task<IResult> ScrapeAsync(HttpContext context, PrometheusExporter exporter, IOrchestrationClient client, ExecutorTracker tracker,
-        IExecutorRegistry registry, TimeProvider time, IOptions<OrchestrationHttpOptions> options, StorageGrowthReader growth)
+        IExecutorRegistry registry, TimeProvider time, IOptions<OrchestrationHttpOptions> options, StorageGrowthReader growth, QueueDepthGauge queueDepth)
     {
         // Prometheus text stays the default; FlowCtl's clients ask for its JSON by name.
         if (WorkflowMetrics.WantsJson(context.Request))
@@ -54,6 +55,8 @@ internal static class MetricsEndpoint
         {
             ("orchestration_jobs_queue_depth", "Pending binary jobs by priority", depth),
             ("orchestration_active_executors", "Executors holding work or seen within the heartbeat timeout", [("", active.Count)]),
+            ("orchestration_queue_depth", "Unfinished tasks by family and status (counted at most every 15 s)",
+                (await queueDepth.ReadAsync(orgId, context.RequestAborted)).Select(d => ($"{{family=\"{d.Family}\",status=\"{d.Status}\"}}", (double)d.Count)).ToList()),
         };
         // Whole-store figures (every org's rows), so for system callers only, like the process-wide counters.
         if (caller.IsSystem && await growth.ReadAsync(context.RequestAborted) is { } tables)

@@ -23,13 +23,13 @@ internal static class WebhooksEndpoints
     public static void Map(RouteGroupBuilder group)
     {
         group.WithTags("Webhooks");
-        group.MapPost("/webhooks", CreateAsync).RequirePermission(Permissions.WebhooksManage)
+        group.MapPost("/webhooks", CreateAsync).RequirePermission(Permissions.WebhooksManage).WithName("WebhooksCreate")
             .Accepts<CreateWebhookRequest>("application/json").Produces<WebhookResponse>(StatusCodes.Status201Created).Produces<ErrorBody>(StatusCodes.Status400BadRequest)
             .Produces<ErrorBody>(StatusCodes.Status409Conflict);
-        group.MapGet("/webhooks", ListAsync).RequirePermission(Permissions.WebhooksManage).Produces<WebhookListResponse>();
-        group.MapDelete("/webhooks/{id}", DeleteAsync).RequirePermission(Permissions.WebhooksManage)
+        group.MapGet("/webhooks", ListAsync).RequirePermission(Permissions.WebhooksManage).WithName("WebhooksList").Produces<WebhookListResponse>();
+        group.MapDelete("/webhooks/{id}", DeleteAsync).RequirePermission(Permissions.WebhooksManage).WithName("WebhooksDelete")
             .Produces(StatusCodes.Status204NoContent).Produces<ErrorBody>(StatusCodes.Status404NotFound);
-        group.MapGet("/webhooks/{id}/deliveries", DeliveriesAsync).RequirePermission(Permissions.WebhooksManage)
+        group.MapGet("/webhooks/{id}/deliveries", DeliveriesAsync).RequirePermission(Permissions.WebhooksManage).WithName("WebhooksDeliveries")
             .Produces<DeliveryListResponse>().Produces<ErrorBody>(StatusCodes.Status404NotFound);
     }
 

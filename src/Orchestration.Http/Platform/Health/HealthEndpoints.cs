@@ -31,6 +31,7 @@ internal static class HealthEndpoints
         foreach (var path in new[] { "/health", "/api/v1/health" })
         {
             root.MapGet(path, CheckAsync)
+                .WithName(path == "/health" ? "Health" : "ApiHealth")
                 .WithTags("Health")
                 .WithSummary("Health and database connectivity; 503 when the database is unreachable.")
                 .Produces<HealthResponse>()
