@@ -265,16 +265,16 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(entry.Stop.Token, timeout.Token);
             var token = linked?.Token ?? entry.Stop.Token;
 
-            await using (var scope = _scopes.CreateAsyncScope())
+            var ambientScope = _options.AmbientLogScope;
+            var context = new TaskContext(task, _client, _taskLoggers[task.Type], _scopes, scopeEachWrite: !ambientScope);
+            try
             {
-                var logger = _taskLoggers[task.Type];
-                using var logScope = logger.BeginScope(new TaskLogScope(task.RunId, task.Id, task.Attempt));
-                var context = new TaskContext(task, _client, logger, scope.ServiceProvider);
+                using var logScope = ambientScope ? _taskLoggers[task.Type].BeginScope(new TaskLogScope(task.RunId, task.Id, task.Attempt)) : null;
                 using var activity = OrchestrationTracing.StartProcess(task, entry.Trace?.Parent ?? default, entry.Trace?.Claim ?? default);
                 var started = _time.GetTimestamp();
                 try
                 {
-                    var output = await UntilAbandoned(registration.Invoke(scope.ServiceProvider, context, token), token, task, entry);
+                    var output = await UntilAbandoned(registration.Run(context, token), token, task, entry);
                     RecordHandlerDuration(_time.GetTimestamp() - started);
                     OrchestrationMetrics.RecordHandler(task.Type, AttemptOutcomes.Completed, _time.GetElapsedTime(started));
                     Submit(entry, new TaskCompletion(entry.Lease, output) { ExitCode = context.ExitCode }, null);
@@ -312,11 +312,16 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 }
                 catch (Exception ex)
                 {
-                    LogHandlerFailed(_logger, ex, task.Type, task.Id, task.Attempt);
+                    using (ambientScope ? null : _logger.BeginScope(new TaskLogScope(task.RunId, task.Id, task.Attempt)))
+                        LogHandlerFailed(_logger, ex, task.Type, task.Id, task.Attempt);
                     OrchestrationTracing.Failed(activity, ex.GetType().FullName ?? "error", ex.Message);
                     OrchestrationMetrics.RecordHandler(task.Type, AttemptOutcomes.Failed, _time.GetElapsedTime(started));
                     Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"{ex.GetType().Name}: {ex.Message}")) { ExitCode = context.ExitCode });
                 }
+            }
+            finally
+            {
+                await context.DisposeScopeAsync();
             }
         }
         catch (Exception ex)
@@ -429,29 +434,6 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             // The leases will expire and the reaper will requeue the tasks; nothing is lost.
             LogReleaseFailed(_logger, ex, entries.Count);
         }
-    }
-
-    // Log scope of one attempt; a small fixed list rather than a dictionary per task.
-    private sealed class TaskLogScope(Guid runId, Guid taskId, int attempt) : IReadOnlyList<KeyValuePair<string, object>>
-    {
-        public int Count => 3;
-
-        public KeyValuePair<string, object> this[int index] => index switch
-        {
-            0 => new("RunId", runId),
-            1 => new("TaskId", taskId),
-            2 => new("Attempt", attempt),
-            _ => throw new ArgumentOutOfRangeException(nameof(index)),
-        };
-
-        public IEnumerator<KeyValuePair<string, object>> GetEnumerator()
-        {
-            for (var i = 0; i < Count; i++) yield return this[i];
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-
-        public override string ToString() => $"RunId:{runId} TaskId:{taskId} Attempt:{attempt}";
     }
 
     // The span context of the operation that created the task's run (default: none), and of the claim that took it.
