@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,9 +27,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
     private readonly ILogger<ExecutorRuntime> _logger;
     private readonly ILoggerFactory _loggerFactory;
     private readonly Dictionary<string, HandlerRegistration> _handlers;
-    // Keyed by the whole lease, not the task id: after a lease is lost this runtime may claim the same task again
-    // while the old attempt is still unwinding, and both must stay visible so the old one is told to stop.
-    private readonly ConcurrentDictionary<TaskLease, InFlight> _inFlight = new();
+    private readonly InFlightSet _inFlight = new();
     private readonly CompletionWriter _writer;
     private readonly Channel<(TaskRun Task, InFlight Entry)> _buffer = Channel.CreateUnbounded<(TaskRun, InFlight)>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly Dictionary<string, ILogger> _taskLoggers = new(StringComparer.Ordinal);
@@ -171,7 +168,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             {
                 var entry = new InFlight(lease, task.Attempt);
                 if (traces is not null) entry.Trace = new TraceLinks(OrchestrationTracing.Parse(traces.Value.Stored.GetValueOrDefault(task.RunId)), traces.Value.Claim);
-                _inFlight[entry.Lease] = entry;
+                _inFlight.Add(entry);
                 Interlocked.Increment(ref _unfinished);
                 Interlocked.Increment(ref _buffered);
                 _buffer.Writer.TryWrite((task, entry));
@@ -350,7 +347,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
 
     private void Finish(InFlight entry)
     {
-        _inFlight.TryRemove(entry.Lease, out _);
+        _inFlight.Remove(entry);
         entry.Stop.Dispose();
         Interlocked.Decrement(ref _unfinished);
         WakeClaimLoopIfRoom();
@@ -380,7 +377,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
 
     internal async Task HeartbeatOnceAsync(CancellationToken cancellationToken)
     {
-        var entries = _inFlight.Values.ToList();
+        var entries = _inFlight.ToList();
         if (entries.Count == 0) return;
         var results = await _front.HeartbeatAsync(entries.Select(e => e.Lease).ToList(), _options.LeaseDuration, cancellationToken);
         for (var i = 0; i < results.Count; i++)
@@ -405,7 +402,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
 
         if (unstarted.Count > 0) await ReleaseAsync(unstarted);
 
-        var running = _inFlight.Values.Count(e => e.Started && !e.Submitted);
+        var running = _inFlight.ToList().Count(e => e.Started && !e.Submitted);
         if (running > 0) LogDraining(_logger, running, _options.ShutdownTimeout);
         try
         {
@@ -413,7 +410,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
         catch (TimeoutException)
         {
-            var left = _inFlight.Values.Where(e => !e.Submitted).ToList();
+            var left = _inFlight.ToList().Where(e => !e.Submitted).ToList();
             foreach (var e in left) e.RequestStop("shutdown");
             if (_options.ReleaseLeasesOnShutdown && left.Count > 0) await ReleaseAsync(left);
             await Task.WhenAll(workers);
@@ -452,6 +449,11 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         // A result was handed to the writer; Finish runs when it has been written.
         public bool Submitted { get; set; }
         public string? StopReason { get; private set; }
+
+        // Links of InFlightSet, changed only under its lock.
+        public InFlight? Previous { get; set; }
+        public InFlight? Next { get; set; }
+        public bool Linked { get; set; }
 
         public void RequestStop(string reason)
         {
