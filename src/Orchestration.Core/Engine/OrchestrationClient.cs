@@ -175,6 +175,36 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         // An open run's tasks are moved by clients, never by the engine's clock, so a start time would be a promise nothing keeps.
         if (spec.Open && spec.ScheduledAt is not null) throw new OrchestrationValidationException("scheduled_at applies to managed runs only", "scheduled_at");
 
+        var tasks = spec.Tasks.Count == 1 && spec.Tasks[0] is { DependsOn.Count: 0, Routes.Count: 0 } only
+            ? [ToNewTask(only, string.IsNullOrWhiteSpace(only.Name) ? only.Type : only.Name, spec.OrgId)]
+            : NameAndCheckGraph(spec);
+
+        var trace = Diagnostics.OrchestrationTracing.CurrentContext();
+        return new CreateRunParams
+        {
+            RunId = GuidGenerator.NewVersion7(),
+            OrgId = spec.OrgId,
+            Kind = spec.Open ? RunKind.Open : RunKind.Managed,
+            Family = spec.Family,
+            Name = spec.Name,
+            InputJson = spec.InputJson,
+            MetadataJson = spec.MetadataJson,
+            IdempotencyKey = string.IsNullOrEmpty(spec.IdempotencyKey) ? null : spec.IdempotencyKey,
+            Unique = ValidUnique(spec),
+            MaxConcurrency = spec.MaxConcurrency,
+            Timeout = spec.Timeout,
+            // An instant: stores keep UTC (Postgres refuses other offsets).
+            ScheduledAt = spec.ScheduledAt?.ToUniversalTime(),
+            Tasks = tasks,
+            TraceParent = trace.TraceParent,
+            TraceState = trace.TraceState,
+        };
+    }
+
+    // Names the tasks and checks the graph they make. A single task without dependencies or routes (the bulk of
+    // enqueues) never comes here: its name is its own or its type, and it has no graph to check.
+    private NewTask[] NameAndCheckGraph(RunSpec spec)
+    {
         var named = new List<(string Name, IReadOnlyList<string> DependsOn)>(spec.Tasks.Count);
         Dictionary<string, int>? used = null;
         foreach (var task in spec.Tasks)
@@ -206,27 +236,7 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
 
         var tasks = new NewTask[spec.Tasks.Count];
         for (var i = 0; i < tasks.Length; i++) tasks[i] = ToNewTask(spec.Tasks[i], named[i].Name, spec.OrgId);
-
-        var trace = Diagnostics.OrchestrationTracing.CurrentContext();
-        return new CreateRunParams
-        {
-            RunId = GuidGenerator.NewVersion7(),
-            OrgId = spec.OrgId,
-            Kind = spec.Open ? RunKind.Open : RunKind.Managed,
-            Family = spec.Family,
-            Name = spec.Name,
-            InputJson = spec.InputJson,
-            MetadataJson = spec.MetadataJson,
-            IdempotencyKey = string.IsNullOrEmpty(spec.IdempotencyKey) ? null : spec.IdempotencyKey,
-            Unique = ValidUnique(spec),
-            MaxConcurrency = spec.MaxConcurrency,
-            Timeout = spec.Timeout,
-            // An instant: stores keep UTC (Postgres refuses other offsets).
-            ScheduledAt = spec.ScheduledAt?.ToUniversalTime(),
-            Tasks = tasks,
-            TraceParent = trace.TraceParent,
-            TraceState = trace.TraceState,
-        };
+        return tasks;
     }
 
     private static UniqueRule? ValidUnique(RunSpec spec)

@@ -33,14 +33,22 @@ internal sealed class ExecutorFront : IExecutorFront
     {
         // A claim scoped to one org (every remote executor's) has nothing to share; the in-process worker's is shared.
         if (_fairness is not null && claim.OrgId is null && claim.Fairness is null) claim = claim with { Fairness = _fairness };
+        if (!claim.LeaseTokensApart) claim = claim with { LeaseTokensApart = true };
         var claimed = await _store.ClaimTasksAsync(claim, cancellationToken);
         if (claimed.Count == 0) return [];
 
         var leased = new LeasedTask[claimed.Count];
-        for (var i = 0; i < leased.Length; i++)
+        if (claimed is LeaseFreeClaim apart)
         {
-            var task = claimed[i];
-            leased[i] = new LeasedTask(task with { LeaseToken = null }, new TaskLease(task.Id, task.LeaseToken!.Value));
+            for (var i = 0; i < leased.Length; i++) leased[i] = new LeasedTask(apart[i], new TaskLease(apart[i].Id, apart.LeaseTokens[i]));
+        }
+        else
+        {
+            for (var i = 0; i < leased.Length; i++)
+            {
+                var task = claimed[i];
+                leased[i] = new LeasedTask(task with { LeaseToken = null }, new TaskLease(task.Id, task.LeaseToken!.Value));
+            }
         }
 
         var counter = protocol switch

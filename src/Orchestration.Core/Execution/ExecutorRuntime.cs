@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,9 +27,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
     private readonly ILogger<ExecutorRuntime> _logger;
     private readonly ILoggerFactory _loggerFactory;
     private readonly Dictionary<string, HandlerRegistration> _handlers;
-    // Keyed by the whole lease, not the task id: after a lease is lost this runtime may claim the same task again
-    // while the old attempt is still unwinding, and both must stay visible so the old one is told to stop.
-    private readonly ConcurrentDictionary<TaskLease, InFlight> _inFlight = new();
+    private readonly InFlightSet _inFlight = new();
     private readonly CompletionWriter _writer;
     private readonly Channel<(TaskRun Task, InFlight Entry)> _buffer = Channel.CreateUnbounded<(TaskRun, InFlight)>(new UnboundedChannelOptions { SingleWriter = true });
     private readonly Dictionary<string, ILogger> _taskLoggers = new(StringComparer.Ordinal);
@@ -171,7 +168,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             {
                 var entry = new InFlight(lease, task.Attempt);
                 if (traces is not null) entry.Trace = new TraceLinks(OrchestrationTracing.Parse(traces.Value.Stored.GetValueOrDefault(task.RunId)), traces.Value.Claim);
-                _inFlight[entry.Lease] = entry;
+                _inFlight.Add(entry);
                 Interlocked.Increment(ref _unfinished);
                 Interlocked.Increment(ref _buffered);
                 _buffer.Writer.TryWrite((task, entry));
@@ -265,16 +262,16 @@ internal sealed partial class ExecutorRuntime : BackgroundService
             using var linked = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(entry.Stop.Token, timeout.Token);
             var token = linked?.Token ?? entry.Stop.Token;
 
-            await using (var scope = _scopes.CreateAsyncScope())
+            var ambientScope = _options.AmbientLogScope;
+            var context = new TaskContext(task, _client, _taskLoggers[task.Type], _scopes, scopeEachWrite: !ambientScope);
+            try
             {
-                var logger = _taskLoggers[task.Type];
-                using var logScope = logger.BeginScope(new TaskLogScope(task.RunId, task.Id, task.Attempt));
-                var context = new TaskContext(task, _client, logger, scope.ServiceProvider);
+                using var logScope = ambientScope ? _taskLoggers[task.Type].BeginScope(new TaskLogScope(task.RunId, task.Id, task.Attempt)) : null;
                 using var activity = OrchestrationTracing.StartProcess(task, entry.Trace?.Parent ?? default, entry.Trace?.Claim ?? default);
                 var started = _time.GetTimestamp();
                 try
                 {
-                    var output = await UntilAbandoned(registration.Invoke(scope.ServiceProvider, context, token), token, task, entry);
+                    var output = await UntilAbandoned(registration.Run(context, token), token, task, entry);
                     RecordHandlerDuration(_time.GetTimestamp() - started);
                     OrchestrationMetrics.RecordHandler(task.Type, AttemptOutcomes.Completed, _time.GetElapsedTime(started));
                     Submit(entry, new TaskCompletion(entry.Lease, output) { ExitCode = context.ExitCode }, null);
@@ -312,11 +309,16 @@ internal sealed partial class ExecutorRuntime : BackgroundService
                 }
                 catch (Exception ex)
                 {
-                    LogHandlerFailed(_logger, ex, task.Type, task.Id, task.Attempt);
+                    using (ambientScope ? null : _logger.BeginScope(new TaskLogScope(task.RunId, task.Id, task.Attempt)))
+                        LogHandlerFailed(_logger, ex, task.Type, task.Id, task.Attempt);
                     OrchestrationTracing.Failed(activity, ex.GetType().FullName ?? "error", ex.Message);
                     OrchestrationMetrics.RecordHandler(task.Type, AttemptOutcomes.Failed, _time.GetElapsedTime(started));
                     Submit(entry, null, new TaskFailure(entry.Lease, JsonDefaults.ErrorJson($"{ex.GetType().Name}: {ex.Message}")) { ExitCode = context.ExitCode });
                 }
+            }
+            finally
+            {
+                await context.DisposeScopeAsync();
             }
         }
         catch (Exception ex)
@@ -345,7 +347,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
 
     private void Finish(InFlight entry)
     {
-        _inFlight.TryRemove(entry.Lease, out _);
+        _inFlight.Remove(entry);
         entry.Stop.Dispose();
         Interlocked.Decrement(ref _unfinished);
         WakeClaimLoopIfRoom();
@@ -375,7 +377,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
 
     internal async Task HeartbeatOnceAsync(CancellationToken cancellationToken)
     {
-        var entries = _inFlight.Values.ToList();
+        var entries = _inFlight.ToList();
         if (entries.Count == 0) return;
         var results = await _front.HeartbeatAsync(entries.Select(e => e.Lease).ToList(), _options.LeaseDuration, cancellationToken);
         for (var i = 0; i < results.Count; i++)
@@ -400,7 +402,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
 
         if (unstarted.Count > 0) await ReleaseAsync(unstarted);
 
-        var running = _inFlight.Values.Count(e => e.Started && !e.Submitted);
+        var running = _inFlight.ToList().Count(e => e.Started && !e.Submitted);
         if (running > 0) LogDraining(_logger, running, _options.ShutdownTimeout);
         try
         {
@@ -408,7 +410,7 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
         catch (TimeoutException)
         {
-            var left = _inFlight.Values.Where(e => !e.Submitted).ToList();
+            var left = _inFlight.ToList().Where(e => !e.Submitted).ToList();
             foreach (var e in left) e.RequestStop("shutdown");
             if (_options.ReleaseLeasesOnShutdown && left.Count > 0) await ReleaseAsync(left);
             await Task.WhenAll(workers);
@@ -431,29 +433,6 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         }
     }
 
-    // Log scope of one attempt; a small fixed list rather than a dictionary per task.
-    private sealed class TaskLogScope(Guid runId, Guid taskId, int attempt) : IReadOnlyList<KeyValuePair<string, object>>
-    {
-        public int Count => 3;
-
-        public KeyValuePair<string, object> this[int index] => index switch
-        {
-            0 => new("RunId", runId),
-            1 => new("TaskId", taskId),
-            2 => new("Attempt", attempt),
-            _ => throw new ArgumentOutOfRangeException(nameof(index)),
-        };
-
-        public IEnumerator<KeyValuePair<string, object>> GetEnumerator()
-        {
-            for (var i = 0; i < Count; i++) yield return this[i];
-        }
-
-        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
-
-        public override string ToString() => $"RunId:{runId} TaskId:{taskId} Attempt:{attempt}";
-    }
-
     // The span context of the operation that created the task's run (default: none), and of the claim that took it.
     private sealed record TraceLinks(ActivityContext Parent, ActivityContext Claim);
 
@@ -470,6 +449,11 @@ internal sealed partial class ExecutorRuntime : BackgroundService
         // A result was handed to the writer; Finish runs when it has been written.
         public bool Submitted { get; set; }
         public string? StopReason { get; private set; }
+
+        // Links of InFlightSet, changed only under its lock.
+        public InFlight? Previous { get; set; }
+        public InFlight? Next { get; set; }
+        public bool Linked { get; set; }
 
         public void RequestStop(string reason)
         {

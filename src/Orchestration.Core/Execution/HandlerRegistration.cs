@@ -8,10 +8,11 @@ namespace Orchestration.Execution;
 /// <summary>A handler bound to its task type: turns JSON input into a call and the result back into JSON.</summary>
 public sealed class HandlerRegistration
 {
-    private HandlerRegistration(string type, Func<IServiceProvider, TaskContext, CancellationToken, Task<string?>> invoke)
+    private HandlerRegistration(string type, Func<IServiceProvider, TaskContext, CancellationToken, Task<string?>> invoke, Func<TaskContext, CancellationToken, Task<string?>>? run = null)
     {
         Type = type;
         Invoke = invoke;
+        Run = run ?? ((ctx, ct) => invoke(ctx.Services, ctx, ct));
     }
 
     /// <summary>The task type.</summary>
@@ -20,8 +21,12 @@ public sealed class HandlerRegistration
     /// <summary>Runs the handler inside the given scope.</summary>
     public Func<IServiceProvider, TaskContext, CancellationToken, Task<string?>> Invoke { get; }
 
+    // What the in-process runtime calls: a delegate handler straight, so a context whose scope nobody asks for never
+    // creates one; a typed handler through the context's scope, which it resolves the handler from.
+    internal Func<TaskContext, CancellationToken, Task<string?>> Run { get; }
+
     internal static HandlerRegistration ForDelegate(string type, Func<TaskContext, CancellationToken, Task<string?>> handler) =>
-        new(type, (_, ctx, ct) => handler(ctx, ct));
+        new(type, (_, ctx, ct) => handler(ctx, ct), handler);
 
     internal static HandlerRegistration For<THandler>(string type) where THandler : class
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Orchestration.Artifacts;
 using Orchestration.Domain;
@@ -11,6 +12,13 @@ namespace Orchestration.Execution;
 public sealed class TaskContext
 {
     private readonly IOrchestrationClient _client;
+    private readonly ILogger _baseLogger;
+    private readonly bool _scopeEachWrite;
+    private readonly IServiceScopeFactory? _scopes;
+    private readonly IServiceProvider? _services;
+    private ILogger? _logger;
+    private IServiceScope? _scope;
+    private bool _scopeDisposed;
 
     /// <summary>
     /// A context for one attempt. The engine builds it for in-process handlers; a remote executor that runs a handler
@@ -29,8 +37,20 @@ public sealed class TaskContext
         ArgumentNullException.ThrowIfNull(services);
         Task = task;
         _client = client;
-        Logger = logger;
-        Services = services;
+        _baseLogger = _logger = logger;
+        _services = services;
+    }
+
+    // The in-process runtime's context: its DI scope is created when first asked for (most handlers never ask), and
+    // its logger names the run and task in a scope around each write rather than around the whole attempt, so an
+    // attempt that logs nothing costs no scope. With scopeEachWrite false the runtime holds a scope around the attempt.
+    internal TaskContext(TaskRun task, IOrchestrationClient client, ILogger logger, IServiceScopeFactory scopes, bool scopeEachWrite)
+    {
+        Task = task;
+        _client = client;
+        _baseLogger = logger;
+        _scopeEachWrite = scopeEachWrite;
+        _scopes = scopes;
     }
 
     /// <summary>The task as claimed (input, attempt). Its lease stays with the executor: handlers never see a lease token.</summary>
@@ -44,9 +64,29 @@ public sealed class TaskContext
     /// <summary>This attempt's number, 1 for the first.</summary>
     public int Attempt => Task.Attempt;
     /// <summary>A logger whose scope names the run and task.</summary>
-    public ILogger Logger { get; }
+    public ILogger Logger => _logger ??= _scopeEachWrite ? new TaskLogger(_baseLogger, Task) : _baseLogger;
     /// <summary>The attempt's DI scope.</summary>
-    public IServiceProvider Services { get; }
+    public IServiceProvider Services => _services ?? Volatile.Read(ref _scope)?.ServiceProvider ?? CreateScope();
+
+    private IServiceProvider CreateScope()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _scopeDisposed), this);
+        var scope = _scopes!.CreateScope();
+        var first = Interlocked.CompareExchange(ref _scope, scope, null);
+        if (first is null) return scope.ServiceProvider;
+        scope.Dispose();
+        return first.ServiceProvider;
+    }
+
+    // Ends the attempt's scope if one was created; a later request for it throws, as it would from a disposed scope.
+    internal ValueTask DisposeScopeAsync()
+    {
+        Volatile.Write(ref _scopeDisposed, true);
+        var scope = Interlocked.Exchange(ref _scope, null);
+        if (scope is IAsyncDisposable async) return async.DisposeAsync();
+        scope?.Dispose();
+        return ValueTask.CompletedTask;
+    }
 
     /// <summary>
     /// The exit code this attempt reports (the <c>exec</c> type sets its process's). Stored on the task with its completion

@@ -57,6 +57,13 @@ public sealed class WorkerOptions
     /// <summary>Whether leases of handlers still running after the shutdown timeout are given back at once (true) or left to expire. Default true.</summary>
     public bool ReleaseLeasesOnShutdown { get; set; } = true;
 
+    /// <summary>
+    /// Holds a log scope naming the run, task and attempt around each whole attempt, so loggers a handler resolves
+    /// itself carry them too. Off by default: <see cref="TaskContext.Logger"/> names them in every write anyway, and the
+    /// ambient scope costs every task about 180 bytes whether it logs or not.
+    /// </summary>
+    public bool AmbientLogScope { get; set; }
+
     /// <summary>Identifies this host in attempts and admin lists. Default: machine name, process id and a random suffix.</summary>
     public string ExecutorId { get; set; } = $"{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid().ToString("N")[..6]}";
 

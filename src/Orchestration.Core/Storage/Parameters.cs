@@ -110,6 +110,11 @@ public sealed record ClaimTasksParams
     /// their weights (see <see cref="FairShare"/>); null claims in plain claim order.
     /// </summary>
     public Orchestration.Engine.FairnessOptions? Fairness { get; init; }
+
+    // Set by the executor front, which hides lease tokens from handlers anyway: a store that knows it (the in-memory
+    // one) may answer with a LeaseFreeClaim, records without the token and the tokens beside them, so each claimed task
+    // costs one record instead of a record and its copy. Stores that ignore it answer as usual.
+    internal bool LeaseTokensApart { get; init; }
 }
 
 /// <summary>A lease held on a task: the pair every fenced write must present.</summary>

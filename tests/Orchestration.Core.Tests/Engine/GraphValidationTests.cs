@@ -76,6 +76,27 @@ public sealed class GraphValidationTests
         Assert.That(names, Is.EqualTo(new[] { "resize", "resize-2", "mail" }));
     }
 
+    [TestCase(null, "resize")]
+    [TestCase(" ", "resize")]
+    [TestCase("thumb", "thumb")]
+    public async Task CreateRun_SingleTaskWithoutGraph_NamedAsInALargerRun(string? name, string expected)
+    {
+        var client = NewClient();
+
+        var run = await client.CreateRunAsync(new RunSpec { Tasks = [new TaskSpec { Type = "resize", Name = name }] });
+
+        var task = (await client.Queries.GetRunTasksAsync(run.Run.OrgId, run.Run.Id, CancellationToken.None)).Single();
+        Assert.That(task.Name, Is.EqualTo(expected));
+    }
+
+    [Test]
+    public void CreateRun_SingleTaskDependingOnItself_StillRefusedAsACycle()
+    {
+        var ex = Assert.ThrowsAsync<OrchestrationValidationException>(() => NewClient().CreateRunAsync(new RunSpec { Tasks = [T("a", "a")] }));
+
+        Assert.That(ex!.Message, Is.EqualTo("dependency cycle: a -> a"));
+    }
+
     [Test]
     public void CreateRun_BadRetryPolicy_RefusedNamingTheField()
     {

@@ -52,6 +52,49 @@ public sealed class ExecutorFrontTests
         Assert.That(claimed.Select(c => c.Lease).Distinct().Count(), Is.EqualTo(3));
     }
 
+    [Test]
+    public async Task ClaimAsync_StoreAnswersWithTokensOnTheRecords_EachTaskCopiedWithoutItsToken()
+    {
+        await CreateRunsAsync(2);
+        // A wrapper that rebuilds the claim's list, as a store that does not know LeaseTokensApart answers.
+        var proxy = System.Reflection.DispatchProxy.Create<IOrchestrationStore, PlainClaims>();
+        ((PlainClaims)(object)proxy).Target = _store;
+        var front = new ExecutorFront(proxy, _time);
+
+        var claimed = await front.ClaimAsync(new ClaimTasksParams { ExecutorId = "e1", Max = 5, LeaseDuration = Lease }, ExecutorProtocol.InProcess, CancellationToken.None);
+
+        Assert.That(claimed, Has.Count.EqualTo(2));
+        foreach (var (task, lease) in claimed)
+        {
+            Assert.That(task.LeaseToken, Is.Null, "handlers never see lease tokens");
+            var stored = await _store.GetTaskAsync(Org.DefaultId, task.Id, CancellationToken.None);
+            Assert.That(_front.LeaseOf(stored!, "e1"), Is.EqualTo(lease));
+        }
+    }
+
+    public class PlainClaims : System.Reflection.DispatchProxy
+    {
+        public IOrchestrationStore Target { get; set; } = null!;
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            var result = targetMethod!.Invoke(Target, args);
+            return targetMethod.Name == nameof(IOrchestrationStore.ClaimTasksAsync)
+                ? Rebuilt((Task<IReadOnlyList<TaskRun>>)result!)
+                : result;
+        }
+
+        // Records with their tokens, in a plain list: what the SQL stores answer.
+        private async Task<IReadOnlyList<TaskRun>> Rebuilt(Task<IReadOnlyList<TaskRun>> claim)
+        {
+            var tasks = await claim;
+            var list = new List<TaskRun>();
+            for (var i = 0; i < tasks.Count; i++)
+                list.Add(tasks is LeaseFreeClaim apart ? tasks[i] with { LeaseToken = apart.LeaseTokens[i] } : tasks[i]);
+            return list;
+        }
+    }
+
     [TestCase(true, 2)]
     [TestCase(false, 0)]
     public async Task ClaimAsync_EngineFairnessSetting_DecidesWhetherTheInProcessClaimIsShared(bool enabled, int quietTasks)

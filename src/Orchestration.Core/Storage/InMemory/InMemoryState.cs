@@ -322,11 +322,17 @@ internal sealed class TaskState
         _stale = true;
     }
 
-    private TaskRun Build() => _record with
+    // The current record without its lease token, for a claim that keeps the token apart (LeaseFreeClaim). Not kept:
+    // the stored record stays stale and is rebuilt, token and all, when read.
+    public TaskRun BuildWithoutLease() => Build(null);
+
+    private TaskRun Build() => Build(_leaseToken);
+
+    private TaskRun Build(Guid? leaseToken) => _record with
     {
         Status = _status,
         Attempt = _attempt,
-        LeaseToken = _leaseToken,
+        LeaseToken = leaseToken,
         LeaseExpiresAt = _leaseExpiresAt,
         ExecutorId = _executorId,
         OutputJson = _outputJson,

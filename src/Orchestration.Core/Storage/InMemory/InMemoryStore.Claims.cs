@@ -9,7 +9,9 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
     public Task<IReadOnlyList<TaskRun>> ClaimTasksAsync(ClaimTasksParams parameters, CancellationToken cancellationToken)
     {
         if (parameters.Max <= 0) return Task.FromResult<IReadOnlyList<TaskRun>>([]);
-        var claimed = new List<TaskRun>(Math.Min(parameters.Max, 256));
+        var capacity = Math.Min(parameters.Max, 256);
+        var apart = parameters.LeaseTokensApart ? new LeaseFreeClaim(capacity) : null;
+        var claimed = apart ?? new List<TaskRun>(capacity);
         lock (_gate)
         {
             var now = _time.GetUtcNow();
@@ -45,7 +47,8 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 }
 
                 AddEvent(run, ts.Id, EventTypes.TaskStarted, AttemptData(attempt), now);
-                claimed.Add(ts.Task);
+                if (apart is not null) apart.Add(ts.BuildWithoutLease(), ts.LeaseToken!.Value);
+                else claimed.Add(ts.Task);
             }
 
             picked.Clear();

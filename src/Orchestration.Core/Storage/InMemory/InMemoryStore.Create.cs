@@ -38,8 +38,9 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
                 AddEvent(run, null, EventTypes.RunCreated, null, now);
 
                 var scheduledFor = NewRun.ScheduledFor(p);
-                foreach (var nt in p.Tasks)
+                for (var t = 0; t < p.Tasks.Count; t++)
                 {
+                    var nt = p.Tasks[t];
                     var ts = InsertTask(run, nt, now, resolveAgainstExisting: false, scheduledFor);
                     ts.RemainingDependencies = nt.Dependencies.Count;
                     anyQueued |= ts.Status == TaskRunStatus.Queued;
