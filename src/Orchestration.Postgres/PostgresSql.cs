@@ -4,8 +4,33 @@ namespace Orchestration.Postgres;
 // statements assembled per call from a query's filters stay with their builders in the reads.
 internal static class PostgresSql
 {
+    // The events of the hot path's statements, one event_batches row per (org, type) (PostgresEventSql). Declared
+    // first: the statements below are built from them when the class initialises.
+    private static readonly string CreateRunsEvents = PostgresEventSql.InsertBatches("""
+        SELECT 0 AS k, seq AS s, org_id, id AS run_id, NULL::uuid AS task_id, 'run.created' AS type, NULL::text AS data_json FROM ins
+        UNION ALL
+        SELECT 1, seq, org_id, id, NULL, 'run.completed', NULL FROM ins WHERE status = 'completed'
+        """);
+
+    private static readonly string CompleteBatchEvents = PostgresEventSql.InsertBatches("""
+        SELECT 0 AS k, seq AS s, org_id, run_id, id AS task_id, 'task.completed' AS type, NULL::text AS data_json FROM done
+        UNION ALL
+        SELECT 1, seq, org_id, id, NULL::uuid, 'run.' || status, NULL FROM finished
+        """);
+
+    private static readonly string FailEvents = PostgresEventSql.InsertBatches("""
+        SELECT 0 AS k, seq AS s, org_id, run_id, id AS task_id, 'task.' || status AS type,
+               CASE WHEN status = 'retrying' THEN '{"attempt":' || attempt || ',"retry_at":"'
+                    || to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '0+00:00"}' END AS data_json
+        FROM upd
+        """);
+
+    private static readonly string FinalizeEvents = PostgresEventSql.InsertBatches("""
+        SELECT 0 AS k, seq AS s, org_id, id AS run_id, NULL::uuid AS task_id, 'run.' || status AS type, NULL::text AS data_json FROM upd
+        """);
+
     // Create (PostgresStore.Create.cs).
-    internal const string CreateRunsSql = """
+    internal static readonly string CreateRunsSql = """
         WITH r AS (
             SELECT * FROM unnest(@r_id::uuid[], @r_org::text[], @r_kind::text[], @r_status::text[], @r_family::text[], @r_name::text[],
                                  @r_input::text[], @r_meta::text[], @r_key::text[], @r_maxc::int[], @r_timeout::bigint[], @r_done::boolean[])
@@ -38,12 +63,7 @@ internal static class PostgresSql
             SELECT x.run_id, x.dep_name, x.task_id FROM unnest(@d_run::uuid[], @d_name::text[], @d_task::uuid[]) AS x(run_id, dep_name, task_id)
             JOIN ins ON ins.id = x.run_id
         ), e AS (
-            INSERT INTO {s}.events (org_id, run_id, type, created_at)
-            SELECT org_id, id, type, {now} FROM (
-                SELECT ins.org_id, ins.id, 'run.created' AS type, ins.seq, 0 AS k FROM ins
-                UNION ALL
-                SELECT ins.org_id, ins.id, 'run.completed', ins.seq, 1 FROM ins WHERE ins.status = 'completed') ev
-            ORDER BY seq, k
+        """ + CreateRunsEvents + """
         )
         SELECT r.id, r.org_id, r.kind, r.status, r.family, r.name, r.input_json, r.output_json, r.error_json, r.metadata_json,
                r.idempotency_key, r.max_concurrency, r.deadline_at, r.created_at, r.updated_at, r.started_at, r.completed_at
@@ -84,14 +104,13 @@ internal static class PostgresSql
             WHERE r.id = ANY (ARRAY(SELECT run_id FROM claimed)) AND r.status = 'pending'
             RETURNING r.id, r.org_id, r.seq
         ), ev AS (
-            INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at)
-            SELECT org_id, run_id, task_id, type, data_json, {now} FROM (
+        {events}
+        )
+        """.Replace("{picked}", picked, StringComparison.Ordinal).Replace("{events}", PostgresEventSql.InsertBatches("""
                 SELECT 0 AS k, seq AS s, org_id, id AS run_id, NULL::uuid AS task_id, 'run.started' AS type, NULL::text AS data_json FROM started_runs
                 UNION ALL
-                SELECT 1, seq, org_id, run_id, id, 'task.started', '{"attempt":' || attempt || '}' FROM claimed) e
-            ORDER BY k, s
-        )
-        """.Replace("{picked}", picked, StringComparison.Ordinal);
+                SELECT 1, seq, org_id, run_id, id, 'task.started', '{"attempt":' || attempt || '}' FROM claimed
+                """), StringComparison.Ordinal);
 
     internal static readonly string FastClaimSql = """
         SELECT pg_advisory_xact_lock_shared(@lockKey);
@@ -182,7 +201,7 @@ internal static class PostgresSql
     // counts as finished when its only unfinished tasks are the ones this statement completes (promoted dependents
     // were pending, so they keep the run open). The NOTIFY for promoted work is sent here: the command has no BEGIN,
     // so there is no later statement in the same transaction to send it.
-    internal const string CompleteBatchSql = """
+    internal static readonly string CompleteBatchSql = """
         WITH i AS (SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[], @outputs::text[]) AS i(id, token, output)),
         done AS (
             UPDATE {s}.tasks t SET status = 'completed', output_json = i.output, error_json = NULL, completed_at = {now},
@@ -228,19 +247,14 @@ internal static class PostgresSql
             FROM fin WHERE r.id = fin.id AND r.id = ANY (ARRAY(SELECT id FROM fin))
             RETURNING r.id, r.org_id, r.status, r.seq
         ), ev AS (
-            INSERT INTO {s}.events (org_id, run_id, task_id, type, created_at)
-            SELECT org_id, run_id, task_id, type, {now} FROM (
-                SELECT 0 AS k, seq AS s, org_id, run_id, id AS task_id, 'task.completed' AS type FROM done
-                UNION ALL
-                SELECT 1, seq, org_id, id, NULL::uuid, 'run.' || status FROM finished) e
-            ORDER BY k, s
+        """ + CompleteBatchEvents + """
         )
         SELECT id, (SELECT count(*)::int FROM wake) FROM done
         """;
 
     // One statement for failures and expired leases: @expired adds the condition that the lease really ran out, so a
     // heartbeat that got in first wins. The retry delay is the policy's formula (RetryPolicy.DelayBefore) in SQL.
-    internal const string FailSql = """
+    internal static readonly string FailSql = """
         WITH i AS (SELECT * FROM unnest(@ids::uuid[], @tokens::uuid[], @errors::text[], @messages::text[], @retryable::boolean[], @outputs::text[], @rand::float8[])
                    AS i(id, token, error, message, retryable, output, rand)),
         upd AS (
@@ -260,12 +274,7 @@ internal static class PostgresSql
         ), att AS (
             INSERT INTO {s}.attempts (task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error) SELECT id, attempt, executor_id, executor_ip, started_at, {now}, @outcome, upd.message FROM upd WHERE upd.attempt_open
         ), ev AS (
-            INSERT INTO {s}.events (org_id, run_id, task_id, type, data_json, created_at)
-            SELECT org_id, run_id, id, 'task.' || status,
-                   CASE WHEN status = 'retrying' THEN '{"attempt":' || attempt || ',"retry_at":"'
-                        || to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') || '0+00:00"}' END,
-                   {now}
-            FROM upd ORDER BY seq
+        """ + FailEvents + """
         )
         SELECT id, run_id, name, status, extract(epoch FROM (not_before - {now})) * 1000 AS due_ms FROM upd
         """;
@@ -383,7 +392,7 @@ internal static class PostgresSql
           AND NOT EXISTS (SELECT 1 FROM {s}.tasks t WHERE t.run_id = r.id AND t.status NOT IN ('completed', 'failed', 'cancelled', 'skipped'))
         """;
 
-    internal const string FinalizeSql = """
+    internal static readonly string FinalizeSql = """
         WITH f AS (SELECT * FROM unnest(@ids::uuid[], @statuses::text[], @errors::text[]) AS f(id, status, error)),
         upd AS (
             UPDATE {s}.runs r SET status = f.status,
@@ -393,8 +402,7 @@ internal static class PostgresSql
             FROM f WHERE r.id = f.id AND r.id = ANY(@ids)
             RETURNING r.id, r.org_id, r.status, r.seq
         )
-        INSERT INTO {s}.events (org_id, run_id, type, created_at) SELECT org_id, id, 'run.' || status, {now} FROM upd ORDER BY seq
-        """;
+        """ + FinalizeEvents;
 
     internal const string CancelUnfinishedSql = """
         WITH old AS (
@@ -552,7 +560,7 @@ internal static class PostgresSql
     // Copy (PostgresStore.Copy.cs).
     internal const string CopyDependencies = "COPY {s}.task_dependencies (run_id, dep_name, task_id) FROM STDIN (FORMAT BINARY)";
 
-    internal const string CopyEvents = "COPY {s}.events (org_id, run_id, type, created_at) FROM STDIN (FORMAT BINARY)";
+    internal const string CopyEventBatches = "COPY {s}.event_batches (org_id, type, run_ids, created_at) FROM STDIN (FORMAT BINARY)";
 
     // Reads (PostgresStore.Reads.cs).
     internal const string TaskInOrg = "SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @taskId AND t.org_id = @orgId";
@@ -571,8 +579,6 @@ internal static class PostgresSql
         """;
 
     internal const string LatestRunData = "SELECT " + PostgresRows.RunDataColumns + " FROM {s}.run_data d WHERE d.run_id = @runId AND d.org_id = @orgId AND d.key = @key ORDER BY d.seq DESC LIMIT 1";
-
-    internal const string EventsAfter = "SELECT " + PostgresRows.EventColumns + " FROM {s}.events e WHERE e.seq > @afterSequence AND (@orgId::text IS NULL OR e.org_id = @orgId) ORDER BY e.seq LIMIT @limit";
 
     // RunData (PostgresStore.RunData.cs).
     internal const string InsertRunData = """

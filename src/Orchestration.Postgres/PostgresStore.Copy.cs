@@ -136,25 +136,13 @@ public sealed partial class PostgresStore
         // Keyed tasks get their limit in the same transaction, before any claim can see them.
         await SetLimitKeysAsync(tx, runs, ct);
 
-        // In the runs' order, as their sequence numbers were drawn: run.created, then run.completed for empty runs.
-        await using (var w = await conn.BeginBinaryImportAsync(S(PostgresSql.CopyEvents), ct))
+        // One event row per org and type, as the statement path writes them (PostgresEventSql.InsertBatches): run.created
+        // of every run in the runs' order, then run.completed of the empty ones.
+        await using (var w = await conn.BeginBinaryImportAsync(S(PostgresSql.CopyEventBatches), ct))
         {
-            foreach (var p in runs)
-            {
-                await w.StartRowAsync(ct);
-                await w.WriteAsync(p.OrgId, NpgsqlDbType.Text, ct);
-                await w.WriteAsync(p.RunId, NpgsqlDbType.Uuid, ct);
-                await w.WriteAsync("run.created", NpgsqlDbType.Text, ct);
-                await w.WriteAsync(now, NpgsqlDbType.TimestampTz, ct);
-                if (NewRun.CompletesAtOnce(p))
-                {
-                    await w.StartRowAsync(ct);
-                    await w.WriteAsync(p.OrgId, NpgsqlDbType.Text, ct);
-                    await w.WriteAsync(p.RunId, NpgsqlDbType.Uuid, ct);
-                    await w.WriteAsync("run.completed", NpgsqlDbType.Text, ct);
-                    await w.WriteAsync(now, NpgsqlDbType.TimestampTz, ct);
-                }
-            }
+            var orgs = runs.GroupBy(p => p.OrgId, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).ToList();
+            foreach (var org in orgs) await WriteEventBatchesAsync(w, org.Key, "run.created", org.Select(p => p.RunId).ToList(), now, ct);
+            foreach (var org in orgs) await WriteEventBatchesAsync(w, org.Key, "run.completed", org.Where(NewRun.CompletesAtOnce).Select(p => p.RunId).ToList(), now, ct);
 
             await w.CompleteAsync(ct);
         }
@@ -168,4 +156,16 @@ public sealed partial class PostgresStore
 
     private static Task WriteAsync<T>(NpgsqlBinaryImporter w, T? value, NpgsqlDbType type, CancellationToken ct) where T : struct =>
         value is { } v ? w.WriteAsync(v, type, ct) : w.WriteNullAsync(ct);
+
+    private static async Task WriteEventBatchesAsync(NpgsqlBinaryImporter w, string orgId, string type, List<Guid> runIds, DateTimeOffset now, CancellationToken ct)
+    {
+        for (var at = 0; at < runIds.Count; at += PostgresEventSql.MaxBatch)
+        {
+            await w.StartRowAsync(ct);
+            await w.WriteAsync(orgId, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(type, NpgsqlDbType.Text, ct);
+            await w.WriteAsync(runIds.GetRange(at, Math.Min(PostgresEventSql.MaxBatch, runIds.Count - at)).ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Uuid, ct);
+            await w.WriteAsync(now, NpgsqlDbType.TimestampTz, ct);
+        }
+    }
 }

@@ -41,6 +41,9 @@ public sealed partial class PostgresStore
     /// The writer of an event already holds a transaction id when it draws the number (events are written after the state
     /// change they record), which is what makes the snapshot cover it. Readers wait behind a gap only as long as the
     /// transactions in flight at that moment take.
+    /// Sequences are counted here by the row number that was drawn (the sequence without its position in a batch row,
+    /// <see cref="PostgresEventSql.IndexBits"/>). Events written before migration 0020 have consecutive sequences, so
+    /// many of them share a row number; they were all committed before the migration ran, so no gap among them can fill.
     /// </summary>
 #pragma warning disable CA1001 // The semaphore's wait handle is never created (no AvailableWaitHandle), so it holds nothing to dispose.
     private sealed class EventHorizon
@@ -72,9 +75,11 @@ public sealed partial class PostgresStore
                     var blocked = false;
                     foreach (var e in events)
                     {
-                        if (e.Sequence > _settled + 1)
+                        // Numbers are drawn per row (a batch row or a single event); a row's events become visible
+                        // together, so only a missing row number is a gap (PostgresEventSql).
+                        if (e.Sequence >> PostgresEventSql.IndexBits > (_settled >> PostgresEventSql.IndexBits) + 1)
                         {
-                            var (from, to) = (_settled + 1, e.Sequence - 1);
+                            var (from, to) = (((_settled >> PostgresEventSql.IndexBits) + 1) << PostgresEventSql.IndexBits, (e.Sequence >> PostgresEventSql.IndexBits << PostgresEventSql.IndexBits) - 1);
                             if (!settled.Any(g => g.From <= from && to <= g.To))
                             {
                                 if (!_gaps.Any(g => g.From <= from && to <= g.To))

@@ -13,7 +13,7 @@ public sealed partial class PostgresStore
     private static readonly string PurgeFinishedSql = PurgeTarget.Replace(
         "{where}", "status IN ('completed', 'failed', 'cancelled') AND completed_at < {now} - @ageTicks / 10 * interval '1 microsecond'", StringComparison.Ordinal);
 
-    private static readonly string[] Tables = ["runs", "tasks", "task_dependencies", "attempts", "events", "run_data", "orgs", "api_keys"];
+    private static readonly string[] Tables = ["runs", "tasks", "task_dependencies", "attempts", "events", "event_batches", "run_data", "orgs", "api_keys"];
 
     /// <summary>
     /// Deletes up to <paramref name="batchSize"/> runs that finished more than <paramref name="olderThan"/> ago, with their

@@ -179,7 +179,7 @@ public sealed partial class PostgresStore
 
     /// <inheritdoc />
     public async Task<IReadOnlyList<EngineEvent>> ReadEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) =>
-        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(PostgresSql.EventsAfter),
+        await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(PostgresEventSql.EventsAfter),
             new { afterSequence, limit = Math.Max(0, limit), orgId }, PostgresRows.Event, ct), cancellationToken);
 
     /// <inheritdoc />

@@ -44,11 +44,13 @@ public sealed partial class PostgresStore : IRetentionStore
     // A run and every row of it; {where} picks the runs (retention targets, and PurgeFinishedRunsAsync).
     internal const string PurgeTarget = """
         WITH victims AS (
-            SELECT id FROM {s}.runs WHERE {where}
+            SELECT id, completed_at FROM {s}.runs WHERE {where}
             ORDER BY completed_at LIMIT @batch FOR UPDATE SKIP LOCKED
         ), ev AS (
             DELETE FROM {s}.events WHERE run_id IN (SELECT id FROM victims)
-        ), gone AS (
+        ),
+        """ + PostgresEventSql.PurgeBatches + """
+        , gone AS (
             DELETE FROM {s}.tasks WHERE run_id IN (SELECT id FROM victims) RETURNING id
         ), att AS (
             DELETE FROM {s}.attempts WHERE task_id IN (SELECT id FROM gone)
@@ -127,7 +129,7 @@ public sealed partial class PostgresStore : IRetentionStore
         (GrowthTables.Runs, "runs", "SELECT created_at FROM {s}.runs ORDER BY id LIMIT 1"),
         (GrowthTables.Tasks, "tasks", "SELECT created_at FROM {s}.tasks ORDER BY id LIMIT 1"),
         (GrowthTables.Attempts, "attempts", "SELECT started_at FROM {s}.attempts ORDER BY task_id, seq LIMIT 1"),
-        (GrowthTables.Events, "events", "SELECT created_at FROM {s}.events ORDER BY seq LIMIT 1"),
+        (GrowthTables.Events, "event_log", PostgresEventSql.OldestEvent),
         (GrowthTables.RunData, "run_data", "SELECT created_at FROM {s}.run_data ORDER BY run_id, seq LIMIT 1"),
         (GrowthTables.WebhookDeliveries, "webhook_deliveries", "SELECT min(created_at) FROM {s}.webhook_deliveries"),
         (GrowthTables.Executors, "executors", "SELECT min(last_seen) FROM {s}.executors"),

@@ -91,6 +91,13 @@ internal readonly struct Stmt(SqliteCommands owner, sqlite3_stmt stmt)
         return this;
     }
 
+    /// <summary>Text already encoded as UTF-8 (SQLite copies it).</summary>
+    public Stmt BindUtf8(int index, ReadOnlySpan<byte> value)
+    {
+        Check(raw.sqlite3_bind_text(stmt, index, value));
+        return this;
+    }
+
     public Stmt Null(int index)
     {
         Check(raw.sqlite3_bind_null(stmt, index));

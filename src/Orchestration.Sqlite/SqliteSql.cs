@@ -36,33 +36,6 @@ internal static class SqliteSql
         "INSERT INTO task_attempts (task_id, number, executor_id, executor_ip, started_at, ended_at, outcome, error) " +
         "VALUES ($task, $number, $executor, $ip, $started, $ended, $outcome, $error)";
 
-    public const int EventChunkLarge = 64;
-    public const int EventChunkSmall = 8;
-
-    private static readonly string[] EventInserts = [InsertEventsText(1), InsertEventsText(EventChunkSmall), InsertEventsText(EventChunkLarge)];
-
-    /// <summary>An INSERT of <paramref name="rows"/> events (1, <see cref="EventChunkSmall"/> or <see cref="EventChunkLarge"/>):
-    /// ?1 is the time shared by all rows, then org, run, task, type and data of each row.</summary>
-    public static string InsertEvents(int rows) => rows switch
-    {
-        1 => EventInserts[0],
-        EventChunkSmall => EventInserts[1],
-        EventChunkLarge => EventInserts[2],
-        _ => throw new ArgumentOutOfRangeException(nameof(rows)),
-    };
-
-    private static string InsertEventsText(int rows)
-    {
-        var sql = new System.Text.StringBuilder("INSERT INTO events (org_id, run_id, task_id, type, data, created_at) VALUES ");
-        for (var r = 0; r < rows; r++)
-        {
-            var p = 2 + r * 5;
-            sql.Append(r == 0 ? "" : ", ").Append(System.Globalization.CultureInfo.InvariantCulture, $"(?{p}, ?{p + 1}, ?{p + 2}, ?{p + 3}, ?{p + 4}, ?1)");
-        }
-
-        return sql.ToString();
-    }
-
     public const string DependentSeqs = "SELECT dependent_seq FROM task_deps WHERE run_id = $run AND name = $name ORDER BY seq";
 
     public const string DecrementDependent = "UPDATE tasks SET remaining_deps = remaining_deps - 1 WHERE seq = $seq AND status = 'pending'";
@@ -211,10 +184,6 @@ internal static class SqliteSql
         "WHERE id = $task AND org_id = $org AND status = 'running' AND lease_expires_at IS NOT NULL) ORDER BY k";
 
     public const string LatestRunData = "SELECT " + RunDataRows.Columns + " FROM run_data WHERE run_id = $run AND key = $key AND org_id = $org ORDER BY seq DESC LIMIT 1";
-
-    public const string EventsAfter = "SELECT " + EventRows.Columns + " FROM events WHERE seq > $after ORDER BY seq LIMIT $limit";
-
-    public const string EventsAfterInOrg = "SELECT " + EventRows.Columns + " FROM events WHERE seq > $after AND org_id = $org ORDER BY seq LIMIT $limit";
 
     public const string RunById = "SELECT " + RunRow.Columns + " FROM runs WHERE id = $id";
 

@@ -250,9 +250,7 @@ public sealed partial class SqliteStore
 
     /// <inheritdoc />
     public Task<IReadOnlyList<EngineEvent>> ReadEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) =>
-        ReadAsync<IReadOnlyList<EngineEvent>>(db => orgId is null
-            ? db.Query(SqliteSql.EventsAfter, EventRows.Read, afterSequence, Math.Max(0, limit))
-            : db.Query(SqliteSql.EventsAfterInOrg, EventRows.Read, afterSequence, orgId, Math.Max(0, limit)),
+        ReadAsync<IReadOnlyList<EngineEvent>>(db => SqliteEventBatches.Read(db, afterSequence, limit, orgId),
             cancellationToken);
 
     /// <inheritdoc />

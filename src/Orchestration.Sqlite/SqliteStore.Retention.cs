@@ -32,6 +32,7 @@ public sealed partial class SqliteStore : IRetentionStore
                     tx.Cache.Runs.Remove(Guid.Parse(id));
                 }
 
+                SqliteEventBatches.Purge(db, victims.Select(v => v.Id).ToList(), (tx.Now - target.Ttl).UtcTicks);
                 budget -= victims.Count;
                 if (victims.Count > 0) counts.Add(new RetentionCount(target.Rule, target.State, victims.Count));
             }
@@ -95,12 +96,21 @@ public sealed partial class SqliteStore : IRetentionStore
                 return new TableGrowth(name, rows, at);
             }
 
+            // Events: the rows written before migration 0019 and the live events of the batch rows.
+            TableGrowth Events()
+            {
+                var rows = (long)db.Scalar("SELECT (SELECT count(*) FROM events) + (SELECT coalesce(sum(live), 0) FROM event_batches)")!;
+                var at = db.Scalar("SELECT coalesce((SELECT created_at FROM events ORDER BY seq LIMIT 1), (SELECT created_at FROM event_batches ORDER BY seq LIMIT 1))") is long ticks
+                    ? SqliteValues.Time(ticks) : (DateTimeOffset?)null;
+                return new TableGrowth(GrowthTables.Events, rows, at);
+            }
+
             return
             [
                 Table(GrowthTables.Runs, "runs", "SELECT created_at FROM runs ORDER BY seq LIMIT 1"),
                 Table(GrowthTables.Tasks, "tasks", "SELECT created_at FROM tasks ORDER BY seq LIMIT 1"),
                 Table(GrowthTables.Attempts, "task_attempts", "SELECT started_at FROM task_attempts ORDER BY seq LIMIT 1"),
-                Table(GrowthTables.Events, "events", "SELECT created_at FROM events ORDER BY seq LIMIT 1"),
+                Events(),
                 Table(GrowthTables.RunData, "run_data", "SELECT created_at FROM run_data ORDER BY seq LIMIT 1"),
                 Table(GrowthTables.WebhookDeliveries, "webhook_deliveries", "SELECT created_at FROM webhook_deliveries ORDER BY rowid LIMIT 1"),
                 Table(GrowthTables.Executors, "executors", "SELECT min(last_seen) FROM executors"),

@@ -230,27 +230,10 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
         InsertEvents();
     }
 
-    // Events go in multi-row INSERTs: a statement execution (and the AUTOINCREMENT counter's read and write) per chunk of
-    // rows rather than per row. VALUES rows are inserted in order, so sequence numbers follow the buffered order.
+    // Events go into batch rows (SqliteEventBatches): one row per stretch of one org's events, not one per event.
     private void InsertEvents()
     {
-        var i = 0;
-        while (i < _events.Count)
-        {
-            var left = _events.Count - i;
-            var rows = left >= SqliteSql.EventChunkLarge ? SqliteSql.EventChunkLarge : left >= SqliteSql.EventChunkSmall ? SqliteSql.EventChunkSmall : 1;
-            var insert = RawDb.Statement(SqliteSql.InsertEvents(rows)).Bind(1, Now);
-            for (var r = 0; r < rows; r++)
-            {
-                var (run, task, type, data) = _events[i + r];
-                var p = 2 + r * 5;
-                insert.Bind(p, run.OrgId).Bind(p + 1, run.Id).Bind(p + 2, task).Bind(p + 3, type).Bind(p + 4, data);
-            }
-
-            insert.Exec();
-            i += rows;
-        }
-
+        if (_events.Count > 0) SqliteEventBatches.Write(RawDb, _events, Now);
         _events.Clear();
     }
 }

@@ -137,8 +137,8 @@ internal sealed class MultiHostDatabase : IAsyncDisposable
         var duplicates = await ScalarAsync("SELECT count(*) FROM {s}.e2e_duplicates");
         var completedAttempts = await ScalarAsync("SELECT count(*) FROM {s}.attempts WHERE outcome = 'completed'");
         var tasksWithCompletedAttempt = await ScalarAsync("SELECT count(DISTINCT task_id) FROM {s}.attempts WHERE outcome = 'completed'");
-        var completionEvents = await ScalarAsync("SELECT count(*) FROM {s}.events WHERE type = 'task.completed'");
-        var distinctCompletionEvents = await ScalarAsync("SELECT count(DISTINCT task_id) FROM {s}.events WHERE type = 'task.completed'");
+        var completionEvents = await ScalarAsync("SELECT count(*) FROM {s}.event_log WHERE type = 'task.completed'");
+        var distinctCompletionEvents = await ScalarAsync("SELECT count(DISTINCT task_id) FROM {s}.event_log WHERE type = 'task.completed'");
         var loggedTasks = await ScalarAsync("SELECT count(DISTINCT task_id) FROM {s}.e2e_log");
         var completedRuns = await ScalarAsync("SELECT count(*) FROM {s}.runs WHERE status = 'completed'");
         var runs = await ScalarAsync("SELECT count(*) FROM {s}.runs");
