@@ -7,6 +7,9 @@ namespace Orchestration.Http.Foreman.Contracts;
 internal sealed record CreateRunRequest
 {
     /// <summary>Any JSON (required).</summary>
+    // [Required] marks it required in the OpenAPI schema only (System.Text.Json ignores it): the endpoint checks it
+    // itself, so a missing field keeps its 400 naming inputData.
+    [System.ComponentModel.DataAnnotations.Required]
     [JsonPropertyName("inputData")] public JsonElement? InputData { get; init; }
     /// <summary>Optional metadata.</summary>
     [JsonPropertyName("metadata")] public JsonElement? Metadata { get; init; }
