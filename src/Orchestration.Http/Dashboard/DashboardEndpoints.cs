@@ -38,6 +38,10 @@ internal static class DashboardEndpoints
             OperationsPages.SetDefinitionDisabledAsync(View(c, mount, o), d, s, name, true)).DisableAntiforgery();
         group.MapPost("/definitions/{name}/enable", (HttpContext c, string name, Storage.IDefinitionStore d, IScheduleClient s, IOptions<OrchestrationHttpOptions> o) =>
             OperationsPages.SetDefinitionDisabledAsync(View(c, mount, o), d, s, name, false)).DisableAntiforgery();
+        group.MapPost("/schedules/{family}/{name}/pause", (HttpContext c, string family, string name, IScheduleClient s, IOptions<OrchestrationHttpOptions> o) =>
+            DashboardSchedules.SetPausedAsync(View(c, mount, o), s, family, name, true)).DisableAntiforgery();
+        group.MapPost("/schedules/{family}/{name}/resume", (HttpContext c, string family, string name, IScheduleClient s, IOptions<OrchestrationHttpOptions> o) =>
+            DashboardSchedules.SetPausedAsync(View(c, mount, o), s, family, name, false)).DisableAntiforgery();
         group.MapGet("/webhooks", (HttpContext c, Storage.IWebhookStore webhooks, IOptions<OrchestrationHttpOptions> o) =>
             OperationsPages.WebhooksAsync(View(c, mount, o), webhooks));
         group.MapGet("/live", (HttpContext c, Guid? run, IOrchestrationClient client, TimeProvider time, IOptions<OrchestrationHttpOptions> o) =>

@@ -89,11 +89,17 @@ internal static class OperationsPages
         if (visible.Count == 0) html.Append("<p class=\"muted\">No schedules.</p>");
         else
         {
-            html.Append("<table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Family</th><th scope=\"col\">Cron</th><th scope=\"col\">Time zone</th><th scope=\"col\">Next fire</th><th scope=\"col\">Last fired</th></tr></thead><tbody>");
+            html.Append("<table><thead><tr><th scope=\"col\">Name</th><th scope=\"col\">Family</th><th scope=\"col\">Cron</th><th scope=\"col\">Time zone</th><th scope=\"col\">Next fire</th><th scope=\"col\">Last fired</th><th scope=\"col\">Action</th></tr></thead><tbody>");
             foreach (var s in visible)
+            {
                 html.Append("<tr><td>").Append(Html.E(s.Name)).Append("</td><td>").Append(Html.E(FamilyAccess.For(s.Family).Label)).Append("</td><td><code>").Append(Html.E(s.Cron))
                     .Append("</code></td><td>").Append(Html.E(s.TimeZone)).Append("</td><td>").Append(s.Paused ? "paused" : Html.Time(s.NextFireAt))
-                    .Append("</td><td>").Append(Html.Time(s.LastFiredAt)).Append("</td></tr>");
+                    .Append("</td><td>").Append(Html.Time(s.LastFiredAt)).Append("</td><td data-schedule=\"").Append(Html.E(s.Family + "/" + s.Name)).Append("\">");
+                if (DashboardSchedules.CanSet(view.Caller, s.Family, pause: !s.Paused))
+                    html.Append(view.Form(view.Path($"/schedules/{Html.Url(s.Family)}/{Html.Url(s.Name)}/{(s.Paused ? "resume" : "pause")}"), s.Paused ? "Resume" : "Pause", s.Paused ? "" : "danger"));
+                html.Append("</td></tr>");
+            }
+
             html.Append("</tbody></table>");
         }
 
