@@ -9,31 +9,16 @@ namespace Orchestration.Exec.Tests;
 
 /// <summary>Files an exec program leaves in <c>$ORCHESTRATION_OUTPUTS_DIR</c> become artifacts of its task.</summary>
 [NonParallelizable]
-public sealed class ExecOutputsTests
+public sealed class ExecOutputsTests : ExecHandlerFixture
 {
-    private TestBinaryServer _server = null!;
-    private ExecTestContext _exec = null!;
-
-    [OneTimeSetUp]
-    public async Task StartServer() => _server = await TestBinaryServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopServer() => await _server.DisposeAsync();
-
-    [SetUp]
-    public void Create() => _exec = new ExecTestContext();
-
-    [TearDown]
-    public void Dispose() => _exec.Dispose();
-
     private Task<ExecOutput> RunAsync(string script, RecordingUploader uploader)
     {
         var binary = TestScripts.Script(script);
-        var input = new ExecInput { BinaryUrl = _server.Serve($"/bin/{Guid.NewGuid():N}", binary).ToString(), BinarySha256 = TestScripts.Sha256(binary) };
-        var inner = _exec.NewContext();
+        var input = new ExecInput { BinaryUrl = Server.Serve($"/bin/{Guid.NewGuid():N}", binary).ToString(), BinarySha256 = TestScripts.Sha256(binary) };
+        var inner = Exec.NewContext();
         var services = new ServiceCollection().AddSingleton<IArtifactUploader>(uploader).BuildServiceProvider();
         var context = new TaskContext(inner.Task, inner.Services.GetRequiredService<Orchestration.Engine.IOrchestrationClient>(), NullLogger.Instance, services);
-        return _exec.Handler.HandleAsync(input, context, CancellationToken.None);
+        return Exec.Handler.HandleAsync(input, context, CancellationToken.None);
     }
 
     [Test]

@@ -9,26 +9,11 @@ namespace Orchestration.Exec.Tests;
 
 [TestFixture]
 [NonParallelizable]
-public sealed class ExecTaskHandlerTests
+public sealed class ExecTaskHandlerTests : ExecHandlerFixture
 {
-    private TestBinaryServer _server = null!;
-    private ExecTestContext _exec = null!;
-
-    [OneTimeSetUp]
-    public async Task StartServer() => _server = await TestBinaryServer.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopServer() => await _server.DisposeAsync();
-
-    [SetUp]
-    public void SetUp() => _exec = new ExecTestContext();
-
-    [TearDown]
-    public void TearDown() => _exec.Dispose();
-
     private ExecInput Input(byte[] binary, string? sha256 = null, IReadOnlyList<string>? arguments = null, IReadOnlyDictionary<string, string>? env = null, double? timeoutSeconds = null)
     {
-        var url = _server.Serve($"/bin/{Guid.NewGuid():N}", binary);
+        var url = Server.Serve($"/bin/{Guid.NewGuid():N}", binary);
         return new ExecInput
         {
             BinaryUrl = url.ToString(),
@@ -42,7 +27,7 @@ public sealed class ExecTaskHandlerTests
     [Test]
     public async Task HandleAsync_ScriptPrintsText_ReturnsStdoutStderrAndExitCodeZero()
     {
-        var output = await _exec.RunAsync(Input(TestScripts.Script("echo hello from exec; echo warning >&2")));
+        var output = await Exec.RunAsync(Input(TestScripts.Script("echo hello from exec; echo warning >&2")));
 
         Assert.Multiple(() =>
         {
@@ -51,7 +36,7 @@ public sealed class ExecTaskHandlerTests
             Assert.That(output.ExitCode, Is.Zero);
             Assert.That(output.StdoutTruncated, Is.False);
             Assert.That(output.StderrTruncated, Is.False);
-            Assert.That(_exec.WorkDirectories(), Is.Empty, "the per-attempt work directory is removed afterwards");
+            Assert.That(Exec.WorkDirectories(), Is.Empty, "the per-attempt work directory is removed afterwards");
         });
     }
 
@@ -60,7 +45,7 @@ public sealed class ExecTaskHandlerTests
     {
         var input = Input(TestScripts.Script("echo partial; echo something broke >&2; exit 3"));
 
-        var ex = Assert.ThrowsAsync<TaskFailedException>(() => _exec.RunAsync(input));
+        var ex = Assert.ThrowsAsync<TaskFailedException>(() => Exec.RunAsync(input));
 
         var partial = JsonSerializer.Deserialize<ExecOutput>(ex.OutputJson!, JsonDefaults.Options)!;
         Assert.Multiple(() =>
@@ -70,34 +55,34 @@ public sealed class ExecTaskHandlerTests
             Assert.That(partial.ExitCode, Is.EqualTo(3));
             Assert.That(partial.Stdout, Is.EqualTo("partial\n"));
             Assert.That(partial.Stderr, Is.EqualTo("something broke\n"));
-            Assert.That(_exec.WorkDirectories(), Is.Empty);
+            Assert.That(Exec.WorkDirectories(), Is.Empty);
         });
     }
 
     [Test]
     public void HandleAsync_Sha256Mismatch_FailsPermanentlyNeverExecutesAndDeletesDownload()
     {
-        var marker = _exec.Marker("executed");
+        var marker = Exec.Marker("executed");
         var binary = TestScripts.Script($"touch '{marker}'");
         var actual = TestScripts.Sha256(binary);
         var expected = TestScripts.Sha256(TestScripts.Script("echo something else"));
 
-        var ex = Assert.ThrowsAsync<TaskFailedException>(() => _exec.RunAsync(Input(binary, sha256: expected.ToUpperInvariant())));
+        var ex = Assert.ThrowsAsync<TaskFailedException>(() => Exec.RunAsync(Input(binary, sha256: expected.ToUpperInvariant())));
 
         Assert.Multiple(() =>
         {
             Assert.That(ex.Message, Is.EqualTo($"sha256 mismatch: expected {expected}, got {actual}"));
             Assert.That(ex.Retryable, Is.False);
             Assert.That(File.Exists(marker), Is.False, "the binary must never run");
-            Assert.That(_exec.CacheFiles(), Is.Empty, "neither the download nor a cache entry is left behind");
-            Assert.That(_exec.WorkDirectories(), Is.Empty, "no work directory is created for a binary that failed verification");
+            Assert.That(Exec.CacheFiles(), Is.Empty, "neither the download nor a cache entry is left behind");
+            Assert.That(Exec.WorkDirectories(), Is.Empty, "no work directory is created for a binary that failed verification");
         });
     }
 
     [Test]
     public async Task HandleAsync_ShellMetacharacterArguments_ReachBinaryLiterally()
     {
-        var marker = _exec.Marker("injected");
+        var marker = Exec.Marker("injected");
         string[] arguments =
         [
             $"; touch '{marker}'",
@@ -114,7 +99,7 @@ public sealed class ExecTaskHandlerTests
         ];
         var script = TestScripts.Script("for a in \"$@\"; do printf '[%s]\\n' \"$a\"; done");
 
-        var output = await _exec.RunAsync(Input(script, arguments: arguments));
+        var output = await Exec.RunAsync(Input(script, arguments: arguments));
 
         Assert.Multiple(() =>
         {
@@ -133,7 +118,7 @@ public sealed class ExecTaskHandlerTests
             var env = new Dictionary<string, string> { ["GREETING"] = "hi there; $(not expanded)", ["LANG"] = "en_US.UTF-8" };
             var script = TestScripts.Script($"printf '%s|%s|%s|%s|%s\\n' \"$GREETING\" \"${{{hostOnly}-unset}}\" \"$LANG\" \"$HOME\" \"$(pwd)\"; env | wc -l >&2");
 
-            var output = await _exec.RunAsync(Input(script, env: env));
+            var output = await Exec.RunAsync(Input(script, env: env));
 
             var parts = output.Stdout.TrimEnd('\n').Split('|');
             Assert.Multiple(() =>
@@ -142,7 +127,7 @@ public sealed class ExecTaskHandlerTests
                 Assert.That(parts[1], Is.EqualTo("unset"), "the host's environment is not inherited");
                 Assert.That(parts[2], Is.EqualTo("en_US.UTF-8"), "job variables override the base");
                 Assert.That(parts[3], Is.EqualTo(parts[4]), "HOME is the fresh working directory");
-                Assert.That(parts[4], Does.StartWith(_exec.Options.WorkDirectoryRoot));
+                Assert.That(parts[4], Does.StartWith(Exec.Options.WorkDirectoryRoot));
             });
         }
         finally
@@ -154,14 +139,14 @@ public sealed class ExecTaskHandlerTests
     [Test]
     public async Task HandleAsync_OutputOverOneMegabyte_TruncatedAndChildNotBlocked()
     {
-        var finished = _exec.Marker("finished");
+        var finished = Exec.Marker("finished");
         var script = TestScripts.Script($"""
             head -c 3000000 /dev/zero | tr '\0' 'a'
             head -c 2000000 /dev/zero | tr '\0' 'b' >&2
             touch '{finished}'
             """);
 
-        var output = await _exec.RunAsync(Input(script));
+        var output = await Exec.RunAsync(Input(script));
 
         Assert.Multiple(() =>
         {
@@ -179,7 +164,7 @@ public sealed class ExecTaskHandlerTests
     [Test]
     public void HandleAsync_Timeout_KillsProcessTreeAndFailsRetryable()
     {
-        var childPid = _exec.Marker("child.pid");
+        var childPid = Exec.Marker("child.pid");
         var script = TestScripts.Script($"""
             sleep 300 &
             echo $! > '{childPid}'
@@ -188,7 +173,7 @@ public sealed class ExecTaskHandlerTests
             """);
         var clock = Stopwatch.StartNew();
 
-        var ex = Assert.ThrowsAsync<TaskFailedException>(() => _exec.RunAsync(Input(script, timeoutSeconds: 2)));
+        var ex = Assert.ThrowsAsync<TaskFailedException>(() => Exec.RunAsync(Input(script, timeoutSeconds: 2)));
 
         var pid = int.Parse(File.ReadAllText(childPid).Trim(), System.Globalization.CultureInfo.InvariantCulture);
         var partial = JsonSerializer.Deserialize<ExecOutput>(ex.OutputJson!, JsonDefaults.Options)!;
@@ -200,14 +185,14 @@ public sealed class ExecTaskHandlerTests
             Assert.That(partial.ExitCode, Is.Null);
             Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(60)));
             Assert.That(ProcessProbe.WaitUntilGone(pid, TimeSpan.FromSeconds(15)), Is.True, $"the script's child {pid} must be killed too");
-            Assert.That(_exec.WorkDirectories(), Is.Empty);
+            Assert.That(Exec.WorkDirectories(), Is.Empty);
         });
     }
 
     [Test]
     public async Task HandleAsync_Cancelled_KillsProcessTreeAndThrowsOperationCanceled()
     {
-        var childPid = _exec.Marker("child.pid");
+        var childPid = Exec.Marker("child.pid");
         var script = TestScripts.Script($"""
             sleep 300 &
             echo $! > '{childPid}.tmp'
@@ -216,7 +201,7 @@ public sealed class ExecTaskHandlerTests
             """);
         using var cancel = new CancellationTokenSource();
 
-        var run = _exec.RunAsync(Input(script), cancel.Token);
+        var run = Exec.RunAsync(Input(script), cancel.Token);
         Assert.That(await ProcessProbe.WaitForFileAsync(childPid, TimeSpan.FromSeconds(30)), Is.True, "the script started its child");
         await cancel.CancelAsync();
 
@@ -225,15 +210,15 @@ public sealed class ExecTaskHandlerTests
         Assert.Multiple(() =>
         {
             Assert.That(ProcessProbe.WaitUntilGone(pid, TimeSpan.FromSeconds(15)), Is.True, $"the script's child {pid} must be killed too");
-            Assert.That(_exec.WorkDirectories(), Is.Empty);
+            Assert.That(Exec.WorkDirectories(), Is.Empty);
         });
     }
 
     [Test]
     public async Task HandleAsync_BackgroundChildKeepsPipesOpen_ReturnsAfterDrainTimeout()
     {
-        _exec.Options.OutputDrainTimeout = TimeSpan.FromMilliseconds(500);
-        var childPid = _exec.Marker("child.pid");
+        Exec.Options.OutputDrainTimeout = TimeSpan.FromMilliseconds(500);
+        var childPid = Exec.Marker("child.pid");
         // The background sleep inherits stdout and keeps it open after the script exits.
         var script = TestScripts.Script($"""
             sleep 300 &
@@ -244,7 +229,7 @@ public sealed class ExecTaskHandlerTests
         {
             // The bound is what the test proves: far above the 500 ms drain timeout (a loaded machine), far below the
             // 300 s the open pipe would otherwise hold the handler.
-            var output = await _exec.RunAsync(Input(script)).WaitAsync(TimeSpan.FromSeconds(60));
+            var output = await Exec.RunAsync(Input(script)).WaitAsync(TimeSpan.FromSeconds(60));
 
             Assert.Multiple(() =>
             {
@@ -277,15 +262,15 @@ public sealed class ExecTaskHandlerTests
         var input = Input(binary);
         var path = new Uri(input.BinaryUrl!).AbsolutePath;
 
-        var first = await _exec.RunAsync(input);
-        var second = await _exec.RunAsync(input);
+        var first = await Exec.RunAsync(input);
+        var second = await Exec.RunAsync(input);
 
         Assert.Multiple(() =>
         {
             Assert.That(first.Stdout, Is.EqualTo("cached\n"));
             Assert.That(second.Stdout, Is.EqualTo("cached\n"));
-            Assert.That(_server.Hits(path), Is.EqualTo(1));
-            Assert.That(_exec.CacheFiles().Select(Path.GetFileName), Is.EqualTo(new[] { TestScripts.Sha256(binary) }));
+            Assert.That(Server.Hits(path), Is.EqualTo(1));
+            Assert.That(Exec.CacheFiles().Select(Path.GetFileName), Is.EqualTo(new[] { TestScripts.Sha256(binary) }));
         });
     }
 
@@ -295,15 +280,15 @@ public sealed class ExecTaskHandlerTests
         var binary = TestScripts.Script("echo genuine");
         var input = Input(binary);
         var path = new Uri(input.BinaryUrl!).AbsolutePath;
-        await _exec.RunAsync(input);
-        await File.WriteAllBytesAsync(Path.Combine(_exec.Options.CacheDirectory, input.BinarySha256!), TestScripts.Script("echo tampered"));
+        await Exec.RunAsync(input);
+        await File.WriteAllBytesAsync(Path.Combine(Exec.Options.CacheDirectory, input.BinarySha256!), TestScripts.Script("echo tampered"));
 
-        var output = await _exec.RunAsync(input);
+        var output = await Exec.RunAsync(input);
 
         Assert.Multiple(() =>
         {
             Assert.That(output.Stdout, Is.EqualTo("genuine\n"));
-            Assert.That(_server.Hits(path), Is.EqualTo(2));
+            Assert.That(Server.Hits(path), Is.EqualTo(2));
         });
     }
 
@@ -311,17 +296,17 @@ public sealed class ExecTaskHandlerTests
     [TestCase(true)]
     public void HandleAsync_BinaryOverSizeLimit_FailsPermanentlyAndLeavesNothing(bool chunked)
     {
-        _exec.Options.MaxBinaryBytes = 100_000;
+        Exec.Options.MaxBinaryBytes = 100_000;
         var binary = TestScripts.Script("# " + new string('x', 200_000));
-        var url = _server.Serve($"/big/{Guid.NewGuid():N}", binary, chunked);
+        var url = Server.Serve($"/big/{Guid.NewGuid():N}", binary, chunked);
 
-        var ex = Assert.ThrowsAsync<TaskFailedException>(() => _exec.RunAsync(new ExecInput { BinaryUrl = url.ToString(), BinarySha256 = TestScripts.Sha256(binary) }));
+        var ex = Assert.ThrowsAsync<TaskFailedException>(() => Exec.RunAsync(new ExecInput { BinaryUrl = url.ToString(), BinarySha256 = TestScripts.Sha256(binary) }));
 
         Assert.Multiple(() =>
         {
             Assert.That(ex.Message, Does.Contain("larger than the limit of 100000 bytes"));
             Assert.That(ex.Retryable, Is.False);
-            Assert.That(_exec.CacheFiles(), Is.Empty);
+            Assert.That(Exec.CacheFiles(), Is.Empty);
         });
     }
 
@@ -332,7 +317,7 @@ public sealed class ExecTaskHandlerTests
     [TestCase("", "binary_url is required")]
     public void HandleAsync_UnsupportedUrl_FailsPermanently(string url, string expected)
     {
-        var ex = Assert.ThrowsAsync<TaskFailedException>(() => _exec.RunAsync(new ExecInput { BinaryUrl = url, BinarySha256 = new string('a', 64) }));
+        var ex = Assert.ThrowsAsync<TaskFailedException>(() => Exec.RunAsync(new ExecInput { BinaryUrl = url, BinarySha256 = new string('a', 64) }));
 
         Assert.Multiple(() =>
         {
@@ -346,15 +331,15 @@ public sealed class ExecTaskHandlerTests
     [TestCase("gggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggggg")]
     public void HandleAsync_MalformedSha256_FailsPermanentlyWithoutDownloading(string? sha256)
     {
-        var hitsBefore = _server.TotalHits;
+        var hitsBefore = Server.TotalHits;
 
-        var ex = Assert.ThrowsAsync<TaskFailedException>(() => _exec.RunAsync(Input(TestScripts.Script("echo x")) with { BinarySha256 = sha256 }));
+        var ex = Assert.ThrowsAsync<TaskFailedException>(() => Exec.RunAsync(Input(TestScripts.Script("echo x")) with { BinarySha256 = sha256 }));
 
         Assert.Multiple(() =>
         {
             Assert.That(ex.Message, Does.Contain("binary_sha256 must be 64 hexadecimal digits"));
             Assert.That(ex.Retryable, Is.False);
-            Assert.That(_server.TotalHits, Is.EqualTo(hitsBefore));
+            Assert.That(Server.TotalHits, Is.EqualTo(hitsBefore));
         });
     }
 
@@ -364,7 +349,7 @@ public sealed class ExecTaskHandlerTests
     {
         var input = Input(TestScripts.Script("echo x"), env: new Dictionary<string, string> { [name] = "v" });
 
-        var ex = Assert.ThrowsAsync<TaskFailedException>(() => _exec.RunAsync(input));
+        var ex = Assert.ThrowsAsync<TaskFailedException>(() => Exec.RunAsync(input));
 
         Assert.That(ex.Retryable, Is.False);
     }
@@ -375,9 +360,9 @@ public sealed class ExecTaskHandlerTests
     [TestCase(503, true)]
     public void HandleAsync_HttpErrorStatus_FailsWithRetryabilityByStatus(int status, bool retryable)
     {
-        var url = _server.Status($"/status/{Guid.NewGuid():N}", status);
+        var url = Server.Status($"/status/{Guid.NewGuid():N}", status);
 
-        var ex = Assert.ThrowsAsync<TaskFailedException>(() => _exec.RunAsync(new ExecInput { BinaryUrl = url + "?token=secret", BinarySha256 = new string('a', 64) }));
+        var ex = Assert.ThrowsAsync<TaskFailedException>(() => Exec.RunAsync(new ExecInput { BinaryUrl = url + "?token=secret", BinarySha256 = new string('a', 64) }));
 
         Assert.Multiple(() =>
         {
@@ -390,16 +375,16 @@ public sealed class ExecTaskHandlerTests
     [Test]
     public void HandleAsync_DownloadStalls_FailsRetryableAfterDownloadTimeout()
     {
-        _exec.Options.DownloadTimeout = TimeSpan.FromMilliseconds(500);
-        var url = _server.Stall($"/stall/{Guid.NewGuid():N}");
+        Exec.Options.DownloadTimeout = TimeSpan.FromMilliseconds(500);
+        var url = Server.Stall($"/stall/{Guid.NewGuid():N}");
 
-        var ex = Assert.ThrowsAsync<TaskFailedException>(() => _exec.RunAsync(new ExecInput { BinaryUrl = url.ToString(), BinarySha256 = new string('a', 64) }));
+        var ex = Assert.ThrowsAsync<TaskFailedException>(() => Exec.RunAsync(new ExecInput { BinaryUrl = url.ToString(), BinarySha256 = new string('a', 64) }));
 
         Assert.Multiple(() =>
         {
             Assert.That(ex.Message, Does.Contain("timed out after"));
             Assert.That(ex.Retryable, Is.True);
-            Assert.That(_exec.CacheFiles(), Is.Empty, "the partial download is deleted");
+            Assert.That(Exec.CacheFiles(), Is.Empty, "the partial download is deleted");
         });
     }
 
@@ -407,11 +392,11 @@ public sealed class ExecTaskHandlerTests
     public async Task HandleAsync_RedirectedDownload_FollowsAndRuns()
     {
         var binary = TestScripts.Script("echo redirected");
-        var target = _server.Serve($"/bin/{Guid.NewGuid():N}", binary);
-        var hop2 = _server.Redirect($"/r2/{Guid.NewGuid():N}", target.AbsolutePath, 307);
-        var hop1 = _server.Redirect($"/r1/{Guid.NewGuid():N}", hop2.ToString(), 301);
+        var target = Server.Serve($"/bin/{Guid.NewGuid():N}", binary);
+        var hop2 = Server.Redirect($"/r2/{Guid.NewGuid():N}", target.AbsolutePath, 307);
+        var hop1 = Server.Redirect($"/r1/{Guid.NewGuid():N}", hop2.ToString(), 301);
 
-        var output = await _exec.RunAsync(new ExecInput { BinaryUrl = hop1.ToString(), BinarySha256 = TestScripts.Sha256(binary) });
+        var output = await Exec.RunAsync(new ExecInput { BinaryUrl = hop1.ToString(), BinarySha256 = TestScripts.Sha256(binary) });
 
         Assert.That(output.Stdout, Is.EqualTo("redirected\n"));
     }
@@ -420,15 +405,15 @@ public sealed class ExecTaskHandlerTests
     public void HandleAsync_TooManyRedirects_FailsPermanently()
     {
         var loop = $"/loop/{Guid.NewGuid():N}";
-        _server.Redirect(loop, loop);
+        Server.Redirect(loop, loop);
 
-        var ex = Assert.ThrowsAsync<TaskFailedException>(() => _exec.RunAsync(new ExecInput { BinaryUrl = new Uri(_server.BaseAddress, loop).ToString(), BinarySha256 = new string('a', 64) }));
+        var ex = Assert.ThrowsAsync<TaskFailedException>(() => Exec.RunAsync(new ExecInput { BinaryUrl = new Uri(Server.BaseAddress, loop).ToString(), BinarySha256 = new string('a', 64) }));
 
         Assert.Multiple(() =>
         {
             Assert.That(ex.Message, Does.Contain("more than 5 redirects"));
             Assert.That(ex.Retryable, Is.False);
-            Assert.That(_server.Hits(loop), Is.EqualTo(6));
+            Assert.That(Server.Hits(loop), Is.EqualTo(6));
         });
     }
 
@@ -437,13 +422,13 @@ public sealed class ExecTaskHandlerTests
     {
         var binary = "#!/nonexistent/interpreter\n"u8.ToArray();
 
-        var ex = Assert.ThrowsAsync<TaskFailedException>(() => _exec.RunAsync(Input(binary)));
+        var ex = Assert.ThrowsAsync<TaskFailedException>(() => Exec.RunAsync(Input(binary)));
 
         Assert.Multiple(() =>
         {
             Assert.That(ex.Message, Does.StartWith("the binary could not be started"));
             Assert.That(ex.Retryable, Is.False);
-            Assert.That(_exec.WorkDirectories(), Is.Empty);
+            Assert.That(Exec.WorkDirectories(), Is.Empty);
         });
     }
 }
