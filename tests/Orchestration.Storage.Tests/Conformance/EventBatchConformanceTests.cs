@@ -96,15 +96,7 @@ public sealed class EventBatchConformanceTests(Backend backend) : ConformanceTes
 
         foreach (var (org, from, limit) in new[] { ((string?)null, 0L, 3), (Org, 0L, 2), (OtherOrg, 0L, 1), (null, mid, 4), (Org, mid, 1) })
         {
-            var read = new List<EngineEvent>();
-            var watermark = from;
-            for (var pages = 0; pages < 100; pages++)
-            {
-                var batch = await Queries.ReadCommittedEventsAsync(watermark, limit, org, CancellationToken.None);
-                read.AddRange(batch.Events);
-                if (batch.Watermark == watermark) break;
-                watermark = batch.Watermark;
-            }
+            var (read, watermark) = await EventPaging.ReadCommittedAllAsync(Queries, from, limit, org, CancellationToken.None);
 
             Assert.That(read, Is.EqualTo(all.Where(e => e.Sequence > from && (org is null || e.OrgId == org)).ToList()), $"org {org ?? "all"} from {from} by {limit}");
             Assert.That(watermark, Is.EqualTo(all[^1].Sequence), "the watermark ends at the last event");
