@@ -17,8 +17,8 @@ internal sealed class QueueDepthGauge : IDisposable
 {
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(15);
 
-    /// <summary>Every family a run can belong to (<see cref="RunSpec.Family"/>'s default and the API families).</summary>
-    internal static readonly string[] Families = ["embedded", Foreman.ForemanJson.Family, Jobs.JobsJson.Family, Workflows.WorkflowsJson.Family, Formicary.FormicaryJson.Family];
+    /// <summary>Every family a run can belong to: the API families and the in-process runs' own, as the dashboard knows them.</summary>
+    internal static readonly string[] Families = [.. Dashboard.FamilyAccess.Known.Select(f => f.Family)];
 
     /// <summary>The states in which a task is waiting for, or holding, an executor.</summary>
     internal static readonly TaskRunStatus[] Statuses = [TaskRunStatus.Pending, TaskRunStatus.Queued, TaskRunStatus.Retrying, TaskRunStatus.Running];
