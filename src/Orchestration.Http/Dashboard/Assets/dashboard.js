@@ -44,6 +44,8 @@
 
   var source = new EventSource(live);
   source.addEventListener('changed', refresh);
-  source.addEventListener('open', function () { document.body.setAttribute('data-live-state', 'open'); });
+  // The stream starts at the newest event when it opens, and the page was rendered before that: whatever changed in
+  // between (or while a dropped stream reconnected) has no event on this stream, so each open refreshes once.
+  source.addEventListener('open', function () { document.body.setAttribute('data-live-state', 'open'); refresh(); });
   source.addEventListener('error', function () { document.body.setAttribute('data-live-state', 'reconnecting'); });
 })();
