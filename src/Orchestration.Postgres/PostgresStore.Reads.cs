@@ -70,6 +70,16 @@ public sealed partial class PostgresStore
         (await OnConnectionAsync((tx, ct) => tx.ReadAsync(S(PostgresSql.TaskInOrg), new { orgId, taskId }, PostgresRows.Task, ct), cancellationToken)).FirstOrDefault();
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<UnfinishedTaskCount>> CountUnfinishedTasksAsync(CancellationToken cancellationToken) =>
+        // The first predicate is tasks_unfinished's, so only unfinished tasks are read, however many finished ones are
+        // kept; the second leaves out tasks awaiting approval, which hold no executor.
+        OnConnectionAsync<IReadOnlyList<UnfinishedTaskCount>>(async (tx, ct) => await tx.ReadAsync(S("""
+            SELECT t.org_id, r.family, t.status, count(*) FROM {s}.tasks t JOIN {s}.runs r ON r.id = t.run_id
+            WHERE t.status NOT IN ('completed', 'failed', 'cancelled', 'skipped') AND t.status IN ('pending', 'queued', 'retrying', 'running')
+            GROUP BY t.org_id, r.family, t.status
+            """), null, r => new UnfinishedTaskCount(r.GetString(0), r.GetString(1), StatusNames.ParseTaskStatus(r.GetString(2)), r.GetInt64(3)), ct), cancellationToken);
+
+    /// <inheritdoc />
     public Task<Page<TaskRun>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken)
     {
         const string where = """

@@ -148,6 +148,15 @@ public sealed partial class SqliteStore
         ReadAsync(db => db.QuerySingle(SqliteSql.TaskInOrg, TaskRow.Read, taskId, orgId)?.ToTaskRun(), cancellationToken);
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<UnfinishedTaskCount>> CountUnfinishedTasksAsync(CancellationToken cancellationToken) =>
+        // No index covers every unfinished status, so this reads the task table once; the queue-depth gauge asks at
+        // most every 15 s, and one grouped read replaces a count per org, family and status.
+        ReadAsync<IReadOnlyList<UnfinishedTaskCount>>(db => db.Query(
+            "SELECT t.org_id, r.family, t.status, count(*) FROM tasks t JOIN runs r ON r.id = t.run_id " +
+            "WHERE t.status IN ('pending', 'queued', 'retrying', 'running') GROUP BY t.org_id, r.family, t.status",
+            row => new UnfinishedTaskCount(row.GetString(0), row.GetString(1), StatusNames.ParseTaskStatus(row.GetString(2)), row.GetInt64(3))), cancellationToken);
+
+    /// <inheritdoc />
     public Task<Page<TaskRun>> ListTasksAsync(TaskQuery query, CancellationToken cancellationToken) =>
         ReadAsync(db =>
         {

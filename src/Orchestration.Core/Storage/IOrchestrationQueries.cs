@@ -56,6 +56,13 @@ public interface IOrchestrationQueries
     /// </summary>
     Task<EventBatch> ReadCommittedEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Unfinished tasks (pending, queued, retrying, running) of every org, counted by org, run family and status in one
+    /// read: the queue-depth gauge's source. Groups with no task are absent. Its cost grows with the tasks the store
+    /// keeps (a SQLite store reads its whole task table), so callers cache it.
+    /// </summary>
+    Task<IReadOnlyList<UnfinishedTaskCount>> CountUnfinishedTasksAsync(CancellationToken cancellationToken);
+
     /// <summary>True when the store answers a trivial query (health checks).</summary>
     Task<bool> PingAsync(CancellationToken cancellationToken);
 }

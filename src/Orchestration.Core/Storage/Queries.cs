@@ -174,3 +174,10 @@ public enum RunDataSortField
     /// <summary>Last change (tags).</summary>
     UpdatedAt,
 }
+
+/// <summary>Unfinished tasks of one org, run family and status (<see cref="IOrchestrationQueries.CountUnfinishedTasksAsync"/>).</summary>
+/// <param name="OrgId">The org.</param>
+/// <param name="Family">The family of the tasks' runs.</param>
+/// <param name="Status">Pending, queued, retrying or running.</param>
+/// <param name="Count">How many tasks, at least 1.</param>
+public sealed record UnfinishedTaskCount(string OrgId, string Family, TaskRunStatus Status, long Count);

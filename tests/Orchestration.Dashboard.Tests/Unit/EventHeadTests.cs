@@ -54,5 +54,6 @@ public sealed class EventHeadTests
         public Task<Page<RunDataEntry>> QueryRunDataAsync(RunDataQuery query, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<EventBatch> ReadCommittedEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) => throw new NotSupportedException();
         public Task<bool> PingAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
+        public Task<IReadOnlyList<UnfinishedTaskCount>> CountUnfinishedTasksAsync(CancellationToken cancellationToken) => throw new NotSupportedException();
     }
 }

@@ -1,7 +1,9 @@
 using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
 using Orchestration.Diagnostics;
+using Orchestration.Http.Platform.Metrics;
 using Orchestration.Http.Tests.Infrastructure;
 
 namespace Orchestration.Http.Tests.Jobs;
@@ -15,6 +17,8 @@ public sealed partial class QueueDepthMetricsTests(ApiBackend backend) : JobsFix
         var t = await NewTenantAsync();
         await SubmitAsync(t.Client, "depth-a");
         await SubmitAsync(t.Client, "depth-b");
+        // Every org is counted in one read: another test's count, younger than 15 s, would answer this scrape.
+        Factory.Time.Advance(QueueDepthGauge.CacheFor);
 
         var first = await ScrapeAsync(t.Client);
         await SubmitAsync(t.Client, "depth-c");
@@ -35,6 +39,7 @@ public sealed partial class QueueDepthMetricsTests(ApiBackend backend) : JobsFix
     {
         var t = await NewTenantAsync();
         await SubmitAsync(t.Client, "depth-meter");
+        Factory.Time.Advance(QueueDepthGauge.CacheFor);
         await ScrapeAsync(t.Client);
         var observed = new List<(long Value, Dictionary<string, object?> Tags)>();
         using var listener = new MeterListener();
@@ -56,6 +61,41 @@ public sealed partial class QueueDepthMetricsTests(ApiBackend backend) : JobsFix
         Assert.That(mine.Where(o => Equals(o.Tags["orchestration.family"], "jobs")).Sum(o => o.Value), Is.EqualTo(1));
         Assert.That(mine.Select(o => o.Tags["orchestration.task.status"]).Distinct(), Is.EquivalentTo(new[] { "pending", "queued", "retrying", "running" }));
         Assert.That(mine.Select(o => o.Tags["orchestration.family"]).Distinct(), Is.EquivalentTo(new[] { "embedded", "foreman", "jobs", "workflows", "formicary" }));
+    }
+
+    [Test]
+    public async Task QueueDepthGauge_CollectedWithoutAnyScrape_CountsEveryOrgInTheBackground()
+    {
+        var t = await NewTenantAsync();
+        var other = await NewTenantAsync();
+        await SubmitAsync(t.Client, "depth-otel");
+        await SubmitAsync(other.Client, "depth-otel");
+        var gauge = Factory.Services.GetRequiredService<QueueDepthGauge>();
+        // Another test's scrape may have left a count: let it age so this collection must count anew.
+        Factory.Time.Advance(QueueDepthGauge.CacheFor);
+        var observed = new List<(long Value, Dictionary<string, object?> Tags)>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == OrchestrationMetrics.MeterName && instrument.Name == "orchestration.queue.depth") l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            var map = new Dictionary<string, object?>();
+            foreach (var tag in tags) map[tag.Key] = tag.Value;
+            lock (observed) observed.Add((value, map));
+        });
+        listener.Start();
+
+        // The callback never waits on the store: the first collection starts a count and answers with what it had.
+        listener.RecordObservableInstruments();
+        await gauge.Refreshing;
+        observed.Clear();
+        listener.RecordObservableInstruments();
+
+        long Jobs(string org) => observed.Where(o => Equals(o.Tags["orchestration.org"], org) && Equals(o.Tags["orchestration.family"], "jobs")).Sum(o => o.Value);
+        Assert.That(Jobs(t.OrgId), Is.EqualTo(1));
+        Assert.That(Jobs(other.OrgId), Is.EqualTo(1));
     }
 
     private static async Task<string> ScrapeAsync(HttpClient client)

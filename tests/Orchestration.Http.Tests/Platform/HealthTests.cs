@@ -63,5 +63,6 @@ public sealed class HealthTests(ApiBackend backend) : ApiFixture(backend)
         public Task<Page<RunDataEntry>> QueryRunDataAsync(RunDataQuery query, CancellationToken cancellationToken) => inner.QueryRunDataAsync(query, cancellationToken);
         public Task<IReadOnlyList<EngineEvent>> ReadEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) => inner.ReadEventsAsync(afterSequence, limit, orgId, cancellationToken);
         public Task<EventBatch> ReadCommittedEventsAsync(long afterSequence, int limit, string? orgId, CancellationToken cancellationToken) => inner.ReadCommittedEventsAsync(afterSequence, limit, orgId, cancellationToken);
+        public Task<IReadOnlyList<UnfinishedTaskCount>> CountUnfinishedTasksAsync(CancellationToken cancellationToken) => inner.CountUnfinishedTasksAsync(cancellationToken);
     }
 }

@@ -94,6 +94,24 @@ public sealed partial class InMemoryStore
     }
 
     /// <inheritdoc />
+    public Task<IReadOnlyList<UnfinishedTaskCount>> CountUnfinishedTasksAsync(CancellationToken cancellationToken)
+    {
+        lock (_gate)
+        {
+            var counts = new Dictionary<(string Org, string Family, TaskRunStatus Status), long>();
+            foreach (var t in _tasks.Values)
+            {
+                if (t.Status is not (TaskRunStatus.Pending or TaskRunStatus.Queued or TaskRunStatus.Retrying or TaskRunStatus.Running)) continue;
+                var key = (t.OrgId, _runs[t.RunId].Family, t.Status);
+                counts[key] = counts.GetValueOrDefault(key) + 1;
+            }
+
+            IReadOnlyList<UnfinishedTaskCount> result = [.. counts.Select(c => new UnfinishedTaskCount(c.Key.Org, c.Key.Family, c.Key.Status, c.Value))];
+            return Task.FromResult(result);
+        }
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<TaskRun>> GetRunTasksAsync(string orgId, Guid runId, CancellationToken cancellationToken)
     {
         lock (_gate)
