@@ -27,18 +27,18 @@ internal static class PostgresEventSql
     // Events after a sequence, from both tables: the single events by their primary key, the batch rows from the one
     // holding the watermark on (it may still hold later events). Every batch row but that first one holds at least one
     // event (rows left empty by the purge are deleted), so @limit + 1 rows are enough for @limit events.
-    internal const string EventsAfter = """
+    internal static readonly string EventsAfter = WithBits("""
         SELECT seq, org_id, run_id, task_id, type, data_json, created_at FROM (
             (SELECT e.seq, e.org_id, e.run_id, e.task_id, e.type, e.data_json, e.created_at FROM {s}.events e
              WHERE e.seq > @afterSequence AND (@orgId::text IS NULL OR e.org_id = @orgId) ORDER BY e.seq LIMIT @limit)
             UNION ALL
-            (SELECT (b.seq << 12) | (x.i - 1), b.org_id, x.run_id, x.task_id, b.type, x.data_json, b.created_at
-             FROM (SELECT * FROM {s}.event_batches b WHERE b.seq >= (@afterSequence::bigint >> 12) AND (@orgId::text IS NULL OR b.org_id = @orgId)
+            (SELECT (b.seq << {bits}) | (x.i - 1), b.org_id, x.run_id, x.task_id, b.type, x.data_json, b.created_at
+             FROM (SELECT * FROM {s}.event_batches b WHERE b.seq >= (@afterSequence::bigint >> {bits}) AND (@orgId::text IS NULL OR b.org_id = @orgId)
                    ORDER BY b.seq LIMIT @limit + 1) b
              CROSS JOIN LATERAL unnest(b.run_ids, b.task_ids, b.data) WITH ORDINALITY AS x(run_id, task_id, data_json, i)
-             WHERE x.run_id IS NOT NULL AND ((b.seq << 12) | (x.i - 1)) > @afterSequence)
+             WHERE x.run_id IS NOT NULL AND ((b.seq << {bits}) | (x.i - 1)) > @afterSequence)
         ) e ORDER BY seq LIMIT @limit
-        """;
+        """);
 
     // The purge's part (a CTE list after PurgeTarget's victims, which carry id and completed_at): a victim's events in
     // batch rows are blanked in place, and rows left with no event are deleted. Only rows written up to the last
@@ -65,11 +65,13 @@ internal static class PostgresEventSql
         """;
 
     // The oldest event: the single events' first row or the first batch row, whichever has the lower sequence.
-    internal const string OldestEvent = """
+    internal static readonly string OldestEvent = WithBits("""
         SELECT created_at FROM (
             (SELECT seq, created_at FROM {s}.events ORDER BY seq LIMIT 1)
             UNION ALL
-            (SELECT seq << 12, created_at FROM {s}.event_batches ORDER BY seq LIMIT 1)) x
+            (SELECT seq << {bits}, created_at FROM {s}.event_batches ORDER BY seq LIMIT 1)) x
         ORDER BY seq LIMIT 1
-        """;
+        """);
+
+    private static string WithBits(string sql) => sql.Replace("{bits}", IndexBits.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal);
 }
