@@ -28,8 +28,9 @@ public sealed partial class PostgresStore
     {
         var results = await InTransactionAsync(async (tx, ct) =>
         {
+            // CopyRunsAsync sets the tasks' limit keys itself, before the events: a second update would rewrite every
+            // keyed task row again.
             var copied = await CopyRunsAsync(tx, runs, ct);
-            await SetLimitKeysAsync(tx, runs, ct);
             await SetTraceContextsAsync(tx, runs, ct);
             return copied;
         }, cancellationToken);

@@ -101,6 +101,18 @@ internal sealed class RunRow
 
     public static string KindToDb(RunKind kind) => kind == RunKind.Open ? "open" : "managed";
 
+    /// <summary>
+    /// The run as created: <paramref name="created"/> itself (the record the row was made from) while the row still
+    /// says the same, so a bulk enqueue hands back the record it built instead of a copy of it.
+    /// </summary>
+    public Run ToRun(Run created) =>
+        Id == created.Id && Status == created.Status && OutputJson is null && ErrorJson is null && UpdatedAt == created.UpdatedAt
+        && StartedAt == created.StartedAt && CompletedAt == created.CompletedAt && DeadlineAt == created.DeadlineAt && ScheduledAt == created.ScheduledAt
+        && Name == created.Name && MetadataJson == created.MetadataJson && InputJson == created.InputJson && MaxConcurrency == created.MaxConcurrency
+        && Kind == created.Kind && Family == created.Family && OrgId == created.OrgId && IdempotencyKey == created.IdempotencyKey && CreatedAt == created.CreatedAt
+            ? created
+            : ToRun(created.TotalTasks, 0, 0);
+
     public Run ToRun(int total, int completed, int failed) => new()
     {
         Id = Id,

@@ -15,8 +15,12 @@ public sealed partial class SqliteStore
         {
             var results = new CreateRunResult[runs.Count];
             var now = tx.Now;
+            tx.ExpectNewRuns(runs.Count);
             for (var i = 0; i < runs.Count; i++)
             {
+                // Written in stretches so the buffers stay small and are reused, instead of growing to a large-object
+                // array per call (each of which counts towards a full collection).
+                tx.FlushNewRowsIfMany();
                 var p = runs[i];
                 if (p.IdempotencyKey is not null && tx.Db.Scalar(SqliteSql.RunIdByKey, p.OrgId, p.IdempotencyKey) is string existing)
                 {
@@ -30,24 +34,28 @@ public sealed partial class SqliteStore
                     continue;
                 }
 
-                var run = RunRow.Created(NewRun.Run(p, now, NewRun.DeadlineAt(p, now)), p.Tasks.Count);
+                var created = NewRun.Run(p, now, NewRun.DeadlineAt(p, now), totalTasks: p.Tasks.Count);
+                var run = RunRow.Created(created, p.Tasks.Count);
                 run.MayHaveDependents = NewRun.HasEdges(p.Tasks);
                 (run.TraceParent, run.TraceState) = (p.TraceParent, p.TraceState);
                 tx.AddRun(run);
                 AddEvent(tx, run, null, EventTypes.RunCreated, null);
 
                 var scheduledFor = NewRun.ScheduledFor(p);
-                foreach (var nt in p.Tasks)
+                var anyAllowsFailure = false;
+                for (var t = 0; t < p.Tasks.Count; t++)
                 {
+                    var nt = p.Tasks[t];
+                    anyAllowsFailure |= nt.AllowFailure;
                     var queued = NewRun.QueuedAtOnce(nt) && scheduledFor is null;
                     InsertTask(tx, run, nt, queued ? NewRun.ReadyStatus(nt.Type) : TaskRunStatus.Pending, nt.Dependencies.Count, queued ? now : null, null);
                     tx.WakeWork |= queued;
                 }
 
                 if (p.ScheduledAt is not null) ScheduleRun(tx, run, scheduledFor);
-                if (NewRun.HasRoutes(p.Tasks) || p.Tasks.Any(t => t.AllowFailure)) WriteRouting(tx, run, p.Tasks);
+                if (anyAllowsFailure || NewRun.HasRoutes(p.Tasks)) WriteRouting(tx, run, p.Tasks);
                 FinalizeIfDone(tx, run);
-                results[i] = new CreateRunResult(run.ToRun(p.Tasks.Count, 0, 0), true);
+                results[i] = new CreateRunResult(run.ToRun(created), true);
             }
 
             return results;

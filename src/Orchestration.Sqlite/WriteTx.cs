@@ -145,6 +145,22 @@ internal sealed class WriteTx(SqliteCommands db, DateTimeOffset now, RowCache ca
 
     public void InsertEvent(int position, RunRow run, Guid? taskId, string type, string? dataJson) => _events.Insert(position, (run, taskId, type, dataJson));
 
+    /// <summary>Sizes the buffers for an operation that creates <paramref name="runs"/> runs, so they do not grow by doubling.</summary>
+    public void ExpectNewRuns(int runs)
+    {
+        _runs.EnsureCapacity(_runs.Count + runs);
+        _events.EnsureCapacity(_events.Count + runs);
+    }
+
+    // New rows buffered before they are written: small enough to stay out of the large-object heap.
+    private const int NewRowsFlushAt = 512;
+
+    /// <summary>Writes the buffered new runs and tasks once there are many of them (an operation creating many runs).</summary>
+    public void FlushNewRowsIfMany()
+    {
+        if (_newTasks.Count >= NewRowsFlushAt || _newRuns.Count >= NewRowsFlushAt) FlushRows();
+    }
+
     /// <summary>Writes every buffered row change except events and run updates (which no statement of an operation reads).</summary>
     public void FlushRows()
     {

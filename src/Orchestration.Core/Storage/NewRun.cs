@@ -44,9 +44,10 @@ public static class NewRun
     /// <summary>True when some task waits for another, so completions must look for dependents.</summary>
     public static bool HasEdges(IReadOnlyList<NewTask> tasks)
     {
-        foreach (var t in tasks)
+        // Indexed, not foreach: an enumerator of an IReadOnlyList is an allocation per run on the enqueue path.
+        for (var i = 0; i < tasks.Count; i++)
         {
-            if (t.Dependencies.Count > 0) return true;
+            if (tasks[i].Dependencies.Count > 0) return true;
         }
 
         return false;
@@ -55,9 +56,10 @@ public static class NewRun
     /// <summary>True when some task has routes, so terminal tasks must re-decide the run's routed tasks.</summary>
     public static bool HasRoutes(IReadOnlyList<NewTask> tasks)
     {
-        foreach (var t in tasks)
+        // Indexed, not foreach: an enumerator of an IReadOnlyList is an allocation per run on the enqueue path.
+        for (var i = 0; i < tasks.Count; i++)
         {
-            if (t.Routes.Count > 0) return true;
+            if (tasks[i].Routes.Count > 0) return true;
         }
 
         return false;

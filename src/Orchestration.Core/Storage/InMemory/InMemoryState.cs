@@ -149,7 +149,11 @@ internal sealed class RunState
 
 internal sealed class TaskState
 {
-    private TaskRun _record;
+    // Null until the record is first read: a new task keeps the engine's NewTask (which the caller allocated anyway)
+    // instead of a second, larger record of the same fields, so a bulk enqueue allocates and retains one object less
+    // per task. The first read builds the record from it and drops it.
+    private TaskRun? _record;
+    private NewTask? _source;
     private bool _stale;
     private TaskRunStatus _status;
     private int _attempt;
@@ -169,8 +173,23 @@ internal sealed class TaskState
     {
         _record = task;
         Load(task);
+        (Id, RunId, OrgId, Name, Type, Priority, _createdAt) = (task.Id, task.RunId, task.OrgId, task.Name, task.Type, task.Priority, task.CreatedAt);
         Sequence = sequence;
         Enqueue = enqueue;
+    }
+
+    // A new task of a run, as NewRun.Task would build it, without building the record yet.
+    public TaskState(Guid runId, string orgId, NewTask task, TaskRunStatus status, DateTimeOffset now, DateTimeOffset? queuedAt, DateTimeOffset? notBefore, long sequence)
+    {
+        _source = task;
+        _stale = true;
+        _status = status;
+        _queuedAt = queuedAt;
+        _notBefore = notBefore;
+        _updatedAt = now;
+        (Id, RunId, OrgId, Name, Type, Priority, _createdAt) = (task.Id, runId, orgId, task.Name, task.Type, task.Priority, now);
+        Sequence = sequence;
+        Enqueue = task.Enqueue;
     }
 
     // The current record. Cold paths replace it whole (`ts.Task = ts.Task with { ... }`); the hot ones use the
@@ -182,14 +201,16 @@ internal sealed class TaskState
             if (_stale)
             {
                 _record = Build();
+                _source = null;
                 _stale = false;
             }
 
-            return _record;
+            return _record!;
         }
         set
         {
             _record = value;
+            _source = null;
             Load(value);
         }
     }
@@ -217,12 +238,13 @@ internal sealed class TaskState
     private string? _attemptError;
 
     // Fields that never change after creation, read without building a record.
-    public Guid Id => _record.Id;
-    public Guid RunId => _record.RunId;
-    public string OrgId => _record.OrgId;
-    public string Name => _record.Name;
-    public string Type => _record.Type;
-    public int Priority => _record.Priority;
+    public Guid Id { get; }
+    public Guid RunId { get; }
+    public string OrgId { get; }
+    public string Name { get; }
+    public string Type { get; }
+    public int Priority { get; }
+    private readonly DateTimeOffset _createdAt;
 
     public TaskRunStatus Status => _status;
     public int Attempt => _attempt;
@@ -271,7 +293,7 @@ internal sealed class TaskState
 
     private TaskAttempt BuildAttempt() => new()
     {
-        TaskId = _record.Id,
+        TaskId = Id,
         Number = _attemptNumber,
         ExecutorId = _attemptExecutorId!,
         ExecutorIp = _attemptExecutorIp,
@@ -328,7 +350,7 @@ internal sealed class TaskState
 
     private TaskRun Build() => Build(_leaseToken);
 
-    private TaskRun Build(Guid? leaseToken) => _record with
+    private TaskRun Build(Guid? leaseToken) => _record is null ? BuildFromSource(leaseToken) : _record with
     {
         Status = _status,
         Attempt = _attempt,
@@ -344,6 +366,42 @@ internal sealed class TaskState
         CompletedAt = _completedAt,
         ExitCode = _exitCode,
     };
+
+    private TaskRun BuildFromSource(Guid? leaseToken)
+    {
+        var source = _source!;
+        return new TaskRun
+        {
+            Id = Id,
+            OrgId = OrgId,
+            RunId = RunId,
+            Name = Name,
+            Type = Type,
+            Priority = Priority,
+            InputJson = source.InputJson,
+            MetadataJson = source.MetadataJson,
+            Dependencies = source.Dependencies,
+            Routes = source.Routes,
+            AllowFailure = source.AllowFailure,
+            ParentTaskId = source.ParentTaskId,
+            RetryPolicy = source.RetryPolicy,
+            Timeout = source.Timeout,
+            CreatedAt = _createdAt,
+            Status = _status,
+            Attempt = _attempt,
+            LeaseToken = leaseToken,
+            LeaseExpiresAt = _leaseExpiresAt,
+            ExecutorId = _executorId,
+            OutputJson = _outputJson,
+            ErrorJson = _errorJson,
+            NotBefore = _notBefore,
+            UpdatedAt = _updatedAt,
+            QueuedAt = _queuedAt,
+            StartedAt = _startedAt,
+            CompletedAt = _completedAt,
+            ExitCode = _exitCode,
+        };
+    }
 
     private void Load(TaskRun task)
     {

@@ -13,7 +13,7 @@ public sealed partial class InMemoryStore
         if (queuedAtOnce && scheduledFor is { } at)
         {
             // Born pending with its start time; PromoteDueRetries queues it when the time has come.
-            var waiting = new TaskState(NewRun.Task(run.Run, nt, now, queued: false) with { NotBefore = at }, ++_taskSequence, nt.Enqueue)
+            var waiting = new TaskState(run.Id, run.OrgId, nt, TaskRunStatus.Pending, now, queuedAt: null, notBefore: at, ++_taskSequence)
             {
                 LimitKey = nt.LimitKey,
                 LimitMaxRunning = nt.LimitMaxRunning,
@@ -28,7 +28,7 @@ public sealed partial class InMemoryStore
             return waiting;
         }
 
-        var ts = new TaskState(NewRun.Task(run.Run, nt, now, queuedAtOnce), ++_taskSequence, nt.Enqueue)
+        var ts = new TaskState(run.Id, run.OrgId, nt, queuedAtOnce ? NewRun.ReadyStatus(nt.Type) : TaskRunStatus.Pending, now, queuedAtOnce ? now : null, notBefore: null, ++_taskSequence)
         {
             LimitKey = nt.LimitKey,
             LimitMaxRunning = nt.LimitMaxRunning,
