@@ -32,7 +32,8 @@ public sealed partial class InMemoryStore
                 && (query.WithTaskIn is not { } with || r.Tasks.Any(t => t.Task.Status == with))
                 && (query.WithoutTaskIn is not { } without || !r.Tasks.Any(t => without.Contains(t.Task.Status)))
                 && (query.CreatedFrom is null || r.Run.CreatedAt >= query.CreatedFrom)
-                && (query.CreatedBefore is null || r.Run.CreatedAt < query.CreatedBefore)).ToList();
+                && (query.CreatedBefore is null || r.Run.CreatedAt < query.CreatedBefore)
+                && MatchesSearch(r, query)).ToList();
             IEnumerable<RunState> ordered = query.SortBy switch
             {
                 RunSortField.UpdatedAt => query.Descending ? matching.OrderByDescending(r => r.Run.UpdatedAt).ThenByDescending(r => r.Run.Id) : matching.OrderBy(r => r.Run.UpdatedAt).ThenBy(r => r.Run.Id),

@@ -1,0 +1,106 @@
+-- Search terms behind the run list's tag, data-key and input filters: one row per (org, kind, name, value, run), so a
+-- filter reads the runs that carry a term from one index range instead of parsing every run's JSON. Kinds: 'i' a
+-- top-level field of the run's or one of its tasks' input (strings of at most 200 characters, integers of at most 18
+-- digits, booleans; the rest is not searchable), 'k' the key of a run data entry, 't' a tag of one (value '').
+-- Triggers keep the table in step with runs, tasks and run_data, so no write path of the store (COPY included) has to
+-- remember it. Input terms are written by statement-level triggers: one call per enqueue statement, not per row.
+CREATE TABLE {s}.run_terms (
+    org_id  text NOT NULL,
+    kind    text NOT NULL,
+    name    text NOT NULL,
+    value   text NOT NULL,
+    run_id  uuid NOT NULL,
+    PRIMARY KEY (org_id, kind, name, value, run_id)
+);
+-- Deleting a run removes its terms through this index.
+CREATE INDEX run_terms_run ON {s}.run_terms (run_id);
+
+-- The searchable top-level fields of an input, or no rows when it is not a JSON object. Inputs are stored as text
+-- and an embedded caller may store text that is not JSON: that input is not searchable, its write is not refused.
+CREATE FUNCTION {s}.input_terms(p_input text) RETURNS TABLE (name text, value text)
+LANGUAGE plpgsql IMMUTABLE AS $$
+DECLARE
+    doc jsonb;
+BEGIN
+    IF p_input IS NULL OR ltrim(p_input, E' \t\r\n') NOT LIKE '{%' THEN
+        RETURN;
+    END IF;
+    BEGIN
+        doc := p_input::jsonb;
+    EXCEPTION WHEN others THEN
+        RETURN;
+    END;
+    RETURN QUERY
+        SELECT e.key, CASE jsonb_typeof(e.value) WHEN 'string' THEN e.value #>> '{}' ELSE e.value::text END
+        FROM jsonb_each(doc) e
+        WHERE length(e.key) <= 100
+          AND ((jsonb_typeof(e.value) = 'string' AND length(e.value #>> '{}') <= 200)
+            OR (jsonb_typeof(e.value) = 'number' AND e.value::text ~ '^-?[0-9]{1,18}$')
+            OR jsonb_typeof(e.value) = 'boolean');
+END $$;
+
+CREATE FUNCTION {s}.run_terms_of_new_runs() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {s}.run_terms (org_id, kind, name, value, run_id)
+    SELECT DISTINCT n.org_id, 'i', t.name, t.value, n.id FROM new_runs n, {s}.input_terms(n.input_json) t
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER run_terms_run_input AFTER INSERT ON {s}.runs REFERENCING NEW TABLE AS new_runs
+FOR EACH STATEMENT EXECUTE FUNCTION {s}.run_terms_of_new_runs();
+
+CREATE FUNCTION {s}.run_terms_of_new_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {s}.run_terms (org_id, kind, name, value, run_id)
+    SELECT DISTINCT n.org_id, 'i', t.name, t.value, n.run_id FROM new_tasks n, {s}.input_terms(n.input_json) t
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER run_terms_task_input AFTER INSERT ON {s}.tasks REFERENCING NEW TABLE AS new_tasks
+FOR EACH STATEMENT EXECUTE FUNCTION {s}.run_terms_of_new_tasks();
+
+CREATE FUNCTION {s}.run_terms_of_new_data() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO {s}.run_terms (org_id, kind, name, value, run_id)
+    SELECT DISTINCT n.org_id, 'k', n.key, '', n.run_id FROM new_data n
+    UNION
+    SELECT n.org_id, 't', tag, '', n.run_id FROM new_data n, unnest(n.tags) tag
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER run_terms_data_insert AFTER INSERT ON {s}.run_data REFERENCING NEW TABLE AS new_data
+FOR EACH STATEMENT EXECUTE FUNCTION {s}.run_terms_of_new_data();
+CREATE TRIGGER run_terms_data_update AFTER UPDATE ON {s}.run_data REFERENCING NEW TABLE AS new_data
+FOR EACH STATEMENT EXECUTE FUNCTION {s}.run_terms_of_new_data();
+
+-- A tag or key leaves the run's terms only when no remaining entry of the run carries it.
+CREATE FUNCTION {s}.run_terms_of_old_data() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM {s}.run_terms rt
+    USING (SELECT DISTINCT o.org_id, 'k' AS kind, o.key AS name, o.run_id FROM old_data o
+           UNION SELECT o.org_id, 't', tag, o.run_id FROM old_data o, unnest(o.tags) tag) gone
+    WHERE rt.org_id = gone.org_id AND rt.kind = gone.kind AND rt.name = gone.name AND rt.value = '' AND rt.run_id = gone.run_id
+      AND NOT EXISTS (SELECT 1 FROM {s}.run_data d WHERE d.run_id = gone.run_id
+                      AND CASE gone.kind WHEN 'k' THEN d.key = gone.name ELSE gone.name = ANY (d.tags) END);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER run_terms_data_delete AFTER DELETE ON {s}.run_data REFERENCING OLD TABLE AS old_data
+FOR EACH STATEMENT EXECUTE FUNCTION {s}.run_terms_of_old_data();
+CREATE TRIGGER run_terms_data_untag AFTER UPDATE ON {s}.run_data REFERENCING OLD TABLE AS old_data
+FOR EACH STATEMENT EXECUTE FUNCTION {s}.run_terms_of_old_data();
+
+CREATE FUNCTION {s}.run_terms_of_old_runs() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM {s}.run_terms rt USING old_runs o WHERE rt.run_id = o.id;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER run_terms_run_delete AFTER DELETE ON {s}.runs REFERENCING OLD TABLE AS old_runs
+FOR EACH STATEMENT EXECUTE FUNCTION {s}.run_terms_of_old_runs();
+
+-- Runs written before this version become searchable too.
+INSERT INTO {s}.run_terms (org_id, kind, name, value, run_id)
+SELECT r.org_id, 'i', t.name, t.value, r.id FROM {s}.runs r, {s}.input_terms(r.input_json) t
+UNION SELECT k.org_id, 'i', t.name, t.value, k.run_id FROM {s}.tasks k, {s}.input_terms(k.input_json) t
+UNION SELECT d.org_id, 'k', d.key, '', d.run_id FROM {s}.run_data d
+UNION SELECT d.org_id, 't', tag, '', d.run_id FROM {s}.run_data d, unnest(d.tags) tag
+ON CONFLICT DO NOTHING;
