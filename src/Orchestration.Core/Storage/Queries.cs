@@ -27,6 +27,10 @@ public sealed record RunQuery
     public DateTimeOffset? CreatedFrom { get; init; }
     /// <summary>Only runs created before this instant; null for no upper bound.</summary>
     public DateTimeOffset? CreatedBefore { get; init; }
+    /// <summary>Longest searchable input field name, in characters: longer fields are not indexed.</summary>
+    public const int MaxInputFieldChars = 100;
+    /// <summary>Longest searchable input string value, in characters: longer values are not indexed.</summary>
+    public const int MaxInputValueChars = 200;
     /// <summary>Only runs with a run data entry that carries this tag now; null for no filter.</summary>
     public string? Tag { get; init; }
     /// <summary>Only runs with a run data entry under this key; null for no filter.</summary>

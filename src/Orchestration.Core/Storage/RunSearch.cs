@@ -11,11 +11,8 @@ namespace Orchestration.Storage;
 /// </summary>
 internal static partial class RunSearch
 {
-    /// <summary>Longest searchable input field name, in characters; longer fields are not indexed.</summary>
-    public const int MaxFieldChars = 100;
-
-    /// <summary>Longest searchable string value, in characters; longer values are not indexed.</summary>
-    public const int MaxValueChars = 200;
+    public const int MaxFieldChars = RunQuery.MaxInputFieldChars;
+    public const int MaxValueChars = RunQuery.MaxInputValueChars;
 
     /// <summary>
     /// The searchable top-level fields of an input: strings up to <see cref="MaxValueChars"/>, integers of at most 18
