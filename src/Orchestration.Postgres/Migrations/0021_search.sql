@@ -15,35 +15,39 @@ CREATE TABLE {s}.run_terms (
 -- Deleting a run removes its terms through this index.
 CREATE INDEX run_terms_run ON {s}.run_terms (run_id);
 
--- The searchable top-level fields of an input, or no rows when it is not a JSON object. Inputs are stored as text
--- and an embedded caller may store text that is not JSON: that input is not searchable, its write is not refused.
+-- The searchable top-level fields of an input. Inputs are stored as text and an embedded caller may store text that is
+-- not JSON: input_terms_fast raises on it (22P02), input_terms gives no rows for it. The triggers run the fast one over
+-- the whole statement and fall back to the safe one, whose per-row exception block costs a subtransaction, only when
+-- a statement holds such text: its write is not refused, the input is just not searchable.
+CREATE FUNCTION {s}.input_terms_fast(p_input text) RETURNS TABLE (name text, value text)
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT e.key, CASE jsonb_typeof(e.value) WHEN 'string' THEN e.value #>> '{}' ELSE e.value::text END
+    FROM jsonb_each(CASE WHEN ltrim(p_input, E' \t\r\n') LIKE '{%' THEN p_input::jsonb END) e
+    WHERE length(e.key) <= 100
+      AND ((jsonb_typeof(e.value) = 'string' AND length(e.value #>> '{}') <= 200)
+        OR (jsonb_typeof(e.value) = 'number' AND e.value::text ~ '^-?[0-9]{1,18}$')
+        OR jsonb_typeof(e.value) = 'boolean')
+$$;
+
 CREATE FUNCTION {s}.input_terms(p_input text) RETURNS TABLE (name text, value text)
 LANGUAGE plpgsql IMMUTABLE AS $$
-DECLARE
-    doc jsonb;
 BEGIN
-    IF p_input IS NULL OR ltrim(p_input, E' \t\r\n') NOT LIKE '{%' THEN
-        RETURN;
-    END IF;
-    BEGIN
-        doc := p_input::jsonb;
-    EXCEPTION WHEN others THEN
-        RETURN;
-    END;
-    RETURN QUERY
-        SELECT e.key, CASE jsonb_typeof(e.value) WHEN 'string' THEN e.value #>> '{}' ELSE e.value::text END
-        FROM jsonb_each(doc) e
-        WHERE length(e.key) <= 100
-          AND ((jsonb_typeof(e.value) = 'string' AND length(e.value #>> '{}') <= 200)
-            OR (jsonb_typeof(e.value) = 'number' AND e.value::text ~ '^-?[0-9]{1,18}$')
-            OR jsonb_typeof(e.value) = 'boolean');
+    RETURN QUERY SELECT f.name, f.value FROM {s}.input_terms_fast(p_input) f;
+EXCEPTION WHEN invalid_text_representation THEN
+    RETURN;
 END $$;
 
 CREATE FUNCTION {s}.run_terms_of_new_runs() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO {s}.run_terms (org_id, kind, name, value, run_id)
-    SELECT DISTINCT n.org_id, 'i', t.name, t.value, n.id FROM new_runs n, {s}.input_terms(n.input_json) t
-    ON CONFLICT DO NOTHING;
+    BEGIN
+        INSERT INTO {s}.run_terms (org_id, kind, name, value, run_id)
+        SELECT DISTINCT n.org_id, 'i', t.name, t.value, n.id FROM new_runs n, {s}.input_terms_fast(n.input_json) t
+        ON CONFLICT DO NOTHING;
+    EXCEPTION WHEN invalid_text_representation THEN
+        INSERT INTO {s}.run_terms (org_id, kind, name, value, run_id)
+        SELECT DISTINCT n.org_id, 'i', t.name, t.value, n.id FROM new_runs n, {s}.input_terms(n.input_json) t
+        ON CONFLICT DO NOTHING;
+    END;
     RETURN NULL;
 END $$;
 CREATE TRIGGER run_terms_run_input AFTER INSERT ON {s}.runs REFERENCING NEW TABLE AS new_runs
@@ -51,9 +55,15 @@ FOR EACH STATEMENT EXECUTE FUNCTION {s}.run_terms_of_new_runs();
 
 CREATE FUNCTION {s}.run_terms_of_new_tasks() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    INSERT INTO {s}.run_terms (org_id, kind, name, value, run_id)
-    SELECT DISTINCT n.org_id, 'i', t.name, t.value, n.run_id FROM new_tasks n, {s}.input_terms(n.input_json) t
-    ON CONFLICT DO NOTHING;
+    BEGIN
+        INSERT INTO {s}.run_terms (org_id, kind, name, value, run_id)
+        SELECT DISTINCT n.org_id, 'i', t.name, t.value, n.run_id FROM new_tasks n, {s}.input_terms_fast(n.input_json) t
+        ON CONFLICT DO NOTHING;
+    EXCEPTION WHEN invalid_text_representation THEN
+        INSERT INTO {s}.run_terms (org_id, kind, name, value, run_id)
+        SELECT DISTINCT n.org_id, 'i', t.name, t.value, n.run_id FROM new_tasks n, {s}.input_terms(n.input_json) t
+        ON CONFLICT DO NOTHING;
+    END;
     RETURN NULL;
 END $$;
 CREATE TRIGGER run_terms_task_input AFTER INSERT ON {s}.tasks REFERENCING NEW TABLE AS new_tasks

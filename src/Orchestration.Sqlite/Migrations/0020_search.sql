@@ -3,6 +3,7 @@
 -- top-level field of the run's or one of its tasks' input (strings of at most 200 characters, integers of at most 18
 -- digits, booleans; the rest is not searchable), 'k' the key of a run data entry, 't' a tag of one (value '').
 -- Triggers keep the table in step with runs, tasks and run_data, so no write path of the store has to remember it.
+-- An input is parsed twice per row (json_valid, json_each); json_each over anything but an object gives no text key.
 CREATE TABLE run_terms (
     org_id  TEXT NOT NULL,
     kind    TEXT NOT NULL,
@@ -15,24 +16,24 @@ CREATE TABLE run_terms (
 CREATE INDEX ix_run_terms_run ON run_terms (run_id);
 
 CREATE TRIGGER run_terms_run_input AFTER INSERT ON runs
-WHEN NEW.input IS NOT NULL AND json_valid(NEW.input) AND json_type(NEW.input) = 'object'
+WHEN NEW.input IS NOT NULL AND json_valid(NEW.input)
 BEGIN
     INSERT OR IGNORE INTO run_terms (org_id, kind, name, value, run_id)
     SELECT NEW.org_id, 'i', j.key, CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(j.value AS TEXT) END, NEW.id
     FROM json_each(NEW.input) j
-    WHERE length(j.key) <= 100
+    WHERE typeof(j.key) = 'text' AND length(j.key) <= 100
       AND ((j.type = 'text' AND length(j.value) <= 200)
         OR (j.type = 'integer' AND length(replace(CAST(j.value AS TEXT), '-', '')) <= 18)
         OR j.type IN ('true', 'false'));
 END;
 
 CREATE TRIGGER run_terms_task_input AFTER INSERT ON tasks
-WHEN NEW.input IS NOT NULL AND json_valid(NEW.input) AND json_type(NEW.input) = 'object'
+WHEN NEW.input IS NOT NULL AND json_valid(NEW.input)
 BEGIN
     INSERT OR IGNORE INTO run_terms (org_id, kind, name, value, run_id)
     SELECT NEW.org_id, 'i', j.key, CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(j.value AS TEXT) END, NEW.run_id
     FROM json_each(NEW.input) j
-    WHERE length(j.key) <= 100
+    WHERE typeof(j.key) = 'text' AND length(j.key) <= 100
       AND ((j.type = 'text' AND length(j.value) <= 200)
         OR (j.type = 'integer' AND length(replace(CAST(j.value AS TEXT), '-', '')) <= 18)
         OR j.type IN ('true', 'false'));

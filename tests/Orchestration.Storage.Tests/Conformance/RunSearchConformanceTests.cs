@@ -43,11 +43,14 @@ public sealed class RunSearchConformanceTests(Backend backend) : ConformanceTest
     public async Task ListRuns_InputNotAnObjectOrTooLong_StoredButNotSearchable()
     {
         var text = await CreateAsync(input: "not json {");
+        var broken = await CreateAsync(input: """{"customer":"acme",""", taskInput: """{"customer":"acme"}""");
         await CreateAsync(input: """["customer","acme"]""");
         var longValue = new string('x', RunSearch.MaxValueChars + 1);
         await CreateAsync(input: $$"""{"note":"{{longValue}}","size":1.5,"big":1234567890123456789}""");
 
         Assert.That((await Queries.GetRunAsync(Org, text, CancellationToken.None))!.InputJson, Is.EqualTo("not json {"), "text that is not JSON is kept as it was");
+        Assert.That(await IdsAsync(new RunQuery { OrgId = Org, InputField = "customer", InputValue = "acme" }), Is.EqualTo(new[] { broken }),
+            "a broken run input is not searchable, its task's input still is");
         Assert.That(await IdsAsync(new RunQuery { OrgId = Org, InputField = "note", InputValue = longValue }), Is.Empty);
         Assert.That(await IdsAsync(new RunQuery { OrgId = Org, InputField = "size", InputValue = "1.5" }), Is.Empty, "decimals are not searchable");
         Assert.That(await IdsAsync(new RunQuery { OrgId = Org, InputField = "big", InputValue = "1234567890123456789" }), Is.Empty, "integers of more than 18 digits are not");
