@@ -12,8 +12,8 @@ CREATE TABLE run_terms (
     run_id  TEXT NOT NULL,
     PRIMARY KEY (org_id, kind, name, value, run_id)
 ) WITHOUT ROWID;
--- Deleting a run removes its terms through this index.
-CREATE INDEX ix_run_terms_run ON run_terms (run_id);
+-- No index on run_id: it would cost every enqueue a second B-tree insert per term. Deleting a run or a task finds its
+-- input terms by recomputing them from the deleted row (primary-key lookups); run data terms go with the run data rows.
 
 CREATE TRIGGER run_terms_run_input AFTER INSERT ON runs
 WHEN NEW.input IS NOT NULL AND json_valid(NEW.input)
@@ -69,8 +69,23 @@ BEGIN
 END;
 
 CREATE TRIGGER run_terms_run_delete AFTER DELETE ON runs
+WHEN OLD.input IS NOT NULL AND json_valid(OLD.input)
 BEGIN
-    DELETE FROM run_terms WHERE run_id = OLD.id;
+    DELETE FROM run_terms
+    WHERE org_id = OLD.org_id AND kind = 'i' AND run_id = OLD.id
+      AND (name, value) IN (
+        SELECT j.key, CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(j.value AS TEXT) END
+        FROM json_each(OLD.input) j WHERE typeof(j.key) = 'text');
+END;
+
+CREATE TRIGGER run_terms_task_delete AFTER DELETE ON tasks
+WHEN OLD.input IS NOT NULL AND json_valid(OLD.input)
+BEGIN
+    DELETE FROM run_terms
+    WHERE org_id = OLD.org_id AND kind = 'i' AND run_id = OLD.run_id
+      AND (name, value) IN (
+        SELECT j.key, CASE j.type WHEN 'true' THEN 'true' WHEN 'false' THEN 'false' ELSE CAST(j.value AS TEXT) END
+        FROM json_each(OLD.input) j WHERE typeof(j.key) = 'text');
 END;
 
 -- Runs written before this version become searchable too.
