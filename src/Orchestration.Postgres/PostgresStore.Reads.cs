@@ -43,12 +43,12 @@ public sealed partial class PostgresStore
             RunSortField.CompletedAt => $"r.completed_at {dir} NULLS LAST, r.id {dir}",
             _ => $"r.created_at {dir}, r.id {dir}",
         };
-        const string where = "WHERE r.org_id = @org AND (@family::text IS NULL OR r.family = @family) AND (@status::text IS NULL OR r.status = @status) "
+        var where = "WHERE r.org_id = @org AND (@family::text IS NULL OR r.family = @family) AND (@status::text IS NULL OR r.status = @status) "
             + "AND (@names::text[] IS NULL OR r.name = ANY(@names::text[])) "
             + "AND (@withTask::text IS NULL OR EXISTS (SELECT 1 FROM {s}.tasks wt WHERE wt.run_id = r.id AND wt.status = @withTask)) "
             + "AND (@withoutTask::text[] IS NULL OR NOT EXISTS (SELECT 1 FROM {s}.tasks nt WHERE nt.run_id = r.id AND nt.status = ANY(@withoutTask::text[]))) "
             + "AND (@createdFrom::timestamptz IS NULL OR r.created_at >= @createdFrom) AND (@createdBefore::timestamptz IS NULL OR r.created_at < @createdBefore) "
-            + SearchClause;
+            + SearchClause(query);
         var args = new
         {
             org = query.OrgId, family = query.Family, status = query.Status?.ToWire(), names = query.Names?.ToArray(),
