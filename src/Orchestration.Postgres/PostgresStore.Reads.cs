@@ -60,6 +60,7 @@ public sealed partial class PostgresStore
         };
         return OnConnectionAsync(async (tx, ct) =>
         {
+            await CheckSearchFieldsAsync(tx, query, ct);
             var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.runs r " + where), args, ct);
             var select = "SELECT " + CapPayloads(PostgresRows.RunColumns, "r", query.MaxPayloadChars) + ", " + PostgresRows.RunCounters + " FROM {s}.runs r ";
             var items = await tx.ReadWhileAsync(S(select + where + "ORDER BY " + order + " LIMIT @limit OFFSET @offset"), args, PostgresRows.Run,

@@ -5,6 +5,29 @@ namespace Orchestration.Storage.Tests.Conformance;
 [TestFixtureSource(typeof(Backends), nameof(Backends.All))]
 public sealed class RunSearchConformanceTests(Backend backend) : ConformanceTest(backend)
 {
+    private static readonly string[] Declared = ["attempts", "big", "customer", "dry", "env", "note", "size"];
+
+    [SetUp]
+    public Task DeclareFields() => DeclareAsync(Declared);
+
+    private Task<SearchFieldsDeclared> DeclareAsync(params string[] fields) =>
+        SearchIndex.DeclareSearchFieldsAsync(new DeclareSearchFieldsParams(fields), CancellationToken.None);
+
+    // Batches of one run, reopening the store between batches (a restart, on the stores that persist) to show the backfill
+    // resumes where it stopped. Returns the runs read per batch.
+    private async Task<List<int>> BackfillAsync()
+    {
+        var batches = new List<int>();
+        for (var i = 0; i < 100; i++)
+        {
+            var progress = await SearchIndex.BackfillSearchFieldsAsync(new BackfillSearchFieldsParams(1), CancellationToken.None);
+            batches.Add(progress.RunsRead);
+            if (progress.Pending.Count == 0) return batches;
+            await ReopenStoreAsync();
+        }
+
+        throw new AssertionException("the backfill did not finish in 100 batches");
+    }
     private async Task<Guid> CreateAsync(string? input = null, string? taskInput = null, string org = Org, string family = "workflows")
     {
         var created = await Client.CreateRunAsync(new RunSpec
@@ -98,5 +121,66 @@ public sealed class RunSearchConformanceTests(Backend backend) : ConformanceTest
         Assert.That(page.Total, Is.EqualTo(2));
         Assert.That(page.Items.Select(r => r.Id), Is.EqualTo(new[] { third }));
         Assert.That(next.Items.Select(r => r.Id), Is.EqualTo(new[] { first }));
+    }
+
+    [Test]
+    public async Task ListRuns_UndeclaredInputField_RefusedNamingItAndTheDeclaredOnes()
+    {
+        await CreateAsync(input: """{"region":"eu"}""");
+
+        var refused = Assert.ThrowsAsync<UndeclaredSearchFieldException>(() =>
+            Queries.ListRunsAsync(new RunQuery { OrgId = Org, InputField = "region", InputValue = "eu" }, CancellationToken.None));
+
+        Assert.That(refused!.Field, Is.EqualTo("region"));
+        Assert.That(refused.Declared, Is.EqualTo(Declared));
+        Assert.That(refused.Message, Does.Contain("'region'").And.Contain("attempts, big, customer, dry, env, note, size"));
+        Assert.That(await IdsAsync(new RunQuery { OrgId = Org, Tag = "any" }), Is.Empty, "tag and data-key searches need no declaration");
+    }
+
+    [Test]
+    public async Task DeclareSearchFields_FieldDeclaredAfterRunsWereWritten_BackfillMakesThemSearchable()
+    {
+        var byRun = await CreateAsync(input: """{"region":"eu"}""");
+        var byTask = await CreateAsync(taskInput: """{"region":"eu"}""");
+        await CreateAsync(input: """{"region":"us"}""");
+        await CreateAsync(input: "not json {");
+
+        var change = await DeclareAsync([.. Declared, "region"]);
+        var later = await CreateAsync(input: """{"region":"eu"}""");
+        var batches = await BackfillAsync();
+
+        Assert.That(change.Added, Is.EqualTo(new[] { "region" }));
+        Assert.That(change.Removed, Is.Empty);
+        Assert.That(batches.Sum(), Is.LessThanOrEqualTo(6), "each run is read at most once (the in-memory store reads none: it scans at query time)");
+        Assert.That(await IdsAsync(new RunQuery { OrgId = Org, InputField = "region", InputValue = "eu" }), Is.EqualTo(new[] { later, byTask, byRun }),
+            "older runs by their own or their task's input, and a run written after the declaration");
+        var again = await SearchIndex.BackfillSearchFieldsAsync(new BackfillSearchFieldsParams(10), CancellationToken.None);
+        Assert.That((again.RunsRead, again.Pending.Count), Is.EqualTo((0, 0)), "nothing left to do");
+    }
+
+    [Test]
+    public async Task DeclareSearchFields_FieldRemoved_RefusedThenFoundAgainOnlyAfterItIsDeclaredAndBackfilled()
+    {
+        var run = await CreateAsync(input: """{"customer":"acme"}""");
+
+        var removed = await DeclareAsync("env");
+        var written = await CreateAsync(input: """{"customer":"acme"}""");
+
+        Assert.That(removed.Removed, Is.EqualTo(new[] { "attempts", "big", "customer", "dry", "note", "size" }));
+        Assert.That(removed.Added, Is.Empty);
+        Assert.ThrowsAsync<UndeclaredSearchFieldException>(() =>
+            Queries.ListRunsAsync(new RunQuery { OrgId = Org, InputField = "customer", InputValue = "acme" }, CancellationToken.None));
+
+        await DeclareAsync("env", "customer");
+        await BackfillAsync();
+        Assert.That(await IdsAsync(new RunQuery { OrgId = Org, InputField = "customer", InputValue = "acme" }), Is.EqualTo(new[] { written, run }),
+            "a run written while the field was not declared is found after the backfill too");
+    }
+
+    [Test]
+    public void DeclareSearchFields_BadName_RefusedNamingIt()
+    {
+        var refused = Assert.ThrowsAsync<ArgumentException>(() => DeclareAsync("customer", "a.b"));
+        Assert.That(refused!.Message, Does.Contain("'a.b'"));
     }
 }

@@ -42,6 +42,9 @@ public sealed class PostgresSearchMigrationTests
         var store = await schema.StoreAsync(TimeProvider.System);
         var ct = CancellationToken.None;
         async Task<Guid[]> Ids(RunQuery q) => [.. (await store.ListRunsAsync(q, ct)).Items.Select(r => r.Id)];
+        // Input fields are searchable once declared and backfilled (in batches of one run here).
+        Assert.That((await store.DeclareSearchFieldsAsync(new DeclareSearchFieldsParams(["customer", "attempts"]), ct)).Added, Is.EqualTo(new[] { "attempts", "customer" }));
+        while ((await store.BackfillSearchFieldsAsync(new BackfillSearchFieldsParams(1), ct)).Pending.Count > 0) { }
 
         Assert.That(await Ids(new RunQuery { OrgId = Org.DefaultId, InputField = "customer", InputValue = "acme" }), Is.EqualTo(new[] { PendingRun }));
         Assert.That(await Ids(new RunQuery { OrgId = Org.DefaultId, InputField = "attempts", InputValue = "3" }), Is.EqualTo(new[] { RunningRun }), "a task's input");
@@ -53,6 +56,14 @@ public sealed class PostgresSearchMigrationTests
         Assert.That(claimed.Select(t => t.Id), Is.EqualTo(new[] { Queued }));
         Assert.That((await store.CompleteTasksAsync([new TaskCompletion(new TaskLease(Queued, claimed[0].LeaseToken!.Value), null)], ct)).Single().Applied, Is.True);
         foreach (var id in new[] { PendingRun, RunningRun }) Assert.That((await store.GetRunAsync(Org.DefaultId, id, ct))!.Status, Is.EqualTo(RunStatus.Completed));
+
+        // Removing every field deletes the input terms and the input triggers.
+        Assert.That((await store.DeclareSearchFieldsAsync(new DeclareSearchFieldsParams([]), ct)).Removed, Is.EqualTo(new[] { "attempts", "customer" }));
+        await using (var inputTerms = schema.DataSource.CreateCommand($"SELECT count(*) FROM \"{schema.Name}\".run_terms WHERE kind = 'i'"))
+            Assert.That(await inputTerms.ExecuteScalarAsync(), Is.Zero);
+        await using (var triggers = schema.DataSource.CreateCommand(
+            $"SELECT count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = '{schema.Name}' AND t.tgname LIKE 'run_terms_%_input'"))
+            Assert.That(await triggers.ExecuteScalarAsync(), Is.Zero);
 
         // Deleting runs (as retention does) takes their terms with them.
         await using (var delete = schema.DataSource.CreateCommand($"DELETE FROM \"{schema.Name}\".runs"))

@@ -43,6 +43,9 @@ public sealed class SqliteSearchMigrationTests
         await store.InitializeAsync(CancellationToken.None);
         var ct = CancellationToken.None;
         async Task<Guid[]> Ids(RunQuery q) => [.. (await store.ListRunsAsync(q, ct)).Items.Select(r => r.Id)];
+        // Input fields are searchable once declared and backfilled (in batches of one run here).
+        Assert.That((await store.DeclareSearchFieldsAsync(new DeclareSearchFieldsParams(["customer", "attempts"]), ct)).Added, Is.EqualTo(new[] { "attempts", "customer" }));
+        while ((await store.BackfillSearchFieldsAsync(new BackfillSearchFieldsParams(1), ct)).Pending.Count > 0) { }
 
         Assert.That(await Ids(new RunQuery { OrgId = "org-a", InputField = "customer", InputValue = "acme" }), Is.EqualTo(new[] { pendingRun }));
         Assert.That(await Ids(new RunQuery { OrgId = "org-a", InputField = "attempts", InputValue = "3" }), Is.EqualTo(new[] { runningRun }), "a task's input");
@@ -55,10 +58,16 @@ public sealed class SqliteSearchMigrationTests
         Assert.That((await store.CompleteTasksAsync([new TaskCompletion(new TaskLease(queuedTask, claimed[0].LeaseToken!.Value), null)], ct)).Single().Applied, Is.True);
         foreach (var id in new[] { pendingRun, runningRun }) Assert.That((await store.GetRunAsync("org-a", id, ct))!.Status, Is.EqualTo(RunStatus.Completed));
 
-        // Deleting runs (as retention does) takes their terms with them.
         using var connection2 = new SqliteConnection(db.ConnectionString + ";Pooling=False");
         connection2.Open();
         using var after = new SqliteCommands(connection2, cache: false);
+
+        // Removing every field deletes the input terms and the input triggers.
+        Assert.That((await store.DeclareSearchFieldsAsync(new DeclareSearchFieldsParams([]), ct)).Removed, Is.EqualTo(new[] { "attempts", "customer" }));
+        Assert.That(after.Scalar("SELECT count(*) FROM run_terms WHERE kind = 'i'"), Is.Zero);
+        Assert.That(after.Scalar("SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'run_terms_%' AND tbl_name IN ('runs', 'tasks')"), Is.Zero);
+
+        // Deleting runs (as retention does) takes their terms with them.
         after.Exec("PRAGMA foreign_keys = ON");
         after.Exec("DELETE FROM events");
         after.Exec("DELETE FROM runs");

@@ -25,6 +25,7 @@ public sealed partial class InMemoryStore
     {
         lock (_gate)
         {
+            CheckSearchFields(query);
             var matching = _runs.Values.Where(r => string.Equals(r.OrgId, query.OrgId, StringComparison.Ordinal)
                 && (query.Family is null || string.Equals(r.Family, query.Family, StringComparison.Ordinal))
                 && (query.Status is null || r.Status == query.Status)
