@@ -50,6 +50,18 @@ public sealed class RunSearchTests : BrowserTest
     }
 
     [Test]
+    public async Task Filters_UndeclaredInputField_400NamingItAndTheDeclaredOnes()
+    {
+        await SignInAsync();
+
+        var response = await Page.GotoAsync("/dashboard/runs?input=region%3Deu");
+
+        Assert.That(response!.Status, Is.EqualTo(400));
+        using var body = System.Text.Json.JsonDocument.Parse(await response.TextAsync());
+        Assert.That(body.RootElement.GetProperty("error").GetString(), Does.Contain("field 'region' is not searchable").And.Contain("declared input fields: customer"));
+    }
+
+    [Test]
     public async Task BulkCancel_ByInputValue_CancelsOnlyRunsWithThatInput()
     {
         var marker = Guid.NewGuid().ToString("N")[..8];
