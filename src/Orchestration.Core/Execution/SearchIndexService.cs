@@ -14,8 +14,12 @@ namespace Orchestration.Execution;
 internal sealed partial class SearchIndexService(
     SearchIndexService.Declared declared,
     IOrchestrationStore store,
-    ILogger<SearchIndexService> logger) : BackgroundService
+    ILogger<SearchIndexService> logger,
+    IRunSearchIndex? registered = null) : BackgroundService
 {
+    // The store registers its index itself, so a decorated IOrchestrationStore (metrics, tests) keeps it.
+    private readonly IRunSearchIndex? _index = registered ?? store as IRunSearchIndex;
+
     internal const int BatchSize = 1000;
 
     /// <summary>The validated option, registered once by <c>AddOrchestration</c>.</summary>
@@ -23,7 +27,7 @@ internal sealed partial class SearchIndexService(
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        if (store is IRunSearchIndex index)
+        if (_index is { } index)
         {
             var change = await index.DeclareSearchFieldsAsync(new DeclareSearchFieldsParams(declared.Fields), cancellationToken);
             if (change.Added.Count > 0) LogAdded(logger, string.Join(", ", change.Added));
@@ -39,7 +43,7 @@ internal sealed partial class SearchIndexService(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (store is not IRunSearchIndex index) return;
+        if (_index is not { } index) return;
         await Task.Yield();
         long runs = 0;
         try

@@ -87,6 +87,7 @@ public static class ServiceCollectionExtensions
             services.AddSingleton<IWebhookStore>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IDefinitionStore>(sp => sp.GetRequiredService<InMemoryStore>());
+            services.AddSingleton<IRunSearchIndex>(sp => sp.GetRequiredService<InMemoryStore>());
         });
     }
 }
