@@ -43,20 +43,24 @@ public sealed partial class PostgresStore
             RunSortField.CompletedAt => $"r.completed_at {dir} NULLS LAST, r.id {dir}",
             _ => $"r.created_at {dir}, r.id {dir}",
         };
-        const string where = "WHERE r.org_id = @org AND (@family::text IS NULL OR r.family = @family) AND (@status::text IS NULL OR r.status = @status) "
+        var where = "WHERE r.org_id = @org AND (@family::text IS NULL OR r.family = @family) AND (@status::text IS NULL OR r.status = @status) "
             + "AND (@names::text[] IS NULL OR r.name = ANY(@names::text[])) "
             + "AND (@withTask::text IS NULL OR EXISTS (SELECT 1 FROM {s}.tasks wt WHERE wt.run_id = r.id AND wt.status = @withTask)) "
             + "AND (@withoutTask::text[] IS NULL OR NOT EXISTS (SELECT 1 FROM {s}.tasks nt WHERE nt.run_id = r.id AND nt.status = ANY(@withoutTask::text[]))) "
-            + "AND (@createdFrom::timestamptz IS NULL OR r.created_at >= @createdFrom) AND (@createdBefore::timestamptz IS NULL OR r.created_at < @createdBefore) ";
+            + "AND (@createdFrom::timestamptz IS NULL OR r.created_at >= @createdFrom) AND (@createdBefore::timestamptz IS NULL OR r.created_at < @createdBefore) "
+            + SearchClause(query);
         var args = new
         {
             org = query.OrgId, family = query.Family, status = query.Status?.ToWire(), names = query.Names?.ToArray(),
             withTask = query.WithTaskIn?.ToWire(), withoutTask = query.WithoutTaskIn?.Select(s => s.ToWire()).ToArray(),
             createdFrom = query.CreatedFrom?.ToUniversalTime(), createdBefore = query.CreatedBefore?.ToUniversalTime(),
+            tag = query.Tag, dataKey = query.DataKey,
+            inputField = query.InputValue is null ? null : query.InputField, inputValue = query.InputField is null ? null : query.InputValue,
             limit = Math.Max(0, query.Limit), offset = Math.Max(0, query.Offset),
         };
         return OnConnectionAsync(async (tx, ct) =>
         {
+            await CheckSearchFieldsAsync(tx, query, ct);
             var total = await tx.ScalarAsync<int>(S("SELECT count(*)::int FROM {s}.runs r " + where), args, ct);
             var select = "SELECT " + CapPayloads(PostgresRows.RunColumns, "r", query.MaxPayloadChars) + ", " + PostgresRows.RunCounters + " FROM {s}.runs r ";
             var items = await tx.ReadWhileAsync(S(select + where + "ORDER BY " + order + " LIMIT @limit OFFSET @offset"), args, PostgresRows.Run,

@@ -125,6 +125,7 @@ public sealed partial class SqliteStore
                 args.Add(before);
             }
 
+            AppendSearch(db, query, where, args);
             var direction = query.Descending ? "DESC" : "ASC";
             // SQLite sorts NULL first ascending; "IS NULL" first keeps runs without the time last in both directions.
             var order = query.SortBy switch

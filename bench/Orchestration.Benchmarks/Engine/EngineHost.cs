@@ -36,6 +36,9 @@ internal sealed class EngineHost : IAsyncDisposable
         var orchestration = builder.Services.AddOrchestration(o =>
         {
             store(o);
+            // What the run search index costs when fields are declared (docs/performance.md, run search).
+            if (Environment.GetEnvironmentVariable("ORCHESTRATION_BENCH_SEARCH_FIELDS") is { Length: > 0 } fields)
+                o.SearchableInputFields = fields.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
             configure?.Invoke(o);
         });
         handlers?.Invoke(orchestration);

@@ -12,7 +12,9 @@ internal static class Workloads
     public static RunSpec[] SingleTask(int count, string type = NoopType)
     {
         var specs = new RunSpec[count];
-        for (var i = 0; i < count; i++) specs[i] = new RunSpec { Tasks = [new TaskSpec { Type = type }] };
+        // A run input (the same for every run) for measuring the run search index's cost; none by default.
+        var input = Environment.GetEnvironmentVariable("ORCHESTRATION_BENCH_RUN_INPUT") is { Length: > 0 } json ? json : null;
+        for (var i = 0; i < count; i++) specs[i] = new RunSpec { InputJson = input, Tasks = [new TaskSpec { Type = type }] };
         return specs;
     }
 

@@ -23,6 +23,15 @@ public sealed class OrchestrationOptions
     public RetentionOptions Retention { get; } = new();
 
     /// <summary>
+    /// Top-level input fields the store indexes for the runs list's input search (for example <c>["customer", "region"]</c>).
+    /// Empty (default): no input is indexed and the enqueue path pays nothing for search; an input search is then refused.
+    /// Each declared field costs every enqueue that writes it one index row per run and per task carrying it. A field
+    /// added later is backfilled for older runs in the background; a field removed has its index rows deleted at start-up.
+    /// Every host sharing one database must declare the same list: the last one to start decides.
+    /// </summary>
+    public IList<string> SearchableInputFields { get; set; } = new List<string>();
+
+    /// <summary>
     /// Registers the storage back end. Back-end packages call this from their <c>UseX</c> extension; the registration
     /// must add singletons for <see cref="Storage.IOrchestrationStore"/>, <see cref="Storage.IOrchestrationQueries"/> and
     /// <see cref="Storage.IIdentityStore"/>.

@@ -24,6 +24,15 @@ public static class ServiceCollectionExtensions
             throw new InvalidOperationException("Orchestration: no store configured. Call o.UseInMemory(), o.UseSqlite(...) or o.UsePostgres(...) inside AddOrchestration.");
         var problem = options.Engine.Validate() ?? options.Worker.Validate() ?? options.Maintenance.Validate() ?? options.Retention.Validate();
         if (problem is not null) throw new InvalidOperationException(problem);
+        IReadOnlyList<string> searchFields;
+        try
+        {
+            searchFields = SearchFields.Validate(options.SearchableInputFields ?? []);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException(ex.Message, ex);
+        }
 
         services.TryAddSingleton(TimeProvider.System);
         options.StoreRegistration(services);
@@ -49,6 +58,8 @@ public static class ServiceCollectionExtensions
         services.AddHostedService<ScheduleFiringService>();
         services.AddSingleton(options.Retention);
         services.AddHostedService<RetentionService>();
+        services.AddSingleton(new SearchIndexService.Declared(searchFields));
+        services.AddHostedService<SearchIndexService>();
         services.AddSingleton<OrchestrationMarker>();
         return new OrchestrationBuilder(services);
     }
@@ -76,6 +87,7 @@ public static class ServiceCollectionExtensions
             services.AddSingleton<IWebhookStore>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<InMemoryStore>());
             services.AddSingleton<IDefinitionStore>(sp => sp.GetRequiredService<InMemoryStore>());
+            services.AddSingleton<IRunSearchIndex>(sp => sp.GetRequiredService<InMemoryStore>());
         });
     }
 }

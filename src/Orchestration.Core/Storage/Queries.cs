@@ -27,6 +27,21 @@ public sealed record RunQuery
     public DateTimeOffset? CreatedFrom { get; init; }
     /// <summary>Only runs created before this instant; null for no upper bound.</summary>
     public DateTimeOffset? CreatedBefore { get; init; }
+    /// <summary>Longest searchable input field name, in characters: longer fields are not indexed.</summary>
+    public const int MaxInputFieldChars = 100;
+    /// <summary>Longest searchable input string value, in characters: longer values are not indexed.</summary>
+    public const int MaxInputValueChars = 200;
+    /// <summary>Only runs with a run data entry that carries this tag now; null for no filter.</summary>
+    public string? Tag { get; init; }
+    /// <summary>Only runs with a run data entry under this key; null for no filter.</summary>
+    public string? DataKey { get; init; }
+    /// <summary>
+    /// With <see cref="InputValue"/>: only runs whose input, or one of whose tasks' input, is a JSON object with this
+    /// top-level field equal to <see cref="InputValue"/> (see <see cref="RunSearch"/> for what is searchable).
+    /// </summary>
+    public string? InputField { get; init; }
+    /// <summary>The value <see cref="InputField"/> must have: a string's text, an integer's digits, <c>true</c> or <c>false</c>.</summary>
+    public string? InputValue { get; init; }
     /// <summary>Page size.</summary>
     public int Limit { get; init; } = 20;
     /// <summary>Rows to skip.</summary>

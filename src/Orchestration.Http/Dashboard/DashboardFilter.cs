@@ -5,6 +5,7 @@ using Orchestration.Engine;
 using Orchestration.Http.Platform.Auth;
 using Orchestration.Http.Platform.Errors;
 using Orchestration.Http.Platform.RateLimiting;
+using Orchestration.Storage;
 
 namespace Orchestration.Http.Dashboard;
 
@@ -80,6 +81,13 @@ internal sealed class DashboardFilter(DashboardMount mount, DashboardSessions se
         catch (OrchestrationValidationException e)
         {
             return ErrorWriter.Result(StatusCodes.Status400BadRequest, e.Message);
+        }
+        catch (UndeclaredSearchFieldException e)
+        {
+            // The store's declared list is the truth (the host syncs it at start-up), so the check is the store's.
+            var refused = ApiException.Validation("input", $"field '{e.Field}' is not searchable; declared input fields: "
+                + (e.Declared.Count == 0 ? "none (SearchableInputFields is empty)" : string.Join(", ", e.Declared)));
+            return ErrorWriter.Result(refused.StatusCode, refused.Message, refused.Details);
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {

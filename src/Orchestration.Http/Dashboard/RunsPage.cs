@@ -7,7 +7,10 @@ using Orchestration.Storage;
 
 namespace Orchestration.Http.Dashboard;
 
-/// <summary>Runs of every family the caller may read, filtered on the server by family, status, type and creation time.</summary>
+/// <summary>
+/// Runs of every family the caller may read, filtered on the server by family, status, type, creation time, a run data
+/// tag or key, and a top-level input field (<c>field=value</c>).
+/// </summary>
 internal static class RunsPage
 {
     public const int PageSize = 50;
@@ -17,8 +20,21 @@ internal static class RunsPage
     /// <summary>The filters as the form sends them; every value is checked, a bad one answers 400 naming it.</summary>
     internal sealed record Filters(string? Family, string? Status, string? Type, string? From, string? To, int Offset)
     {
-        public string QueryString(int? offset = null) => Html.Query(("family", Family), ("status", Status), ("type", Type), ("from", From), ("to", To),
-            ("offset", (offset ?? Offset) is > 0 and var o ? o.ToString(CultureInfo.InvariantCulture) : null));
+        /// <summary>Only runs with a run data entry carrying this tag.</summary>
+        public string? Tag { get; init; }
+
+        /// <summary>Only runs with a run data entry under this key.</summary>
+        public string? Key { get; init; }
+
+        /// <summary>Only runs whose (or whose tasks') input has this top-level field and value, as <c>field=value</c>.</summary>
+        public string? Input { get; init; }
+
+        /// <summary>The filter fields, for links and the bulk form's hidden fields (offset aside).</summary>
+        public IEnumerable<(string Name, string? Value)> Fields() =>
+            [("family", Family), ("status", Status), ("type", Type), ("from", From), ("to", To), ("tag", Tag), ("key", Key), ("input", Input)];
+
+        public string QueryString(int? offset = null) => Html.Query([.. Fields(),
+            ("offset", (offset ?? Offset) is > 0 and var o ? o.ToString(CultureInfo.InvariantCulture) : null)]);
 
         public static Filters Read(HttpRequest request) => Read(name => request.Query[name]);
 
@@ -31,7 +47,29 @@ internal static class RunsPage
                 throw ApiException.Validation("offset", $"must be an integer from 0 to {MaxOffset}");
             var type = Get("type");
             if (type is { Length: > 200 }) throw ApiException.Validation("type", "must be at most 200 characters");
-            return new Filters(Get("family"), Get("status"), type, Get("from"), Get("to"), offset);
+            var tag = Get("tag");
+            if (tag is { Length: > 200 }) throw ApiException.Validation("tag", "must be at most 200 characters");
+            var key = Get("key");
+            if (key is { Length: > 255 }) throw ApiException.Validation("key", "must be at most 255 characters");
+            var input = Get("input");
+            if (input is not null) _ = InputTerm(input);
+            return new Filters(Get("family"), Get("status"), type, Get("from"), Get("to"), offset) { Tag = tag, Key = key, Input = input };
+        }
+
+        /// <summary>
+        /// <c>field=value</c> split at the first '='; the bounds are the index's, so a search that could never match
+        /// answers 400 instead of an empty page.
+        /// </summary>
+        public static (string Field, string Value) InputTerm(string input)
+        {
+            var at = input.IndexOf('=', StringComparison.Ordinal);
+            if (at <= 0) throw ApiException.Validation("input", "must be field=value, e.g. customer=acme (a top-level field of the input)");
+            var field = input[..at].Trim();
+            var value = input[(at + 1)..].Trim();
+            if (field.Length == 0) throw ApiException.Validation("input", "must name a field before '='");
+            if (field.Length > RunQuery.MaxInputFieldChars) throw ApiException.Validation("input", $"field must be at most {RunQuery.MaxInputFieldChars} characters");
+            if (value.Length > RunQuery.MaxInputValueChars) throw ApiException.Validation("input", $"value must be at most {RunQuery.MaxInputValueChars} characters (longer values are not indexed)");
+            return (field, value);
         }
     }
 
@@ -74,10 +112,12 @@ internal static class RunsPage
         var from = Time(filters.From, "from");
         var to = Time(filters.To, "to");
         if (from is not null && to is not null && to <= from) throw ApiException.Validation("to", "must be after from");
+        (string Field, string Value)? input = filters.Input is { } text ? Filters.InputTerm(text) : null;
         return new RunQuery
         {
             OrgId = view.Caller.OrgId, Family = family, Status = status, Names = filters.Type is { } type ? [type] : null,
             CreatedFrom = from, CreatedBefore = to, Limit = PageSize, Offset = filters.Offset, MaxPayloadChars = 0,
+            Tag = filters.Tag, DataKey = filters.Key, InputField = input?.Field, InputValue = input?.Value,
         };
     }
 
@@ -108,6 +148,9 @@ internal static class RunsPage
             .Append("<label>Type <input type=\"text\" name=\"type\" id=\"filter-type\" value=\"").Append(Html.E(filters.Type)).Append("\" placeholder=\"run name or job type\"></label>")
             .Append("<label>From (UTC) <input type=\"datetime-local\" name=\"from\" id=\"filter-from\" value=\"").Append(Html.E(filters.From)).Append("\"></label>")
             .Append("<label>To (UTC) <input type=\"datetime-local\" name=\"to\" id=\"filter-to\" value=\"").Append(Html.E(filters.To)).Append("\"></label>")
+            .Append("<label>Tag <input type=\"text\" name=\"tag\" id=\"filter-tag\" value=\"").Append(Html.E(filters.Tag)).Append("\" placeholder=\"run data tag\"></label>")
+            .Append("<label>Data key <input type=\"text\" name=\"key\" id=\"filter-key\" value=\"").Append(Html.E(filters.Key)).Append("\" placeholder=\"run data key\"></label>")
+            .Append("<label>Input <input type=\"text\" name=\"input\" id=\"filter-input\" value=\"").Append(Html.E(filters.Input)).Append("\" placeholder=\"field=value\"></label>")
             .Append("<button type=\"submit\">Filter</button></form>");
         return html.ToString();
     }
@@ -125,7 +168,7 @@ internal static class RunsPage
         if (!families.Any(a => a.Can(view.Caller, action == "cancel" ? a.Cancel : a.Restart))) return "";
         var count = Math.Min(total, DashboardBulk.MaxRuns);
         var fields = new StringBuilder();
-        foreach (var (name, value) in new[] { ("family", query.Family ?? filters.Family), ("status", filters.Status), ("type", filters.Type), ("from", filters.From), ("to", filters.To), ("action", action) })
+        foreach (var (name, value) in (filters with { Family = query.Family ?? filters.Family }).Fields().Append(("action", action)))
             if (value is not null) fields.Append("<input type=\"hidden\" name=\"").Append(name).Append("\" value=\"").Append(Html.E(value)).Append("\">");
         var label = (action == "cancel" ? "Cancel" : "Restart") + string.Create(CultureInfo.InvariantCulture, $" all {count} matching runs");
         return "<div class=\"bulk\">" + view.Form(view.Path("/runs/bulk"), label, action == "cancel" ? "danger" : "",

@@ -54,6 +54,7 @@ public static class PostgresOrchestrationExtensions
         services.AddSingleton<IExecutorRegistry>(sp => sp.GetRequiredService<PostgresStore>());
         services.AddSingleton<IWebhookStore>(sp => sp.GetRequiredService<PostgresStore>());
         services.AddSingleton<IDefinitionStore>(sp => sp.GetRequiredService<PostgresStore>());
+        services.AddSingleton<IRunSearchIndex>(sp => sp.GetRequiredService<PostgresStore>());
         services.AddSingleton<IMaintenanceSchedule>(sp => sp.GetRequiredService<PostgresStore>());
         services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<PostgresStore>());
         // Registered before AddOrchestration's TryAdd of the single-process default, so this one wins.

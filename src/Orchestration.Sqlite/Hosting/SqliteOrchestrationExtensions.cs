@@ -30,6 +30,7 @@ public static class SqliteOrchestrationExtensions
             services.AddSingleton<IWebhookStore>(sp => sp.GetRequiredService<SqliteStore>());
             services.AddSingleton<IRetentionStore>(sp => sp.GetRequiredService<SqliteStore>());
             services.AddSingleton<IDefinitionStore>(sp => sp.GetRequiredService<SqliteStore>());
+            services.AddSingleton<IRunSearchIndex>(sp => sp.GetRequiredService<SqliteStore>());
             // Registered before the worker and maintenance services (AddOrchestration adds them after the store), so the
             // schema is in place before anything claims.
             services.AddHostedService<SqliteStartupService>();

@@ -57,7 +57,12 @@ internal sealed class DashboardHost : IAsyncDisposable
             ["Orchestration:Events:PollMilliseconds"] = "100",
         });
         DashboardHost? host = null;
-        builder.Services.AddOrchestration(o => o.UseSqlite($"Data Source={Path.Combine(directory, "orchestration.db")}"))
+        // RunSearchTests search runs by their "customer" input field, which is indexed only when declared.
+        builder.Services.AddOrchestration(o =>
+            {
+                o.UseSqlite($"Data Source={Path.Combine(directory, "orchestration.db")}");
+                o.SearchableInputFields = ["customer"];
+            })
             .AddTaskHandler("quick", (_, _) => Task.FromResult<string?>("{\"ok\":true}"))
             .AddTaskHandler("fail", (_, _) => throw new Orchestration.Execution.TaskFailedException("disk full", retryable: false))
             .AddTaskHandler("gate", async (context, ct) =>

@@ -40,6 +40,10 @@ public sealed class StoreHandle(IOrchestrationStore store, IOrchestrationQueries
     // A wrapped store's webhook store is the unwrapped one, which keeps the definitions too.
     public IDefinitionStore Definitions { get; } = definitions ?? store as IDefinitionStore ?? (IDefinitionStore)webhooks!;
 
+    // The search index of a wrapped store is the unwrapped one.
+    public IRunSearchIndex SearchIndex => SearchIndexOverride ?? (IRunSearchIndex)Store;
+    public IRunSearchIndex? SearchIndexOverride { get; init; }
+
     public ValueTask DisposeAsync() => dispose?.Invoke() ?? ValueTask.CompletedTask;
 }
 

@@ -30,6 +30,7 @@ public abstract class ConformanceTest(Backend backend)
     protected IScheduleStore Schedules => _handle!.Schedules;
     protected IRetentionStore Retention => _handle!.Retention;
     protected IDefinitionStore Definitions => _handle!.Definitions;
+    protected IRunSearchIndex SearchIndex => _handle!.SearchIndex;
     protected IOrchestrationClient Client { get; private set; } = null!;
 
     [SetUp]

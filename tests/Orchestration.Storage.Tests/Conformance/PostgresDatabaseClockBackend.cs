@@ -60,6 +60,7 @@ public sealed class PostgresDatabaseClockBackend : Backend
             ClockedProxy<IRetentionStore>.Wrap(store, clock))
         {
             SchedulesOverride = store,
+            SearchIndexOverride = store,
         };
     }
 

@@ -25,6 +25,7 @@ public sealed partial class InMemoryStore
     {
         lock (_gate)
         {
+            CheckSearchFields(query);
             var matching = _runs.Values.Where(r => string.Equals(r.OrgId, query.OrgId, StringComparison.Ordinal)
                 && (query.Family is null || string.Equals(r.Family, query.Family, StringComparison.Ordinal))
                 && (query.Status is null || r.Status == query.Status)
@@ -32,7 +33,8 @@ public sealed partial class InMemoryStore
                 && (query.WithTaskIn is not { } with || r.Tasks.Any(t => t.Task.Status == with))
                 && (query.WithoutTaskIn is not { } without || !r.Tasks.Any(t => without.Contains(t.Task.Status)))
                 && (query.CreatedFrom is null || r.Run.CreatedAt >= query.CreatedFrom)
-                && (query.CreatedBefore is null || r.Run.CreatedAt < query.CreatedBefore)).ToList();
+                && (query.CreatedBefore is null || r.Run.CreatedAt < query.CreatedBefore)
+                && MatchesSearch(r, query)).ToList();
             IEnumerable<RunState> ordered = query.SortBy switch
             {
                 RunSortField.UpdatedAt => query.Descending ? matching.OrderByDescending(r => r.Run.UpdatedAt).ThenByDescending(r => r.Run.Id) : matching.OrderBy(r => r.Run.UpdatedAt).ThenBy(r => r.Run.Id),
