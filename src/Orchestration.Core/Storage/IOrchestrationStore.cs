@@ -131,7 +131,8 @@ public interface IOrchestrationStore
 
     /// <summary>
     /// Client update of a task (Foreman PATCH). Status changes apply only to tasks of open runs and never move a task
-    /// out of completed, failed, cancelled or skipped (only <see cref="RestartRunAsync"/> does that): both answer
+    /// out of completed, failed, cancelled or skipped (only <see cref="RestartRunAsync"/>, <see cref="RerunRunAsync"/> and
+    /// <see cref="RetryTaskAsync"/> do that): both answer
     /// <see cref="RunCommandStatus.InvalidState"/> and write nothing. Otherwise timestamps follow (started on running,
     /// completed on a terminal status); completing promotes dependents and failing skips them, as executor writes do. A
     /// running task's lease is cleared. Returns <see cref="RunCommandStatus.NotFound"/> for a task of another org or of
