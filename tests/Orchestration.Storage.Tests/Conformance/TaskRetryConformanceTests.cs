@@ -215,4 +215,24 @@ public sealed class TaskRetryConformanceTests(Backend backend) : ConformanceTest
         await CompleteAsync(await ClaimOneAsync("next"));
         Assert.That((await RunAsync(run.Id)).Status, Is.EqualTo(RunStatus.Completed));
     }
+
+    [Test]
+    public async Task RetryTask_RejectedApproval_AwaitsANewReviewAndItsDependantRunsAfterIt()
+    {
+        var run = await CreateRunAsync(new TaskSpec { Name = "gate", Type = TaskTypes.Approval }, T("deploy", "gate"));
+        await Client.ReviewTaskAsync(new ReviewTaskParams { OrgId = Org, RunId = run.Id, TaskName = "gate", Approved = false, Reviewer = "alice", Comments = "not yet" });
+        var failedRun = await RunAsync(run.Id);
+        Assert.That(failedRun.Status, Is.EqualTo(RunStatus.Failed));
+        var gate = await TaskByNameAsync(run.Id, "gate");
+
+        Assert.That(await RetryAsync(run.Id, gate.Id), Is.EqualTo(RunCommandStatus.Applied));
+
+        Assert.That(await StatusAsync(run.Id, "gate"), Is.EqualTo(TaskRunStatus.AwaitingApproval), "an approval task is never queued");
+        Assert.That(await StatusAsync(run.Id, "deploy"), Is.EqualTo(TaskRunStatus.Pending));
+        Assert.That((await RunAsync(run.Id)).Status, Is.EqualTo(failedRun.StartedAt is null ? RunStatus.Pending : RunStatus.Running));
+        var review = await Client.ReviewTaskAsync(new ReviewTaskParams { OrgId = Org, RunId = run.Id, TaskName = "gate", Approved = true, Reviewer = "bob" });
+        Assert.That(review.Status, Is.EqualTo(ReviewTaskStatus.Applied));
+        await CompleteAsync(await ClaimOneAsync("deploy"));
+        Assert.That((await RunAsync(run.Id)).Status, Is.EqualTo(RunStatus.Completed));
+    }
 }
