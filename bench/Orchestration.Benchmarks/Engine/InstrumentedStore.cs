@@ -93,6 +93,7 @@ internal sealed class InstrumentedStore(IOrchestrationStore inner) : IOrchestrat
     public Task<ReviewTaskResult> ReviewTaskAsync(ReviewTaskParams review, CancellationToken cancellationToken) => inner.ReviewTaskAsync(review, cancellationToken);
     public Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) => inner.RestartRunAsync(orgId, runId, cancellationToken);
     public Task<RunCommandStatus> RerunRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) => inner.RerunRunAsync(orgId, runId, cancellationToken);
+    public Task<RunCommandStatus> RetryTaskAsync(RetryTaskParams retry, CancellationToken cancellationToken) => inner.RetryTaskAsync(retry, cancellationToken);
     public Task<RunCommandStatus> UpdateOpenRunAsync(UpdateRunParams parameters, CancellationToken cancellationToken) => inner.UpdateOpenRunAsync(parameters, cancellationToken);
     public Task<RunCommandStatus> UpdateTaskByClientAsync(UpdateTaskParams parameters, CancellationToken cancellationToken) => inner.UpdateTaskByClientAsync(parameters, cancellationToken);
     public Task<RunDataEntry?> PutRunDataAsync(PutRunDataParams parameters, CancellationToken cancellationToken) => inner.PutRunDataAsync(parameters, cancellationToken);

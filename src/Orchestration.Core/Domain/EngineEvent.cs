@@ -34,6 +34,7 @@ public static class EventTypes
     public const string TaskCompleted = "task.completed";
     public const string TaskFailed = "task.failed";
     public const string TaskRetrying = "task.retrying";
+    public const string TaskRetried = "task.retried";
     public const string TaskCancelled = "task.cancelled";
     public const string TaskSkipped = "task.skipped";
     public const string TaskUpdated = "task.updated";

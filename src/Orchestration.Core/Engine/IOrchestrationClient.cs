@@ -53,6 +53,12 @@ public interface IOrchestrationClient
     /// <summary>Runs a completed run again from its start: every task runs again (their earlier attempts stay as history).</summary>
     Task<RunCommandStatus> RerunRunAsync(string orgId, Guid runId, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Runs one failed task again with a fresh attempt budget; the tasks its failure skipped downstream run after it, and
+    /// a failed run runs again. See <see cref="IOrchestrationStore.RetryTaskAsync"/> for the rules.
+    /// </summary>
+    Task<RunCommandStatus> RetryTaskAsync(RetryTaskParams retry, CancellationToken cancellationToken = default);
+
     /// <summary>Client update of a run (status on open runs only).</summary>
     Task<RunCommandStatus> UpdateRunAsync(UpdateRunParams update, CancellationToken cancellationToken = default);
 

@@ -115,6 +115,10 @@ internal sealed class OrchestrationClient(IOrchestrationStore store, IOrchestrat
         store.RerunRunAsync(orgId, runId, cancellationToken);
 
     /// <inheritdoc />
+    public Task<RunCommandStatus> RetryTaskAsync(RetryTaskParams retry, CancellationToken cancellationToken = default) =>
+        store.RetryTaskAsync(retry, cancellationToken);
+
+    /// <inheritdoc />
     public Task<RunCommandStatus> UpdateRunAsync(UpdateRunParams update, CancellationToken cancellationToken = default) =>
         store.UpdateOpenRunAsync(update, cancellationToken);
 

@@ -99,6 +99,20 @@ public interface IOrchestrationStore
     Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Runs one failed task again, in one transaction (<see cref="TaskRetryRules"/> plans it). The task gets a fresh
+    /// attempt budget (attempts to 0; output, error and exit code cleared; its lease token dropped, so a late write from
+    /// the old attempt is refused; its attempt rows and events kept as history) and becomes queued, or awaits approval,
+    /// or waits for its routes. The tasks downstream of it that its failure skipped become pending again (a skipped task
+    /// that another failure still blocks stays skipped), and the pending tasks that had counted an allowed failure of it
+    /// as done wait for it again. A failed run becomes running again (pending if it never started), its deadline
+    /// counted from now as a restart counts it; a running run stays running. Writes <c>task.retried</c> with the
+    /// number of earlier attempts. A task that is not failed, or whose run is completed, cancelled or a finished open
+    /// run, answers <see cref="RunCommandStatus.InvalidState"/>; a task or run of another org or family, or a task of
+    /// another run, answers <see cref="RunCommandStatus.NotFound"/>. Nothing changes unless it applies.
+    /// </summary>
+    Task<RunCommandStatus> RetryTaskAsync(RetryTaskParams retry, CancellationToken cancellationToken);
+
+    /// <summary>
     /// Runs a completed run again from its start, in one transaction: every task is reset as <see cref="RestartRunAsync"/>
     /// resets a failed one (attempts to 0; output, error and exit code cleared; its attempt rows and events are kept as
     /// history), the tasks without dependencies or routes become queued (an approval task awaits its review again), routed
@@ -117,7 +131,8 @@ public interface IOrchestrationStore
 
     /// <summary>
     /// Client update of a task (Foreman PATCH). Status changes apply only to tasks of open runs and never move a task
-    /// out of completed, failed, cancelled or skipped (only <see cref="RestartRunAsync"/> does that): both answer
+    /// out of completed, failed, cancelled or skipped (only <see cref="RestartRunAsync"/>, <see cref="RerunRunAsync"/> and
+    /// <see cref="RetryTaskAsync"/> do that): both answer
     /// <see cref="RunCommandStatus.InvalidState"/> and write nothing. Otherwise timestamps follow (started on running,
     /// completed on a terminal status); completing promotes dependents and failing skips them, as executor writes do. A
     /// running task's lease is cleared. Returns <see cref="RunCommandStatus.NotFound"/> for a task of another org or of

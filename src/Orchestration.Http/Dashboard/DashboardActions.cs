@@ -1,3 +1,4 @@
+using Orchestration.Domain;
 using Orchestration.Engine;
 using Orchestration.Http.Platform.Errors;
 using Orchestration.Storage;
@@ -5,7 +6,7 @@ using Orchestration.Storage;
 namespace Orchestration.Http.Dashboard;
 
 /// <summary>
-/// Cancel, restart and review from the dashboard. Each asks for the permission its family's API asks for (see
+/// Cancel, restart, task retry and review from the dashboard. Each asks for the permission its family's API asks for (see
 /// <see cref="FamilyAccess"/>) and goes through the engine client as the API does; on success the browser is sent back
 /// to the run page (POST, redirect, GET), so a reload never repeats the action.
 /// </summary>
@@ -45,6 +46,21 @@ internal static class DashboardActions
             ReviewTaskStatus.NotFound => throw ApiException.NotFound("Task"),
             _ => throw ApiException.Conflict($"The task cannot be reviewed: {result.Status}"),
         };
+    }
+
+    // Retrying a task reruns part of a run, so it asks for the same permission as restarting the run.
+    public static async Task<IResult> RetryTaskAsync(DashboardView view, IOrchestrationClient client, Guid runId, Guid taskId)
+    {
+        var (run, access) = await RunPage.FindAsync(view, client, runId);
+        Require(view, access.Restart, "retry a task");
+        var ct = view.Context.RequestAborted;
+        var status = await client.RetryTaskAsync(new RetryTaskParams { OrgId = view.Caller.OrgId, Family = run.Family, RunId = run.Id, TaskId = taskId }, ct);
+        if (status == RunCommandStatus.Applied) return Back(view, run.Id);
+        var task = status == RunCommandStatus.NotFound ? null : await client.Queries.GetTaskAsync(view.Caller.OrgId, taskId, ct);
+        if (task is null || task.RunId != run.Id) throw ApiException.NotFound("Task");
+        throw ApiException.Conflict(task.Status != TaskRunStatus.Failed
+            ? $"The task was not retried: it is {task.Status.ToWire()}, and only a failed task can be retried"
+            : $"The task was not retried: its run is {run.Status.ToWire()}, and only a task of a running or failed run can be retried");
     }
 
     private static void Require(DashboardView view, string? permission, string action)

@@ -30,6 +30,8 @@ internal static class DashboardEndpoints
             DashboardActions.RestartAsync(View(c, mount, o), client, id)).DisableAntiforgery();
         group.MapPost("/runs/{id:guid}/tasks/{taskId:guid}/review", (HttpContext c, Guid id, Guid taskId, IOrchestrationClient client, IOptions<OrchestrationHttpOptions> o) =>
             DashboardActions.ReviewAsync(View(c, mount, o), client, id, taskId)).DisableAntiforgery();
+        group.MapPost("/runs/{id:guid}/tasks/{taskId:guid}/retry", (HttpContext c, Guid id, Guid taskId, IOrchestrationClient client, IOptions<OrchestrationHttpOptions> o) =>
+            DashboardActions.RetryTaskAsync(View(c, mount, o), client, id, taskId)).DisableAntiforgery();
         group.MapGet("/executors", (HttpContext c, IOrchestrationClient client, Storage.IExecutorRegistry registry, TimeProvider time, IOptions<OrchestrationHttpOptions> o) =>
             OperationsPages.ExecutorsAsync(View(c, mount, o), client, registry, time));
         group.MapGet("/definitions", (HttpContext c, Storage.IDefinitionStore definitions, Storage.IScheduleStore schedules, IOptions<OrchestrationHttpOptions> o) =>

@@ -102,6 +102,10 @@ internal static class RunPage
                 .Append("<button type=\"submit\" name=\"decision\" value=\"reject\" class=\"danger\">Reject</button></form></div>");
         }
 
+        if (t.Status == TaskRunStatus.Failed && TaskRetryRules.MayRetryIn(run.Kind, run.Status) && access.Can(view.Caller, access.Restart))
+            html.Append("<div class=\"actions\">").Append(view.Form(view.Path($"/runs/{run.Id:D}/tasks/{id}/retry"), "Retry task", "",
+                confirm: $"Run task '{t.Name}' again? The tasks its failure skipped run after it.")).Append("</div>");
+
         if (t.Review is { } review)
             html.Append("<p>").Append(review.Approved ? "Approved" : "Rejected").Append(" by ").Append(Html.E(review.Reviewer)).Append(' ').Append(Html.E(review.ReviewedAt))
                 .Append(string.IsNullOrEmpty(review.Comments) ? "" : ": " + Html.E(review.Comments)).Append("</p>");

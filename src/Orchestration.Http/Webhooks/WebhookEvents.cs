@@ -26,7 +26,7 @@ internal static class WebhookEvents
     public static IReadOnlySet<string> Known { get; } = new HashSet<string>(
         WorkflowEvents
             .Concat([EventTypes.RunCreated, EventTypes.RunStarted, EventTypes.RunCompleted, EventTypes.RunFailed, EventTypes.RunCancelled, EventTypes.RunRestarted])
-            .Concat([EventTypes.TaskCreated, EventTypes.TaskCancelled, EventTypes.TaskSkipped, EventTypes.TaskUpdated])
+            .Concat([EventTypes.TaskCreated, EventTypes.TaskCancelled, EventTypes.TaskSkipped, EventTypes.TaskUpdated, EventTypes.TaskRetried])
             .Concat(["job.created", "job.started", "job.completed", "job.failed", "job.cancelled", "job.restarted"])
             .Append("*"),
         StringComparer.Ordinal);

@@ -119,6 +119,8 @@ internal sealed class ObservedStore(InMemoryStore inner, TimeProvider time, Work
     public Task<RunCommandStatus> RestartRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) => Observe(Inner.RestartRunAsync(orgId, runId, cancellationToken));
 
     public Task<RunCommandStatus> RerunRunAsync(string orgId, Guid runId, CancellationToken cancellationToken) => Observe(Inner.RerunRunAsync(orgId, runId, cancellationToken));
+
+    public Task<RunCommandStatus> RetryTaskAsync(RetryTaskParams retry, CancellationToken cancellationToken) => Observe(Inner.RetryTaskAsync(retry, cancellationToken));
     public Task<RunCommandStatus> UpdateOpenRunAsync(UpdateRunParams parameters, CancellationToken cancellationToken) => Observe(Inner.UpdateOpenRunAsync(parameters, cancellationToken));
     public Task<RunCommandStatus> UpdateTaskByClientAsync(UpdateTaskParams parameters, CancellationToken cancellationToken) => Observe(Inner.UpdateTaskByClientAsync(parameters, cancellationToken));
     public Task<RunDataEntry?> PutRunDataAsync(PutRunDataParams parameters, CancellationToken cancellationToken) => Observe(Inner.PutRunDataAsync(parameters, cancellationToken));

@@ -15,8 +15,8 @@ using Orchestration.Http;
 namespace Orchestration.Dashboard.Tests.Infrastructure;
 
 /// <summary>
-/// A real host on 127.0.0.1 (Kestrel, a SQLite file, the API and the dashboard), with two task types the tests steer:
-/// <c>quick</c> completes at once; <c>gate</c> runs until the test opens its run's gate (or the run is cancelled).
+/// A real host on 127.0.0.1 (Kestrel, a SQLite file, the API and the dashboard), with task types the tests steer:
+/// <c>quick</c> completes at once; <c>flaky</c> fails its run's first attempt and completes later ones; <c>gate</c> runs until the test opens its run's gate (or the run is cancelled).
 /// </summary>
 internal sealed class DashboardHost : IAsyncDisposable
 {
@@ -39,6 +39,9 @@ internal sealed class DashboardHost : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     public ConcurrentDictionary<Guid, TaskCompletionSource> Gates { get; } = new();
+
+    /// <summary>Attempts the <c>flaky</c> handler has seen per run.</summary>
+    public ConcurrentDictionary<Guid, int> FlakyAttempts { get; } = new();
 
     public string Url(string path) => new Uri(Address, path).ToString();
 
@@ -65,6 +68,10 @@ internal sealed class DashboardHost : IAsyncDisposable
             })
             .AddTaskHandler("quick", (_, _) => Task.FromResult<string?>("{\"ok\":true}"))
             .AddTaskHandler("fail", (_, _) => throw new Orchestration.Execution.TaskFailedException("disk full", retryable: false))
+            // Fails its run's first attempt for good and succeeds after that: what a retry from the dashboard is for.
+            .AddTaskHandler("flaky", (context, _) => host!.FlakyAttempts.AddOrUpdate(context.RunId, 1, (_, n) => n + 1) == 1
+                ? throw new Orchestration.Execution.TaskFailedException("first attempt fails", retryable: false)
+                : Task.FromResult<string?>("{\"ok\":true}"))
             .AddTaskHandler("gate", async (context, ct) =>
             {
                 await host!.Gates.GetOrAdd(context.RunId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).Task.WaitAsync(ct);
