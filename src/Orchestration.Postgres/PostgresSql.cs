@@ -565,7 +565,10 @@ internal static class PostgresSql
     // Reads (PostgresStore.Reads.cs).
     internal const string TaskInOrg = "SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.id = @taskId AND t.org_id = @orgId";
 
-    internal const string TasksOfRunInOrg = "SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.run_id = @runId AND t.org_id = @orgId ORDER BY t.seq";
+    // Through the run ((run_id, name)), never the org: the org filter is written so no index can serve it, or the
+    // planner, short of statistics, walks tasks_org_seq for its free ORDER BY seq, reading every task of the org (the
+    // job queue API's lookup on every complete and heartbeat; as SqliteSql.TasksOfRunInOrg).
+    internal const string TasksOfRunInOrg = "SELECT " + PostgresRows.TaskColumns + " FROM {s}.tasks t WHERE t.run_id = @runId AND (t.org_id || '') = @orgId ORDER BY t.seq";
 
     // Ended attempts in order, then the open one of a running task, which lives on the task row.
     internal const string AttemptsOfTaskInOrg = """
