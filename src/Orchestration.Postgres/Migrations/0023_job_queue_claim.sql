@@ -8,8 +8,9 @@
 -- several first keeps the types with queued work (one seek each), so types with none cost a seek and no walk.
 CREATE INDEX tasks_ready_type ON {s}.tasks (type, priority DESC, seq) WHERE status IN ('queued', 'retrying') AND limit_key IS NULL;
 
--- As in 0008, plus: one named type (or one left with queued work) is read from tasks_ready_type; several from
--- tasks_ready as before, restricted to those with queued work; the family is a probe of the task's run (a scalar
+-- As in 0008, plus: one named type (or one left with queued work) is read in its claim order, from tasks_ready_type or,
+-- when the statistics say the type is the whole queue, from tasks_ready (either stops at the first live entry); several
+-- from tasks_ready as before, restricted to those with queued work; the family is a probe of the task's run (a scalar
 -- subquery, never hashed), made only for a row that passed every other filter.
 CREATE OR REPLACE FUNCTION {s}.claim_candidates(p_types text[], p_org text, p_family text, p_now timestamptz, p_limit integer, p_unlimited_only boolean)
 RETURNS TABLE (id uuid, run_id uuid, type text, priority integer, seq bigint)
