@@ -83,18 +83,7 @@ public sealed partial class SqliteStore
             foreach (var t in tasks)
             {
                 if (!fromStart && t.Status is not (TaskRunStatus.Failed or TaskRunStatus.Cancelled or TaskRunStatus.Skipped)) continue;
-                t.Status = TaskRunStatus.Pending;
-                t.Attempt = 0;
-                t.OutputJson = null;
-                t.ErrorJson = null;
-                SetExitCode(tx, t, null);
-                t.NotBefore = null;
-                t.LeaseToken = null;
-                t.LeaseExpiresAt = null;
-                t.QueuedAt = null;
-                t.StartedAt = null;
-                t.CompletedAt = null;
-                t.UpdatedAt = now;
+                Reset(tx, t, now);
                 changed.Add(t);
                 ChangeUnfinished(run, +1);
             }
@@ -205,4 +194,22 @@ public sealed partial class SqliteStore
             FinalizeIfDone(tx, run);
             return RunCommandStatus.Applied;
         }, cancellationToken);
+
+    // A task as a restart, a rerun or a retry leaves it: pending with a fresh attempt budget, nothing of its last
+    // attempt on it (its attempt rows and events are kept).
+    private static void Reset(WriteTx tx, TaskRow t, DateTimeOffset now)
+    {
+        t.Status = TaskRunStatus.Pending;
+        t.Attempt = 0;
+        t.OutputJson = null;
+        t.ErrorJson = null;
+        SetExitCode(tx, t, null);
+        t.NotBefore = null;
+        t.LeaseToken = null;
+        t.LeaseExpiresAt = null;
+        t.QueuedAt = null;
+        t.StartedAt = null;
+        t.CompletedAt = null;
+        t.UpdatedAt = now;
+    }
 }

@@ -26,18 +26,7 @@ public sealed partial class SqliteStore
             foreach (var reset in plan.Reset)
             {
                 var t = byId[reset.Id];
-                t.Status = TaskRunStatus.Pending;
-                t.Attempt = 0;
-                t.OutputJson = null;
-                t.ErrorJson = null;
-                SetExitCode(tx, t, null);
-                t.NotBefore = null;
-                t.LeaseToken = null;
-                t.LeaseExpiresAt = null;
-                t.QueuedAt = null;
-                t.StartedAt = null;
-                t.CompletedAt = null;
-                t.UpdatedAt = now;
+                Reset(tx, t, now);
                 ChangeUnfinished(run, +1);
                 if (plan.RemainingDependencies(reset) is { } remaining)
                 {

@@ -73,21 +73,7 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
             foreach (var ts in run.Tasks)
             {
                 if (!fromStart && ts.Task.Status is not (TaskRunStatus.Failed or TaskRunStatus.Cancelled or TaskRunStatus.Skipped)) continue;
-                ts.Task = ts.Task with
-                {
-                    Status = TaskRunStatus.Pending,
-                    Attempt = 0,
-                    OutputJson = null,
-                    ErrorJson = null,
-                    ExitCode = null,
-                    NotBefore = null,
-                    LeaseToken = null,
-                    LeaseExpiresAt = null,
-                    QueuedAt = null,
-                    StartedAt = null,
-                    CompletedAt = null,
-                    UpdatedAt = now,
-                };
+                ts.Task = Reset(ts.Task, now);
                 run.Unfinished++;
             }
 
@@ -206,4 +192,22 @@ public sealed partial class InMemoryStore : IOrchestrationStore, IOrchestrationQ
         if (wake) WorkAvailable.Notify();
         return Task.FromResult(RunCommandStatus.Applied);
     }
+
+    // A task as a restart, a rerun or a retry leaves it: pending with a fresh attempt budget, nothing of its last
+    // attempt on it (its attempt history and events are kept).
+    private static TaskRun Reset(TaskRun task, DateTimeOffset now) => task with
+    {
+        Status = TaskRunStatus.Pending,
+        Attempt = 0,
+        OutputJson = null,
+        ErrorJson = null,
+        ExitCode = null,
+        NotBefore = null,
+        LeaseToken = null,
+        LeaseExpiresAt = null,
+        QueuedAt = null,
+        StartedAt = null,
+        CompletedAt = null,
+        UpdatedAt = now,
+    };
 }

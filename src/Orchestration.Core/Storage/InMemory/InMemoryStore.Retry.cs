@@ -22,21 +22,7 @@ public sealed partial class InMemoryStore
             foreach (var t in plan.Reset)
             {
                 var ts = _tasks[t.Id];
-                ts.Task = ts.Task with
-                {
-                    Status = TaskRunStatus.Pending,
-                    Attempt = 0,
-                    OutputJson = null,
-                    ErrorJson = null,
-                    ExitCode = null,
-                    NotBefore = null,
-                    LeaseToken = null,
-                    LeaseExpiresAt = null,
-                    QueuedAt = null,
-                    StartedAt = null,
-                    CompletedAt = null,
-                    UpdatedAt = now,
-                };
+                ts.Task = Reset(ts.Task, now);
                 run.Unfinished++;
                 if (plan.RemainingDependencies(t) is not { } remaining) continue;
                 ts.RemainingDependencies = remaining;
@@ -67,5 +53,4 @@ public sealed partial class InMemoryStore
         WorkAvailable.Notify();
         return Task.FromResult(RunCommandStatus.Applied);
     }
-
 }
